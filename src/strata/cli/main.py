@@ -1,0 +1,93 @@
+"""The ``strata`` command group and the single error boundary.
+
+Sub-commands are imported only when invoked (``LazyGroup``), so ``strata --help`` imports neither boto3 nor
+aws-sam-translator. Every ``StrataError`` becomes its message on stderr and its exit code (1); click's usage errors
+exit 2; anything else is a bug: a one-line report (full traceback with ``STRATA_DEBUG=1``) and exit 1.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from strata import __version__
+
+# verb -> "module:attribute". One line per verb; the module holds a click command named after the verb.
+COMMANDS: dict[str, str] = {
+    "validate": "strata.cli.validate:validate",
+    "build": "strata.cli.build:build",
+    "transform": "strata.cli.transform:transform",
+    "invoke": "strata.cli.invoke:invoke",
+    "logs": "strata.cli.logs:logs",
+}
+
+HELP_SUMMARIES: dict[str, str] = {
+    "validate": "Check a template: syntax, tags, parameters, SAM rules.",
+    "build": "Build code and layer folders into deterministic, cached zips.",
+    "transform": "Produce the stack template, with exact Version ids.",
+    "invoke": "Invoke a function on the local Lambda service.",
+    "logs": "Show a function's invocation logs.",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List verbs from ``HELP_SUMMARIES`` instead of importing every command module."""
+        rows = [(name, HELP_SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="strata")
+def cli() -> None:
+    """strata deploys AWS SAM apps so that a Lambda function gets a new version exactly when
+    something a version contains (code, configuration, layers) changes, and never otherwise."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the group inside the error boundary."""
+    from strata.errors import StrataError
+
+    try:
+        rv = cli.main(args=argv, prog_name="strata", standalone_mode=False)
+    except StrataError as exc:
+        click.echo(f"Error: {exc.render()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    except Exception as exc:  # a bug: say so plainly
+        if os.environ.get("STRATA_DEBUG"):
+            raise
+        click.echo(f"Internal error ({type(exc).__name__}: {exc}). Re-run with STRATA_DEBUG=1 for the traceback.", err=True)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
