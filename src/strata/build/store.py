@@ -1,0 +1,134 @@
+"""The content-addressed artifact store: ``<home>/artifacts/<sha[:2]>/<sha>.zip``.
+
+An artifact's name is the sha256 of its bytes, so the same bytes are stored once, whoever built or uploaded them
+(``strata build``, CreateFunction's ZipFile, PublishLayerVersion). Writes are atomic (temp file + rename), so a crash
+never leaves a truncated artifact under a valid name.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from strata.paths import artifacts_dir
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A stored zip: ``sha256`` (hex) is its identity; ``code_sha256`` is Lambda's base64 form of the same digest."""
+
+    sha256: str
+    size: int
+    path: Path
+
+    @property
+    def code_sha256(self) -> str:
+        return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
+
+
+def code_sha256_of(hex_digest: str) -> str:
+    """Lambda's CodeSha256 (base64 of the raw digest) for a hex sha256."""
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
+
+
+class ArtifactStore:
+    """Content-addressed zips under ``<home>/artifacts``."""
+
+    def __init__(self, home: Path) -> None:
+        self.root = artifacts_dir(Path(home))
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / f"{sha256}.zip"
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def get(self, sha256: str) -> Artifact | None:
+        path = self.path_for(sha256)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            return None
+        return Artifact(sha256, size, path)
+
+    def put_bytes(self, data: bytes) -> Artifact:
+        """Store ``data`` (idempotent) and return its artifact."""
+        sha = hashlib.sha256(data).hexdigest()
+        existing = self.get(sha)
+        if existing is not None:
+            return existing
+        path = self.path_for(sha)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        return Artifact(sha, len(data), path)
+
+    def put_file(self, source: Path, sha256: str | None = None) -> Artifact:
+        """Move-or-copy a finished zip into the store. ``source`` is consumed when it lives in the store's folder
+        tree (a temp file written by the builder); otherwise it is copied. ``sha256`` skips re-hashing when known."""
+        source = Path(source)
+        if sha256 is None:
+            sha256 = _hash_file(source)
+        existing = self.get(sha256)
+        if existing is not None:
+            if _inside(source, self.root):
+                _unlink_quietly(str(source))
+            return existing
+        path = self.path_for(sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if _inside(source, self.root):
+            os.replace(source, path)
+        else:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                    while chunk := src.read(1 << 20):
+                        out.write(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                _unlink_quietly(tmp)
+                raise
+        return Artifact(sha256, path.stat().st_size, path)
+
+    def temp_path(self) -> Path:
+        """A fresh temp file path inside the store (same file system, so ``put_file`` can rename it in)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".build-", suffix=".zip")
+        os.close(fd)
+        return Path(tmp)
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
