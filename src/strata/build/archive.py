@@ -1,0 +1,174 @@
+"""The deterministic zip writer: same input files -> same bytes, on any machine with the same zlib.
+
+Format decisions (each one removes a source of variation):
+- entries sorted by archive path (code-point order of the ``/``-separated path); **no directory entries**: folders are
+  implied by their files, so folder modes and mtimes cannot leak in (an empty folder is dropped; Lambda needs none);
+- every timestamp is 1980-01-01 00:00:00 (the DOS epoch), no extra fields (no extended timestamps, no uid/gid), no
+  comments, ``create_system`` 3 (Unix) with version 2.0 made-by/needed, external attributes ``0o100755`` when the
+  source file has any execute bit and ``0o100644`` otherwise; bit 11 (UTF-8) only for non-ASCII names, as zipfile does;
+- raw deflate (``wbits=-15``) at the chosen level (6 by default, 1 for ``--fast``); a member is STORED when deflate
+  does not make it smaller, and members whose suffix says they are already compressed are stored without trying.
+Members are read and compressed by a thread pool (zlib, crc32 and sha256 release the GIL) and written in order by the
+calling thread, which also hashes the output, so the artifact's sha256 costs no extra read. No zip64: more than 65,535
+entries or 4 GiB is a ``BuildError`` (Lambda's own limits are far below).
+"""
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO, Callable, NamedTuple
+
+from strata.errors import BuildError
+
+STORED, DEFLATED = 0, 8
+DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1
+DOS_TIME_MIDNIGHT = 0
+VERSION = 20
+MADE_BY = (3 << 8) | VERSION
+UTF8_FLAG = 0x800
+MODE_EXEC = 0o100755
+MODE_FILE = 0o100644
+CHUNK = 1 << 20
+MAX_IN_FLIGHT = 64
+
+# Already-compressed formats: deflate would burn CPU to save (almost) nothing, so store them as they are.
+PRECOMPRESSED_SUFFIXES = (
+    ".zip", ".whl", ".egg", ".jar", ".war", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".lz4", ".br", ".7z",
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".heic", ".mp3", ".mp4", ".m4a", ".ogg", ".woff", ".woff2",
+)
+
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+
+
+class Member(NamedTuple):
+    """One file to store: archive name, absolute source path, exec bit."""
+
+    arcname: str
+    path: str
+    executable: bool
+
+
+class Packed(NamedTuple):
+    """A member after compression: what the writer needs, plus the source content's sha256 for the stat cache."""
+
+    method: int
+    crc: int
+    size: int
+    chunks: list[bytes]
+    compressed_size: int
+    content_sha256: bytes
+
+
+def pack(path: str, level: int, store: bool) -> Packed:
+    """Read one file once: crc32, sha256, and deflate (or not) its bytes."""
+    crc = 0
+    size = 0
+    digest = hashlib.sha256()
+    raw: list[bytes] = []
+    out: list[bytes] = []
+    comp = None if store or level == 0 else zlib.compressobj(level, zlib.DEFLATED, -15)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            size += len(chunk)
+            crc = zlib.crc32(chunk, crc)
+            digest.update(chunk)
+            raw.append(chunk)
+            if comp is not None:
+                part = comp.compress(chunk)
+                if part:
+                    out.append(part)
+    if comp is not None:
+        out.append(comp.flush())
+        compressed = sum(map(len, out))
+        if compressed < size:
+            return Packed(DEFLATED, crc, size, out, compressed, digest.digest())
+    return Packed(STORED, crc, size, raw, size, digest.digest())
+
+
+def is_precompressed(name: str) -> bool:
+    return name.lower().endswith(PRECOMPRESSED_SUFFIXES)
+
+
+class _HashingWriter:
+    """File wrapper that tracks the offset and the sha256 of everything written."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.offset = 0
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.digest.update(data)
+        self.offset += len(data)
+
+
+def write_zip(
+    members: list[Member],
+    out: BinaryIO,
+    *,
+    level: int = 6,
+    workers: int = 2,
+    on_member: Callable[[Member, Packed], None] | None = None,
+) -> tuple[str, int]:
+    """Write ``members`` (sorted here) as a deterministic zip to ``out``; return (sha256 hex, size) of the bytes.
+
+    ``on_member`` is called in archive order after each member is written (content hashes for the cache, progress).
+    """
+    members = sorted(members, key=lambda m: m.arcname)
+    if len(members) > 0xFFFF:
+        raise BuildError(f"{len(members)} files is more than a zip without zip64 holds (65,535)",
+                         hint="Lambda rejects such packages anyway; exclude files or split the layer")
+    writer = _HashingWriter(out)
+    central: list[bytes] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pending: deque = deque()
+        feed = iter(members)
+
+        def submit() -> bool:
+            member = next(feed, None)
+            if member is None:
+                return False
+            pending.append((member, pool.submit(pack, member.path, level, is_precompressed(member.arcname))))
+            return True
+
+        for _ in range(MAX_IN_FLIGHT):
+            if not submit():
+                break
+        while pending:
+            member, future = pending.popleft()
+            packed = future.result()
+            submit()
+            central.append(_write_member(writer, member, packed))
+            if on_member is not None:
+                on_member(member, packed)
+    cd_offset = writer.offset
+    for record in central:
+        writer.write(record)
+    cd_size = writer.offset - cd_offset
+    if writer.offset > 0xFFFFFFFF:
+        raise BuildError("the package would be larger than 4 GiB", hint="Lambda's limit is 250 MB unzipped")
+    writer.write(_END.pack(0x06054B50, 0, 0, len(central), len(central), cd_size, cd_offset, 0))
+    return writer.digest.hexdigest(), writer.offset
+
+
+def _write_member(writer: _HashingWriter, member: Member, packed: Packed) -> bytes:
+    """Write one local header + data; return its central directory record."""
+    name = member.arcname.encode("utf-8")
+    flags = 0 if member.arcname.isascii() else UTF8_FLAG
+    offset = writer.offset
+    if offset > 0xFFFFFFFF or packed.size > 0xFFFFFFFF:
+        raise BuildError("the package would be larger than 4 GiB", hint="Lambda's limit is 250 MB unzipped")
+    writer.write(_LOCAL.pack(0x04034B50, VERSION, flags, packed.method, DOS_TIME_MIDNIGHT, DOS_DATE_1980_01_01,
+                             packed.crc, packed.compressed_size, packed.size, len(name), 0) + name)
+    for chunk in packed.chunks:
+        writer.write(chunk)
+    mode = MODE_EXEC if member.executable else MODE_FILE
+    return _CENTRAL.pack(0x02014B50, MADE_BY, VERSION, flags, packed.method, DOS_TIME_MIDNIGHT,
+                         DOS_DATE_1980_01_01, packed.crc, packed.compressed_size, packed.size, len(name), 0, 0, 0,
+                         0, mode << 16, offset) + name

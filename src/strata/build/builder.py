@@ -1,0 +1,235 @@
+"""Build targets into artifacts: walk, consult the stat cache, and zip only when some content really changed.
+
+Contract: no network (pip runs only on a dependency-cache miss); reads nothing but the cache on a no-op build (walk +
+lstat); a touched-but-identical tree re-hashes only the changed-stat files and reuses the artifact; a rebuild writes a
+deterministic zip (``archive``) into the content-addressed ``ArtifactStore``. Targets that share a source (same real
+folder, layout and dependency runtime) are built once. The zip writer and thread pools are imported only after a
+change is found, so the no-op path stays close to a bare walk.
+
+Layouts: a function's folder goes at the zip root; a layer with ``Metadata.BuildMethod: python3.x`` goes under
+``python/`` (SAM's layout), its ``requirements.txt`` installed there too. A ``requirements.txt`` at the root of a
+Python function's folder (or of such a layer) is installed with pip into a cached folder and merged in; the
+function's own files win on a path clash.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from strata.build import cache
+from strata.build.digest import default_workers, hash_file, hash_files
+from strata.build.store import Artifact, ArtifactStore
+from strata.build.targets import BuildTarget
+from strata.build.walk import walk_tree
+from strata.errors import BuildError
+from strata.paths import cache_dir
+
+REQUIREMENTS = "requirements.txt"
+EXEC_BITS = 0o111
+
+
+@dataclass(frozen=True)
+class BuiltArtifact:
+    """A target and the artifact that holds its code; ``cached`` is True when no zip was written."""
+
+    target: BuildTarget
+    artifact: Artifact
+    cached: bool
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """What determines one zip: the real source, where it goes in the zip, the deps runtime and the deflate level."""
+
+    source: str
+    prefix: str  # "" or "python/"
+    deps_runtime: str | None  # set when a requirements.txt will be installed
+    level: int
+    zip_file: bool
+
+    def cache_path(self, home: Path) -> str:
+        name = hashlib.sha256(repr(self).encode()).hexdigest()[:32]
+        return os.path.join(cache_dir(home), "build", name + ".marshal")
+
+
+def build_targets(
+    targets: list[BuildTarget],
+    home: Path,
+    *,
+    progress: bool = False,
+    level: int = 6,
+    clock: Callable[[], int] = time.time_ns,
+) -> list[BuiltArtifact]:
+    """Build every target (each distinct source once) and return one ``BuiltArtifact`` per target, in order.
+
+    ``clock`` (ns) dates the racily-clean rule (see ``strata.build.cache``); tests inject it.
+    """
+    if not 0 <= level <= 9:
+        raise BuildError(f"compression level {level} is not between 0 and 9")
+    home = Path(home)
+    done: dict[_Unit, tuple[Artifact, bool]] = {}
+    results = []
+    for target in targets:
+        unit = _unit_for(target, level)
+        if unit not in done:
+            done[unit] = _build_unit(unit, target, home, progress, clock)
+        artifact, cached = done[unit]
+        results.append(BuiltArtifact(target, artifact, cached))
+    return results
+
+
+def _unit_for(target: BuildTarget, level: int) -> _Unit:
+    source = os.path.realpath(target.source)
+    if target.is_zip_file:
+        return _Unit(source, "", None, 0, True)
+    method = (target.build_method or "").lower()
+    if target.kind == "layer":
+        python = method.startswith("python")
+        runtime = target.build_method if python else None
+    else:
+        python = target.runtime is None or target.runtime.startswith("python")
+        runtime = target.runtime
+    deps = python and os.path.isfile(os.path.join(source, REQUIREMENTS))
+    prefix = "python/" if target.kind == "layer" and method.startswith("python") else ""
+    return _Unit(source, prefix, (runtime or "") if deps else None, level, False)
+
+
+def _label(target: BuildTarget) -> str:
+    return f"{target.logical_id} ({target.property} {target.source})"
+
+
+def _build_unit(unit: _Unit, target: BuildTarget, home: Path, progress: bool,
+                clock: Callable[[], int]) -> tuple[Artifact, bool]:
+    start_ns = clock()
+    store = ArtifactStore(home)
+    cache_path = unit.cache_path(home)
+    record = cache.load(cache_path)
+    if unit.zip_file:
+        return _use_zip_file(unit, target, store, cache_path, record, start_ns)
+    try:
+        entries = walk_tree(unit.source)
+    except BuildError as exc:
+        raise BuildError(f"{_label(target)}: {exc.message}", hint=exc.hint) from None
+    stats = {rel: key for rel, _path, key, _change in entries}
+
+    if record is not None and record["stats"] == stats:  # the no-op path: nothing was read
+        artifact = store.get(record["sha256"])
+        if artifact is not None and _deps_present(home, record["deps"]):
+            return artifact, True
+
+    old_stats = record["stats"] if record else {}
+    old_content = record["content"] if record else {}
+    content: dict[str, tuple[bytes, bool]] = {}
+    stale = []
+    for rel, path, key, _change in entries:
+        known = old_content.get(rel)
+        if known is not None and old_stats.get(rel) == key:
+            content[rel] = known
+        else:
+            stale.append((rel, path, key))
+    if stale:
+        digests = hash_files([p for _r, p, _k in stale], sum(k[1] for _r, _p, k in stale), default_workers())
+        for (rel, _path, key), digest in zip(stale, digests):
+            content[rel] = (digest, bool(key[0] & EXEC_BITS))
+    deps = _deps_key(unit, content)
+
+    if record is not None and content == old_content and deps == record["deps"] and _deps_present(home, deps):
+        artifact = store.get(record["sha256"])
+        if artifact is not None:  # touched but identical: no re-zip
+            _save(cache_path, entries, content, deps, artifact, start_ns)
+            return artifact, True
+
+    artifact = _zip_unit(unit, target, home, store, entries, content, deps, progress)
+    _save(cache_path, entries, content, deps, artifact, start_ns)
+    return artifact, False
+
+
+def _deps_key(unit: _Unit, content: dict) -> str | None:
+    if unit.deps_runtime is None or REQUIREMENTS not in content:
+        return None
+    from strata.build.deps import deps_key
+
+    return deps_key(content[REQUIREMENTS][0], unit.deps_runtime)
+
+
+def _deps_present(home: Path, key: str | None) -> bool:
+    if key is None:
+        return True
+    from strata.build.deps import deps_dir
+
+    return deps_dir(home, key).is_dir()
+
+
+def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore, entries: list,
+              content: dict, deps: str | None, progress: bool) -> Artifact:
+    """Write the zip for ``entries`` (+ installed deps) into the store; refresh ``content`` from what was read."""
+    from strata.build.archive import Member, write_zip
+    from strata.build.progress import Progress
+
+    members = [Member(unit.prefix + rel, path, bool(key[0] & EXEC_BITS)) for rel, path, key, _c in entries]
+    total = sum(key[1] for _r, _p, key, _c in entries)
+    if deps is not None:
+        from strata.build.deps import ensure_deps
+
+        folder = ensure_deps(home, deps, Path(unit.source) / REQUIREMENTS, what=_label(target))
+        ours = {m.arcname for m in members}
+        for rel, path, key, _c in walk_tree(str(folder)):
+            if unit.prefix + rel not in ours:
+                members.append(Member(unit.prefix + rel, path, bool(key[0] & EXEC_BITS)))
+                total += key[1]
+    by_arcname = {unit.prefix + rel: rel for rel, _p, _k, _c in entries}
+    bar = Progress(progress, target.logical_id, total)
+
+    def on_member(member: Member, packed) -> None:
+        rel = by_arcname.get(member.arcname)
+        if rel is not None:  # what was zipped is what the cache must remember
+            content[rel] = (packed.content_sha256, member.executable)
+        bar.advance(packed.size)
+
+    tmp = store.temp_path()
+    try:
+        with open(tmp, "wb") as fh:
+            sha, _size = write_zip(members, fh, level=unit.level, workers=default_workers(), on_member=on_member)
+        return store.put_file(tmp, sha)
+    except FileNotFoundError as exc:
+        raise BuildError(f"{_label(target)}: {exc.filename} disappeared during the build",
+                         hint="run the build again") from None
+    finally:
+        bar.close()
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _use_zip_file(unit: _Unit, target: BuildTarget, store: ArtifactStore, cache_path: str, record: dict | None,
+                  start_ns: int) -> tuple[Artifact, bool]:
+    """A ``.zip`` named directly is the artifact as-is: hash it (unless the stat cache vouches) and store it."""
+    try:
+        s = os.stat(unit.source)
+    except FileNotFoundError:
+        raise BuildError(f"{_label(target)}: the file does not exist") from None
+    key = (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
+    if record is not None and record["stats"] == {"": key}:
+        artifact = store.get(record["sha256"])
+        if artifact is not None:
+            return artifact, True
+    sha = hash_file(unit.source)
+    artifact = store.get(sha)
+    cached = artifact is not None
+    if artifact is None:
+        artifact = store.put_file(Path(unit.source), sha)
+    entries = [("", unit.source, key, s.st_ctime_ns)]
+    _save(cache_path, entries, {"": (bytes.fromhex(sha), False)}, None, artifact, start_ns)
+    return artifact, cached
+
+
+def _save(cache_path: str, entries: list, content: dict, deps: str | None, artifact: Artifact,
+          start_ns: int) -> None:
+    """Record this build; racily-clean entries keep their hash but lose their stat key (re-hashed next time)."""
+    racy = cache.is_racy
+    stats = {rel: (None if racy(change, start_ns) else key) for rel, _p, key, change in entries}
+    cache.save(cache_path, {"stats": stats, "content": content, "deps": deps,
+                            "sha256": artifact.sha256})

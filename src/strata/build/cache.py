@@ -1,0 +1,57 @@
+"""The build stat cache: one ``marshal`` file per build unit under ``<home>/cache/build/``.
+
+A unit's record says, for each file of the last build: its stat key (mode, size, mtime, ctime, inode), its content
+sha256 and exec bit; plus the dependency key and the artifact those contents produced. A build trusts a file's cached
+hash only while its stat key is unchanged, so a no-op build is a walk + lstat and nothing else.
+
+Guarantee (git's "racily clean" rule, applied to ctime): a file whose bytes change after we hashed them gets a new
+ctime at the moment of the write, and ctime cannot be set from user space (``os.utime`` changes mtime but bumps ctime).
+The change can hide only when the new ctime equals the recorded one, i.e. when the file was last changed within one
+timestamp tick of the moment we read it. So an entry is *trusted* only if its ctime is older than the start of the
+build that hashed it minus ``RACY_SLACK_NS`` (generous: coarse kernel clocks, 1-2 s file systems, small clock skew);
+an untrusted entry is stored with no stat key and is re-hashed (not re-zipped) on the next build. What it does not
+cover: a system clock set backwards by more than the slack, or a file system that does not maintain ctime.
+On Windows, where ``st_ctime`` is the creation time, the rule uses mtime instead.
+
+The file is written atomically (temp + rename); an unreadable or foreign-version file is treated as absent.
+"""
+from __future__ import annotations
+
+import marshal
+import os
+
+FORMAT = 1
+RACY_SLACK_NS = 2_000_000_000
+
+
+def is_racy(change_ns: int, build_start_ns: int) -> bool:
+    """True when a file changed too close to (or after) the build start for its stat key to prove its content."""
+    return change_ns >= build_start_ns - RACY_SLACK_NS
+
+
+def load(path: str) -> dict | None:
+    """The record at ``path``, or None when missing, corrupt, or written by another format."""
+    try:
+        with open(path, "rb") as fh:
+            record = marshal.load(fh)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if type(record) is not dict or record.get("format") != FORMAT:
+        return None
+    return record
+
+
+def save(path: str, record: dict) -> None:
+    """Write ``record`` atomically; a cache that cannot be written only costs speed, so errors are ignored."""
+    record = dict(record, format=FORMAT)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as fh:
+            marshal.dump(record, fh)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

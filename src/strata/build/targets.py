@@ -1,0 +1,91 @@
+"""Which template properties name local code to build: the build stage's view of a template.
+
+Local = a string that is not a URL (``s3://``, ``https://``). Skipped as not ours to build: dicts (``{Bucket, Key}``,
+``{S3Bucket, ...}``, ``ZipFile``, intrinsics), ``InlineCode``, ``PackageType: Image``. Relative paths are taken from
+the template's folder. A path that does not exist is a ``BuildError`` naming the resource and the property.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from strata.errors import BuildError
+
+
+@dataclass(frozen=True)
+class BuildTarget:
+    """One local code location in the template: a folder to zip, or a ``.zip`` file to use as-is."""
+
+    logical_id: str
+    property: str  # "CodeUri" | "ContentUri" | "Code" | "Content"
+    source: Path  # absolute path (folder or .zip file)
+    kind: str  # "function" | "layer"
+    runtime: str | None
+    build_method: str | None  # layer Metadata.BuildMethod
+
+    @property
+    def is_zip_file(self) -> bool:
+        return self.source.suffix.lower() in ZIP_SUFFIXES
+
+
+ZIP_SUFFIXES = (".zip", ".jar")
+
+# resource type -> (property, kind)
+CODE_PROPERTIES: dict[str, tuple[str, str]] = {
+    "AWS::Serverless::Function": ("CodeUri", "function"),
+    "AWS::Serverless::LayerVersion": ("ContentUri", "layer"),
+    "AWS::Lambda::Function": ("Code", "function"),
+    "AWS::Lambda::LayerVersion": ("Content", "layer"),
+}
+
+
+def find_build_targets(template_data: dict, template_dir: Path) -> list[BuildTarget]:
+    """Every local code location in a template (a plain dict, intrinsics in long form), in template order."""
+    resources = template_data.get("Resources") or {}
+    globals_fn = ((template_data.get("Globals") or {}).get("Function") or {})
+    if not isinstance(globals_fn, dict):
+        globals_fn = {}
+    targets = []
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or resource.get("Type") not in CODE_PROPERTIES:
+            continue
+        rtype = resource["Type"]
+        prop, kind = CODE_PROPERTIES[rtype]
+        props = resource.get("Properties") or {}
+        if not isinstance(props, dict):
+            continue
+        if rtype == "AWS::Serverless::Function":
+            props = {**{k: v for k, v in globals_fn.items() if k in ("CodeUri", "Runtime", "PackageType")}, **props}
+            if "InlineCode" in props:
+                continue
+        if kind == "function" and props.get("PackageType") == "Image":
+            continue
+        value = props.get(prop)
+        if not _is_local(value):
+            continue
+        source = Path(os.path.abspath(Path(template_dir) / value))
+        if not source.exists():
+            raise BuildError(f"{logical_id}: {prop} {value!r} does not exist (looked for {source})",
+                             hint=f"fix {logical_id}.Properties.{prop} (relative to the template's folder)")
+        if source.is_file() and source.suffix.lower() not in ZIP_SUFFIXES:
+            raise BuildError(f"{logical_id}: {prop} {value!r} is a file, not a folder or a .zip",
+                             hint="point it at the folder that holds the code")
+        metadata = resource.get("Metadata") or {}
+        build_method = metadata.get("BuildMethod") if isinstance(metadata, dict) else None
+        targets.append(BuildTarget(logical_id, prop, source, kind, _runtime(props, kind),
+                                   build_method if isinstance(build_method, str) else None))
+    return targets
+
+
+def _is_local(value: object) -> bool:
+    return isinstance(value, str) and value.strip() != "" and "://" not in value
+
+
+def _runtime(props: dict, kind: str) -> str | None:
+    if kind == "function":
+        runtime = props.get("Runtime")
+    else:
+        runtimes = props.get("CompatibleRuntimes")
+        runtime = runtimes[0] if isinstance(runtimes, list) and runtimes else None
+    return runtime if isinstance(runtime, str) else None
