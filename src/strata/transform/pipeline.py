@@ -1,0 +1,139 @@
+"""load -> build -> translate (cached) -> versions post-pass: the stack template every target deploys.
+
+Contract: builds artifacts (content-addressed, local) and reads/writes the translator cache; changes no deployed
+state. The translator (aws-sam-translator, ~0.5 s to import) runs only when the template bytes, parameter values,
+region or translator version changed; a change to code or layer content alone reuses the cached translation and
+only re-runs the post-pass.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from strata.paths import state_home
+from strata.template.intrinsics import Context, evaluate_conditions
+from strata.template.load import Template, load_template
+from strata.template import parameters as _parameters
+from strata.transform.cache import TranslatorCache, cache_key
+from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
+from strata.transform.versions import PLACEHOLDER_BUCKET, CodeArtifact, PostPassInput, placeholder_key, post_pass
+
+SAM_FUNCTION = "AWS::Serverless::Function"
+SAM_LAYER = "AWS::Serverless::LayerVersion"
+
+
+def transform(template_path: str | Path, *, parameter_overrides: dict[str, str] | None = None,
+              region: str = "us-east-1", account_id: str = "123456789012", stack_name: str | None = None,
+              home: Path | None = None, code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
+              progress: bool = False, use_cache: bool = True) -> TransformResult:
+    """Produce the stack template for ``template_path`` with exact Version ids (see ``strata.transform.versions``)."""
+    from strata.build import find_build_targets, build_targets
+
+    template = load_template(template_path)
+    template_path = Path(template_path).resolve()
+    stack_name = stack_name or default_stack_name(template_path)
+    home = Path(home) if home is not None else state_home(template_path)
+    context = _parameters.build_context(template, dict(parameter_overrides or {}), region=region, account_id=account_id,
+                            stack_name=stack_name)
+
+    targets = find_build_targets(template.data, template_path.parent)
+    built = build_targets(targets, home, progress=progress)
+    artifacts = {placeholder_key(b.target.logical_id, b.target.property):
+                 CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}
+
+    translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache)
+    stack_context = _stack_context(translated["template"], context)
+    output = post_pass(PostPassInput(
+        template=translated["template"], artifacts=artifacts, context=stack_context,
+        sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
+        code_bucket=code_bucket, code_prefix=code_prefix))
+    return TransformResult(template=output.template, functions=output.functions,
+                           parameters=dict(context.parameters), artifacts=list(built),
+                           translated_from_cache=from_cache)
+
+
+def default_stack_name(template_path: Path) -> str:
+    """SAM-like default: the template folder's name, made a valid stack name."""
+    name = re.sub(r"[^A-Za-z0-9-]", "-", template_path.resolve().parent.name).strip("-") or "stack"
+    return name if name[0].isalpha() else f"s-{name}"
+
+
+def translator_parameter_values(template: Template, context: Context) -> dict[str, Any]:
+    """What the translator gets: the template's parameters as CloudFormation would pass them, and the pseudo
+    parameters the SAM transform itself receives in CloudFormation (region and partition)."""
+    values: dict[str, Any] = {}
+    declared = template.data.get("Parameters") or {}
+    for name in declared:
+        value = context.parameters.get(name)
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        if value is not None and not hasattr(value, "expression"):
+            values[name] = value
+    values["AWS::Region"] = context.pseudo.get("AWS::Region")
+    values["AWS::Partition"] = context.pseudo.get("AWS::Partition")
+    return values
+
+
+def _translate_cached(template: Template, context: Context, targets: list, home: Path, region: str,
+                      use_cache: bool) -> tuple[dict[str, Any], bool]:
+    from strata.transform import sam
+
+    parameter_values = translator_parameter_values(template, context)
+    partition = str(context.pseudo.get("AWS::Partition", "aws"))
+    if not sam.is_sam_template(template.data):
+        data = _with_placeholders(template.data, targets)
+        return {"template": data, "sam_functions": [], "sam_layers": {}}, False
+    cache = TranslatorCache(home)
+    key = cache_key(template.text, parameter_values, region=region, partition=partition,
+                    translator=_translator_version())
+    if use_cache:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit, True
+    data = _with_placeholders(template.data, targets)
+    output = sam.translate(data, parameter_values, region=region, partition=partition, locate=template.locate)
+    resources = data.get("Resources") or {}
+    sam_functions = sorted(lid for lid, res in resources.items() if _rtype(res) == SAM_FUNCTION)
+    sam_layers = {}
+    for lid, res in resources.items():
+        if _rtype(res) == SAM_LAYER:
+            match = [out for out in output.get("Resources", {}) if re.fullmatch(re.escape(lid) + r"[0-9a-f]{10}", out)]
+            if len(match) == 1:
+                sam_layers[lid] = match[0]
+    entry = {"template": output, "sam_functions": sam_functions, "sam_layers": sam_layers}
+    cache.put(key, entry)
+    return entry, False
+
+
+def _translator_version() -> str:
+    import samtranslator  # the package's __init__ holds only __version__: cheap, unlike its submodules
+
+    return samtranslator.__version__
+
+
+def _with_placeholders(data: dict[str, Any], targets: list) -> dict[str, Any]:
+    """A copy of ``data`` whose built code locations are stable placeholders, whatever their content."""
+    copy = json.loads(json.dumps(data))
+    resources = copy.get("Resources") or {}
+    for target in targets:
+        props = resources.get(target.logical_id, {}).setdefault("Properties", {})
+        key = placeholder_key(target.logical_id, target.property)
+        if target.property in ("CodeUri", "ContentUri"):
+            props[target.property] = f"s3://{PLACEHOLDER_BUCKET}/{key}"
+        else:
+            props[target.property] = {"S3Bucket": PLACEHOLDER_BUCKET, "S3Key": key}
+    return copy
+
+
+def _stack_context(stack: dict[str, Any], context: Context) -> Context:
+    """The evaluation context of the stack template: same parameters, the stack's own conditions and mappings."""
+    base = Context(parameters=context.parameters, pseudo=context.pseudo, mappings=stack.get("Mappings") or {},
+                   conditions={}, resources=frozenset(stack.get("Resources") or {}))
+    base.conditions = evaluate_conditions(stack.get("Conditions") or {}, base)
+    return base
+
+
+def _rtype(resource: Any) -> str | None:
+    return resource.get("Type") if isinstance(resource, dict) else None

@@ -1,0 +1,93 @@
+"""The aws-sam-translator adapter: SAM -> CloudFormation, offline.
+
+Contract: pure function of (template data, parameter values, region); no AWS call (the bundled managed-policy map,
+a region given explicitly instead of a boto3 session), no mutation of the caller's data. The translator's own
+validation errors become one ``TemplateError`` with every cause, each located at its resource in the template.
+Importing this module costs ~0.5 s (the translator), so only the uncached transform path imports it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from strata.errors import Location, Problem, TemplateError
+
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
+
+
+@dataclass(frozen=True)
+class _RegionOnlySession:
+    """What the translator reads from a boto3 session: only ``region_name``. Spares a boto3 session per call."""
+
+    region_name: str
+
+
+class _BundledPolicies:
+    """Managed-policy loader backed by the map that ships inside aws-sam-translator (no IAM calls)."""
+
+    def __init__(self, partition: str) -> None:
+        self.partition = partition
+
+    def load(self) -> dict[str, str]:
+        from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
+
+        return get_bundled_managed_policy_map(self.partition) or {}
+
+
+def is_sam_template(data: dict[str, Any]) -> bool:
+    """True when the template declares the SAM transform (string or list form)."""
+    transform = data.get("Transform")
+    names = transform if isinstance(transform, list) else [transform]
+    return any(isinstance(name, str) and name.strip() == SAM_TRANSFORM for name in names)
+
+
+def translator_version() -> str:
+    """The installed aws-sam-translator version (part of the transform cache key). Reads package metadata only."""
+    from importlib.metadata import version
+
+    return version("aws-sam-translator")
+
+
+def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
+              locate: Callable[[tuple, str | None], Location] | None = None) -> dict[str, Any]:
+    """Run aws-sam-translator on a copy of ``data``; raise ``TemplateError`` listing every translator finding."""
+    for name in ("samtranslator", "botocore", "boto3"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    from samtranslator.model.exceptions import (ExceptionWithMessage, InvalidDocumentException,
+                                                InvalidEventException, InvalidResourceException)
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.arn_generator import ArnGenerator
+    from samtranslator.translator.translator import Translator
+
+    document = json.loads(json.dumps(data))  # the translator mutates its input; a JSON copy is the cheapest deep copy
+    session = _RegionOnlySession(region)
+    ArnGenerator.BOTO_SESSION_REGION_NAME = region
+    translator = Translator(None, Parser(), boto_session=session)  # type: ignore[arg-type]
+    policies = _BundledPolicies(partition)
+    try:
+        return translator.translate(document, parameter_values=dict(parameter_values),
+                                    get_managed_policy_map=policies.load)
+    except InvalidDocumentException as exc:
+        problems = []
+        for cause in exc.causes:
+            logical_id = getattr(cause, "_logical_id", None) or getattr(cause, "logical_id", None)
+            if isinstance(cause, InvalidEventException):
+                logical_id = None
+            message = getattr(cause, "message", None) or str(cause)
+            problems.append(Problem(message, _where(locate, logical_id)))
+        raise TemplateError(problems or [Problem(str(exc))]) from None
+    except (InvalidResourceException, InvalidEventException) as exc:
+        logical_id = getattr(exc, "_logical_id", None)
+        raise TemplateError([Problem(exc.message, _where(locate, logical_id))]) from None
+    except ExceptionWithMessage as exc:
+        raise TemplateError([Problem(exc.message)]) from None
+
+
+def _where(locate: Callable[[tuple, str | None], Location] | None, logical_id: str | None) -> Location | None:
+    if locate is None:
+        return None
+    if logical_id:
+        return locate(("Resources", logical_id), logical_id)
+    return locate((), None)
