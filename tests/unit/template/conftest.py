@@ -1,4 +1,4 @@
-"""A large, realistic SAM template for load-time measurements (N functions with events, env, policies, layers)."""
+"""Shared fixtures: a large, realistic SAM template (N functions with events, env, policies, layers)."""
 from __future__ import annotations
 
 HEADER = """\
@@ -76,3 +76,11 @@ FUNCTION = """\
 def big_template(functions: int = 500) -> str:
     """The template text with ``functions`` functions."""
     return HEADER + "".join(FUNCTION.format(i=i) for i in range(functions))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def big_template_text() -> str:
+    return big_template(500)

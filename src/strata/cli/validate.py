@@ -1,0 +1,86 @@
+"""``strata validate``: load the template, resolve parameters and conditions, run every check, report all problems.
+
+Contract: reads the template, changes nothing. Checks are the functions in ``CHECKS``; each gets the loaded template and
+its context and returns problems. A new check (aws-sam-translator's own validation, say) is one more entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import click
+
+from strata.cli.options import echo_json, output_option, parameter_overrides_option, region_option, template_option
+from strata.errors import Location, Problem, TemplateError
+from strata.template import Template, load_template
+from strata.template.intrinsics import Context
+from strata.template.parameters import build_context, parse_parameter_overrides
+
+Check = Callable[[Template, Context], list[Problem]]
+
+# Extra checks after loading and parameters, in order. Append here; each returns problems (empty when fine).
+CHECKS: list[Check] = []
+
+
+@dataclass
+class Validation:
+    """The outcome: the template and context when they could be built, and every problem found."""
+
+    template: Template | None = None
+    context: Context | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def run_validation(template_file: str, overrides: dict[str, str], region: str | None = None,
+                   checks: list[Check] | None = None) -> Validation:
+    """Load, build the context, run the checks; stops early only when a later stage has nothing to work on."""
+    result = Validation()
+    try:
+        result.template = load_template(template_file)
+        result.context = build_context(result.template, overrides, region=region or "us-east-1")
+    except TemplateError as exc:
+        result.problems += exc.problems
+        return result
+    for check in CHECKS if checks is None else checks:
+        try:
+            result.problems += check(result.template, result.context)
+        except TemplateError as exc:
+            result.problems += exc.problems
+    return result
+
+
+def _problem_json(problem: Problem) -> dict:
+    location = problem.location or Location("")
+    return {"file": location.file or None, "line": location.line, "column": location.column,
+            "logical_id": location.logical_id, "message": problem.message}
+
+
+@click.command()
+@template_option
+@parameter_overrides_option
+@region_option
+@output_option
+@click.pass_context
+def validate(ctx: click.Context, template_file: str, parameter_overrides: tuple[str, ...], region: str | None,
+             output: str) -> None:
+    """Check a template: syntax, tags, structure, parameter values and conditions; report every problem."""
+    overrides = parse_parameter_overrides(parameter_overrides)
+    result = run_validation(template_file, overrides, region)
+    if output == "json":
+        echo_json({"valid": result.valid, "problems": [_problem_json(p) for p in result.problems]})
+        ctx.exit(0 if result.valid else 1)
+    if not result.valid:
+        raise TemplateError(result.problems)
+    assert result.template is not None
+    data = result.template.data
+    resources = len(data.get("Resources") or {})
+    parameters = len(data.get("Parameters") or {})
+    click.echo(f"{template_file} is valid ({_count(resources, 'resource')}, {_count(parameters, 'parameter')})")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -1,0 +1,266 @@
+"""Parameters, pseudo parameters and conditions: everything intrinsics may read, checked and resolved up front.
+
+Contract: pure. ``parse_parameter_overrides`` reads SAM CLI's ``--parameter-overrides`` syntax;
+``build_context`` checks every parameter value against its declaration (type, AllowedValues, AllowedPattern,
+lengths, bounds), fills pseudo parameters for the region/account/stack, evaluates the Conditions section, and raises
+every problem at once, each located at the parameter in the template.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Iterable
+
+from strata.errors import Location, Problem, StrataError, TemplateError
+from strata.template.intrinsics import Context, Unresolved, evaluate_conditions
+from strata.template.load import Template
+
+OVERRIDES_EXAMPLE = "Key1=Value1 Key2='value with spaces' or ParameterKey=Key1,ParameterValue=Value1"
+
+
+class OverrideSyntaxError(StrataError):
+    """``--parameter-overrides`` text that is not ``Key=Value`` pairs: a usage error, like click's own."""
+
+    exit_code = 2
+
+
+# SAM CLI's grammar (samcli/cli/types.py, CfnParameterOverridesType): a key of letters, digits and quotes; a value
+# that is "double quoted", 'single quoted' or bare up to the next space; a backslash escapes the character after it.
+_KEY = r"""([A-Za-z0-9"']+)"""
+_VALUE = r'''("(?:\\.|[^"\\]+)*"|'(?:\\.|[^'\\]+)*'|(?:\\.|[^ "\\]+)+)'''
+_CFN_PAIR = re.compile(rf"ParameterKey={_KEY},ParameterValue={_VALUE}")
+_SAM_PAIR = re.compile(rf" {_KEY}={_VALUE}")
+
+
+def parse_parameter_overrides(values: Iterable[str]) -> dict[str, str]:
+    """``["A=1 B='x y'", "ParameterKey=C,ParameterValue=z"]`` -> ``{"A": "1", "B": "x y", "C": "z"}`` (later wins).
+
+    Unlike SAM CLI, text that is not part of a pair is an error instead of being silently dropped.
+    """
+    result: dict[str, str] = {}
+    for value in values:
+        text = " " + value.strip()
+        if not text.strip():
+            continue
+        pattern = _CFN_PAIR if _CFN_PAIR.search(text) else _SAM_PAIR
+        position = 0
+        for match in pattern.finditer(text):
+            _expect_blank(text[position:match.start()], value)
+            position = match.end()
+            result[_unquote(match.group(1))] = _unquote(match.group(2))
+        if position == 0:
+            raise OverrideSyntaxError(f"cannot read parameter overrides {value!r}", hint=f"write {OVERRIDES_EXAMPLE}")
+        _expect_blank(text[position:], value)
+    return result
+
+
+def _expect_blank(between: str, value: str) -> None:
+    if between.strip():
+        raise OverrideSyntaxError(
+            f"cannot read {between.strip()!r} in parameter overrides {value!r}",
+            hint=f"write {OVERRIDES_EXAMPLE}; quote values that hold spaces or quotes")
+
+
+def _unquote(text: str) -> str:
+    """Strip one pair of wrapping quotes and undo SAM's escapes (backslash before space, ' or ")."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1]
+    return text.replace("\\ ", " ").replace('\\"', '"').replace("\\'", "'")
+
+
+# --- declarations -----------------------------------------------------------------------------------------------------
+
+_EC2_TYPES = frozenset({
+    "AWS::EC2::AvailabilityZone::Name", "AWS::EC2::Image::Id", "AWS::EC2::Instance::Id", "AWS::EC2::KeyPair::KeyName",
+    "AWS::EC2::SecurityGroup::GroupName", "AWS::EC2::SecurityGroup::Id", "AWS::EC2::Subnet::Id",
+    "AWS::EC2::Volume::Id", "AWS::EC2::VPC::Id", "AWS::Route53::HostedZone::Id",
+})
+_SCALAR_TYPES = frozenset({"String", "Number", "AWS::SSM::Parameter::Name"}) | _EC2_TYPES
+_LIST_TYPES = frozenset({"CommaDelimitedList", "List<Number>", "List<String>"}) | {f"List<{t}>" for t in _EC2_TYPES}
+_SSM_VALUE = re.compile(r"AWS::SSM::Parameter::Value<(.+)>")
+
+
+def _known_type(kind: str) -> bool:
+    if kind in _SCALAR_TYPES or kind in _LIST_TYPES:
+        return True
+    match = _SSM_VALUE.fullmatch(kind)
+    return bool(match) and _known_type(match.group(1))
+
+
+def _partition(region: str) -> tuple[str, str]:
+    """(partition, URL suffix) for a region name."""
+    if region.startswith("cn-"):
+        return "aws-cn", "amazonaws.com.cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov", "amazonaws.com"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b", "sc2s.sgov.gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso", "c2s.ic.gov"
+    return "aws", "amazonaws.com"
+
+
+def pseudo_parameters(region: str, account_id: str, stack_name: str, partition: str | None = None) -> dict[str, Any]:
+    """The pseudo parameters for a stack; StackId is derived from the names so it is stable across runs."""
+    default_partition, url_suffix = _partition(region)
+    partition = partition or default_partition
+    stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"strata:{partition}:{region}:{account_id}:{stack_name}")
+    return {
+        "AWS::Region": region,
+        "AWS::AccountId": account_id,
+        "AWS::Partition": partition,
+        "AWS::URLSuffix": url_suffix,
+        "AWS::StackName": stack_name,
+        "AWS::StackId": f"arn:{partition}:cloudformation:{region}:{account_id}:stack/{stack_name}/{stack_uuid}",
+        "AWS::NotificationARNs": [],
+    }
+
+
+def build_context(template: Template, overrides: dict[str, str], *, region: str = "us-east-1",
+                  account_id: str = "123456789012", stack_name: str = "strata-stack",
+                  partition: str | None = None) -> Context:
+    """Resolve parameters (overrides over defaults), pseudo parameters and conditions; all problems at once."""
+    data = template.data if isinstance(template.data, dict) else {}
+    problems: list[Problem] = []
+    declared = data.get("Parameters") or {}
+    if not isinstance(declared, dict):
+        problems.append(Problem("Parameters must be a mapping of name -> declaration", template.locate(("Parameters",))))
+        declared = {}
+    parameters: dict[str, Any] = {}
+    for name, spec in declared.items():
+        value, found = _resolve_parameter(template, str(name), spec, overrides)
+        problems += found
+        parameters[str(name)] = Unresolved({"Ref": str(name)}, frozenset()) if found else value
+    unknown = sorted(set(overrides) - {str(n) for n in declared})
+    for name in unknown:
+        known = ", ".join(sorted(str(n) for n in declared)) or "none"
+        problems.append(Problem(
+            f"--parameter-overrides sets {name!r}, which the template does not declare (its parameters: {known})",
+            template.locate(("Parameters",)) if declared else Location(template.filename)))
+    mappings = data.get("Mappings") or {}
+    if not isinstance(mappings, dict):
+        problems.append(Problem("Mappings must be a mapping", template.locate(("Mappings",))))
+        mappings = {}
+    resources = data.get("Resources")
+    context = Context(
+        parameters=parameters,
+        pseudo=pseudo_parameters(region, account_id, stack_name, partition),
+        mappings=mappings,
+        conditions={},
+        resources=frozenset(k for k in resources if isinstance(k, str)) if isinstance(resources, dict) else frozenset(),
+        locate=template.locate,
+    )
+    try:
+        context.conditions = evaluate_conditions(data.get("Conditions"), context, template.locate)
+    except TemplateError as exc:
+        problems += exc.problems
+    if problems:
+        raise TemplateError(problems)
+    return context
+
+
+def _resolve_parameter(template: Template, name: str, spec: Any, overrides: dict[str, str]) -> tuple[Any, list[Problem]]:
+    """One parameter's value, or the problems with its declaration or value."""
+    here = ("Parameters", name)
+    if not isinstance(spec, dict):
+        return None, [Problem(f"parameter {name} must be a mapping with a Type", template.locate(here))]
+    kind = spec.get("Type")
+    if not isinstance(kind, str) or not _known_type(kind):
+        what = "has no Type" if kind is None else f"has unknown Type {kind!r}"
+        return None, [Problem(f"parameter {name} {what}; use String, Number, List<Number>, CommaDelimitedList, "
+                              "an AWS-specific type or AWS::SSM::Parameter::Value<...>", template.locate(here))]
+    if name in overrides:
+        raw, source = overrides[name], "from --parameter-overrides"
+    elif "Default" in spec:
+        raw, source = spec["Default"], "its Default"
+        if isinstance(raw, list) and kind in _LIST_TYPES:
+            raw = ",".join(_scalar_text(item) for item in raw)
+    else:
+        return None, [Problem(f"parameter {name} has no value: give it a Default or pass "
+                              f"--parameter-overrides {name}=...", template.locate(here))]
+    if isinstance(raw, (dict, list)) or raw is None:
+        return None, [Problem(f"parameter {name}: the value ({source}) must be a string", template.locate(here))]
+    text = _scalar_text(raw)
+    if _SSM_VALUE.fullmatch(kind):  # the value is the name of an SSM parameter, read at deploy
+        return Unresolved({"Ref": name}, frozenset()), []
+    problems = _check(template, name, spec, kind, text, source)
+    if problems:
+        return None, problems
+    if kind in _LIST_TYPES:
+        items = text.split(",")
+        return ([_number(item) for item in items] if kind == "List<Number>" else items), []
+    return (_number(text) if kind == "Number" else text), []
+
+
+def _check(template: Template, name: str, spec: dict, kind: str, text: str, source: str) -> list[Problem]:
+    """Every constraint the declaration states, each failure located at the constraint."""
+    problems: list[Problem] = []
+    constraint = spec.get("ConstraintDescription")
+    suffix = f" ({constraint})" if isinstance(constraint, str) and constraint else ""
+
+    def fail(key: str, message: str) -> None:
+        problems.append(Problem(f"parameter {name}: value {text!r} ({source}) {message}{suffix}",
+                                template.locate(("Parameters", name, key))))
+
+    items = text.split(",") if kind in _LIST_TYPES else [text]
+    numeric = kind in ("Number", "List<Number>")
+    for item in items:
+        if numeric and _number(item) is None:
+            fail("Type", f"is not a number{' list' if kind != 'Number' else ''}")
+            return problems
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list):
+        texts = [_scalar_text(v) for v in allowed if not isinstance(v, (dict, list))]
+        for item in items:
+            if item not in texts and not (numeric and _number(item) in [_number(t) for t in texts]):
+                fail("AllowedValues", f"is not one of the AllowedValues: {', '.join(texts)}")
+                break
+    pattern = spec.get("AllowedPattern")
+    if pattern is not None:
+        try:
+            compiled = re.compile(_scalar_text(pattern))
+        except re.error as exc:
+            problems.append(Problem(f"parameter {name}: AllowedPattern is not a valid regular expression: {exc}",
+                                    template.locate(("Parameters", name, "AllowedPattern"))))
+        else:
+            for item in items:
+                if not compiled.fullmatch(item):
+                    fail("AllowedPattern", f"does not match the AllowedPattern {compiled.pattern!r}")
+                    break
+    for key, test, words in (("MinLength", lambda n: len(text) >= n, "is shorter than MinLength"),
+                             ("MaxLength", lambda n: len(text) <= n, "is longer than MaxLength")):
+        if key in spec:
+            limit = _number(_scalar_text(spec[key]))
+            if limit is not None and not test(limit):
+                fail(key, f"{words} {spec[key]}")
+    if numeric:
+        for key, test, words in (("MinValue", lambda v, n: v >= n, "is less than MinValue"),
+                                 ("MaxValue", lambda v, n: v <= n, "is greater than MaxValue")):
+            if key in spec:
+                limit = _number(_scalar_text(spec[key]))
+                for item in items:
+                    if limit is not None and not test(_number(item), limit):
+                        fail(key, f"{words} {spec[key]}")
+                        break
+    return problems
+
+
+def _scalar_text(value: Any) -> str:
+    """A YAML scalar as the string CloudFormation would read."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _number(text: str) -> int | float | None:
+    """``"256"`` -> 256, ``"0.5"`` -> 0.5, anything else -> None."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if number == number and number not in (float("inf"), float("-inf")) else None
