@@ -159,7 +159,11 @@ def write_zip(
 
 def _write_member(writer: _HashingWriter, member: Member, packed: Packed) -> bytes:
     """Write one local header + data; return its central directory record."""
-    name = member.arcname.encode("utf-8")
+    try:
+        name = member.arcname.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BuildError(f"file name {member.arcname!r} ({member.path!r}) cannot be stored: it is not valid UTF-8",
+                         hint="rename the file") from None
     flags = 0 if member.arcname.isascii() else UTF8_FLAG
     offset = writer.offset
     if offset > 0xFFFFFFFF or packed.size > 0xFFFFFFFF:

@@ -1,8 +1,10 @@
 """Build targets into artifacts: walk, consult the stat cache, and zip only when some content really changed.
 
 Contract: no network (pip runs only on a dependency-cache miss); reads nothing but the cache on a no-op build (walk +
-lstat); a touched-but-identical tree re-hashes only the changed-stat files and reuses the artifact; a rebuild writes a
-deterministic zip (``archive``) into the content-addressed ``ArtifactStore``. Targets that share a source (same real
+lstat); a touched-but-identical tree re-hashes only the changed-stat files and reuses the artifact; contents that
+match any earlier build (a revert, a branch switch) reuse that build's artifact through a manifest index
+(``cache/build/manifests/<digest of names, exec bits, content hashes, deps, level>`` -> artifact sha256); a rebuild
+writes a deterministic zip (``archive``) into the content-addressed ``ArtifactStore``. Targets that share a source (same real
 folder, layout and dependency runtime) are built once. The zip writer and thread pools are imported only after a
 change is found, so the no-op path stays close to a bare walk.
 
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import Callable
 
 from strata.build import cache
-from strata.build.digest import default_workers, hash_file, hash_files
+from strata.build import digest
+from strata.build.digest import default_workers, hash_files
 from strata.build.store import Artifact, ArtifactStore
 from strata.build.targets import BuildTarget
 from strata.build.walk import walk_tree
@@ -30,6 +33,7 @@ from strata.paths import cache_dir
 
 REQUIREMENTS = "requirements.txt"
 EXEC_BITS = 0o111
+MANIFEST_FORMAT = 1  # bump when the zip layout changes (archive.py), so old manifests stop matching
 
 
 @dataclass(frozen=True)
@@ -137,15 +141,56 @@ def _build_unit(unit: _Unit, target: BuildTarget, home: Path, progress: bool,
             content[rel] = (digest, bool(key[0] & EXEC_BITS))
     deps = _deps_key(unit, content)
 
-    if record is not None and content == old_content and deps == record["deps"] and _deps_present(home, deps):
-        artifact = store.get(record["sha256"])
-        if artifact is not None:  # touched but identical: no re-zip
+    if _deps_present(home, deps):
+        known_sha = None
+        if record is not None and content == old_content and deps == record["deps"]:
+            known_sha = record["sha256"]  # touched but identical
+        else:
+            known_sha = _read_manifest(home, _manifest(unit, content, deps))  # built before (e.g. a revert)
+        artifact = store.get(known_sha) if known_sha else None
+        if artifact is not None:
             _save(cache_path, entries, content, deps, artifact, start_ns)
             return artifact, True
 
     artifact = _zip_unit(unit, target, home, store, entries, content, deps, progress)
     _save(cache_path, entries, content, deps, artifact, start_ns)
+    _write_manifest(home, _manifest(unit, content, deps), artifact.sha256)
     return artifact, False
+
+
+def _manifest(unit: _Unit, content: dict, deps: str | None) -> str:
+    """Digest of everything that decides the zip's bytes: names, exec bits, content hashes, deps, level, format."""
+    h = hashlib.sha256(repr((MANIFEST_FORMAT, unit.prefix, unit.level, deps)).encode())
+    for rel in sorted(content):
+        sha, executable = content[rel]
+        h.update(f"\0{rel}\0{int(executable)}".encode("utf-8", "surrogateescape"))
+        h.update(sha)
+    return h.hexdigest()
+
+
+def _manifest_path(home: Path, manifest: str) -> str:
+    return os.path.join(cache_dir(home), "build", "manifests", manifest[:2], manifest)
+
+
+def _read_manifest(home: Path, manifest: str) -> str | None:
+    try:
+        with open(_manifest_path(home, manifest), encoding="ascii") as fh:
+            sha = fh.read().strip()
+    except (OSError, ValueError):
+        return None
+    return sha if len(sha) == 64 else None
+
+
+def _write_manifest(home: Path, manifest: str, sha: str) -> None:
+    path = _manifest_path(home, manifest)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="ascii") as fh:
+            fh.write(sha)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _deps_key(unit: _Unit, content: dict) -> str | None:
@@ -216,7 +261,7 @@ def _use_zip_file(unit: _Unit, target: BuildTarget, store: ArtifactStore, cache_
         artifact = store.get(record["sha256"])
         if artifact is not None:
             return artifact, True
-    sha = hash_file(unit.source)
+    sha = digest.hash_file(unit.source).hex()
     artifact = store.get(sha)
     cached = artifact is not None
     if artifact is None:
