@@ -58,6 +58,9 @@ class Context:
     conditions: dict[str, Any]  # condition name -> bool (or Unresolved when it hangs on an SSM parameter)
     resources: frozenset[str]  # logical ids that Ref/GetAtt may target
     locate: Locate | None = field(default=None, repr=False, compare=False)  # path -> Location, for problems
+    # deployed values for Ref (attribute None) / GetAtt of resources; may return Unresolved when not known yet.
+    # Without it (before deploy) every resource reference stays Unresolved.
+    resolve_resource: Callable[[str, str | None], Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def region(self) -> str:
@@ -337,6 +340,8 @@ def _ref(ev: _Evaluator, arg: Any, path: tuple) -> Any:
             return ctx.pseudo[name]
         raise _Fail(f"unknown pseudo parameter {name}{_known(ctx.pseudo)}", path)
     if name in ctx.resources:
+        if ctx.resolve_resource is not None:
+            return ctx.resolve_resource(name, None)
         return Unresolved({"Ref": name}, frozenset((name,)))
     raise _Fail(f"Ref to {name!r}, which is neither a parameter nor a resource", path)
 
@@ -351,6 +356,8 @@ def _get_att(ev: _Evaluator, arg: Any, path: tuple) -> Any:
         raise _Fail(f"Fn::GetAtt of {resource!r}, which is not a resource in this template", path + (0,))
     if not isinstance(attribute, (str, Unresolved)):
         raise _Fail(f"Fn::GetAtt needs an attribute name, not {_kind(attribute)}", path + (1,))
+    if ev.ctx.resolve_resource is not None and isinstance(attribute, str):
+        return ev.ctx.resolve_resource(resource, attribute)
     return Unresolved({"Fn::GetAtt": [resource, to_plain(attribute)]},
                       frozenset((resource,)) | depends_of(attribute))
 
@@ -386,10 +393,12 @@ def _sub(ev: _Evaluator, arg: Any, path: tuple) -> Any:
         elif name in ctx.pseudo:
             value = ctx.pseudo[name]
         elif name in ctx.resources:
-            value = Unresolved({"Ref": name}, frozenset((name,)))
+            value = (ctx.resolve_resource(name, None) if ctx.resolve_resource is not None
+                     else Unresolved({"Ref": name}, frozenset((name,))))
         elif "." in name and name.split(".", 1)[0] in ctx.resources:
             resource, attribute = name.split(".", 1)
-            value = Unresolved({"Fn::GetAtt": [resource, attribute]}, frozenset((resource,)))
+            value = (ctx.resolve_resource(resource, attribute) if ctx.resolve_resource is not None
+                     else Unresolved({"Fn::GetAtt": [resource, attribute]}, frozenset((resource,))))
         else:
             raise _Fail(f"Fn::Sub variable ${{{name}}} is not a parameter, resource or variable", template_path)
         if isinstance(value, Unresolved):
