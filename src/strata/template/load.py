@@ -134,6 +134,8 @@ def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Prob
         finally:
             loader.dispose()
         builder = _Builder(loader, filename)
+        if node is not None:
+            builder.marks[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
         try:
             data = builder.build(node, ()) if node is not None else None
         except RecursionError:
