@@ -89,6 +89,12 @@ class ResourceNotReadyException(LambdaError):
     code, status, message_key = "ResourceNotReadyException", 502, "message"
 
 
+class UnsupportedOperationException(LambdaError):
+    """A Lambda operation botocore knows but strata's local Lambda does not implement (501: clients don't retry)."""
+
+    code, status, message_key = "UnsupportedOperationException", 501, "message"
+
+
 # code -> class, for turning a wire error back into the same exception (HTTP clients, pickled errors)
 ERRORS_BY_CODE: dict[str, type[LambdaError]] = {
     cls.code: cls
@@ -96,6 +102,6 @@ ERRORS_BY_CODE: dict[str, type[LambdaError]] = {
         InvalidParameterValueException, ValidationException, ResourceNotFoundException, ResourceConflictException,
         PreconditionFailedException, CodeStorageExceededException, RequestEntityTooLargeException,
         TooManyRequestsException, UnsupportedMediaTypeException, InvalidRequestContentException, ServiceException,
-        ResourceNotReadyException,
+        ResourceNotReadyException, UnsupportedOperationException,
     )
 }

@@ -1,0 +1,42 @@
+"""What every Lambda operation needs: where it runs (region, account), its storage, and injectable clock/ids/dice."""
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from strata.build.store import ArtifactStore
+from strata.lambda_ import names
+from strata.lambda_.store import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def lambda_timestamp(moment: datetime) -> str:
+    """AWS's format for LastModified/CreatedDate: ``2020-04-10T19:06:32.563+0000`` (reference 1.1)."""
+    moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+@dataclass
+class Context:
+    region: str
+    account_id: str
+    db: Database
+    artifacts: ArtifactStore
+    clock: Callable[[], datetime] = utc_now
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    rng: random.Random = field(default_factory=random.Random)
+
+    def now(self) -> str:
+        return lambda_timestamp(self.clock())
+
+    def function_arn(self, name: str, qualifier: str | None = None) -> str:
+        return names.function_arn(self.region, self.account_id, name, qualifier)
+
+    def layer_arn(self, name: str) -> str:
+        return names.layer_arn(self.region, self.account_id, name)
