@@ -1,0 +1,184 @@
+"""One execution environment: a worker process (started on demand), its temp folder, and the invocation sequence
+with Lambda's outcomes (result, function error, init error, timeout, out of memory, runtime exit) and log framing.
+
+The environment survives its worker: after a timeout, a memory kill or an exit the worker is gone and the next
+invocation starts a new one (a cold start) with the same ``/tmp``, as Lambda does. An init error discards the
+environment altogether.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import shutil
+import signal
+import tempfile
+import time
+from datetime import datetime, timezone
+
+from strata.runtime import sandbox
+from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
+from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, RESPONSE_MAX, TAIL_BYTES
+from strata.runtime.logs import LogStore, end_line, report_line, start_line
+from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess
+
+_SIGNAL_TEXT = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
+                signal.SIGTERM: "terminated", signal.SIGBUS: "bus error", signal.SIGILL: "illegal instruction"}
+
+
+def _error_payload(error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+
+
+def _exit_text(code: int | None) -> str:
+    if code is None or code == 0:
+        return "Runtime exited without providing a reason"
+    if code < 0:
+        name = _SIGNAL_TEXT.get(-code, f"signal {-code}")
+        return f"Runtime exited with error: signal: {name}"
+    return f"Runtime exited with error: exit status {code}"
+
+
+class Environment:
+    """A warm (or warmable) execution environment for one snapshot. One invocation at a time."""
+
+    def __init__(self, snapshot: FunctionSnapshot, prepared: sandbox.Prepared, logs: LogStore) -> None:
+        self.snapshot = snapshot
+        self.prepared = prepared
+        self.logs = logs
+        self.tmp_dir = tempfile.mkdtemp(prefix="strata-tmp-")
+        self.log_stream = sandbox.log_stream_name(snapshot.version)
+        self.worker: WorkerProcess | None = None
+        self.discarded = False            # true after an init error or close(): never reuse
+        self.last_used = time.monotonic()
+        self._pending_output = ""
+
+    def invoke(self, request: InvokeRequest) -> InvokeResult:
+        snapshot = self.snapshot
+        head = ""
+        init_ms = None
+        if self.worker is None:
+            head, init_ms, failed = self._start(request)
+            if failed is not None:
+                return self._finish(request, head, failed, 0.0, init_ms, snapshot.memory_size * 1024)
+        worker = self.worker
+        timeout = float(snapshot.timeout)
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout
+        sent = worker.send((request.request_id, request.payload or b"", int(timeout * 1000), request.invoked_arn,
+                            request.client_context))
+        reply = worker.receive(deadline) if sent else self._gone(worker)
+        duration_ms = (time.perf_counter() - started) * 1000
+        kind = reply[0]
+        if kind == "ok" or kind == "error":
+            outcome = (kind, reply[1], None)
+            rss_kb = reply[2]
+        else:
+            outcome, rss_kb = self._worker_lost(request, reply, worker)
+        return self._finish(request, head, outcome, duration_ms, init_ms, rss_kb)
+
+    # -- cold start ------------------------------------------------------------------------------------------------
+
+    def _start(self, request: InvokeRequest) -> tuple[str, float, tuple | None]:
+        snapshot, prepared = self.snapshot, self.prepared
+        head = sandbox.init_line(snapshot, prepared)
+        env = sandbox.environment(snapshot, prepared, self.tmp_dir, self.log_stream)
+        started = time.perf_counter()
+        worker = WorkerProcess(list(prepared.command), list(prepared.python_paths), env, str(prepared.code_dir),
+                               snapshot.memory_size)
+        self.worker = worker
+        reply = worker.receive(time.monotonic() + max(INIT_TIMEOUT, float(snapshot.timeout)))
+        init_ms = (time.perf_counter() - started) * 1000
+        init_output, dropped = worker.output.take()
+        head += _text(init_output, dropped)
+        kind = reply[0]
+        if kind == "ready":
+            return head, init_ms, None
+        if kind == "init_error":                      # Lambda discards the environment; next invoke inits again
+            self._drop_worker()
+            self.discarded = True
+            return head, init_ms, ("error", reply[1], None)
+        outcome, _rss = self._worker_lost(request, reply, worker)
+        return head, init_ms, outcome
+
+    # -- outcomes --------------------------------------------------------------------------------------------------
+
+    def _gone(self, worker: WorkerProcess) -> tuple:
+        worker.wait()
+        return EXITED
+
+    def _worker_lost(self, request: InvokeRequest, reply: tuple, worker: WorkerProcess) -> tuple[tuple, int]:
+        """The worker was killed or died: Lambda's error for why, and the worker is replaced on next use."""
+        rid = request.request_id
+        memory_kb = self.snapshot.memory_size * 1024
+        if reply is TIMEOUT:
+            peak = worker.peak_kb() if not worker.dead else 0
+            self._drop_worker()
+            seconds = f"{float(self.snapshot.timeout):.2f}"
+            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            return (("timeout", _error_payload("Sandbox.Timedout",
+                                               f"RequestId: {rid} Error: Task timed out after {seconds} seconds"),
+                     f"{stamp} {rid} Task timed out after {seconds} seconds\n"), peak or memory_kb)
+        if reply is OUT_OF_MEMORY or reply[0] == "oom":
+            self._drop_worker()
+            text = f"RequestId: {rid} Error: Runtime exited with error: signal: killed"
+            return (("oom", _error_payload("Runtime.OutOfMemory", text), f"{text}\nRuntime.OutOfMemory\n"),
+                    memory_kb)
+        code = worker.returncode
+        self._drop_worker()
+        text = f"RequestId: {rid} Error: {_exit_text(code)}"
+        return (("exit", _error_payload("Runtime.ExitError", text), f"{text}\nRuntime.ExitError\n"), 0)
+
+    def _drop_worker(self) -> None:
+        """Close the worker, keeping what it wrote for this invocation's log."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.close()
+            self._pending_output += _text(*worker.output.take())
+
+    def _finish(self, request: InvokeRequest, head: str, outcome: tuple, duration_ms: float,
+                init_ms: float | None, rss_kb: int) -> InvokeResult:
+        kind, payload, runtime_line = outcome
+        snapshot = self.snapshot
+        rid = request.request_id
+        if kind == "ok" and len(payload) > RESPONSE_MAX:
+            kind = "error"
+            payload = json.dumps({
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size ({RESPONSE_MAX} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge"}).encode()
+        worker = self.worker
+        body = _text(*worker.output.take()) if worker is not None else ""
+        if self._pending_output:
+            body, self._pending_output = self._pending_output + body, ""
+        if runtime_line:
+            body += runtime_line
+        max_mb = max(1, math.ceil(rss_kb / 1024)) if rss_kb else 0
+        text = (head + start_line(rid, snapshot.version) + body + end_line(rid)
+                + report_line(rid, duration_ms, snapshot.memory_size, max_mb, init_ms))
+        self.logs.append(snapshot.function_name, snapshot.version, text)
+        self.last_used = time.monotonic()
+        tail = None
+        if request.log_type == "Tail":
+            tail = base64.b64encode(text.encode("utf-8", "backslashreplace")[-TAIL_BYTES:]).decode("ascii")
+        return InvokeResult(200, payload, snapshot.version, rid, None if kind == "ok" else "Unhandled", tail)
+
+    def kill_worker(self) -> None:
+        """Kill the worker from another thread (pool shutdown); the running invocation sees it exit."""
+        worker = self.worker
+        if worker is not None:
+            worker.kill()
+
+    def close(self) -> None:
+        """Stop the worker and delete the temp folder; the environment is never used again."""
+        self.discarded = True
+        self._drop_worker()
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+
+def _text(data: bytes, dropped: int) -> str:
+    text = data.decode("utf-8", "replace")
+    if dropped:
+        text = f"[strata] {dropped} bytes of output dropped, kept the last {OUTPUT_CAP}\n" + text
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return text

@@ -1,0 +1,219 @@
+"""``WorkerPool``: strata's ``Runtime``. Warm execution environments per snapshot, reserved concurrency, idle
+reaping, async events.
+
+Bookkeeping (under one lock, held only for dictionary work, never while a worker runs):
+- idle environments per ``FunctionSnapshot.key``, most recently used first out (the others age and get reaped);
+- in-flight invocations per function ARN: reserved concurrency caps a function across all its versions, so it
+  counts invocations, not environments, and an idle environment never throttles anyone;
+- the total number of environments, capped by ``max_environments`` (an idle one of another snapshot is evicted
+  first; when all are busy the invoke is throttled like Lambda's account limit).
+Preparing a snapshot (unpacking, layer merge, interpreter choice) happens outside the lock, once per snapshot key.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from strata.lambda_.errors import ServiceException, TooManyRequestsException
+from strata.runtime import sandbox
+from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
+from strata.runtime.environment import Environment
+from strata.runtime.events import EventQueue
+from strata.runtime.limits import EVENT_RETRY_DELAYS, IDLE_TIMEOUT
+from strata.runtime.logs import LogStore
+
+RESERVED_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_REASON = "ConcurrentInvocationLimitExceeded"
+
+
+def throttled(reason: str) -> TooManyRequestsException:
+    """Lambda's 429 body: ``{"Type": "User", "message": "Rate Exceeded.", "Reason": ...}``."""
+    return TooManyRequestsException("Rate Exceeded.", Reason=reason)
+
+
+class WorkerPool:
+    """Runs invocations in warm worker processes; implements ``strata.runtime.api.Runtime``."""
+
+    def __init__(self, home: Path, *, max_environments: int = 32, idle_timeout: float = IDLE_TIMEOUT,
+                 event_threads: int = 4, event_retry_delays: tuple[float, ...] = EVENT_RETRY_DELAYS,
+                 logs: LogStore | None = None) -> None:
+        self.home = Path(home)
+        self.max_environments = max_environments
+        self.idle_timeout = idle_timeout
+        self.logs = logs or LogStore(self.home)
+        self._lock = threading.Lock()
+        self._idle: dict[tuple, list[Environment]] = defaultdict(list)
+        self._busy: set[Environment] = set()
+        self._in_flight: dict[str, int] = defaultdict(int)
+        self._total = 0
+        self._prepared: dict[tuple, sandbox.Prepared] = {}
+        self._prepare_locks: dict[tuple, threading.Lock] = {}
+        self._closed = False
+        self._events = EventQueue(self._invoke_sync, threads=event_threads, retry_delays=event_retry_delays)
+        self._reaper: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # -- Runtime protocol ------------------------------------------------------------------------------------------
+
+    def invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, *,
+               concurrency_limit: int | None = None) -> InvokeResult:
+        """Run (RequestResponse), queue (Event: 202 at once) or skip (DryRun: 204) one invocation."""
+        kind = request.invocation_type
+        if kind == "Event":
+            if self._closed:
+                raise ServiceException("The local runtime is shut down.")
+            self._events.put(snapshot, request, concurrency_limit)
+            return InvokeResult(202, b"", snapshot.version, request.request_id)
+        if kind == "DryRun":
+            return InvokeResult(204, b"", snapshot.version, request.request_id)
+        return self._invoke_sync(snapshot, request, concurrency_limit)
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait for queued Event invocations (and their retries) to finish; False if ``timeout`` ran out first."""
+        return self._events.drain(timeout)
+
+    def close(self) -> None:
+        """Stop every worker, drop queued events, stop background threads. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            idle = [env for envs in self._idle.values() for env in envs]
+            busy = list(self._busy)
+            self._idle.clear()
+        self._stop.set()
+        for env in busy:               # their invoking threads see the worker exit, then close them on release
+            env.kill_worker()
+        self._events.close()
+        for env in idle:
+            env.close()
+        if self._reaper is not None:
+            self._reaper.join(timeout=5)
+        self.logs.close()
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- introspection (tests, `strata` status output) ---------------------------------------------------------------
+
+    def environment_count(self, snapshot: FunctionSnapshot | None = None) -> int:
+        with self._lock:
+            if snapshot is None:
+                return self._total
+            key = snapshot.key
+            return len(self._idle.get(key, ())) + sum(1 for env in self._busy if env.snapshot.key == key)
+
+    # -- the synchronous path --------------------------------------------------------------------------------------
+
+    def _invoke_sync(self, snapshot: FunctionSnapshot, request: InvokeRequest,
+                     limit: int | None) -> InvokeResult:
+        env, evicted = self._acquire(snapshot, limit)
+        for old in evicted:
+            old.close()
+        try:
+            if env is None:
+                env = Environment(snapshot, self._prepare(snapshot), self.logs)
+                self._ensure_reaper()
+                with self._lock:
+                    self._busy.add(env)
+            return env.invoke(request)
+        finally:
+            self._release(snapshot, env)
+
+    def _acquire(self, snapshot: FunctionSnapshot, limit: int | None) -> tuple[Environment | None, list]:
+        arn = snapshot.function_arn
+        evicted: list[Environment] = []
+        with self._lock:
+            if self._closed:
+                raise ServiceException("The local runtime is shut down.")
+            if limit is not None and self._in_flight[arn] >= limit:
+                raise throttled(RESERVED_REASON)
+            idle = self._idle.get(snapshot.key)
+            env = idle.pop() if idle else None
+            if env is not None:
+                self._busy.add(env)
+            else:
+                if self._total >= self.max_environments:
+                    victim = self._oldest_idle()
+                    if victim is None:
+                        raise throttled(ACCOUNT_REASON)
+                    evicted.append(victim)
+                    self._total -= 1
+                self._total += 1
+            self._in_flight[arn] += 1
+        return env, evicted
+
+    def _release(self, snapshot: FunctionSnapshot, env: Environment | None) -> None:
+        close = False
+        with self._lock:
+            self._in_flight[snapshot.function_arn] -= 1
+            if env is not None:
+                self._busy.discard(env)
+            if env is None or env.discarded or self._closed:
+                self._total -= 1
+                close = env is not None
+            else:
+                self._idle[snapshot.key].append(env)
+        if close:
+            env.close()
+
+    def _oldest_idle(self) -> Environment | None:
+        """Remove and return the least recently used idle environment (caller holds the lock)."""
+        best_key, best = None, None
+        for key, envs in self._idle.items():
+            if envs and (best is None or envs[0].last_used < best.last_used):
+                best_key, best = key, envs[0]
+        if best is not None:
+            self._idle[best_key].pop(0)
+        return best
+
+    def _prepare(self, snapshot: FunctionSnapshot) -> sandbox.Prepared:
+        key = snapshot.key
+        prepared = self._prepared.get(key)
+        if prepared is not None:
+            return prepared
+        with self._lock:
+            lock = self._prepare_locks.setdefault(key, threading.Lock())
+        with lock:
+            prepared = self._prepared.get(key)
+            if prepared is None:
+                prepared = sandbox.prepare(snapshot, self.home)
+                self._prepared[key] = prepared
+        return prepared
+
+    # -- idle reaping ----------------------------------------------------------------------------------------------
+
+    def _ensure_reaper(self) -> None:
+        if self._reaper is None:
+            with self._lock:
+                if self._reaper is None and not self._closed:
+                    self._reaper = threading.Thread(target=self._reap_loop, name="strata-reaper", daemon=True)
+                    self._reaper.start()
+
+    def _reap_loop(self) -> None:
+        period = max(0.05, min(self.idle_timeout / 2, 30.0))
+        while not self._stop.wait(period):
+            self.reap()
+
+    def reap(self, now: float | None = None) -> int:
+        """Stop environments idle for longer than ``idle_timeout``; how many were stopped."""
+        now = time.monotonic() if now is None else now
+        stale: list[Environment] = []
+        with self._lock:
+            for key in list(self._idle):
+                envs = self._idle[key]
+                keep = [env for env in envs if now - env.last_used < self.idle_timeout]
+                stale += [env for env in envs if now - env.last_used >= self.idle_timeout]
+                if keep:
+                    self._idle[key] = keep
+                else:
+                    del self._idle[key]
+            self._total -= len(stale)
+        for env in stale:
+            env.close()
+        return len(stale)
