@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "transform": "strata.cli.transform:transform",
     "invoke": "strata.cli.invoke:invoke",
     "logs": "strata.cli.logs:logs",
+    "serve": "strata.cli.serve:serve",
 }
 
 HELP_SUMMARIES: dict[str, str] = {
@@ -29,6 +30,7 @@ HELP_SUMMARIES: dict[str, str] = {
     "transform": "Produce the stack template, with exact Version ids.",
     "invoke": "Invoke a function on the local Lambda service.",
     "logs": "Show a function's invocation logs.",
+    "serve": "Serve the local Lambda service over Lambda's REST API (boto3/AWS CLI --endpoint-url).",
 }
 
 

@@ -1,0 +1,91 @@
+"""``<home>/server.json``: how other strata commands find a running ``strata serve`` and reuse its warm workers.
+
+The file is written atomically once the socket listens and removed on exit. A file left by a killed server is
+harmless: ``running_server`` believes it only if the pid is alive *and* the port answers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+FILE_NAME = "server.json"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    pid: int
+    host: str
+    port: int
+    started: float            # epoch seconds
+    stack_name: str | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def server_file(home: Path) -> Path:
+    return Path(home) / FILE_NAME
+
+
+def write(home: Path, host: str, port: int, stack_name: str | None = None) -> ServerInfo:
+    """Record this process as the server for ``home`` (atomic: readers never see half a file)."""
+    info = ServerInfo(os.getpid(), host, port, time.time(), stack_name)
+    path = server_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".server.", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(asdict(info), fh)
+    os.replace(tmp, path)
+    return info
+
+
+def remove(home: Path) -> None:
+    """Remove the file if it is still this process's (a newer server may have replaced it)."""
+    path = server_file(home)
+    info = read(home)
+    if info is not None and info.pid == os.getpid():
+        path.unlink(missing_ok=True)
+
+
+def read(home: Path) -> ServerInfo | None:
+    try:
+        data = json.loads(server_file(home).read_text())
+        return ServerInfo(int(data["pid"]), str(data["host"]), int(data["port"]), float(data["started"]),
+                          data.get("stack_name"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def _port_answers(host: str, port: int, timeout: float) -> bool:
+    connect_host = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    try:
+        with socket.create_connection((connect_host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def running_server(home: Path, timeout: float = 0.2) -> str | None:
+    """The URL of the server serving ``home``, if its pid is alive and its port answers; else None."""
+    info = read(home)
+    if info is None or not _pid_alive(info.pid) or not _port_answers(info.host, info.port, timeout):
+        return None
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(info.host, info.host)
+    return ServerInfo(info.pid, host, info.port, info.started).url

@@ -1,0 +1,34 @@
+"""What the server calls for an operation: the control plane's ``wire.dispatch``, with Invoke taken directly.
+
+Invoke is the hot path and the one operation whose response must carry the invocation's own request id (the id the
+function sees as ``context.aws_request_id`` and logs in ``START RequestId:``, reference 1.1), which ``dispatch``'s
+boto3-shaped result does not include. So Invoke goes straight to ``LambdaService.invoke`` and is shaped by
+``wire.invoke_result``, plus ``ResponseMetadata.RequestId`` for the ``x-amzn-RequestId`` header. Everything else is
+``dispatch`` unchanged.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceDispatch:
+    """``(operation, params) -> result`` over one ``LambdaService``; blocking, called from the server's threads."""
+
+    def __init__(self, service: Any) -> None:
+        from strata.lambda_.wire import dispatch, invoke_result
+
+        self.service = service
+        self._dispatch = dispatch
+        self._invoke_result = invoke_result
+
+    def __call__(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        if operation != "Invoke":
+            return self._dispatch(self.service, operation, params)
+        result = self.service.invoke(
+            params["FunctionName"], qualifier=params.get("Qualifier"), payload=params.get("Payload") or b"",
+            invocation_type=params.get("InvocationType") or "RequestResponse",
+            log_type=params.get("LogType") or "None", client_context=params.get("ClientContext"))
+        out = self._invoke_result(result)
+        if result.request_id:
+            out["ResponseMetadata"] = {"RequestId": result.request_id}
+        return out

@@ -1,0 +1,74 @@
+"""A boto3-shaped result -> HTTP status, headers and body, by the operation's output shape.
+
+Header members go to headers, the ``statusCode``-bound member (Invoke's ``StatusCode``) becomes the status, a payload
+member is the raw body, and the remaining members are the JSON body (blobs base64, timestamps epoch seconds, as
+rest-json wants). Members the model does not list (``ResponseMetadata``) are not sent. Errors become
+``x-amzn-ErrorType`` + AWS's body.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from strata.lambda_.errors import LambdaError
+from strata.server.model import OperationSpec
+
+JSON = "application/json"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, datetime):
+        return value.timestamp()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":"), default=_default).encode()
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    return str(value)
+
+
+def render(op: OperationSpec, result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """``(status, headers, body)`` for a successful call; the caller adds the request id."""
+    status = op.status
+    if op.out_status is not None:
+        bound = result.get(op.out_status.name)
+        if isinstance(bound, int) and not isinstance(bound, bool):
+            status = bound
+    headers: list[tuple[str, str]] = []
+    for m in op.out_headers:
+        value = result.get(m.name)
+        if value is not None:
+            headers.append((m.wire_name, _header_text(value)))
+    if status == 204:
+        return status, headers, b""
+    if op.out_payload is not None:
+        payload = result.get(op.out_payload.name)
+        if payload is None:
+            return status, headers, b""
+        if isinstance(payload, str):
+            payload = payload.encode()
+        elif not isinstance(payload, (bytes, bytearray)):
+            payload = dumps(payload)
+        headers.append(("content-type", JSON))
+        return status, headers, bytes(payload)
+    document = {m.wire_name: result[m.name] for m in op.out_body if result.get(m.name) is not None}
+    if not document and op.output_shape is None:
+        return status, headers, b""
+    headers.append(("content-type", JSON))
+    return status, headers, dumps(document)
+
+
+def render_error(error: LambdaError) -> tuple[int, list[tuple[str, str]], bytes]:
+    """AWS's error response: status from the error, ``x-amzn-ErrorType`` and its JSON body (reference 1.2)."""
+    return error.status, [("x-amzn-ErrorType", error.code), ("content-type", JSON)], dumps(error.to_body())

@@ -1,0 +1,131 @@
+"""Run the app on uvicorn (uvloop + httptools when installed): bind, advertise in ``server.json``, serve, clean up.
+
+uvicorn with httptools is a maintained HTTP/1.1 stack (keep-alive, pipelining, malformed-request handling) that
+writes each response in one go, so no Nagle stall (performance-floors 4). The socket is bound here, not by uvicorn,
+so ``--port 0`` works and ``server.json`` names the real port before the first request can arrive.
+"""
+from __future__ import annotations
+
+import errno
+import importlib.util
+import ipaddress
+import logging
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from strata.errors import StrataError
+from strata.server import discovery
+from strata.server.app import LambdaApp
+
+LOOPBACK_DEFAULT = "127.0.0.1"
+
+
+class ServerConfigError(StrataError):
+    """``strata serve`` cannot start as asked (address in use, public bind without credentials ...)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, or a clear error saying what to do."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServerConfigError(f"port {port} on {host} is already in use",
+                                    hint="is another `strata serve` running? pick a free one with --port") from None
+        raise ServerConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                                hint="check --host (an address of this machine) and --port") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@dataclass
+class Served:
+    """A server started by ``start``: its URL and the uvicorn server (set ``should_exit`` to stop it)."""
+
+    url: str
+    host: str
+    port: int
+    server: object
+
+
+def make_server(app: LambdaApp, sock: socket.socket):
+    """The uvicorn ``Server`` for ``app``; the fastest loop/parser available, no access log, one-write responses."""
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """Stops on SIGINT/SIGTERM without re-raising the signal afterwards (uvicorn does, which would kill the
+        process before ``server.json`` is removed and the warm workers are stopped)."""
+
+        def handle_exit(self, sig, frame) -> None:  # noqa: ANN001 - signal handler signature
+            if self.should_exit:
+                self.force_exit = True
+            self.should_exit = True
+
+    config = uvicorn.Config(
+        app, loop="uvloop" if _has("uvloop") else "asyncio", http="httptools" if _has("httptools") else "h11",
+        lifespan="off", access_log=False, log_level="warning", server_header=False, date_header=True,
+        timeout_keep_alive=75, backlog=1024)
+    return _Server(config)
+
+
+def serve(app: LambdaApp, home: Path, host: str, port: int, *, stack_name: str | None = None,
+          on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (or ``should_exit``); ``server.json`` exists exactly while serving."""
+    sock = bind(host, port)
+    actual_port = sock.getsockname()[1]
+    server = make_server(app, sock)
+    info = discovery.write(home, host, actual_port, stack_name)
+    try:
+        if on_ready:
+            on_ready(info.url)
+        server.run(sockets=[sock])
+    finally:
+        discovery.remove(home)
+        sock.close()
+        app.close()
+    logging.getLogger("strata.server").info("server on %s stopped", info.url)
+
+
+def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0) -> tuple[Served, Callable[[], None]]:
+    """Serve ``app`` on a background thread (tests, benchmarks); returns the server and a ``stop()``."""
+    import threading
+
+    sock = bind(host, port)
+    server = make_server(app, sock)
+    actual = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="strata-serve", daemon=True)
+    thread.start()
+    import time
+
+    limit = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < limit:
+        time.sleep(0.005)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        app.close()
+
+    host_text = f"[{host}]" if ":" in host else host
+    return Served(f"http://{host_text}:{actual}", host, actual, server), stop
