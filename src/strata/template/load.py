@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import gc
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,29 @@ _CONSTRUCTORS = yaml.CSafeLoader.yaml_constructors
 _IMPLICIT = yaml.CSafeLoader.yaml_implicit_resolvers  # first character -> [(tag, regexp)]: YAML 1.1 as PyYAML has it
 
 
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+_JSON_ONLY_CHARACTERS = re.compile("[\\x7f-\\x9f\\u2028\\u2029\\ufffe\\uffff]")  # raw in JSON strings; YAML refuses or folds them
+
+
 class _Loader(yaml.CSafeLoader):
-    """libyaml with PyYAML's SafeLoader tag resolution, minus its per-node overhead (half the load time otherwise)."""
+    """libyaml with PyYAML's SafeLoader tag resolution, minus its per-node overhead (half the load time otherwise).
+
+    For JSON documents, numbers follow JSON (``1e5`` is a number, as CloudFormation and SAM CLI read JSON), where
+    YAML 1.1 would read a string.
+    """
+
+    json_numbers = False
 
     def resolve(self, kind, value, implicit):  # type: ignore[override]
         if kind is ScalarNode:
             if implicit[0]:
+                if self.json_numbers:
+                    number = _JSON_NUMBER.fullmatch(value)
+                    if number:
+                        return _FLOAT if number.group(1) or number.group(2) else _INT
                 for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
                     if regexp.match(value):
                         return tag
@@ -121,7 +139,9 @@ def parse_template_text(text: str | bytes, filename: str = "<template>") -> Temp
 
 def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Problem]]:
     raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-    loader = _Loader(raw)
+    json_like = raw.lstrip()[:1] == b"{"
+    loader = _Loader(_json_as_yaml(raw) if json_like else raw)
+    loader.json_numbers = json_like
     gc_was_enabled = gc.isenabled()
     gc.disable()  # tens of thousands of young objects, no cycles: collection passes only cost time
     try:
@@ -144,6 +164,23 @@ def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Prob
         if gc_was_enabled:
             gc.enable()
     return Template(None, raw, data, Marks(filename, builder.marks)), builder.problems
+
+
+def _json_as_yaml(raw: bytes) -> bytes:
+    """JSON that libyaml would refuse, made YAML: surrogate-pair escapes joined, raw DEL/C1 characters escaped."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw  # let libyaml report (or detect UTF-16)
+    if "\\u" in text:
+        text = _SURROGATE_PAIR.sub(_join_surrogates, text)
+    text = _JSON_ONLY_CHARACTERS.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return text.encode("utf-8")
+
+
+def _join_surrogates(match: re.Match) -> str:
+    high, low = int(match.group(2), 16), int(match.group(3), 16)
+    return match.group(1) + chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str) -> Problem:
