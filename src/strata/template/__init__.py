@@ -1,11 +1,19 @@
 """Templates: load (YAML/JSON, short tags, marks), parameters and pseudo parameters, intrinsic functions.
 
-Import from here: ``load_template``, ``Template``, ``build_context``, ``evaluate`` ... Submodules stay small and
-single-purpose; this package imports none of boto3 or aws-sam-translator.
+Import from here or from the submodules; each submodule has one job (``load``, ``marks``, ``intrinsics``,
+``parameters``). Nothing here imports boto3 or aws-sam-translator.
 """
 from __future__ import annotations
 
+from strata.template.intrinsics import (
+    NO_VALUE, Context, Unresolved, contains_unresolved, evaluate, evaluate_conditions, to_plain,
+)
 from strata.template.load import Template, check_structure, load_template, load_template_text, parse_template_text
 from strata.template.marks import Marks
+from strata.template.parameters import build_context, parse_parameter_overrides, pseudo_parameters
 
-__all__ = ["Marks", "Template", "check_structure", "load_template", "load_template_text", "parse_template_text"]
+__all__ = [
+    "NO_VALUE", "Context", "Marks", "Template", "Unresolved", "build_context", "check_structure",
+    "contains_unresolved", "evaluate", "evaluate_conditions", "load_template", "load_template_text",
+    "parse_parameter_overrides", "parse_template_text", "pseudo_parameters", "to_plain",
+]
