@@ -68,6 +68,13 @@ class LambdaService:
                 self._runtime = WorkerPool(self.home)
             return self._runtime
 
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait for queued Event invocations to finish (the CLI must not exit before they ran)."""
+        with self._runtime_lock:
+            runtime = self._runtime
+        drain = getattr(runtime, "drain", None)
+        return True if drain is None else bool(drain(timeout))
+
     def close(self) -> None:
         """Stop the runtime if this service started or was given one."""
         with self._runtime_lock:

@@ -1,0 +1,74 @@
+"""``strata invoke NAME[:QUALIFIER]``: invoke a function on the local Lambda service under ``state_home()``.
+
+stdout carries the returned payload and nothing else; the log tail (``--log-type Tail``) and status notes go to
+stderr. Function errors and Lambda errors exit 1 with their message. An ``Event`` invocation is queued, and the
+command waits for it to run before exiting (there is no long-lived process to finish it otherwise).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import sys
+
+import click
+
+from strata.cli.options import region_option
+
+
+@click.command(help="Invoke a function (NAME, NAME:VERSION, NAME:ALIAS or an ARN) on the local Lambda service.")
+@click.argument("target")
+@click.option("-e", "--event", "event_file", type=click.File("rb"), default=None,
+              help="Event JSON file, or - for stdin (default: {}).")
+@click.option("--log-type", type=click.Choice(["None", "Tail"]), default="None", show_default=True,
+              help="Tail prints the end of the invocation's log on stderr.")
+@click.option("--invocation-type", type=click.Choice(["RequestResponse", "Event", "DryRun"]),
+              default="RequestResponse", show_default=True)
+@region_option
+def invoke(target: str, event_file, log_type: str, invocation_type: str, region: str | None) -> int:
+    from strata.lambda_.service import LambdaService
+    from strata.paths import state_home
+
+    payload = event_file.read() if event_file is not None else b"{}"
+    _check_json(payload)
+    with LambdaService(state_home(), region=region or "us-east-1") as service:
+        result = service.invoke(target, payload=payload, invocation_type=invocation_type, log_type=log_type)
+        if invocation_type == "Event":
+            click.echo(f"queued (RequestId: {result.request_id}); waiting for it to run...", err=True)
+            service.drain()
+            click.echo("done", err=True)
+            return 0
+    if invocation_type == "DryRun":
+        click.echo("dry run: the invocation would be accepted", err=True)
+        return 0
+    if result.log_result:
+        click.echo(base64.b64decode(result.log_result).decode("utf-8", "replace"), err=True, nl=False)
+    stdout = click.get_binary_stream("stdout")
+    stdout.write(result.payload + (b"" if result.payload.endswith(b"\n") else b"\n"))
+    stdout.flush()
+    if result.function_error:
+        click.echo(f"Error: function error ({result.function_error}): {_summary(result.payload)}", err=True)
+        return 1
+    return 0
+
+
+def _check_json(payload: bytes) -> None:
+    try:
+        json.loads(payload or b"null")
+    except ValueError as exc:
+        raise click.BadParameter(f"the event is not valid JSON ({exc})", param_hint="--event") from None
+
+
+def _summary(payload: bytes) -> str:
+    """``ValueError: boom`` from Lambda's error object, else the raw text."""
+    try:
+        error = json.loads(payload)
+    except ValueError:
+        return payload.decode("utf-8", "replace")
+    if isinstance(error, dict) and "errorMessage" in error:
+        kind = error.get("errorType")
+        return f"{kind}: {error['errorMessage']}" if kind else str(error["errorMessage"])
+    return payload.decode("utf-8", "replace")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(invoke())
