@@ -42,9 +42,7 @@ def invoke(target: str, event_file, log_type: str, invocation_type: str, region:
         return 0
     if result.log_result:
         click.echo(base64.b64decode(result.log_result).decode("utf-8", "replace"), err=True, nl=False)
-    stdout = click.get_binary_stream("stdout")
-    stdout.write(result.payload + (b"" if result.payload.endswith(b"\n") else b"\n"))
-    stdout.flush()
+    click.echo(result.payload, nl=not result.payload.endswith(b"\n"))  # bytes: written as they are
     if result.function_error:
         click.echo(f"Error: function error ({result.function_error}): {_summary(result.payload)}", err=True)
         return 1

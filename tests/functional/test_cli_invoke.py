@@ -1,0 +1,131 @@
+"""``strata invoke`` and ``strata logs`` end to end through the CLI's error boundary, on a real local service."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+
+import pytest
+
+from strata.cli.main import main
+
+pytest.importorskip("strata.runtime.pool")
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+CODE = ("def handler(event, context):\n    print('handled', event)\n    return {'got': event}\n"
+        "def fail(event, context):\n    raise ValueError('boom')\n")
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("app.py", CODE)
+    return buffer.getvalue()
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    from strata.lambda_.service import LambdaService
+    from strata.lambda_.shapes import FunctionCode
+
+    monkeypatch.setenv("STRATA_HOME", str(tmp_path / "home"))
+    with LambdaService(tmp_path / "home") as service:
+        for name, handler in (("fn", "app.handler"), ("bad", "app.fail")):
+            service.create_function(function_name=name, role=ROLE, runtime="python3.12", handler=handler,
+                                    code=FunctionCode(zip_file=_zip()), publish=True)
+        service.create_alias(function_name="fn", name="live", function_version="1")
+    return tmp_path / "home"
+
+
+def test_invoke_prints_only_the_payload_on_stdout(home, tmp_path, capsys):
+    event = tmp_path / "event.json"
+    event.write_text('{"a": 1}')
+    code, out, err = _run(["invoke", "fn:live", "--event", str(event)], capsys)
+    assert code == 0 and json.loads(out) == {"got": {"a": 1}}
+    assert err == ""
+
+
+def test_invoke_default_event_and_tail(home, capsys):
+    code, out, err = _run(["invoke", "fn", "--log-type", "Tail"], capsys)
+    assert code == 0 and json.loads(out) == {"got": {}}
+    assert "handled {}" in err and "REPORT RequestId:" in err
+
+
+def test_function_error_exits_1_with_the_message(home, capsys):
+    code, out, err = _run(["invoke", "bad"], capsys)
+    assert code == 1
+    assert json.loads(out)["errorType"] == "ValueError"
+    assert "Error: function error (Unhandled): ValueError: boom" in err
+    assert "Traceback" not in err
+
+
+def test_lambda_error_exits_1_without_traceback(home, capsys):
+    code, out, err = _run(["invoke", "nope"], capsys)
+    assert code == 1 and out == ""
+    assert "ResourceNotFoundException: Function not found:" in err and "Traceback" not in err
+
+
+def test_bad_event_json_is_a_usage_error(home, tmp_path, capsys):
+    event = tmp_path / "event.json"
+    event.write_text("{not json")
+    code, out, err = _run(["invoke", "fn", "--event", str(event)], capsys)
+    assert code == 2 and out == ""
+
+
+def test_event_invocation_runs_before_exit_and_logs_show_it(home, capsys):
+    code, out, err = _run(["invoke", "fn:1", "--invocation-type", "Event"], capsys)
+    assert code == 0 and out == "" and "queued" in err
+    code, out, err = _run(["logs", "fn:1"], capsys)
+    assert code == 0 and "handled {}" in out and "START RequestId:" in out
+
+
+def test_dry_run(home, capsys):
+    code, out, err = _run(["invoke", "fn", "--invocation-type", "DryRun"], capsys)
+    assert code == 0 and out == ""
+
+
+def test_logs_per_version_and_alias(home, capsys):
+    _run(["invoke", "fn"], capsys)
+    _run(["invoke", "fn:live"], capsys)
+    code, out, _ = _run(["logs", "fn:$LATEST"], capsys)
+    assert code == 0 and out.count("START RequestId:") == 1 and "Version: $LATEST" in out
+    code, out, _ = _run(["logs", "fn:live"], capsys)
+    assert code == 0 and out.count("START RequestId:") == 1 and "Version: 1" in out
+    code, out, err = _run(["logs", "fn"], capsys)
+    assert code == 0 and out.count("START RequestId:") == 2
+
+
+def test_logs_of_unknown_function(home, capsys):
+    code, out, err = _run(["logs", "nope"], capsys)
+    assert code == 1 and "Function not found" in err
+
+
+def test_logs_follow_prints_new_text(home, capsys):
+    from strata.cli.logs import follow
+    from strata.runtime.logs import LogStore
+
+    store = LogStore(home)
+    store.append("fn", "$LATEST", "first\n")
+    offsets: dict[str, int] = {}
+    follow(store, "fn", ["$LATEST"], offsets, interval=0, rounds=1)
+    store.append("fn", "$LATEST", "second\n")
+    follow(store, "fn", ["$LATEST"], offsets, interval=0, rounds=1)
+    out, _ = capsys.readouterr()
+    assert out == "first\nsecond\n"
+    store.close()
+
+
+def test_tail_log_result_is_base64(home):
+    from strata.lambda_.service import LambdaService
+
+    with LambdaService(home) as service:
+        result = service.invoke("fn", payload=b"{}", log_type="Tail")
+    assert "END RequestId:" in base64.b64decode(result.log_result).decode()
