@@ -120,7 +120,7 @@ def load_template(path: str | Path) -> Template:
 def load_template_text(text: str | bytes, filename: str = "<template>") -> Template:
     """Load a template from text: syntax, tags, duplicate keys, then the template's top-level structure."""
     template, problems = _parse(text, filename)
-    if template is not None:
+    if template is not None and not (problems and template.data is None):
         problems += check_structure(template)
     if problems:
         raise TemplateError(problems)
@@ -220,7 +220,12 @@ class _Builder:
             if constructor is None:
                 self.problem(f"unsupported YAML tag {tag}", node, path)
                 return None
-            return constructor(self.loader, node)
+            try:
+                return constructor(self.loader, node)
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. !!int abc, !!binary X
+                problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else exc
+                self.problem(f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}: {problem}", node, path)
+                return None
         key = id(node)
         if key in self._done:
             return self._done[key]

@@ -5,6 +5,8 @@ import base64
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from strata.errors import Location, TemplateError
 from strata.template.intrinsics import (
@@ -193,3 +195,28 @@ def test_condition_on_unknown_value_keeps_both_branches(ctx) -> None:
     ctx.conditions = conditions
     result = ev({"Fn::If": ["HasSecret", {"Ref": "Stage"}, {"Ref": "AWS::NoValue"}]}, ctx)
     assert result.expression == {"Fn::If": ["HasSecret", "prod", {"Ref": "AWS::NoValue"}]}
+
+
+_names = st.sampled_from(sorted(FUNCTIONS) + ["Condition", "Fn::Nope", "X"])
+_atoms = st.sampled_from(["Stage", "Table", "Role.Arn", "IsProd", "AWS::Region", "AWS::NoValue", "Env", "prod", "Size",
+                          "${Stage}", "${Table.Arn}", "${!x}", "10.0.0.0/16", ",", "", "1", "-1", "a,b"]) \
+    | st.integers(-3, 300) | st.booleans() | st.none()
+_expressions = st.recursive(_atoms, lambda children: st.lists(children, max_size=4)
+                            | st.dictionaries(_names, children, min_size=1, max_size=1)
+                            | st.dictionaries(st.sampled_from(["DefaultValue", "A", "Stage"]), children, max_size=2),
+                            max_leaves=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_expressions)
+def test_any_expression_evaluates_or_reports_problems(value) -> None:
+    """Never a traceback: any shape of arguments gives a value or located problems, and the input is untouched."""
+    ctx = Context(parameters={"Stage": "prod", "List": ["a"]}, pseudo=pseudo_parameters("us-east-1", "1", "s"),
+                  mappings={"Env": {"prod": {"Size": "L"}}}, conditions={"IsProd": True},
+                  resources=frozenset({"Table", "Role"}))
+    before = copy.deepcopy(value)
+    try:
+        evaluate(value, ctx, locate=nowhere)
+    except TemplateError as exc:
+        assert exc.problems
+    assert value == before

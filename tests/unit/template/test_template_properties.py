@@ -74,3 +74,20 @@ def test_overrides_round_trip(pairs, quote, per_argument) -> None:
 @given(st.dictionaries(_key, _value.filter(lambda v: v and not set(v) & set("\"'") and not any(c.isspace() for c in v)), min_size=1, max_size=6))
 def test_bare_overrides_round_trip(pairs) -> None:
     assert parse_parameter_overrides([" ".join(f"{k}={v}" for k, v in pairs.items())]) == pairs
+
+
+_yamlish = st.lists(st.sampled_from(["Resources:", "\n", "  ", "- ", "!Ref ", "!GetAtt", "{", "}", "[", "]", ": ",
+                                     "&a ", "*a", "<<: ", "? ", "'", '"', "Type", "X", "1", ",", "#", "\t", "!!binary ",
+                                     "%TAG ", "---", "...", "|", ">"]), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=60), _yamlish))
+def test_any_input_is_a_template_or_a_template_error(text) -> None:
+    """Never a traceback: whatever the bytes, the result is a Template or a TemplateError with problems."""
+    from strata.errors import TemplateError
+
+    try:
+        load_template_text(text)
+    except TemplateError as exc:
+        assert exc.problems
