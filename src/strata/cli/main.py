@@ -22,6 +22,12 @@ COMMANDS: dict[str, str] = {
     "invoke": "strata.cli.invoke:invoke",
     "logs": "strata.cli.logs:logs",
     "serve": "strata.cli.serve:serve",
+    "deploy": "strata.cli.deploy:deploy",
+    "plan": "strata.cli.plan:plan",
+    "describe": "strata.cli.describe:describe",
+    "stacks": "strata.cli.stacks:stacks",
+    "events": "strata.cli.events:events",
+    "delete": "strata.cli.delete:delete",
 }
 
 HELP_SUMMARIES: dict[str, str] = {
@@ -31,6 +37,12 @@ HELP_SUMMARIES: dict[str, str] = {
     "invoke": "Invoke a function on the local Lambda service.",
     "logs": "Show a function's invocation logs.",
     "serve": "Serve the local Lambda service over Lambda's REST API (boto3/AWS CLI --endpoint-url).",
+    "deploy": "Deploy the template to the local Lambda service (plan, then apply).",
+    "plan": "Show what deploy would change, and why each version is published.",
+    "describe": "Show a stack's resources, versions, aliases and outputs.",
+    "stacks": "List the locally deployed stacks.",
+    "events": "Show a stack's deploy events.",
+    "delete": "Delete a stack and its resources.",
 }
 
 

@@ -130,16 +130,22 @@ class Engine:
 
     # ---- deploy -------------------------------------------------------------------------------------------------
     def deploy(self, stack_name: str, result: TransformResult, *, execute: bool = True, strict: bool = False,
-               disable_rollback: bool = False, wait: bool = False) -> DeployReport:
+               disable_rollback: bool = False, wait: bool = False,
+               on_plan: Callable[[Plan], None] | None = None) -> DeployReport:
+        """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed."""
         request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
         if not execute:
             plan = self._plan(request, result.functions)
             _check_strict(plan, strict)
+            if on_plan is not None:
+                on_plan(plan)
             return DeployReport(stack_name, plan, "not-executed")
         with StackLock(self.home, stack_name, wait=wait):
             recovered = self.recover(stack_name)
             plan = self._plan(request, result.functions)
             _check_strict(plan, strict)
+            if on_plan is not None:
+                on_plan(plan)
             if plan.is_empty:
                 return DeployReport(stack_name, plan, "no-changes", self._outputs(stack_name), recovered=recovered)
             report = self._run(request, plan)

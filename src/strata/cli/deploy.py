@@ -1,0 +1,103 @@
+"""``strata deploy``: transform (which builds), plan, apply to the local engine; prints the plan with the reason for
+every new version, progress per resource, and the outputs. ``strata plan`` shares the options below."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from strata.cli.options import echo_json, output_option, parameter_overrides_option, region_option, template_option
+
+stack_name_option = click.option("--stack-name", default=None,
+                                 help="Stack name (default: the template folder's name).")
+account_option = click.option("--account-id", default="123456789012", show_default=True,
+                              help="Account id for ARNs and pseudo parameters.")
+strict_option = click.option("--strict", is_flag=True,
+                             help="Fail when the template has resource types the local engine does not emulate.")
+
+
+def default_stack_name(template_file: str) -> str:
+    from strata.transform.pipeline import default_stack_name as name_of
+
+    return name_of(Path(template_file))
+
+
+def home_for(template_file: str) -> Path:
+    from strata.paths import state_home
+
+    return state_home(template_file)
+
+
+def run_transform(template_file: str, parameter_overrides: tuple[str, ...], region: str, account_id: str,
+                  stack_name: str, home: Path) -> Any:
+    from strata.template.parameters import parse_parameter_overrides
+    from strata.transform.pipeline import transform
+
+    return transform(Path(template_file), parameter_overrides=parse_parameter_overrides(parameter_overrides),
+                     region=region, account_id=account_id, stack_name=stack_name, home=home,
+                     progress=sys.stderr.isatty())
+
+
+@click.command(help="Build, transform, plan and deploy the template to the local Lambda service.")
+@template_option
+@stack_name_option
+@parameter_overrides_option
+@region_option
+@account_option
+@click.option("--no-execute", "--no-execute-changeset", "no_execute", is_flag=True,
+              help="Show the plan and stop: nothing is changed.")
+@strict_option
+@click.option("--disable-rollback", is_flag=True, help="On failure keep what was done instead of rolling back.")
+@click.option("--wait", is_flag=True, help="If another deploy of the stack is running, wait for it.")
+@output_option
+def deploy(template_file: str, stack_name: str | None, parameter_overrides: tuple[str, ...], region: str | None,
+           account_id: str, no_execute: bool, strict: bool, disable_rollback: bool, wait: bool, output: str) -> None:
+    from strata.engine.api import Engine
+    from strata.engine.render import outputs_text, plan_text, progress_line
+
+    region = region or "us-east-1"
+    stack_name = stack_name or default_stack_name(template_file)
+    home = home_for(template_file)
+    result = run_transform(template_file, parameter_overrides, region, account_id, stack_name, home)
+    text = output == "text"
+
+    def show_plan(plan: Any) -> None:
+        if text:
+            click.echo(plan_text(plan))
+            if no_execute:
+                click.echo("Not executed (--no-execute).")
+
+    def progress(*event: Any) -> None:
+        if text:
+            click.echo(progress_line(*event))
+
+    engine = Engine(home, region=region, account_id=account_id, progress=progress)
+    try:
+        report = engine.deploy(stack_name, result, execute=not no_execute, strict=strict,
+                               disable_rollback=disable_rollback, wait=wait, on_plan=show_plan)
+    finally:
+        engine.close()
+    if not text:
+        echo_json(report.to_dict())
+        if report.error is not None:
+            raise click.exceptions.Exit(1)
+        return
+    if report.recovered:
+        click.echo(report.recovered[:1].upper() + report.recovered[1:] + ".")
+    if report.status in ("no-changes", "not-executed"):
+        return
+    for failure in report.cleanup_failures:
+        click.echo(f"warning: could not clean up {failure} (see `strata events`)", err=True)
+    if report.error is not None:
+        from strata.errors import StrataError
+
+        verb = "rolled back" if report.status == "rolled-back" else "left as it is (--disable-rollback)" \
+            if disable_rollback else "could not be rolled back"
+        raise StrataError(f"deploy of stack {stack_name} failed and was {verb}: {report.error.message}",
+                          hint="`strata events --stack-name " + stack_name + "` shows every step")
+    click.echo(f"Stack {stack_name} deployed.")
+    out = outputs_text(report.outputs)
+    if out:
+        click.echo(out)

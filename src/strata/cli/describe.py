@@ -1,0 +1,22 @@
+"""``strata describe``: a stack's resources and physical ids, each function's versions and aliases, outputs."""
+from __future__ import annotations
+
+import click
+
+from strata.cli.options import echo_json, output_option, template_option
+
+
+@click.command(help="Show a deployed stack: resources, versions, aliases and outputs.")
+@template_option
+@click.option("--stack-name", default=None, help="Stack name (default: the template folder's name).")
+@output_option
+def describe(template_file: str, stack_name: str | None, output: str) -> None:
+    from strata.cli.deploy import default_stack_name, home_for
+    from strata.engine.describe import describe as read
+    from strata.engine.render import describe_text
+
+    info = read(home_for(template_file), stack_name or default_stack_name(template_file))
+    if output == "json":
+        echo_json(info)
+    else:
+        click.echo(describe_text(info))
