@@ -12,59 +12,68 @@ from __future__ import annotations
 
 import os
 import stat as st
+from typing import NamedTuple
 
 from strata.errors import BuildError
 
 EXCLUDED_NAMES = frozenset({"__pycache__", ".git", ".strata", ".aws-sam"})
 EXCLUDED_SUFFIXES = (".pyc",)
 
-# A file's stat key: any change in it means "maybe new bytes". Symlinked files add the link's own inode and ctime.
+# A file's stat key: (mode, size, mtime_ns, ctime_ns, inode); any change means "maybe new bytes". A file reached
+# through a symlink adds the link's own inode and ctime, so re-pointing the link is noticed too.
 StatKey = tuple
 
+class Tree(NamedTuple):
+    """A walked folder: ``stats`` maps each file's ``/``-separated path to its stat key; ``links`` maps the paths
+    reached through a symlink to the real file (every other file is ``root/rel``)."""
 
-def stat_key(s: os.stat_result) -> StatKey:
-    """(mode, size, mtime_ns, ctime_ns, inode): what must match for a file's cached content hash to be trusted."""
-    return (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
+    root: str
+    stats: dict[str, StatKey]
+    links: dict[str, str]
+
+    def path(self, rel: str) -> str:
+        return self.links.get(rel) or os.path.join(self.root, rel)
 
 
-def walk_tree(root: str) -> list[tuple[str, str, StatKey, int]]:
-    """Every file under ``root`` as ``(rel, path, stat_key, change_ns)``, ``rel`` using ``/``; order unspecified."""
+def walk_tree(root: str) -> Tree:
+    """Every file under ``root`` (see the module rules); iteration order unspecified."""
     real_root = os.path.realpath(root)
-    out: list[tuple[str, str, StatKey, int]] = []
-    _walk(real_root, "", real_root, out, {real_root})
-    return out
+    tree = Tree(real_root, {}, {})
+    _walk(real_root, "", tree, {real_root})
+    return tree
 
 
-def _walk(folder: str, prefix: str, real_root: str, out: list, active: set[str]) -> None:
+def _walk(folder: str, prefix: str, tree: Tree, active: set[str]) -> None:
     try:
         it = os.scandir(folder)
     except FileNotFoundError:
         raise BuildError(f"folder {folder} does not exist") from None
     except NotADirectoryError:
         raise BuildError(f"{folder} is not a folder") from None
+    stats = tree.stats
+    excluded = EXCLUDED_NAMES
     with it:
         for entry in it:
             name = entry.name
-            if name in EXCLUDED_NAMES or name.endswith(EXCLUDED_SUFFIXES):
-                continue
-            rel = prefix + name
-            if entry.is_symlink():
-                _follow(entry.path, rel, real_root, out, active)
+            if name in excluded or name[-4:] == ".pyc":
                 continue
             if entry.is_dir(follow_symlinks=False):
                 path = entry.path
                 active.add(path)
-                _walk(path, rel + "/", real_root, out, active)
+                _walk(path, prefix + name + "/", tree, active)
                 active.discard(path)
                 continue
+            if entry.is_symlink():
+                _follow(entry.path, prefix + name, tree, active)
+                continue
             s = entry.stat(follow_symlinks=False)
-            if st.S_ISREG(s.st_mode):
-                out.append((rel, entry.path, (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino),
-                            s.st_ctime_ns))
+            if s.st_mode & 0o170000 == 0o100000:  # S_ISREG
+                stats[prefix + name] = (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
 
 
-def _follow(link: str, rel: str, real_root: str, out: list, active: set[str]) -> None:
-    """Follow a symlink that stays inside ``real_root``; anything else is an error naming the link and its target."""
+def _follow(link: str, rel: str, tree: Tree, active: set[str]) -> None:
+    """Follow a symlink that stays inside the root; anything else is an error naming the link and its target."""
+    real_root = tree.root
     target = os.readlink(link)
     real = os.path.realpath(link)
     if real != real_root and not real.startswith(real_root + os.sep):
@@ -80,9 +89,9 @@ def _follow(link: str, rel: str, real_root: str, out: list, active: set[str]) ->
             raise BuildError(f"symlink {link} -> {target} makes a loop (it points at a folder that contains it)")
         active.add(real)
         try:
-            _walk(real, rel + "/", real_root, out, active)
+            _walk(real, rel + "/", tree, active)
         finally:
             active.discard(real)
     elif st.S_ISREG(s.st_mode):
-        key = (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino, own.st_ino, own.st_ctime_ns)
-        out.append((rel, real, key, max(s.st_ctime_ns, own.st_ctime_ns)))
+        tree.stats[rel] = (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino, own.st_ino, own.st_ctime_ns)
+        tree.links[rel] = real

@@ -19,14 +19,17 @@ from strata.cli.options import echo_json, output_option, template_option
 @click.option("--fast", is_flag=True, help="Deflate level 1: about twice as fast, about 10% bigger zips.")
 def build(template_file: str, output: str, fast: bool) -> None:
     """Build code and layer folders into deterministic, cached zips."""
-    from strata.build import build_targets, find_build_targets
+    from strata.build import build_targets
+    from strata.build.targets_cache import cached_targets
     from strata.paths import state_home
 
     template_path = Path(template_file)
-    data = load_template_data(template_path)
+    home = state_home(template_path)
+    if not template_path.is_file():
+        load_template_data(template_path)  # raises the loader's own "cannot read template" error
+    targets = cached_targets(template_path, home, load_template_data)  # a no-op build parses nothing
     template_dir = template_path.resolve().parent
-    targets = find_build_targets(data, template_dir)
-    built = build_targets(targets, state_home(template_path), progress=True, level=1 if fast else 6)
+    built = build_targets(targets, home, progress=True, level=1 if fast else 6)
     rows = [_row(item, template_dir) for item in built]
     if output == "json":
         echo_json(rows)

@@ -11,7 +11,7 @@ from strata.errors import BuildError
 
 
 def _rels(root) -> list[str]:
-    return sorted(rel for rel, _p, _k, _c in walk_tree(str(root)))
+    return sorted(walk_tree(str(root)).stats)
 
 
 def test_default_excludes_and_no_directory_entries(tmp_path):
@@ -28,9 +28,10 @@ def test_symlinks_inside_are_followed_and_stored_under_the_link_name(tmp_path):
     write_tree(tmp_path, {"real/a.py": "A", "b.py": "B"})
     os.symlink("real", tmp_path / "alias")
     os.symlink("b.py", tmp_path / "c.py")
-    entries = {rel: path for rel, path, _k, _c in walk_tree(str(tmp_path))}
-    assert sorted(entries) == ["alias/a.py", "b.py", "c.py", "real/a.py"]
-    assert open(entries["c.py"]).read() == "B"
+    tree = walk_tree(str(tmp_path))
+    assert sorted(tree.stats) == ["alias/a.py", "b.py", "c.py", "real/a.py"]
+    assert open(tree.path("c.py")).read() == "B" and open(tree.path("alias/a.py")).read() == "A"
+    assert len(tree.stats["c.py"]) == 7  # the link's own inode and ctime are part of its key
 
 
 def test_symlink_leaving_the_folder_names_link_and_target(tmp_path):
@@ -79,4 +80,4 @@ def test_walk_reads_no_file(tmp_path, monkeypatch):
         raise AssertionError(f"walk opened {args[0]}")
 
     monkeypatch.setattr(builtins, "open", no_open)
-    assert len(walk_tree(str(tmp_path))) == 2
+    assert len(walk_tree(str(tmp_path)).stats) == 2
