@@ -26,10 +26,15 @@ def _normalise(value):
     return value
 
 
+SHARDS = 4  # the pure-Python parser in yaml_parse is the slow half; shards let pytest -n spread it
+
+
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="translator corpus not present")
-def test_corpus_loads_equal_to_samtranslator() -> None:
-    files = sorted(CORPUS.glob("*.yaml"))
-    assert len(files) > 800
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_corpus_loads_equal_to_samtranslator(shard: int) -> None:
+    every = sorted(CORPUS.glob("*.yaml"))
+    assert len(every) > 800
+    files = every[shard::SHARDS]
     mismatched, unexpected_rejections, rejected = [], [], {}
     for path in files:
         text = path.read_bytes()
@@ -45,4 +50,5 @@ def test_corpus_loads_equal_to_samtranslator() -> None:
             unexpected_rejections.append((name, problems))
     assert mismatched == []
     assert unexpected_rejections == []
-    assert sorted(rejected) == sorted(DIFFERENCES["rejected"])
+    names = {path.name for path in files}
+    assert sorted(rejected) == sorted(name for name in DIFFERENCES["rejected"] if name in names)

@@ -188,5 +188,6 @@ def test_large_template_loads_fast(big_template_text: str) -> None:
         template = load_template_text(text)
         timings.append(time.perf_counter() - start)
     assert len(template.data["Resources"]) == 502
-    # ~0.12-0.15 s on the reference machine; the bound leaves room for a loaded CI box running tests in parallel
-    assert sorted(timings)[2] < 0.6
+    # ~0.12-0.15 s on an idle 2-core box; the bound only catches gross regressions (PyYAML's pure-Python parser
+    # takes seconds) while leaving room for a loaded CI machine running tests in parallel
+    assert sorted(timings)[2] < 1.0
