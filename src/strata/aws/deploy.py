@@ -1,0 +1,273 @@
+"""``strata deploy --target aws``: build + transform, upload, change set, show, execute, follow, verify.
+
+Contract: the only module of the AWS target that changes anything (S3 objects, the change set, the stack), and it
+changes them in that order; everything it prints goes through ``out`` (plan and results) and ``progress`` (events).
+Steps:
+1. transform with code in ``s3://<bucket>/<prefix><sha256>.zip`` (the same content-addressed keys as the store);
+2. upload the artifacts S3 does not hold yet (HeadObject);
+3. read the deployed stack; keep deployed Version ids whose content is unchanged (``adoption``); record fingerprint
+   inputs in ``Metadata.strata.fingerprints``;
+4. create the change set (CREATE for a new stack, UPDATE otherwise); an empty one is deleted and means "no changes";
+5. show each resource's action and, for every new Version, which fingerprint inputs changed;
+6. execute, follow events to a terminal status (a failure raises with the first failure's reason), read outputs;
+7. verify (unless ``verify=False``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from strata.aws.adoption import Adoption, adopt_versions
+from strata.aws.changeset import (TEMPLATE_BODY_LIMIT, ChangeSet, ChangeSetRequest, create_change_set,
+                                  delete_change_set, execute_change_set)
+from strata.aws.errors import DeployFailedError, StackStateError
+from strata.aws.events import StackEvent, follow_stack, newest_event_id
+from strata.aws.fingerprints import recorded_fingerprints, version_reasons, with_fingerprints
+from strata.aws.session import AwsSession
+from strata.aws.stack import EMPTY_STATUSES, describe_stack, read_deployed_stack
+from strata.aws.upload import UploadReport, check_bucket, normalise_prefix, upload_artifacts, upload_template
+from strata.errors import StrataError
+from strata.transform.versions import VERSION_TYPE
+from strata.verify.model import VerifyReport
+
+DEFAULT_CAPABILITIES = ("CAPABILITY_IAM",)
+# Statuses from which an update can start.
+UPDATABLE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+                       "IMPORT_ROLLBACK_COMPLETE"})
+
+
+class VerifyFailedError(StrataError):
+    """The deploy finished but a function does not serve what was deployed."""
+
+
+@dataclass(frozen=True)
+class AwsDeployConfig:
+    template_path: Path
+    stack_name: str
+    s3_bucket: str
+    s3_prefix: str = ""
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
+    execute: bool = True
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    verify: bool = True
+    home: Path | None = None
+
+
+@dataclass
+class VersionPlan:
+    function_id: str
+    version_id: str | None
+    action: str                  # "publish", "keep", "adopt"
+    reasons: list[str]
+
+
+@dataclass
+class AwsDeployResult:
+    stack_name: str
+    outcome: str                                   # "deployed", "no-changes", "change-set-created"
+    change_set: ChangeSet | None = None
+    uploads: UploadReport | None = None
+    versions: list[VersionPlan] = field(default_factory=list)
+    adoptions: list[Adoption] = field(default_factory=list)
+    status: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+    verify: VerifyReport | None = None
+
+
+def deploy_to_aws(config: AwsDeployConfig, *, session: AwsSession | None = None,
+                  out: Callable[[str], None] = print, progress: Callable[[str], None] | None = None,
+                  sleep: Callable[[float], None] = time.sleep) -> AwsDeployResult:
+    """Deploy ``config.template_path`` to the CloudFormation stack ``config.stack_name``; see the module docstring."""
+    from strata.transform.pipeline import transform
+
+    progress = progress or out
+    session = session or AwsSession(config.region, config.profile, config.endpoint_url)
+    cfn, s3 = session.client("cloudformation"), session.client("s3")
+    prefix = normalise_prefix(config.s3_prefix)
+
+    description = describe_stack(cfn, config.stack_name)
+    status = description.get("StackStatus") if description else None
+    _check_status(config.stack_name, status)
+    account_id = session.account_id()
+    check_bucket(s3, config.s3_bucket)
+
+    result = transform(config.template_path, parameter_overrides=config.parameter_overrides,
+                       region=session.region_name, account_id=account_id, stack_name=config.stack_name,
+                       home=config.home, code_bucket=config.s3_bucket, code_prefix=prefix)
+    uploads = upload_artifacts(s3, result.artifacts, config.s3_bucket, prefix, progress=progress)
+    out(f"Artifacts: {len(uploads.uploaded)} uploaded, {len(uploads.present)} already in "
+        f"s3://{config.s3_bucket}/{prefix}")
+
+    deployed = read_deployed_stack(cfn, config.stack_name, region=session.region_name, account_id=account_id,
+                                   partition=session.partition, description=description)
+    template, adoptions = result.template, []
+    if deployed is not None:
+        template, adoptions = adopt_versions(template, result.functions, result.parameters, deployed,
+                                             session.client("lambda"))
+    functions = _after_adoption(result.functions, adoptions)
+    template = with_fingerprints(template, functions)
+    versions = plan_versions(functions, adoptions, deployed.template if deployed else None)
+
+    body = json.dumps(template, indent=1, sort_keys=False)
+    url = None
+    if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+        url = upload_template(s3, body, config.s3_bucket, prefix, region=session.region_name,
+                              endpoint_url=config.endpoint_url)
+    request = ChangeSetRequest(
+        stack_name=config.stack_name, template_body=None if url else body, template_url=url,
+        change_set_type="UPDATE" if deployed is not None else "CREATE",
+        parameters=_stack_parameters(template, config.parameter_overrides), capabilities=tuple(config.capabilities),
+        tags=dict(config.tags))
+    change_set = create_change_set(cfn, request, sleep=sleep)
+    outcome = AwsDeployResult(config.stack_name, "no-changes", change_set, uploads, versions, adoptions,
+                              status=status)
+    if change_set.empty:
+        delete_change_set(cfn, change_set)
+        out(f"No changes: stack {config.stack_name} already matches the template.")
+        _show_adoptions(adoptions, out)
+    else:
+        show_plan(change_set, versions, out)
+        if not config.execute:
+            out(f"Change set {change_set.name} created, not executed (--no-execute-changeset). Execute it with:\n"
+                f"  aws cloudformation execute-change-set --stack-name {config.stack_name} "
+                f"--change-set-name {change_set.name}")
+            outcome.outcome = "change-set-created"
+            return outcome
+        outcome.status = _execute(cfn, change_set, progress, sleep)
+        outcome.outcome = "deployed"
+    final = describe_stack(cfn, config.stack_name) or {}
+    outcome.outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in final.get("Outputs") or []}
+    if outcome.outputs:
+        out("Outputs:")
+        for key, value in sorted(outcome.outputs.items()):
+            out(f"  {key} = {value}")
+    if config.verify:
+        from strata.aws.verify import verify_aws
+
+        report = verify_aws(session, config.stack_name, sleep=sleep)
+        outcome.verify = report
+        if not report.ok:
+            for finding in report.findings:
+                out(f"  {finding}")
+            raise VerifyFailedError(
+                f"stack {config.stack_name} deployed, but {len(report.findings)} "
+                f"{'function setting does' if len(report.findings) == 1 else 'function settings do'} not match "
+                "what was deployed", hint=f"run `strata verify --target aws --stack-name {config.stack_name} --repair`")
+        out(f"Verified: every function of {config.stack_name} serves what was deployed.")
+    return outcome
+
+
+def _check_status(stack_name: str, status: str | None) -> None:
+    if status is None or status in EMPTY_STATUSES or status in UPDATABLE:
+        return
+    if status == "ROLLBACK_COMPLETE":
+        raise StackStateError(
+            f"stack {stack_name} is in ROLLBACK_COMPLETE: its first creation failed, and it cannot be updated",
+            hint=f"delete it (aws cloudformation delete-stack --stack-name {stack_name}) and deploy again")
+    if status.endswith("_IN_PROGRESS"):
+        raise StackStateError(f"stack {stack_name} is busy ({status})",
+                              hint="wait until the running operation finishes, then deploy again")
+    raise StackStateError(f"stack {stack_name} is in {status} and cannot be updated",
+                          hint="fix it in the CloudFormation console (continue rollback, or delete it), then deploy")
+
+
+def _after_adoption(functions: dict[str, Any], adoptions: list[Adoption]) -> dict[str, Any]:
+    kept = {a.function_id: a.kept_version_id for a in adoptions if a.kept_version_id}
+    return {fid: dataclasses.replace(info, version_id=kept[fid]) if fid in kept else info
+            for fid, info in functions.items()}
+
+
+def plan_versions(functions: dict[str, Any], adoptions: list[Adoption],
+                  deployed_template: dict[str, Any] | None) -> list[VersionPlan]:
+    """Per function with a Version: publish (with the inputs that changed), keep, or adopt (and why)."""
+    recorded = recorded_fingerprints(deployed_template)
+    old_resources = (deployed_template or {}).get("Resources") or {}
+    adopted = {a.function_id: a for a in adoptions}
+    plans = []
+    for function_id in sorted(functions):
+        info = functions[function_id]
+        if not info.version_id:
+            continue
+        adoption = adopted.get(function_id)
+        if adoption and adoption.kept_version_id:
+            plans.append(VersionPlan(function_id, info.version_id, "adopt", [adoption.reason]))
+        elif info.version_id in old_resources and old_resources[info.version_id].get("Type") == VERSION_TYPE:
+            plans.append(VersionPlan(function_id, info.version_id, "keep", ["version content unchanged"]))
+        else:
+            reasons = version_reasons(info, recorded.get(function_id), deployed_stack=deployed_template is not None)
+            if adoption:
+                reasons.append(f"not adopted: {adoption.reason}")
+            plans.append(VersionPlan(function_id, info.version_id, "publish", reasons))
+    return plans
+
+
+def show_plan(change_set: ChangeSet, versions: list[VersionPlan], out: Callable[[str], None]) -> None:
+    out(f"Change set {change_set.name} ({change_set.change_set_type}) for stack {change_set.stack_name}:")
+    width = max((len(c.logical_id) for c in change_set.changes), default=0)
+    for change in change_set.changes:
+        extra = f"  (replacement: {change.replacement})" if change.action == "Modify" and change.replacement else ""
+        out(f"  {change.action:<7} {change.logical_id:<{width}}  {change.resource_type}{extra}")
+    if versions:
+        out("Versions:")
+        _show_versions(versions, out)
+
+
+def _show_versions(versions: list[VersionPlan], out: Callable[[str], None]) -> None:
+    for plan in versions:
+        if plan.action == "publish":
+            out(f"  {plan.function_id}: publish a new version ({plan.version_id}) because")
+            for reason in plan.reasons:
+                out(f"      {reason}")
+        elif plan.action == "adopt":
+            out(f"  {plan.function_id}: keep the deployed version {plan.version_id} ({plan.reasons[0]})")
+        else:
+            out(f"  {plan.function_id}: no new version ({plan.version_id}: {plan.reasons[0]})")
+
+
+def _show_adoptions(adoptions: list[Adoption], out: Callable[[str], None]) -> None:
+    for adoption in adoptions:
+        if adoption.kept_version_id:
+            out(f"  {adoption.function_id}: kept deployed version {adoption.kept_version_id} ({adoption.reason})")
+
+
+def _execute(cfn: Any, change_set: ChangeSet, progress: Callable[[str], None],
+             sleep: Callable[[float], None]) -> str:
+    after = newest_event_id(cfn, change_set.stack_name)
+    execute_change_set(cfn, change_set)
+    progress(f"Executing change set {change_set.name}...")
+
+    def show(event: StackEvent) -> None:
+        when = event.timestamp.strftime("%H:%M:%S") if event.timestamp else "--:--:--"
+        reason = f"  {event.reason}" if event.reason and "FAILED" in event.status else ""
+        progress(f"  {when} {event.status:<28} {event.resource_type:<28} {event.logical_id}{reason}")
+
+    followed = follow_stack(cfn, change_set.stack_name, after=after, show=show, sleep=sleep)
+    if not followed.ok:
+        first = followed.first_failure()
+        cause = f"{first.logical_id} ({first.resource_type}): {first.reason}" if first else "no reason given"
+        hint = f"see the events above, or `aws cloudformation describe-stack-events --stack-name {change_set.stack_name}`"
+        if first and "A version for this Lambda function exists" in (first.reason or ""):
+            hint = ("the function's $LATEST was not changed by this deploy, so Lambda had no new version to publish; "
+                    f"run `strata verify --target aws --stack-name {change_set.stack_name}` to see what it serves")
+        elif followed.status == "ROLLBACK_COMPLETE":
+            hint = (f"the stack was never created; delete it (aws cloudformation delete-stack --stack-name "
+                    f"{change_set.stack_name}), fix the cause and deploy again")
+        raise DeployFailedError(f"deploy of stack {change_set.stack_name} failed ({followed.status}): {cause}",
+                                hint=hint)
+    progress(f"Stack {change_set.stack_name}: {followed.status}")
+    return followed.status
+
+
+def _stack_parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    """The overrides CloudFormation gets: only parameters the stack template declares (others use defaults)."""
+    declared = template.get("Parameters") or {}
+    return {k: v for k, v in overrides.items() if k in declared}

@@ -1,0 +1,37 @@
+"""verify: read live state back and check that every function serves what was deployed.
+
+Contract: ``verify_stack`` only reads, unless ``repair=True``; then it fixes what it found (``strata.verify.repair``)
+and verifies again, returning the second report with the repairs listed. It takes a ``DeployedStack`` (what the stack
+deployed, from either target) and a Lambda reader (boto3's client, or the local service's boto3-style adapter), so
+the same checker runs on AWS and on the local engine.
+
+For the local target: ``strata.verify.local.verify_local(home, stack_name, repair=...)``;
+for AWS: ``strata.aws.verify.verify_aws(session, stack_name, repair=...)``.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from strata.verify.checker import check
+from strata.verify.expected import expected_functions
+from strata.verify.model import DeployedStack, ExpectedFunction, Finding, StackResource, VerifyReport
+from strata.verify.reader import LambdaReader, LambdaRepairer
+
+
+def verify_stack(stack: DeployedStack, reader: LambdaReader | LambdaRepairer, *, target: str,
+                 repair: bool = False, sleep: Callable[[float], None] = time.sleep) -> VerifyReport:
+    """Check every function of ``stack``; with ``repair``, fix the findings and check again."""
+    functions = expected_functions(stack)
+    report = check(reader, functions, VerifyReport(stack=stack.name, target=target))
+    if not repair or report.ok:
+        return report
+    from strata.verify.repair import repair as run_repair
+
+    done = run_repair(reader, functions, report, sleep=sleep)  # type: ignore[arg-type]
+    again = check(reader, functions, VerifyReport(stack=stack.name, target=target))
+    again.repairs = done
+    return again
+
+
+__all__ = ["DeployedStack", "ExpectedFunction", "Finding", "StackResource", "VerifyReport", "verify_stack"]

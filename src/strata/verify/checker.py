@@ -1,0 +1,154 @@
+"""Compare what each function serves with what was deployed: $LATEST, every alias, every version an alias routes to.
+
+Contract: only reads (GetFunctionConfiguration, GetAlias). The same code runs for every target; the target only
+decides which reader it gets. Content is what counts: an alias serving another version number whose code and
+settings equal the deployed ones is a note, not a failure; any difference in code sha256, a layer version ARN or a
+version-locked setting is a finding.
+"""
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from strata.verify.model import ExpectedAlias, ExpectedFunction, Finding, VerifyReport
+from strata.verify.reader import LambdaReader, is_not_found
+from strata.verify.settings import BY_NAME, differences, live_settings
+
+
+def check(reader: LambdaReader, functions: list[ExpectedFunction], report: VerifyReport) -> VerifyReport:
+    """Add every finding for ``functions`` to ``report`` (and return it)."""
+    for function in functions:
+        _check_function(reader, function, report)
+    return report
+
+
+def short_sha(code_sha256: str | None) -> str:
+    """Lambda's base64 CodeSha256 -> first 12 hex digits (what ``strata build`` and the S3 keys show)."""
+    if not code_sha256:
+        return "(none)"
+    try:
+        return base64.b64decode(code_sha256).hex()[:12]
+    except ValueError:
+        return code_sha256[:12]
+
+
+def content_findings(function: ExpectedFunction, configuration: dict[str, Any], subject: str,
+                     phrase: str) -> list[Finding]:
+    """Findings for one FunctionConfiguration; ``phrase`` starts each message ("$LATEST has", ...)."""
+    found: list[Finding] = []
+    live_code = configuration.get("CodeSha256")
+    if function.code_sha256 and live_code != function.code_sha256:
+        found.append(Finding(function.logical_id, function.name, subject, "CodeSha256",
+                             f"{phrase} code sha256 {short_sha(live_code)}; the deployed code has sha256 "
+                             f"{short_sha(function.code_sha256)}", live_code, function.code_sha256))
+    live = live_settings(configuration)
+    for name, expected in function.settings.items():
+        if live[name] == expected:
+            continue
+        verb = "uses" if name == "Layers" else "has"
+        for served, deployed in differences(name, live[name], expected):
+            found.append(Finding(function.logical_id, function.name, subject, name,
+                                 f"{phrase} {served}; the deployed configuration {verb} {deployed}",
+                                 live[name], expected))
+    return found
+
+
+def _check_function(reader: LambdaReader, function: ExpectedFunction, report: VerifyReport) -> None:
+    try:
+        latest = reader.get_function_configuration(FunctionName=function.name)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
+        report.findings.append(Finding(function.logical_id, function.name, "$LATEST", "missing",
+                                       f"function {function.name} does not exist; the stack deployed it"))
+        return
+    report.findings.extend(content_findings(function, latest, "$LATEST", "$LATEST has"))
+    seen: dict[str, dict[str, Any] | None] = {}
+    routed: set[str] = set()
+    checked = ["$LATEST"]
+    for alias in function.aliases:
+        routes = _check_alias(reader, function, alias, report, seen)
+        routed.update(routes)
+        checked.append(f"alias {alias.name} -> {', '.join(routes) or '?'}")
+    for number in function.versions:
+        if number in routed:
+            continue
+        configuration = _version(reader, function, number, seen)
+        checked.append(f"version {number}")
+        if configuration is None:
+            report.findings.append(Finding(function.logical_id, function.name, f"version {number}", "missing",
+                                           f"version {number}, which the stack published, no longer exists"))
+            continue
+        report.findings.extend(content_findings(function, configuration, f"version {number}",
+                                                f"version {number} has"))
+    if function.unchecked:
+        report.notes.append(f"{function.logical_id}: not checked (unknown until deploy): {', '.join(function.unchecked)}")
+    report.checked.append(f"{function.logical_id} ({function.name}): {'; '.join(checked)}")
+
+
+def _check_alias(reader: LambdaReader, function: ExpectedFunction, alias: ExpectedAlias, report: VerifyReport,
+                 seen: dict[str, dict[str, Any] | None]) -> list[str]:
+    subject = f"alias {alias.name}"
+    try:
+        live = reader.get_alias(FunctionName=function.name, Name=alias.name)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
+        report.findings.append(Finding(function.logical_id, function.name, subject, "missing",
+                                       f"alias {alias.name} does not exist; the stack deployed it"
+                                       + (f" serving version {alias.version}" if alias.version else "")))
+        return []
+    primary = str(live.get("FunctionVersion"))
+    weights = {str(k): float(v) for k, v in
+               ((live.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}).items()}
+    if weights != alias.routing:
+        report.findings.append(Finding(
+            function.logical_id, function.name, subject, "RoutingConfig",
+            f"alias {alias.name} routes {_routing_words(primary, weights)}; the deployed configuration routes "
+            f"{_routing_words(alias.version or primary, alias.routing)}", weights, alias.routing))
+    routes = [primary] + sorted(weights)
+    for number in routes:
+        phrase = f"alias {alias.name} serves version {number} with"
+        if number == "$LATEST":
+            report.notes.append(f"{function.logical_id}: alias {alias.name} serves $LATEST (checked as $LATEST)")
+            continue
+        configuration = _version(reader, function, number, seen)
+        if configuration is None:
+            report.findings.append(Finding(function.logical_id, function.name, subject, "missing",
+                                           f"alias {alias.name} routes to version {number}, which does not exist"))
+            continue
+        content = content_findings(function, configuration, subject, phrase)
+        deployed_number = alias.version if number == primary else number
+        if number == primary and alias.version and primary != alias.version:
+            if content:
+                report.findings.append(Finding(
+                    function.logical_id, function.name, subject, "FunctionVersion",
+                    f"alias {alias.name} serves version {primary}; the stack deployed version {alias.version}",
+                    primary, alias.version))
+            else:
+                report.notes.append(f"{function.logical_id}: alias {alias.name} serves version {primary}, not the "
+                                    f"stack's version {deployed_number}, with the deployed code and configuration")
+        report.findings.extend(content)
+    return routes
+
+
+def _version(reader: LambdaReader, function: ExpectedFunction, number: str,
+             seen: dict[str, dict[str, Any] | None]) -> dict[str, Any] | None:
+    if number not in seen:
+        try:
+            seen[number] = reader.get_function_configuration(FunctionName=function.name, Qualifier=number)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+            seen[number] = None
+    return seen[number]
+
+
+def _routing_words(primary: str, weights: dict[str, float]) -> str:
+    if not weights:
+        return f"all traffic to version {primary}"
+    extra = ", ".join(f"{w:.0%} to version {v}" for v, w in sorted(weights.items()))
+    return f"{1 - sum(weights.values()):.0%} to version {primary}, {extra}"
+
+
+__all__ = ["check", "content_findings", "short_sha", "BY_NAME"]

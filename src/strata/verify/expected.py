@@ -1,0 +1,159 @@
+"""From a deployed stack (template + parameter values + physical ids) to what each function must look like.
+
+The deployed template is evaluated with the stack's parameters and a resolver that answers Ref/GetAtt from the
+resources' physical ids (and the attributes the target recorded), so ``Layers: [!Ref SharedLayer]`` becomes the layer
+version ARN that was deployed. A value that still cannot be known is listed as unchecked, never guessed.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate, evaluate_conditions
+from strata.template.parameters import pseudo_parameters
+from strata.verify.model import DeployedStack, ExpectedAlias, ExpectedFunction, StackResource
+from strata.verify.settings import SETTINGS
+
+FUNCTION = "AWS::Lambda::Function"
+VERSION = "AWS::Lambda::Version"
+ALIAS = "AWS::Lambda::Alias"
+_ZIP_KEY = re.compile(r"([0-9a-f]{64})\.zip$")
+
+
+def expected_functions(stack: DeployedStack) -> list[ExpectedFunction]:
+    """Every deployed AWS::Lambda::Function of ``stack`` with its expected code, settings, versions and aliases."""
+    template = stack.template
+    resources = template.get("Resources") or {}
+    context = stack_context(stack)
+    resolved: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in resources.items():
+        if not isinstance(resource, dict) or logical_id not in stack.resources:
+            continue
+        condition = resource.get("Condition")
+        if condition and context.conditions.get(condition) is False:
+            continue
+        if resource.get("Type") in (FUNCTION, VERSION, ALIAS):
+            props = evaluate(resource.get("Properties") or {}, context, ("Resources", logical_id, "Properties"))
+            resolved[logical_id] = {k: v for k, v in props.items() if v is not NO_VALUE}
+
+    out = []
+    for logical_id, props in resolved.items():
+        if resources[logical_id].get("Type") != FUNCTION:
+            continue
+        name = stack.resources[logical_id].physical_id
+        versions = [(lid, p) for lid, p in resolved.items()
+                    if resources[lid].get("Type") == VERSION and _function_name(p.get("FunctionName")) == name]
+        aliases = [p for lid, p in resolved.items()
+                   if resources[lid].get("Type") == ALIAS and _function_name(p.get("FunctionName")) == name]
+        out.append(_expected(logical_id, name, props, versions, aliases, stack))
+    return sorted(out, key=lambda f: f.logical_id)
+
+
+def _expected(logical_id: str, name: str, props: dict[str, Any], versions: list[tuple[str, dict]],
+              aliases: list[dict], stack: DeployedStack) -> ExpectedFunction:
+    settings: dict[str, Any] = {}
+    unchecked: list[str] = []
+    for setting in SETTINGS:
+        value = props.get(setting.prop)
+        if contains_unresolved(value):
+            unchecked.append(setting.name)
+            continue
+        settings[setting.name] = setting.from_template(value)
+    code = props.get("Code") if isinstance(props.get("Code"), dict) else {}
+    location = None
+    if isinstance(code.get("S3Bucket"), str) and isinstance(code.get("S3Key"), str):
+        location = {"S3Bucket": code["S3Bucket"], "S3Key": code["S3Key"]}
+        if code.get("S3ObjectVersion"):
+            location["S3ObjectVersion"] = str(code["S3ObjectVersion"])
+    code_sha = next((str(p["CodeSha256"]) for _, p in versions if isinstance(p.get("CodeSha256"), str)), None)
+    if code_sha is None and location:
+        match = _ZIP_KEY.search(location["S3Key"])
+        if match:
+            code_sha = base64.b64encode(bytes.fromhex(match.group(1))).decode("ascii")
+    if code_sha is None:
+        unchecked.append("CodeSha256")
+    numbers = tuple(n for n in (_version_number(stack.resources[lid].physical_id) for lid, _ in versions) if n)
+    return ExpectedFunction(
+        logical_id=logical_id, name=name, code_sha256=code_sha, code_location=location, settings=settings,
+        unchecked=tuple(unchecked), versions=numbers,
+        aliases=tuple(sorted((_alias(p) for p in aliases), key=lambda a: a.name)))
+
+
+def _alias(props: dict[str, Any]) -> ExpectedAlias:
+    version = props.get("FunctionVersion")
+    routing: dict[str, float] = {}
+    config = props.get("RoutingConfig")
+    if isinstance(config, dict):
+        for item in config.get("AdditionalVersionWeights") or []:
+            if isinstance(item, dict) and not contains_unresolved(item.get("FunctionVersion")):
+                routing[str(item.get("FunctionVersion"))] = float(item.get("FunctionWeight", 0))
+    return ExpectedAlias(name=str(props.get("Name")),
+                         version=None if contains_unresolved(version) or version in (None, "") else str(version),
+                         routing=routing)
+
+
+def stack_context(stack: DeployedStack) -> Context:
+    """Evaluation context of the deployed template: its parameter values, pseudo parameters and physical ids."""
+    template = stack.template
+    declared = template.get("Parameters") or {}
+    parameters: dict[str, Any] = {}
+    for name, spec in declared.items():
+        value = stack.parameters.get(name, (spec or {}).get("Default") if isinstance(spec, dict) else None)
+        kind = str((spec or {}).get("Type", "String")) if isinstance(spec, dict) else "String"
+        if value is None:
+            parameters[name] = Unresolved({"Ref": name}, frozenset())
+        elif kind.startswith("List<") or kind == "CommaDelimitedList":
+            parameters[name] = [v.strip() for v in str(value).split(",")] if not isinstance(value, list) else value
+        else:
+            parameters[name] = value
+    pseudo = pseudo_parameters(stack.region, stack.account_id, stack.name, stack.partition)
+    if stack.stack_id:
+        pseudo["AWS::StackId"] = stack.stack_id
+    context = Context(parameters=parameters, pseudo=pseudo, mappings=template.get("Mappings") or {}, conditions={},
+                      resources=frozenset(template.get("Resources") or {}),
+                      resolve_resource=lambda lid, attr: _resolve(stack, lid, attr))
+    context.conditions = evaluate_conditions(template.get("Conditions"), context)
+    return context
+
+
+def _resolve(stack: DeployedStack, logical_id: str, attribute: str | None) -> Any:
+    """Ref/GetAtt from what the target recorded; well-known ARNs derived from the physical id; else Unresolved."""
+    unknown = Unresolved({"Ref": logical_id} if attribute is None else {"Fn::GetAtt": [logical_id, attribute]},
+                         frozenset((logical_id,)))
+    res: StackResource | None = stack.resources.get(logical_id)
+    if res is None or not res.physical_id:
+        return unknown
+    if attribute is None:
+        return res.attributes.get("Ref", res.physical_id)
+    if attribute in res.attributes:
+        return res.attributes[attribute]
+    arn_prefix = f"arn:{stack.partition}"
+    if res.type == FUNCTION and attribute == "Arn":
+        return f"{arn_prefix}:lambda:{stack.region}:{stack.account_id}:function:{res.physical_id}"
+    if res.type == "AWS::IAM::Role" and attribute == "Arn":
+        props = ((stack.template.get("Resources") or {}).get(logical_id) or {}).get("Properties") or {}
+        path = props.get("Path") if isinstance(props.get("Path"), str) else "/"
+        return f"{arn_prefix}:iam::{stack.account_id}:role{path}{res.physical_id}"
+    if res.type == VERSION and attribute == "Version":
+        return _version_number(res.physical_id) or unknown
+    if res.type == VERSION and attribute == "FunctionArn":
+        return res.physical_id.rsplit(":", 1)[0] if _version_number(res.physical_id) else unknown
+    return unknown
+
+
+def _version_number(physical_id: str) -> str | None:
+    tail = physical_id.rsplit(":", 1)[-1] if physical_id else ""
+    return tail if tail.isdigit() else None
+
+
+def _function_name(value: Any) -> str | None:
+    """A function name, partial or full ARN -> its name (``arn:aws:lambda:r:a:function:NAME[:qualifier]``)."""
+    if not isinstance(value, str):
+        return None
+    parts = value.split(":")
+    if value.startswith("arn:") and len(parts) >= 7:
+        return parts[6]
+    if len(parts) >= 3 and parts[1] == "function":   # account:function:name
+        return parts[2]
+    return value

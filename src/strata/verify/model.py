@@ -1,0 +1,93 @@
+"""Typed values of verification: what a stack deployed (as read back from its target) and what verify found.
+
+``DeployedStack`` is the one input both targets produce (AWS: DescribeStacks + GetTemplate + ListStackResources;
+local: the engine's state), so the same checker runs on both. Everything is a plain frozen value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StackResource:
+    """One deployed resource: its type, physical id and any attributes the target recorded (GetAtt values)."""
+
+    logical_id: str
+    type: str
+    physical_id: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    """A stack as deployed: the processed template, its parameter values and each resource's physical id."""
+
+    name: str
+    template: dict[str, Any]
+    parameters: dict[str, str]
+    resources: dict[str, StackResource]
+    region: str
+    account_id: str
+    partition: str = "aws"
+    status: str | None = None
+    stack_id: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExpectedAlias:
+    name: str
+    version: str | None                 # the version number the stack deployed (None when unknown)
+    routing: dict[str, float]           # extra version -> weight, as deployed
+
+
+@dataclass(frozen=True)
+class ExpectedFunction:
+    """What one function must look like, everywhere it is served ($LATEST, the stack's versions, its aliases)."""
+
+    logical_id: str
+    name: str                                        # physical function name
+    code_sha256: str | None                          # Lambda's base64 CodeSha256 (None: not known, not checked)
+    code_location: dict[str, str] | None             # S3Bucket/S3Key of the deployed code (for --repair)
+    settings: dict[str, Any]                         # setting name -> canonical value (see verify.settings)
+    unchecked: tuple[str, ...] = ()                  # settings whose deployed value could not be resolved
+    versions: tuple[str, ...] = ()                   # version numbers of the stack's AWS::Lambda::Version resources
+    aliases: tuple[ExpectedAlias, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One mismatch between what is served and what was deployed, in words a user acts on."""
+
+    function: str            # logical id
+    function_name: str       # physical name
+    subject: str             # "$LATEST", "alias live", "version 3"
+    setting: str             # "CodeSha256", "Layers", "FunctionVersion", "RoutingConfig", "missing", ...
+    message: str
+    live: Any = None
+    expected: Any = None
+
+    def __str__(self) -> str:
+        return f"{self.function}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    stack: str
+    target: str
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)        # "HelloFunction: $LATEST, alias live -> 2", ...
+    repairs: list[str] = field(default_factory=list)        # what --repair did
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stack": self.stack, "target": self.target, "ok": self.ok, "checked": list(self.checked),
+                "findings": [{"function": f.function, "function_name": f.function_name, "subject": f.subject,
+                              "setting": f.setting, "message": f.message, "live": f.live, "expected": f.expected}
+                             for f in self.findings],
+                "notes": list(self.notes), "repairs": list(self.repairs)}
