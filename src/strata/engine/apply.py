@@ -22,7 +22,7 @@ from strata.engine.handlers import handler_for, is_emulated
 from strata.engine.handlers.base import HandlerContext, Outcome
 from strata.engine.journal import CrashPoints, Journal
 from strata.engine.model import Action, DeployedResource, DesiredResource
-from strata.engine.planner import decide, deletion_order
+from strata.engine.planner import decide
 from strata.engine.resolve import StackResolver
 from strata.engine.state import CLEANUP, ROLLBACK, StackState, resource_from_json
 from strata.errors import StrataError
@@ -215,18 +215,19 @@ class Executor:
             self.state.set_deploy_status(self.deploy_id, CLEANUP)
         failures: list[str] = []
         current = self.state.resources(self.stack)
-        doomed = {lid for lid in current if lid not in desired_ids}
-        for logical_id in deletion_order(current, doomed):
-            res = current[logical_id]
-            if not self._delete(res, retain=res.deletion_policy == "Retain", orphan=False):
-                failures.append(logical_id)
-        orphans = self.state.orphans(self.stack)
-        by_id = {(o.logical_id, o.physical_id): (o, retain) for o, retain in orphans}
-        graph = {key: tuple(k for k in by_id if k[0] in o.depends_on) for key, (o, _) in by_id.items()}
+        # removed resources and old physical resources of replacements, in one reverse dependency order (an old
+        # alias must go before the version it pointed at, that version before its function)
+        doomed: dict[tuple[str, str], tuple[DeployedResource, bool, bool]] = {
+            (r.logical_id, r.physical_id): (r, r.deletion_policy == "Retain", False)
+            for r in current.values() if r.logical_id not in desired_ids}
+        for orphan, retain in self.state.orphans(self.stack):
+            doomed[(orphan.logical_id, orphan.physical_id)] = (orphan, retain, True)
+        graph = {key: tuple(k for k in doomed if k != key and k[0] in res.depends_on)
+                 for key, (res, _, _) in doomed.items()}
         for key in reversed(topological_order(graph)) if graph else []:
-            orphan, retain = by_id[key]
-            if not self._delete(orphan, retain=retain, orphan=True):
-                failures.append(f"{orphan.logical_id} ({orphan.physical_id})")
+            res, retain, orphan = doomed[key]
+            if not self._delete(res, retain=retain, orphan=orphan):
+                failures.append(f"{res.logical_id} ({res.physical_id})")
         return failures
 
     def _delete(self, res: DeployedResource, *, retain: bool, orphan: bool) -> bool:

@@ -61,3 +61,41 @@ def engine(home: Path):
     eng.events_seen = events  # type: ignore[attr-defined]
     yield eng
     eng.close()
+
+
+_VOLATILE = {"LastModified", "RevisionId", "CodeSize", "LastUpdateStatus", "State", "StateReason",
+             "LastUpdateStatusReason", "LastUpdateStatusReasonCode", "StateReasonCode", "CreatedDate"}
+
+
+def _clean(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in _VOLATILE}
+
+
+def service_snapshot(client) -> dict:
+    """What the Lambda service holds, comparable across runs: functions ($LATEST config, versions, aliases) and
+    layer versions."""
+    out: dict = {"functions": {}, "layers": {}}
+    for fn in client.call("ListFunctions", {}).get("Functions", []):
+        name = fn["FunctionName"]
+        versions = client.call("ListVersionsByFunction", {"FunctionName": name})["Versions"]
+        aliases = client.call("ListAliases", {"FunctionName": name})["Aliases"]
+        out["functions"][name] = {
+            "versions": {v["Version"]: _clean(v) for v in versions},
+            "aliases": {a["Name"]: {"FunctionVersion": a["FunctionVersion"],
+                                    "RoutingConfig": a.get("RoutingConfig")} for a in aliases},
+            "tags": client.call("ListTags", {"Resource": fn["FunctionArn"]}).get("Tags", {}),
+        }
+    for layer in client.call("ListLayers", {}).get("Layers", []):
+        name = layer["LayerName"]
+        versions = client.call("ListLayerVersions", {"LayerName": name})["LayerVersions"]
+        out["layers"][name] = sorted(v["Version"] for v in versions)
+    return out
+
+
+def stack_snapshot(engine, stack: str) -> dict:
+    """The engine's view of a stack: resources (type, physical id, properties) and outputs."""
+    resources = engine.state.resources(stack)
+    record = engine.state.stack(stack)
+    return {"resources": {lid: (r.type, r.physical_id, r.properties, r.dirty) for lid, r in resources.items()},
+            "outputs": record.outputs if record else None,
+            "orphans": [(o.logical_id, o.physical_id) for o, _ in engine.state.orphans(stack)]}
