@@ -9,6 +9,7 @@ mtime. Workers always exec the real binary.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ _PROBE = "import sys;print(sys.executable);print('%d.%d' % sys.version_info[:2])
 _RUNTIME = re.compile(r"^python(\d+)\.(\d+)$")
 _memo: dict[tuple[str, str], "Interpreter"] = {}
 _memo_lock = threading.Lock()
+log = logging.getLogger("strata.runtime")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def resolve(runtime: str, home: Path) -> Interpreter:
         found = _memo.get(key)
     if found is None:
         found = _resolve(runtime, Path(home))
+        log.info("%s functions run on %s (%s)", runtime, found.path, found.note)
         with _memo_lock:
             _memo[key] = found
     return found

@@ -43,7 +43,7 @@ class LogStore:
 
     def __init__(self, home: Path) -> None:
         self.root = logs_dir(Path(home))
-        self._fds: dict[Path, int] = {}
+        self._fds: dict[tuple[str, str], int] = {}     # (function, version) -> O_APPEND descriptor
         self._lock = threading.Lock()
 
     def path_for(self, function_name: str, version: str) -> Path:
@@ -51,10 +51,9 @@ class LogStore:
 
     def append(self, function_name: str, version: str, text: str) -> None:
         """Append one invocation's block (a single write, so blocks never interleave)."""
-        path = self.path_for(function_name, version)
-        fd = self._fds.get(path)
+        fd = self._fds.get((function_name, version))
         if fd is None:
-            fd = self._open(path)
+            fd = self._open(function_name, version)
         data = text.encode("utf-8", "backslashreplace")
         written = os.write(fd, data)
         if written < len(data):               # only on a full disk or a signal: finish the block
@@ -62,13 +61,14 @@ class LogStore:
             while view:
                 view = view[os.write(fd, view):]
 
-    def _open(self, path: Path) -> int:
+    def _open(self, function_name: str, version: str) -> int:
         with self._lock:
-            fd = self._fds.get(path)
+            fd = self._fds.get((function_name, version))
             if fd is None:
+                path = self.path_for(function_name, version)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-                self._fds[path] = fd
+                self._fds[(function_name, version)] = fd
             return fd
 
     def read(self, function_name: str, version: str = "$LATEST", *, tail_bytes: int | None = None) -> str:

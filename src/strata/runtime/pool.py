@@ -42,6 +42,7 @@ class WorkerPool:
         self.home = Path(home)
         self.max_environments = max_environments
         self.idle_timeout = idle_timeout
+        self._own_logs = logs is None
         self.logs = logs or LogStore(self.home)
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[Environment]] = defaultdict(list)
@@ -91,13 +92,20 @@ class WorkerPool:
             env.close()
         if self._reaper is not None:
             self._reaper.join(timeout=5)
-        self.logs.close()
+        if self._own_logs:
+            self.logs.close()
 
     def __enter__(self) -> "WorkerPool":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def prepare(self, snapshot: FunctionSnapshot) -> sandbox.Prepared:
+        """Unpack code and layers and choose the interpreter now (normally done at the first cold start). The
+        service may call it at CreateFunction/PublishLayerVersion time to refuse an unsafe zip early
+        (``UnsafeArchiveError``, an ``InvalidParameterValueException``)."""
+        return self._prepare(snapshot, snapshot.key)
 
     # -- introspection (tests, `strata` status output) ---------------------------------------------------------------
 
@@ -112,20 +120,22 @@ class WorkerPool:
 
     def _invoke_sync(self, snapshot: FunctionSnapshot, request: InvokeRequest,
                      limit: int | None) -> InvokeResult:
-        env, evicted = self._acquire(snapshot, limit)
+        key = snapshot.key
+        env, evicted = self._acquire(snapshot, key, limit)
         for old in evicted:
             old.close()
         try:
             if env is None:
-                env = Environment(snapshot, self._prepare(snapshot), self.logs)
+                env = Environment(snapshot, self._prepare(snapshot, key), self.logs)
                 self._ensure_reaper()
                 with self._lock:
                     self._busy.add(env)
             return env.invoke(request)
         finally:
-            self._release(snapshot, env)
+            self._release(snapshot, key, env)
 
-    def _acquire(self, snapshot: FunctionSnapshot, limit: int | None) -> tuple[Environment | None, list]:
+    def _acquire(self, snapshot: FunctionSnapshot, key: tuple,
+                 limit: int | None) -> tuple[Environment | None, list]:
         arn = snapshot.function_arn
         evicted: list[Environment] = []
         with self._lock:
@@ -133,7 +143,7 @@ class WorkerPool:
                 raise ServiceException("The local runtime is shut down.")
             if limit is not None and self._in_flight[arn] >= limit:
                 raise throttled(RESERVED_REASON)
-            idle = self._idle.get(snapshot.key)
+            idle = self._idle.get(key)
             env = idle.pop() if idle else None
             if env is not None:
                 self._busy.add(env)
@@ -148,7 +158,7 @@ class WorkerPool:
             self._in_flight[arn] += 1
         return env, evicted
 
-    def _release(self, snapshot: FunctionSnapshot, env: Environment | None) -> None:
+    def _release(self, snapshot: FunctionSnapshot, key: tuple, env: Environment | None) -> None:
         close = False
         with self._lock:
             self._in_flight[snapshot.function_arn] -= 1
@@ -158,7 +168,7 @@ class WorkerPool:
                 self._total -= 1
                 close = env is not None
             else:
-                self._idle[snapshot.key].append(env)
+                self._idle[key].append(env)
         if close:
             env.close()
 
@@ -172,8 +182,7 @@ class WorkerPool:
             self._idle[best_key].pop(0)
         return best
 
-    def _prepare(self, snapshot: FunctionSnapshot) -> sandbox.Prepared:
-        key = snapshot.key
+    def _prepare(self, snapshot: FunctionSnapshot, key: tuple) -> sandbox.Prepared:
         prepared = self._prepared.get(key)
         if prepared is not None:
             return prepared

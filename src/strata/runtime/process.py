@@ -53,6 +53,9 @@ class Output:
 
     def take(self) -> tuple[bytes, int]:
         """The kept bytes (trimmed to the cap) and how many were dropped; resets."""
+        if not self.data:
+            dropped, self.dropped = self.dropped, 0
+            return b"", dropped
         excess = len(self.data) - self.cap
         if excess > 0:
             del self.data[:excess]
@@ -92,6 +95,8 @@ class WorkerProcess:
         self.poller = select.poll()
         self.poller.register(self.fd, _POLLIN)
         self.poller.register(self.out_fd, _POLLIN)
+        self.out_poller = select.poll()         # a zero-timeout check is cheaper than a failing read
+        self.out_poller.register(self.out_fd, _POLLIN)
         self._out_open = True
         self.dead = False
         if resource is not None and hasattr(resource, "prlimit"):
@@ -156,6 +161,8 @@ class WorkerProcess:
     def _drain(self) -> None:
         """Collect output already written (before the reply, so it belongs to this invocation)."""
         out_fd, output = self.out_fd, self.output
+        if not self.out_poller.poll(0):
+            return
         while True:
             try:
                 chunk = os.read(out_fd, 1 << 16)

@@ -20,7 +20,7 @@ import os
 
 MARSHAL_VERSION = 4
 HEADER = 4
-READ_CHUNK = 1 << 18
+READ_CHUNK = 1 << 16       # below malloc's mmap threshold: a bigger read buffer costs an mmap+munmap per message
 
 
 def frame(message: tuple) -> bytes:
