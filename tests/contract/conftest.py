@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from contract_helpers import InProcessLambda
+from contract_http import over_http
 
 
 @contextmanager
@@ -31,6 +32,7 @@ def in_process(home: Path) -> Iterator[Any]:
 
 TRANSPORTS: dict[str, Callable[[Path], AbstractContextManager[Any]]] = {
     "inprocess": in_process,
+    "http": over_http,
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from strata.lambda_.errors import InvalidRequestContentException
 from strata.server.model import Member, OperationSpec, ServiceSpec
-from strata.server.validate import Validator, _line, camel, raise_if_any
+from strata.server.validate import DEFERRED, Validator, _line, camel, raise_if_any
 
 _INTS = ("integer", "long")
 _FLOATS = ("double", "float")
@@ -48,9 +48,9 @@ def _type_text(kind: str) -> str:
 class RequestReader:
     """Builds params for an operation; one per compiled spec (it only holds the shapes and a validator)."""
 
-    def __init__(self, spec: ServiceSpec) -> None:
+    def __init__(self, spec: ServiceSpec, deferred: frozenset[str] = DEFERRED) -> None:
         self.shapes = spec.shapes
-        self.validator = Validator(spec.shapes)
+        self.validator = Validator(spec.shapes, deferred)
 
     def read(self, op: OperationSpec, labels: dict[str, str], request: HttpRequest) -> dict[str, Any]:
         params: dict[str, Any] = {}

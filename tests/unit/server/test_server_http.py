@@ -93,10 +93,10 @@ def test_unimplemented_and_unknown_operations(lam, server):
 
 def test_server_side_validation_reaches_boto3(lam):
     with pytest.raises(ClientError) as info:
-        lam.create_alias(FunctionName="f", Name="2024", FunctionVersion="1")
+        lam.create_function(FunctionName="f", Role=ROLE, Code={"ZipFile": b"z"}, KMSKeyArn="not-an-arn")
     error = info.value.response["Error"]
     assert error["Code"] == "ValidationException"
-    assert error["Message"].startswith("1 validation error detected: Value '2024' at 'name'")
+    assert error["Message"].startswith("1 validation error detected: Value 'not-an-arn' at 'kMSKeyArn'")
 
 
 @pytest.mark.parametrize("size, invocation_type, text", [

@@ -12,15 +12,26 @@ from strata.server.routes import RouteTable
 from strata.server.validate import compile_pattern, show
 
 
-@pytest.fixture(scope="module")
-def read(spec):
-    reader, table = RequestReader(spec), RouteTable.from_spec(spec)
+def _reader(spec, reader):
+    table = RouteTable.from_spec(spec)
 
     def _read(method, path, query=(), headers=None, body=b""):
         op, labels = table.match(method, path, list(query))
         request = HttpRequest(method, path, list(query), {k.lower(): v for k, v in (headers or {}).items()}, body)
         return reader.read(spec.operations[op], labels, request)
     return _read
+
+
+@pytest.fixture(scope="module")
+def read(spec):
+    """As ``strata serve`` reads: shapes the control plane checks itself are left to it."""
+    return _reader(spec, RequestReader(spec))
+
+
+@pytest.fixture(scope="module")
+def read_all(spec):
+    """Every model constraint checked here (for a dispatcher that checks nothing itself)."""
+    return _reader(spec, RequestReader(spec, deferred=frozenset()))
 
 
 def test_invoke_members_from_uri_query_headers_and_raw_payload(read):
@@ -65,33 +76,52 @@ def test_missing_required_members_are_reported_together(read):
         "Value null at 'code' failed to satisfy constraint: Member must not be null")
 
 
-def test_routing_weight_out_of_range_has_awss_recorded_text(read):
+def test_routing_weight_out_of_range_has_awss_recorded_text(read_all):
     body = json.dumps({"Name": "live", "FunctionVersion": "1",
                        "RoutingConfig": {"AdditionalVersionWeights": {"2": 2.0}}}).encode()
     with pytest.raises(ValidationException) as info:
-        read("POST", "/2015-03-31/functions/f/aliases", body=body)
+        read_all("POST", "/2015-03-31/functions/f/aliases", body=body)
     assert info.value.message == (
         "1 validation error detected: Value '{2=2.0}' at 'routingConfig.additionalVersionWeights' failed to "
         "satisfy constraint: Map value must satisfy constraint: [Member must have value less than or equal to 1.0, "
         "Member must have value greater than or equal to 0.0, Member must not be null]")
 
 
-def test_alias_name_pattern_and_qualifier_length(read):
+def test_alias_name_pattern_and_qualifier_length(read_all):
     with pytest.raises(ValidationException, match=r"Value '2024' at 'name' failed to satisfy constraint: Member must "
                                                   r"satisfy regular expression pattern: \(\?!\^\[0-9\]\+\$\)"):
-        read("POST", "/2015-03-31/functions/f/aliases", body=b'{"Name": "2024", "FunctionVersion": "1"}')
+        read_all("POST", "/2015-03-31/functions/f/aliases", body=b'{"Name": "2024", "FunctionVersion": "1"}')
     with pytest.raises(ValidationException, match="at 'qualifier' failed to satisfy constraint: Member must have "
                                                   "length less than or equal to 128"):
-        read("GET", "/2015-03-31/functions/f", [("Qualifier", "a" * 129)])
+        read_all("GET", "/2015-03-31/functions/f", [("Qualifier", "a" * 129)])
 
 
-def test_enum_and_max_checked_server_side(read):
+def test_enum_and_max_checked_server_side(read_all):
     with pytest.raises(ValidationException, match=r"Value 'Sometimes' at 'invocationType' failed to satisfy "
                                                   r"constraint: Member must satisfy enum value set: \["):
-        read("POST", "/2015-03-31/functions/f/invocations", headers={"X-Amz-Invocation-Type": "Sometimes"})
+        read_all("POST", "/2015-03-31/functions/f/invocations", headers={"X-Amz-Invocation-Type": "Sometimes"})
     with pytest.raises(ValidationException, match="at 'maxItems' failed to satisfy constraint: Member must have "
                                                   "value less than or equal to 10000"):
-        read("GET", "/2015-03-31/functions", [("MaxItems", "10001")])
+        read_all("GET", "/2015-03-31/functions", [("MaxItems", "10001")])
+
+
+def test_constraints_nobody_else_checks_are_checked_by_default(read):
+    body = json.dumps({"FunctionName": "f", "Role": "r", "Code": {}, "KMSKeyArn": "not-an-arn",
+                       "VpcConfig": {"SubnetIds": [f"subnet-{i}" for i in range(17)]},
+                       "Tags": {"k" * 129: "v"}}).encode()
+    with pytest.raises(ValidationException) as info:
+        read("POST", "/2015-03-31/functions", body=body)
+    message = info.value.message
+    assert message.startswith("3 validation errors detected: ")
+    assert "at 'vpcConfig.subnetIds' failed to satisfy constraint: Member must have length less than or equal to 16" \
+        in message
+    assert "at 'kMSKeyArn' failed to satisfy constraint: Member must satisfy regular expression pattern" in message
+    assert "at 'tags' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less " \
+        "than or equal to 128" in message
+
+
+def test_minimum_constraints_are_left_to_botocore(read_all):
+    assert read_all("PUT", "/2015-03-31/functions/f/code", body=b'{"S3Bucket": "b", "S3Key": "k"}')["S3Bucket"] == "b"
 
 
 def test_wrong_types_are_validation_errors(read):
