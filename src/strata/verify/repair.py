@@ -47,6 +47,10 @@ def _repair_function(client: LambdaRepairer, function: ExpectedFunction, finding
         return [f"{function.logical_id}: function {function.name} is missing; deploy the stack again to create it"]
     if latest:
         done += _restore_latest(client, function, latest, sleep)
+    for finding in findings:
+        if finding.subject.startswith("version ") and finding.setting == "missing":
+            done.append(f"{function.logical_id}: {finding.subject} cannot be recreated (Lambda never reuses a version "
+                        "number); remove its Version resource from the stack or deploy a change that publishes anew")
     aliases = sorted({f.subject.split(" ", 1)[1] for f in findings if f.subject.startswith("alias ")})
     for alias in (a for a in function.aliases if a.name in aliases):
         target = _deployed_version(client, function, alias.version)
