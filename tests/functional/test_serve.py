@@ -1,0 +1,131 @@
+"""``strata serve`` as a real process: the AWS CLI and boto3 against it, real warm workers, discovery, signing."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from strata.server.client import invoke_via_server
+from strata.server.discovery import running_server
+
+ROLE = "arn:aws:iam::123456789012:role/lambda-role"
+HANDLER = ("import json\n"
+           "def handler(event, context):\n"
+           "    print('hello from', context.function_version)\n"
+           "    return {'event': event, 'request_id': context.aws_request_id, 'version': context.function_version}\n")
+VENV_BIN = Path(sys.executable).parent
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("app.py", HANDLER)
+    return buffer.getvalue()
+
+
+def _start(home: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "STRATA_HOME": str(home)}
+    env.pop("STRATA_SERVER_ACCESS_KEY_ID", None)
+    process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "serve", "--port", "0", *args], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while running_server(home) is None:
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"strata serve did not start: {process.communicate()}")
+        time.sleep(0.05)
+    return process
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=30)
+    return err
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    home = tmp_path_factory.mktemp("serve-home")
+    process = _start(home)
+    yield home, running_server(home)
+    err = _stop(process)
+    assert process.returncode == 0, err
+    assert not (home / "server.json").exists()
+
+
+def _aws(url: str, tmp: Path, *args: str, secret: str = "x") -> subprocess.CompletedProcess:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": secret,
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp / "none"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "none"), "AWS_MAX_ATTEMPTS": "1"}
+    return subprocess.run([str(VENV_BIN / "aws"), "lambda", *args, "--endpoint-url", url, "--output", "json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_aws_cli_create_publish_invoke(served, tmp_path):
+    home, url = served
+    (tmp_path / "fn.zip").write_bytes(_zip())
+    created = _aws(url, tmp_path, "create-function", "--function-name", "cli-fn", "--runtime", "python3.12",
+                   "--role", ROLE, "--handler", "app.handler", "--zip-file", f"fileb://{tmp_path / 'fn.zip'}")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["FunctionName"] == "cli-fn"
+    published = _aws(url, tmp_path, "publish-version", "--function-name", "cli-fn")
+    assert published.returncode == 0, published.stderr
+    assert json.loads(published.stdout)["Version"] == "1"
+    out = tmp_path / "out.json"
+    invoked = _aws(url, tmp_path, "invoke", "--function-name", "cli-fn", "--qualifier", "1", "--log-type", "Tail",
+                   "--payload", '{"x": 1}', str(out))
+    assert invoked.returncode == 0, invoked.stderr
+    meta = json.loads(invoked.stdout)
+    assert (meta["StatusCode"], meta["ExecutedVersion"]) == (200, "1")
+    assert "hello from 1" in base64.b64decode(meta["LogResult"]).decode()
+    assert json.loads(out.read_text())["event"] == {"x": 1}
+    missing = _aws(url, tmp_path, "get-function", "--function-name", "nope")
+    assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
+
+
+def test_boto3_and_the_invoke_client_share_the_warm_worker(served):
+    home, url = served
+    lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
+                       aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}))
+    lam.create_function(FunctionName="warm", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": _zip()})
+    response = lam.invoke(FunctionName="warm", Payload=b'{"n": 1}')
+    body = json.loads(response["Payload"].read())
+    assert body["request_id"] == response["ResponseMetadata"]["RequestId"]  # x-amzn-RequestId is the invocation's
+    assert running_server(home) == url
+    result = invoke_via_server(url, "warm", None, b'{"n": 2}', "RequestResponse", "None")
+    assert (result.status_code, result.executed_version) == (200, "$LATEST")
+    assert json.loads(result.payload) == {"event": {"n": 2}, "request_id": result.request_id, "version": "$LATEST"}
+    started = time.perf_counter()
+    for i in range(20):
+        invoke_via_server(url, "warm", None, b"{}", "RequestResponse", "None")
+    assert (time.perf_counter() - started) / 20 < 0.05  # warm: no process start per call
+
+
+def test_signed_server_on_loopback(tmp_path):
+    process = _start(tmp_path / "home", "--access-key-id", "AKIDTEST", "--secret-access-key", "right-secret")
+    try:
+        url = running_server(tmp_path / "home")
+        good = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDTEST",
+                            aws_secret_access_key="right-secret", config=Config(retries={"total_max_attempts": 1}))
+        assert good.list_functions()["Functions"] == []
+        bad = _aws(url, tmp_path, "list-functions", secret="wrong-secret")
+        assert bad.returncode != 0 and "InvalidSignatureException" in bad.stderr
+        with pytest.raises(ClientError) as info:
+            boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="OTHER",
+                         aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1})).list_functions()
+        assert info.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    finally:
+        assert _stop(process) is not None
