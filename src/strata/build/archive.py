@@ -8,7 +8,7 @@ Format decisions (each one removes a source of variation):
   source file has any execute bit and ``0o100644`` otherwise; bit 11 (UTF-8) only for non-ASCII names, as zipfile does;
 - raw deflate (``wbits=-15``) at the chosen level (6 by default, 1 for ``--fast``); a member is STORED when deflate
   does not make it smaller, and members whose suffix says they are already compressed are stored without trying.
-Members are read and compressed by a thread pool (zlib, crc32 and sha256 release the GIL) and written in order by the
+Members are read and compressed in batches by a thread pool (zlib, crc32 and sha256 release the GIL), written in order by the
 calling thread, which also hashes the output, so the artifact's sha256 costs no extra read. No zip64: more than 65,535
 entries or 4 GiB is a ``BuildError`` (Lambda's own limits are far below).
 """
@@ -32,7 +32,9 @@ UTF8_FLAG = 0x800
 MODE_EXEC = 0o100755
 MODE_FILE = 0o100644
 CHUNK = 1 << 20
-MAX_IN_FLIGHT = 64
+BATCH_BYTES = 1 << 20  # small files travel to the pool in batches: a task per file costs more than it saves
+BATCH_FILES = 64
+IN_FLIGHT_PER_WORKER = 4
 
 # Already-compressed formats: deflate would burn CPU to save (almost) nothing, so store them as they are.
 PRECOMPRESSED_SUFFIXES = (
@@ -46,11 +48,12 @@ _END = struct.Struct("<IHHHHIIH")
 
 
 class Member(NamedTuple):
-    """One file to store: archive name, absolute source path, exec bit."""
+    """One file to store: archive name, absolute source path, exec bit, expected size (only for batching)."""
 
     arcname: str
     path: str
     executable: bool
+    size: int = 0
 
 
 class Packed(NamedTuple):
@@ -90,6 +93,24 @@ def pack(path: str, level: int, store: bool) -> Packed:
     return Packed(STORED, crc, size, raw, size, digest.digest())
 
 
+def _pack_batch(batch: list[Member], level: int) -> list[Packed]:
+    return [pack(m.path, level, is_precompressed(m.arcname)) for m in batch]
+
+
+def _batches(members: list[Member]):
+    """Consecutive members grouped up to ``BATCH_BYTES`` / ``BATCH_FILES`` (a big file travels alone)."""
+    batch: list[Member] = []
+    size = 0
+    for member in members:
+        if batch and (size + member.size > BATCH_BYTES or len(batch) >= BATCH_FILES):
+            yield batch
+            batch, size = [], 0
+        batch.append(member)
+        size += member.size
+    if batch:
+        yield batch
+
+
 def is_precompressed(name: str) -> bool:
     return name.lower().endswith(PRECOMPRESSED_SUFFIXES)
 
@@ -126,27 +147,29 @@ def write_zip(
                          hint="Lambda rejects such packages anyway; exclude files or split the layer")
     writer = _HashingWriter(out)
     central: list[bytes] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    workers = max(1, workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
-        feed = iter(members)
+        feed = _batches(members)
 
         def submit() -> bool:
-            member = next(feed, None)
-            if member is None:
+            batch = next(feed, None)
+            if batch is None:
                 return False
-            pending.append((member, pool.submit(pack, member.path, level, is_precompressed(member.arcname))))
+            pending.append((batch, pool.submit(_pack_batch, batch, level)))
             return True
 
-        for _ in range(MAX_IN_FLIGHT):
+        for _ in range(workers * IN_FLIGHT_PER_WORKER):
             if not submit():
                 break
         while pending:
-            member, future = pending.popleft()
-            packed = future.result()
+            batch, future = pending.popleft()
+            packed_batch = future.result()
             submit()
-            central.append(_write_member(writer, member, packed))
-            if on_member is not None:
-                on_member(member, packed)
+            for member, packed in zip(batch, packed_batch):
+                central.append(_write_member(writer, member, packed))
+                if on_member is not None:
+                    on_member(member, packed)
     cd_offset = writer.offset
     for record in central:
         writer.write(record)

@@ -20,7 +20,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from strata.build import cache
 from strata.build import digest
@@ -45,8 +45,7 @@ class BuiltArtifact:
     cached: bool
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
     """What determines one zip: the real source, where it goes in the zip, the deps runtime and the deflate level."""
 
     source: str
@@ -56,7 +55,7 @@ class _Unit:
     zip_file: bool
 
     def cache_path(self, home: Path) -> str:
-        name = hashlib.sha256(repr(self).encode()).hexdigest()[:32]
+        name = hashlib.sha256(repr(tuple(self)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
         return os.path.join(cache_dir(home), "build", name + ".marshal")
 
 
@@ -125,32 +124,32 @@ def _build_unit(unit: _Unit, target: BuildTarget, home: Path, progress: bool,
         if artifact is not None and _deps_present(home, record["deps"]):
             return artifact, True
 
-    old_stats = record["stats"] if record else {}
-    old_content = record.content if record else {}
     content: dict[str, tuple[bytes, bool]] = {}
-    stale = []
-    for rel, key in stats.items():
-        known = old_content.get(rel)
-        if known is not None and old_stats.get(rel) == key:
-            content[rel] = known
-        else:
-            stale.append((rel, tree.path(rel), key))
-    if stale:
-        digests = hash_files([p for _r, p, _k in stale], sum(k[1] for _r, _p, k in stale), default_workers())
-        for (rel, _path, key), digest in zip(stale, digests):
-            content[rel] = (digest, bool(key[0] & EXEC_BITS))
-    deps = _deps_key(unit, content)
-
-    if _deps_present(home, deps):
-        known_sha = None
-        if record is not None and content == old_content and deps == record["deps"]:
-            known_sha = record["sha256"]  # touched but identical
-        else:
-            known_sha = _read_manifest(home, _manifest(unit, content, deps))  # built before (e.g. a revert)
-        artifact = store.get(known_sha) if known_sha else None
-        if artifact is not None:
-            _save(cache_path, tree, content, deps, artifact, start_ns)
-            return artifact, True
+    if record is not None:  # re-hash the files whose stat changed; reuse the artifact if no content did
+        old_stats, old_content = record["stats"], record.content
+        stale = []
+        for rel, key in stats.items():
+            known = old_content.get(rel)
+            if known is not None and old_stats.get(rel) == key:
+                content[rel] = known
+            else:
+                stale.append((rel, tree.path(rel), key))
+        if stale:
+            digests = hash_files([p for _r, p, _k in stale], [k[1] for _r, _p, k in stale], default_workers())
+            for (rel, _path, key), sha in zip(stale, digests):
+                content[rel] = (sha, bool(key[0] & EXEC_BITS))
+        deps = _deps_key(unit, content, tree)
+        if _deps_present(home, deps):
+            if content == old_content and deps == record["deps"]:
+                known_sha = record["sha256"]  # touched but identical
+            else:
+                known_sha = _read_manifest(home, _manifest(unit, content, deps))  # built before (e.g. a revert)
+            artifact = store.get(known_sha) if known_sha else None
+            if artifact is not None:
+                _save(cache_path, tree, content, deps, artifact, start_ns)
+                return artifact, True
+    else:  # nothing to compare with: zip straight away (the zip pass hashes every file anyway)
+        deps = _deps_key(unit, content, tree)
 
     artifact = _zip_unit(unit, target, home, store, tree, content, deps, progress)
     _save(cache_path, tree, content, deps, artifact, start_ns)
@@ -193,11 +192,14 @@ def _write_manifest(home: Path, manifest: str, sha: str) -> None:
         pass
 
 
-def _deps_key(unit: _Unit, content: dict) -> str | None:
-    if unit.deps_runtime is None or REQUIREMENTS not in content:
+def _deps_key(unit: _Unit, content: dict, tree: Tree) -> str | None:
+    if unit.deps_runtime is None or REQUIREMENTS not in tree.stats:
         return None
     from strata.build.deps import deps_key
 
+    if REQUIREMENTS not in content:  # first build: only this one file is hashed ahead of the zip
+        key = tree.stats[REQUIREMENTS]
+        content[REQUIREMENTS] = (digest.hash_file(tree.path(REQUIREMENTS)), bool(key[0] & EXEC_BITS))
     return deps_key(content[REQUIREMENTS][0], unit.deps_runtime)
 
 
@@ -215,7 +217,8 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
     from strata.build.archive import Member, write_zip
     from strata.build.progress import Progress
 
-    members = [Member(unit.prefix + rel, tree.path(rel), bool(key[0] & EXEC_BITS)) for rel, key in tree.stats.items()]
+    members = [Member(unit.prefix + rel, tree.path(rel), bool(key[0] & EXEC_BITS), key[1])
+               for rel, key in tree.stats.items()]
     total = sum(key[1] for key in tree.stats.values())
     if deps is not None:
         from strata.build.deps import ensure_deps
@@ -225,7 +228,7 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
         installed = walk_tree(str(folder))
         for rel, key in installed.stats.items():
             if unit.prefix + rel not in ours:
-                members.append(Member(unit.prefix + rel, installed.path(rel), bool(key[0] & EXEC_BITS)))
+                members.append(Member(unit.prefix + rel, installed.path(rel), bool(key[0] & EXEC_BITS), key[1]))
                 total += key[1]
     by_arcname = {unit.prefix + rel: rel for rel in tree.stats}
     bar = Progress(progress, target.logical_id, total)

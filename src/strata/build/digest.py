@@ -18,14 +18,40 @@ def hash_file(path: str) -> bytes:
         return hashlib.file_digest(fh, "sha256").digest()
 
 
-def hash_files(paths: list[str], total_bytes: int, workers: int) -> list[bytes]:
-    """sha256 of each path, in order; threads only when ``total_bytes`` makes them worth it."""
-    if workers <= 1 or total_bytes < PARALLEL_BYTES or len(paths) < 2:
+def hash_files(paths: list[str], sizes: list[int], workers: int) -> list[bytes]:
+    """sha256 of each path, in order. With enough bytes, the list is cut into ``workers`` contiguous slices of
+    about equal bytes, one plain thread each: a task per file would cost more in pool overhead than small files
+    cost to hash."""
+    total = sum(sizes)
+    if workers <= 1 or total < PARALLEL_BYTES or len(paths) < 2:
         return [hash_file(p) for p in paths]
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(hash_file, paths))
+    out: list[bytes | None] = [None] * len(paths)
+    errors: list[BaseException] = []
+    bounds = [0]
+    acc = 0
+    for i, size in enumerate(sizes):
+        acc += size
+        if len(bounds) < workers and acc >= total * len(bounds) / workers:
+            bounds.append(i + 1)
+    bounds.append(len(paths))
+
+    def work(lo: int, hi: int) -> None:
+        try:
+            for i in range(lo, hi):
+                out[i] = hash_file(paths[i])
+        except BaseException as exc:  # re-raised in the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(lo, hi)) for lo, hi in zip(bounds, bounds[1:]) if hi > lo]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return out  # type: ignore[return-value]
 
 
 def default_workers() -> int:
