@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import shutil
 import signal
 import tempfile
@@ -19,7 +18,7 @@ from datetime import datetime, timezone
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
 from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, RESPONSE_MAX, TAIL_BYTES
-from strata.runtime.logs import LogStore, end_line, report_line, start_line
+from strata.runtime.logs import LogStore, report_line
 from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess
 
 _SIGNAL_TEXT = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
@@ -152,15 +151,16 @@ class Environment:
             body, self._pending_output = self._pending_output + body, ""
         if runtime_line:
             body += runtime_line
-        max_mb = max(1, math.ceil(rss_kb / 1024)) if rss_kb else 0
-        text = (head + start_line(rid, snapshot.version) + body + end_line(rid)
+        max_mb = (rss_kb + 1023) // 1024
+        version = snapshot.version
+        text = (f"{head}START RequestId: {rid} Version: {version}\n{body}END RequestId: {rid}\n"
                 + report_line(rid, duration_ms, snapshot.memory_size, max_mb, init_ms))
-        self.logs.append(snapshot.function_name, snapshot.version, text)
+        self.logs.append(snapshot.function_name, version, text)
         self.last_used = time.monotonic()
         tail = None
         if request.log_type == "Tail":
             tail = base64.b64encode(text.encode("utf-8", "backslashreplace")[-TAIL_BYTES:]).decode("ascii")
-        return InvokeResult(200, payload, snapshot.version, rid, None if kind == "ok" else "Unhandled", tail)
+        return InvokeResult(200, payload, version, rid, None if kind == "ok" else "Unhandled", tail)
 
     def kill_worker(self) -> None:
         """Kill the worker from another thread (pool shutdown); the running invocation sees it exit."""

@@ -26,12 +26,12 @@ def end_line(request_id: str) -> str:
 def report_line(request_id: str, duration_ms: float, memory_size: int, max_memory_mb: int,
                 init_ms: float | None = None) -> str:
     """Lambda's REPORT line (tab separated, trailing tab); ``Init Duration`` only on cold starts."""
-    billed = max(1, math.ceil(duration_ms))
-    line = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
-            f"Memory Size: {memory_size} MB\tMax Memory Used: {max_memory_mb} MB\t")
-    if init_ms is not None:
-        line += f"Init Duration: {init_ms:.2f} ms\t"
-    return line + "\n"
+    billed = math.ceil(duration_ms) or 1
+    if init_ms is None:
+        return (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
+                f"Memory Size: {memory_size} MB\tMax Memory Used: {max_memory_mb} MB\t\n")
+    return (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
+            f"Memory Size: {memory_size} MB\tMax Memory Used: {max_memory_mb} MB\tInit Duration: {init_ms:.2f} ms\t\n")
 
 
 def _segment(name: str) -> str:
