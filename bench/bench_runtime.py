@@ -45,8 +45,8 @@ def pct(samples: list[float], q: float) -> float:
 
 def bare_warm(code_dir: Path, n: int, warmup: int) -> list[float]:
     parent, child = socket.socketpair()
-    proc = subprocess.Popen([current().path, "-I", "-S", str(HERE / "runtime_bare_child.py"), str(child.fileno()),
-                             str(code_dir)], pass_fds=(child.fileno(),))
+    command = [current().path, "-I", "-S", str(HERE / "runtime_bare_child.py"), str(child.fileno()), str(code_dir)]
+    proc = subprocess.Popen(command, pass_fds=(child.fileno(),))
     child.close()
     fd, buffer, samples = parent.fileno(), FrameBuffer(), []
     for i in range(warmup + n):
@@ -88,7 +88,8 @@ def pool_cold(pool: WorkerPool, snapshot: FunctionSnapshot, n: int) -> list[floa
     payload = json.dumps(EVENT).encode()
     samples = []
     for _ in range(n):
-        fresh = replace(snapshot, revision_id=f"cold-{uuid.uuid4()}")       # new key: a new environment, code already unpacked
+        # a new key means a new environment; the code is already unpacked (once per digest), as after a deploy
+        fresh = replace(snapshot, revision_id=f"cold-{uuid.uuid4()}")
         request = InvokeRequest(payload, str(uuid.uuid4()), snapshot.function_arn)
         start = time.perf_counter()
         result = pool.invoke(fresh, request)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from strata.build.store import ArtifactStore
-from strata.runtime import layers
 from strata.runtime.layers import UnsafeArchiveError, Unpacked, check_total, merged_opt, unpack
 from conftest import make_zip
 

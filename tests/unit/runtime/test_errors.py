@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
@@ -121,7 +120,8 @@ def test_huge_single_allocation_is_out_of_memory(lab):
     ("import sys\nsys.exit()", "Runtime exited without providing a reason"),
     ("import sys\nsys.exit(3)", "Runtime exited with error: exit status 3"),
     ("import os\nos._exit(7)", "Runtime exited with error: exit status 7"),
-    ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)", "Runtime exited with error: signal: segmentation fault"),
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)",
+     "Runtime exited with error: signal: segmentation fault"),
 ])
 def test_runtime_exit(lab, code, message):
     fn = lab.function({"app.py": f"def handler(e, c):\n    if e:\n" + "".join(

@@ -107,8 +107,8 @@ def test_log_store_concurrent_blocks_do_not_interleave(tmp_path):
 
 
 def test_report_line_format():
-    assert report_line("id", 0.3, 128, 40) == (
-        "REPORT RequestId: id\tDuration: 0.30 ms\tBilled Duration: 1 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t\n")
+    assert report_line("id", 0.3, 128, 40) == ("REPORT RequestId: id\tDuration: 0.30 ms\tBilled Duration: 1 ms\t"
+                                               "Memory Size: 128 MB\tMax Memory Used: 40 MB\t\n")
     assert report_line("id", 12.01, 256, 50, 20.5).endswith("Billed Duration: 13 ms\tMemory Size: 256 MB\t"
                                                             "Max Memory Used: 50 MB\tInit Duration: 20.50 ms\t\n")
 

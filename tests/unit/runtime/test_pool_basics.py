@@ -109,7 +109,8 @@ def test_context_members_and_environment(lab):
     assert out["arn"] == alias_arn
     assert out["memory"] == "256"
     assert out["group"] == "/aws/lambda/ctxfn"
-    assert out["stream"] == out["stream_env"] and "/[$LATEST]" in out["stream"] and len(out["stream"]) == len("2026/11/29/[$LATEST]") + 32
+    assert out["stream"] == out["stream_env"] and "/[$LATEST]" in out["stream"]
+    assert len(out["stream"]) == len("2026/11/29/[$LATEST]") + 32
     assert 6000 < out["remaining"] <= 7000
     assert out["identity"] == [None, None]
     assert out["custom"] == {"k": "v"} and out["app_title"] == "t"
