@@ -10,8 +10,8 @@ The change can hide only when the new ctime equals the recorded one, i.e. when t
 timestamp tick of the moment we read it. So an entry is *trusted* only if its ctime is older than the start of the
 build that hashed it minus ``RACY_SLACK_NS`` (generous: coarse kernel clocks, 1-2 s file systems, small clock skew);
 an untrusted entry is stored with no stat key and is re-hashed (not re-zipped) on the next build. What it does not
-cover: a system clock set backwards by more than the slack, or a file system that does not maintain ctime.
-On Windows, where ``st_ctime`` is the creation time, the rule uses mtime instead.
+cover: a system clock set backwards by more than the slack, or a file system that does not maintain ctime (and
+Windows, where ``st_ctime`` is the creation time: there only size, mtime and the racy rule on ctime protect you).
 
 File layout: 8-byte little-endian length, then the marshalled head (stat keys, deps key, artifact sha256), then the
 marshalled content hashes, so a no-op build decodes only the head. Written atomically (temp + rename); an
