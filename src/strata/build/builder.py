@@ -87,7 +87,7 @@ def build_targets(
 
 def _unit_for(target: BuildTarget, level: int) -> _Unit:
     source = os.path.realpath(target.source)
-    if target.is_zip_file:
+    if target.is_zip_file and os.path.isfile(source):
         return _Unit(source, "", None, 0, True)
     method = (target.build_method or "").lower()
     if target.kind == "layer":

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import sys
 import sysconfig
-import tempfile
 from pathlib import Path
 
 from strata.errors import BuildError
@@ -42,6 +39,10 @@ def ensure_deps(home: Path, key: str, requirements: Path, *, what: str) -> Path:
     final = deps_dir(home, key)
     if final.is_dir():
         return final
+    import shutil
+    import subprocess
+    import tempfile
+
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
     cmd = [sys.executable, "-m", "pip", "install", "--target", str(tmp), "-r", str(requirements),
