@@ -11,7 +11,7 @@ import pytest
 
 from strata.build.store import ArtifactStore
 from strata.runtime.layers import UnsafeArchiveError, Unpacked, check_total, merged_opt, unpack
-from conftest import make_zip
+from runtime_lab import make_zip
 
 
 def _store(tmp_path: Path, data: bytes):

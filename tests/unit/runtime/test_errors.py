@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import body
+from runtime_lab import body
 
 OK_AFTER = "def handler(e, c):\n    return 'ok'\n"
 

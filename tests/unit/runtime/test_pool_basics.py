@@ -10,7 +10,7 @@ import time
 import pytest
 
 from strata.lambda_.errors import TooManyRequestsException
-from conftest import RUNTIME, body
+from runtime_lab import RUNTIME, Lab, body
 
 COUNTER = {"app.py": """
     import os
@@ -179,7 +179,6 @@ def test_event_invocations_run_in_background(lab):
 
 
 def test_failed_event_is_retried(tmp_path):
-    from conftest import Lab
     from strata.runtime.pool import WorkerPool
     with WorkerPool(tmp_path, event_retry_delays=(0.01, 0.01)) as pool:
         lab = Lab(tmp_path, pool)
@@ -256,7 +255,6 @@ def test_idle_environments_are_reaped(lab):
 
 
 def test_max_environments_evicts_idle(tmp_path):
-    from conftest import Lab
     from strata.runtime.pool import WorkerPool
     with WorkerPool(tmp_path, max_environments=1) as pool:
         lab = Lab(tmp_path, pool)
@@ -267,7 +265,6 @@ def test_max_environments_evicts_idle(tmp_path):
 
 
 def test_close_stops_workers(tmp_path):
-    from conftest import Lab
     from strata.runtime.pool import WorkerPool
     pool = WorkerPool(tmp_path)
     lab = Lab(tmp_path, pool)
