@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from deploy_helpers import (change_layer, copy_app, describe, edit_template, env_for, service_snapshot, stack_view,
+from test_deploy_helpers import (change_layer, copy_app, describe, edit_template, env_for, service_snapshot, stack_view,
                             strata, STRATA)
 
 

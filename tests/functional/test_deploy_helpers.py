@@ -73,7 +73,9 @@ def service_snapshot(home: Path) -> dict[str, Any]:
 
 def stack_view(app: Path, home: Path) -> dict[str, Any]:
     """What must be equal between an interrupted-then-completed deploy and an uninterrupted one."""
-    info = describe(app, home)
+    from strata.engine.describe import describe as read
+
+    info = json.loads(json.dumps(read(home, app.name), default=str))
     return {"status": info["StackStatus"].replace("CREATE_", "X_").replace("UPDATE_", "X_"),
             "resources": sorted((r["LogicalResourceId"], r["ResourceType"], r["PhysicalResourceId"])
                                 for r in info["Resources"]),
