@@ -43,7 +43,10 @@ CODE_PROPERTIES: dict[str, tuple[str, str]] = {
 def find_build_targets(template_data: dict, template_dir: Path) -> list[BuildTarget]:
     """Every local code location in a template (a plain dict, intrinsics in long form), in template order."""
     resources = template_data.get("Resources") or {}
-    globals_fn = ((template_data.get("Globals") or {}).get("Function") or {})
+    if not isinstance(resources, dict):
+        return []
+    globals_ = template_data.get("Globals") or {}
+    globals_fn = (globals_.get("Function") or {}) if isinstance(globals_, dict) else {}
     if not isinstance(globals_fn, dict):
         globals_fn = {}
     targets = []

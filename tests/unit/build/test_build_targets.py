@@ -79,3 +79,9 @@ def test_plain_file_that_is_not_a_zip_is_an_error(tmp_path):
     data = _template({"L": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": "app.py"}}})
     with pytest.raises(BuildError, match="L: Content"):
         find_build_targets(data, tmp_path)
+
+
+def test_malformed_sections_are_not_a_crash(tmp_path):
+    assert find_build_targets({"Resources": ["not", "a", "map"]}, tmp_path) == []
+    data = {"Globals": "oops", "Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": None}}}
+    assert find_build_targets(data, tmp_path) == []
