@@ -1,0 +1,107 @@
+"""samconfig.toml (SAM's file) and the flag > samconfig > default resolution of ``strata deploy --target aws``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from strata.aws.options import MissingSettingError, deploy_config
+from strata.aws.samconfig import SamConfigError, parse_tags, read_samconfig
+
+SAMCONFIG = """\
+version = 0.1
+[default.global.parameters]
+stack_name = "from-global"
+region = "eu-west-1"
+
+[default.deploy.parameters]
+stack_name = "shop"
+s3_bucket = "art-bucket"
+s3_prefix = "shop"
+capabilities = "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
+parameter_overrides = "Stage=prod Greeting=\\"Hello there\\""
+tags = "team=web \\"cost center\\"=42"
+confirm_changeset = true
+
+[staging.deploy.parameters]
+stack_name = "shop-staging"
+s3_bucket = "art-staging"
+capabilities = ["CAPABILITY_NAMED_IAM"]
+parameter_overrides = ["Stage=staging"]
+tags = ["team=web"]
+no_execute_changeset = true
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "samconfig.toml").write_text(SAMCONFIG)
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    return tmp_path / "template.yaml"
+
+
+def _config(template: Path, **flags):
+    values = dict(template_file=str(template), stack_name=None, parameter_overrides=(), region=None, no_execute=False,
+                  s3_bucket=None, s3_prefix=None, profile=None, endpoint_url=None, capabilities=(), tags=(),
+                  config_file=None, config_env="default", no_verify=False)
+    values.update(flags)
+    return deploy_config(**values)
+
+
+def test_sam_settings_are_used(project):
+    config = _config(project)
+    assert (config.stack_name, config.s3_bucket, config.s3_prefix, config.region) == ("shop", "art-bucket", "shop",
+                                                                                      "eu-west-1")
+    assert config.capabilities == ("CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND")
+    assert config.parameter_overrides == {"Stage": "prod", "Greeting": "Hello there"}
+    assert config.tags == {"team": "web", "cost center": "42"}
+    assert config.execute and config.verify
+
+
+def test_flags_win_and_overrides_merge_per_key(project):
+    config = _config(project, stack_name="other", s3_bucket="b2", region="us-west-2", parameter_overrides=("Stage=dev",),
+                     capabilities=("CAPABILITY_NAMED_IAM",), tags=("team=api",), no_verify=True)
+    assert (config.stack_name, config.s3_bucket, config.region) == ("other", "b2", "us-west-2")
+    assert config.parameter_overrides == {"Stage": "dev", "Greeting": "Hello there"}
+    assert config.capabilities == ("CAPABILITY_NAMED_IAM",)
+    assert config.tags == {"team": "api", "cost center": "42"}
+    assert not config.verify
+
+
+def test_config_env_lists_and_no_execute(project):
+    config = _config(project, config_env="staging")
+    assert (config.stack_name, config.s3_bucket) == ("shop-staging", "art-staging")
+    assert config.capabilities == ("CAPABILITY_NAMED_IAM",) and config.parameter_overrides == {"Stage": "staging"}
+    assert not config.execute
+
+
+def test_unknown_env_and_missing_settings_say_what_to_do(project, tmp_path):
+    with pytest.raises(SamConfigError, match="no environment 'prod'"):
+        _config(project, config_env="prod")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / "template.yaml").write_text("Resources: {}\n")
+    with pytest.raises(MissingSettingError) as info:
+        _config(bare / "template.yaml", stack_name="s")
+    assert "--s3-bucket" in info.value.hint
+
+
+def test_defaults_without_samconfig(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    config = _config(tmp_path / "template.yaml", stack_name="s", s3_bucket="b")
+    assert config.capabilities == ("CAPABILITY_IAM",) and config.s3_prefix == "" and config.region is None
+
+
+def test_bad_toml_is_located(tmp_path):
+    path = tmp_path / "samconfig.toml"
+    path.write_text("[default.deploy.parameters\n")
+    with pytest.raises(SamConfigError) as info:
+        read_samconfig(path)
+    assert "samconfig.toml" in str(info.value.location)
+
+
+def test_parse_tags_rejects_garbage():
+    assert parse_tags(["a=1 b=two=2"]) == {"a": "1", "b": "two=2"}
+    with pytest.raises(SamConfigError):
+        parse_tags("novalue")
