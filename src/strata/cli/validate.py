@@ -19,7 +19,22 @@ from strata.template.parameters import build_context, parse_parameter_overrides
 Check = Callable[[Template, Context], list[Problem]]
 
 # Extra checks after loading and parameters, in order. Append here; each returns problems (empty when fine).
-CHECKS: list[Check] = []
+def sam_rules(template: Template, context: Context) -> list[Problem]:
+    """aws-sam-translator's own validation (only for templates that declare the SAM transform)."""
+    from strata.transform import sam
+    from strata.transform.pipeline import translator_parameter_values
+
+    if not sam.is_sam_template(template.data):
+        return []
+    try:
+        sam.translate(template.data, translator_parameter_values(template, context), region=context.region,
+                      partition=str(context.pseudo.get("AWS::Partition", "aws")), locate=template.locate)
+    except TemplateError as exc:
+        return list(exc.problems)
+    return []
+
+
+CHECKS: list[Check] = [sam_rules]
 
 
 @dataclass

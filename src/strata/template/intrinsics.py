@@ -89,6 +89,8 @@ def evaluate_conditions(conditions: Any, ctx: Context, locate: Locate | None = N
     stack: list[str] = []
 
     def resolve(name: Any, path: tuple) -> Any:
+        if not isinstance(name, str) or name not in conditions:
+            raise _Fail(f"unknown condition {name!r}{_known(conditions)}", path)
         if name in results:
             return results[name]
         if name in failed:

@@ -118,8 +118,11 @@ def pseudo_parameters(region: str, account_id: str, stack_name: str, partition: 
 
 def build_context(template: Template, overrides: dict[str, str], *, region: str = "us-east-1",
                   account_id: str = "123456789012", stack_name: str = "strata-stack",
-                  partition: str | None = None) -> Context:
-    """Resolve parameters (overrides over defaults), pseudo parameters and conditions; all problems at once."""
+                  partition: str | None = None, require_values: bool = True) -> Context:
+    """Resolve parameters (overrides over defaults), pseudo parameters and conditions; all problems at once.
+
+    ``require_values=False`` (``strata transform`` of a template no one deploys yet) lets a parameter without a value
+    stay ``Unresolved`` instead of being a problem; a deploy always requires every value, as CloudFormation does."""
     data = template.data if isinstance(template.data, dict) else {}
     problems: list[Problem] = []
     declared = data.get("Parameters") or {}
@@ -129,6 +132,8 @@ def build_context(template: Template, overrides: dict[str, str], *, region: str 
     parameters: dict[str, Any] = {}
     for name, spec in declared.items():
         value, found = _resolve_parameter(template, str(name), spec, overrides)
+        if found and not require_values and _lacks_value(spec, str(name), overrides):
+            found = []
         problems += found
         parameters[str(name)] = Unresolved({"Ref": str(name)}, frozenset()) if found else value
     unknown = sorted(set(overrides) - {str(n) for n in declared})
@@ -157,6 +162,10 @@ def build_context(template: Template, overrides: dict[str, str], *, region: str 
     if problems:
         raise TemplateError(problems)
     return context
+
+
+def _lacks_value(spec: Any, name: str, overrides: dict[str, str]) -> bool:
+    return isinstance(spec, dict) and "Default" not in spec and name not in overrides
 
 
 def _resolve_parameter(template: Template, name: str, spec: Any, overrides: dict[str, str]) -> tuple[Any, list[Problem]]:

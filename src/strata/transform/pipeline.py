@@ -27,7 +27,8 @@ SAM_LAYER = "AWS::Serverless::LayerVersion"
 def transform(template_path: str | Path, *, parameter_overrides: dict[str, str] | None = None,
               region: str = "us-east-1", account_id: str = "123456789012", stack_name: str | None = None,
               home: Path | None = None, code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
-              progress: bool = False, use_cache: bool = True) -> TransformResult:
+              progress: bool = False, use_cache: bool = True,
+              require_parameter_values: bool = True) -> TransformResult:
     """Produce the stack template for ``template_path`` with exact Version ids (see ``strata.transform.versions``)."""
     from strata.build import find_build_targets, build_targets
 
@@ -36,7 +37,7 @@ def transform(template_path: str | Path, *, parameter_overrides: dict[str, str] 
     stack_name = stack_name or default_stack_name(template_path)
     home = Path(home) if home is not None else state_home(template_path)
     context = _parameters.build_context(template, dict(parameter_overrides or {}), region=region, account_id=account_id,
-                            stack_name=stack_name)
+                            stack_name=stack_name, require_values=require_parameter_values)
 
     targets = find_build_targets(template.data, template_path.parent)
     built = build_targets(targets, home, progress=progress)

@@ -24,6 +24,29 @@ class _RegionOnlySession:
     region_name: str
 
 
+class _OfflineRepository:
+    """Stands in for the Serverless Application Repository client: strata transforms offline, so resolving a SAR
+    application is refused with a clear reason instead of a network call (or a credentials/region error)."""
+
+    REASON = ("strata transforms offline and does not call the Serverless Application Repository; give the "
+              "application a Location with an https:// TemplateUrl, or deploy it with --target aws")
+
+    def _refuse(self, operation: str, **_: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        # AccessDeniedException is what the plugin turns into a located InvalidResourceException.
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": self.REASON}}, operation)
+
+    def get_application(self, **kwargs: Any) -> Any:
+        return self._refuse("GetApplication", **kwargs)
+
+    def create_cloud_formation_template(self, **kwargs: Any) -> Any:
+        return self._refuse("CreateCloudFormationTemplate", **kwargs)
+
+    def get_cloud_formation_template(self, **kwargs: Any) -> Any:
+        return self._refuse("GetCloudFormationTemplate", **kwargs)
+
+
 class _BundledPolicies:
     """Managed-policy loader backed by the map that ships inside aws-sam-translator (no IAM calls)."""
 
@@ -37,10 +60,15 @@ class _BundledPolicies:
 
 
 def is_sam_template(data: dict[str, Any]) -> bool:
-    """True when the template declares the SAM transform (string or list form)."""
+    """True when the template declares the SAM transform (string or list form) or holds any ``AWS::Serverless::``
+    resource: CloudFormation could not deploy those untransformed, so translating them is the only useful reading."""
     transform = data.get("Transform")
     names = transform if isinstance(transform, list) else [transform]
-    return any(isinstance(name, str) and name.strip() == SAM_TRANSFORM for name in names)
+    if any(isinstance(name, str) and name.strip() == SAM_TRANSFORM for name in names):
+        return True
+    resources = data.get("Resources")
+    return isinstance(resources, dict) and any(
+        isinstance(res, dict) and str(res.get("Type", "")).startswith("AWS::Serverless::") for res in resources.values())
 
 
 def translator_version() -> str:
@@ -58,17 +86,23 @@ def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region:
     from samtranslator.model.exceptions import (ExceptionWithMessage, InvalidDocumentException,
                                                 InvalidEventException, InvalidResourceException)
     from samtranslator.parser.parser import Parser
+    from samtranslator.plugins.application.serverless_app_plugin import ServerlessAppPlugin
     from samtranslator.translator.arn_generator import ArnGenerator
     from samtranslator.translator.translator import Translator
+    from samtranslator.utils.py27hash_fix import to_py27_compatible_template
 
     document = json.loads(json.dumps(data))  # the translator mutates its input; a JSON copy is the cheapest deep copy
     session = _RegionOnlySession(region)
     ArnGenerator.BOTO_SESSION_REGION_NAME = region
-    translator = Translator(None, Parser(), boto_session=session)  # type: ignore[arg-type]
+    values = dict(parameter_values)
+    plugins = [ServerlessAppPlugin(sar_client=_OfflineRepository(), parameters=values)]  # type: ignore[arg-type]
+    translator = Translator(None, Parser(), plugins=plugins, boto_session=session)  # type: ignore[arg-type]
     policies = _BundledPolicies(partition)
     try:
-        return translator.translate(document, parameter_values=dict(parameter_values),
-                                    get_managed_policy_map=policies.load)
+        # What the hosted SAM transform does first: API Gateway deployment ids hash py27-compatible reprs, so skipping
+        # this would give every Api a different Deployment id than `sam deploy` gives (a needless redeployment).
+        to_py27_compatible_template(document, values)
+        return translator.translate(document, parameter_values=values, get_managed_policy_map=policies.load)
     except InvalidDocumentException as exc:
         problems = []
         for cause in exc.causes:

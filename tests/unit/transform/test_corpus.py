@@ -45,7 +45,18 @@ def _normalise(template: dict) -> dict:
     for resource in template.get("Resources", {}).values():
         if resource.get("Type") == "AWS::Lambda::Version":
             resource.get("Properties", {}).pop("CodeSha256", None)
-    return template
+    return _sort_lists(template)
+
+
+def _sort_lists(value):
+    """Lists in canonical order: aws-sam-translator's own tests compare this way (their ``deep_sort_lists``), since
+    several list orders (DependsOn, ManagedPolicyArns, tags) follow set iteration inside the translator."""
+    if isinstance(value, dict):
+        return {k: _sort_lists(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_sort_lists(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+    return value
 
 
 def _chunks(items: list, size: int) -> list[list]:

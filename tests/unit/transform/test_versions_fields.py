@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .helpers import versions, write_project
 
 BASE = {
     "Handler": "app.handler",
@@ -32,9 +31,13 @@ def sam_template(props: dict, globals_: dict | None = None, all_properties: bool
     return json.dumps(doc, indent=1)
 
 
-def version_of(root: Path, home: Path, props: dict, globals_: dict | None = None, all_properties: bool = False) -> str:
-    template = write_project(root, sam_template(props, globals_, all_properties))
-    return versions(template, home=home)["Fn"]
+@pytest.fixture
+def version_of(versions, write_project):
+    """``version_of(root, home, props, globals_=None, all_properties=False)``: the Version id of function Fn."""
+    def run(root: Path, home: Path, props: dict, globals_: dict | None = None, all_properties: bool = False) -> str:
+        template = write_project(root, sam_template(props, globals_, all_properties))
+        return versions(template, home=home)["Fn"]
+    return run
 
 
 VERSION_CHANGES = [
@@ -70,7 +73,7 @@ NO_CHANGES = [
 @pytest.mark.parametrize("all_properties", [False, True], ids=["default", "AllProperties"])
 @pytest.mark.parametrize("name,before,after", VERSION_CHANGES, ids=[c[0] for c in VERSION_CHANGES])
 def test_version_field_change_publishes(tmp_path: Path, name: str, before: dict, after: dict,
-                                        all_properties: bool) -> None:
+                                        all_properties: bool, version_of) -> None:
     home = tmp_path / "home"
     first = version_of(tmp_path / "p", home, before, all_properties=all_properties)
     second = version_of(tmp_path / "p", home, {**before, **after}, all_properties=all_properties)
@@ -80,14 +83,14 @@ def test_version_field_change_publishes(tmp_path: Path, name: str, before: dict,
 @pytest.mark.parametrize("all_properties", [False, True], ids=["default", "AllProperties"])
 @pytest.mark.parametrize("name,before,after", NO_CHANGES, ids=[c[0] for c in NO_CHANGES])
 def test_non_version_change_keeps_the_id(tmp_path: Path, name: str, before: dict, after: dict,
-                                         all_properties: bool) -> None:
+                                         all_properties: bool, version_of) -> None:
     home = tmp_path / "home"
     first = version_of(tmp_path / "p", home, before, all_properties=all_properties)
     second = version_of(tmp_path / "p", home, {**before, **after}, all_properties=all_properties)
     assert first == second, name
 
 
-def test_globals_change_publishes(tmp_path: Path) -> None:
+def test_globals_change_publishes(tmp_path: Path, version_of) -> None:
     home = tmp_path / "home"
     first = version_of(tmp_path / "p", home, {}, globals_={"Timeout": 5})
     second = version_of(tmp_path / "p", home, {}, globals_={"Timeout": 6})
@@ -96,7 +99,7 @@ def test_globals_change_publishes(tmp_path: Path) -> None:
     assert second == moved  # the same effective value from Globals or the function is the same version
 
 
-def test_parameter_reaching_environment_publishes(tmp_path: Path) -> None:
+def test_parameter_reaching_environment_publishes(tmp_path: Path, versions, write_project) -> None:
     home = tmp_path / "home"
     doc = json.loads(sam_template({"Environment": {"Variables": {"P": {"Ref": "Level"}}}}))
     doc["Parameters"] = {"Level": {"Type": "String", "Default": "info"}}
@@ -106,7 +109,7 @@ def test_parameter_reaching_environment_publishes(tmp_path: Path) -> None:
     assert versions(template, home=home, parameter_overrides={"Level": "info"})["Fn"] == first
 
 
-def test_parameter_not_reaching_the_function_keeps_the_id(tmp_path: Path) -> None:
+def test_parameter_not_reaching_the_function_keeps_the_id(tmp_path: Path, versions, write_project) -> None:
     home = tmp_path / "home"
     doc = json.loads(sam_template({}))
     doc["Parameters"] = {"Unused": {"Type": "String", "Default": "a"}}
@@ -115,7 +118,7 @@ def test_parameter_not_reaching_the_function_keeps_the_id(tmp_path: Path) -> Non
     assert versions(template, home=home, parameter_overrides={"Unused": "b"})["Fn"] == first
 
 
-def test_role_policy_change_keeps_the_id_but_role_name_change_publishes(tmp_path: Path) -> None:
+def test_role_policy_change_keeps_the_id_but_role_name_change_publishes(tmp_path: Path, versions, write_project) -> None:
     home = tmp_path / "home"
 
     def with_role(policy_action: str, role_name: str) -> str:
@@ -153,7 +156,7 @@ OTHER_FIELDS = {
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(base=st.fixed_dictionaries({}, optional=VERSION_FIELDS), field=st.sampled_from(sorted(VERSION_FIELDS)),
        data=st.data())
-def test_property_any_version_field_edit_changes_the_id(tmp_path_factory, base, field, data) -> None:
+def test_property_any_version_field_edit_changes_the_id(tmp_path_factory, base, field, data, version_of) -> None:
     root = tmp_path_factory.mktemp("prop")
     new_value = data.draw(VERSION_FIELDS[field].filter(lambda v: v != base.get(field)), label="new")
     home = root / "home"
@@ -166,7 +169,7 @@ def test_property_any_version_field_edit_changes_the_id(tmp_path_factory, base, 
 @given(base=st.fixed_dictionaries({}, optional=VERSION_FIELDS),
        other_before=st.fixed_dictionaries({}, optional=OTHER_FIELDS),
        other_after=st.fixed_dictionaries({}, optional=OTHER_FIELDS))
-def test_property_non_version_edits_never_change_the_id(tmp_path_factory, base, other_before, other_after) -> None:
+def test_property_non_version_edits_never_change_the_id(tmp_path_factory, base, other_before, other_after, version_of) -> None:
     root = tmp_path_factory.mktemp("prop")
     home = root / "home"
     first = version_of(root / "p", home, {**base, **other_before})

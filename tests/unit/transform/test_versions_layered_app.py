@@ -9,8 +9,6 @@ from pathlib import Path
 
 from strata.transform.pipeline import transform
 
-from .helpers import versions
-
 
 def test_every_function_with_autopublishalias_gets_a_fingerprint_version(layered_app: Path) -> None:
     result = transform(layered_app / "template.yaml")
@@ -34,7 +32,7 @@ def test_every_function_with_autopublishalias_gets_a_fingerprint_version(layered
         assert text.count(f"{fid}Version") == text.count(info.version_id)
 
 
-def test_layer_content_change_republishes_exactly_the_functions_using_it(layered_app: Path) -> None:
+def test_layer_content_change_republishes_exactly_the_functions_using_it(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     layer_file = layered_app / "layers/shared/python/shared_greeting.py"
     layer_file.write_text(layer_file.read_text().replace("LAYER_REVISION = 1", "LAYER_REVISION = 2"))
@@ -55,7 +53,7 @@ def test_layer_gets_a_content_addressed_logical_id(layered_app: Path) -> None:
     assert second["HelloFunction"]["Properties"]["Layers"] == [{"Ref": new_layer}]
 
 
-def test_code_change_in_one_function_leaves_the_other(layered_app: Path) -> None:
+def test_code_change_in_one_function_leaves_the_other(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     (layered_app / "src/plain/app.py").write_text("def handler(event, context):\n    return 'changed'\n")
     after = versions(layered_app / "template.yaml")
@@ -63,7 +61,7 @@ def test_code_change_in_one_function_leaves_the_other(layered_app: Path) -> None
     assert after["HelloFunction"] == before["HelloFunction"]
 
 
-def test_parameter_value_that_reaches_the_function_publishes(layered_app: Path) -> None:
+def test_parameter_value_that_reaches_the_function_publishes(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     after = versions(layered_app / "template.yaml", parameter_overrides={"Greeting": "Howdy"})
     assert after["HelloFunction"] != before["HelloFunction"]
@@ -73,14 +71,14 @@ def test_parameter_value_that_reaches_the_function_publishes(layered_app: Path) 
     assert same == before
 
 
-def test_parameter_reaching_the_layer_name_republishes_its_users(layered_app: Path) -> None:
+def test_parameter_reaching_the_layer_name_republishes_its_users(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     after = versions(layered_app / "template.yaml", parameter_overrides={"Stage": "prod"})
     assert after["HelloFunction"] != before["HelloFunction"]
     assert after["PlainFunction"] == before["PlainFunction"]
 
 
-def test_touching_files_without_changing_bytes_keeps_every_id(layered_app: Path) -> None:
+def test_touching_files_without_changing_bytes_keeps_every_id(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     future = time.time() + 3600
     for path in layered_app.rglob("*.py"):
@@ -88,7 +86,7 @@ def test_touching_files_without_changing_bytes_keeps_every_id(layered_app: Path)
     assert versions(layered_app / "template.yaml") == before
 
 
-def test_moving_code_to_another_folder_with_identical_bytes_keeps_the_id(layered_app: Path) -> None:
+def test_moving_code_to_another_folder_with_identical_bytes_keeps_the_id(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     shutil.move(layered_app / "src/hello", layered_app / "functions-hello")
     template = layered_app / "template.yaml"
@@ -96,14 +94,14 @@ def test_moving_code_to_another_folder_with_identical_bytes_keeps_the_id(layered
     assert versions(template) == before
 
 
-def test_tag_only_change_keeps_every_id(layered_app: Path) -> None:
+def test_tag_only_change_keeps_every_id(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     template = layered_app / "template.yaml"
     template.write_text(template.read_text().replace("app: layered-app", "app: layered-app\n      team: blue"))
     assert versions(template) == before
 
 
-def test_reformatting_the_template_keeps_every_id(layered_app: Path) -> None:
+def test_reformatting_the_template_keeps_every_id(layered_app: Path, versions) -> None:
     before = versions(layered_app / "template.yaml")
     template = layered_app / "template.yaml"
     # comments, blank lines, a flow-style list rewritten in block style, quoting changes
