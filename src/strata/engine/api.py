@@ -10,18 +10,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from strata.engine.apply import Executor, Progress, Request, StepFailed
+from strata.engine.request import Request
 from strata.engine.desired import parse_stack
-from strata.engine.handlers import is_emulated
-from strata.engine.journal import CrashPoints
 from strata.engine.lock import StackLock
 from strata.engine.model import Action, Plan
 from strata.engine.planner import plan as make_plan
 from strata.engine.state import IN_PROGRESS, CLEANUP, ROLLBACK, StackState, resource_to_json
 from strata.errors import StateError, StrataError
 from strata.transform.result import FingerprintInput, FunctionVersionInfo, TransformResult
+
+if TYPE_CHECKING:       # apply (and the handlers) load only when something is to be done
+    from strata.engine.apply import Executor, Progress, StepFailed
+    from strata.engine.journal import CrashPoints
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -35,7 +37,7 @@ class DeployReport:
     plan: Plan
     status: str
     outputs: dict[str, Any] = field(default_factory=dict)
-    error: StepFailed | None = None
+    error: "StepFailed | None" = None
     cleanup_failures: list[str] = field(default_factory=list)
     recovered: str | None = None          # what happened to an interrupted deploy found at start
 
@@ -66,7 +68,7 @@ class Engine:
 
     def __init__(self, home: Path, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
                  client: Any = None, client_factory: Callable[[], Any] | None = None,
-                 progress: Progress | None = None, crash: CrashPoints | None = None,
+                 progress: "Progress | None" = None, crash: "CrashPoints | None" = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.home = Path(home)
         self.region, self.account_id = region, account_id
@@ -74,9 +76,17 @@ class Engine:
         self._client_factory = client_factory
         self._owns_client = client is None and client_factory is None
         self.progress = progress
-        self.crash = crash or CrashPoints()
+        self._crash = crash
         self.clock = clock
         self._state: StackState | None = None
+
+    @property
+    def crash(self) -> "CrashPoints":
+        if self._crash is None:
+            from strata.engine.journal import CrashPoints
+
+            self._crash = CrashPoints()
+        return self._crash
 
     @property
     def state(self) -> StackState:
@@ -103,7 +113,9 @@ class Engine:
             self._state = None
 
     def _executor(self, stack_name: str, deploy_id: int, region: str | None = None,
-                  account_id: str | None = None) -> Executor:
+                  account_id: str | None = None) -> "Executor":
+        from strata.engine.apply import Executor
+
         return Executor(self.state, self.client, stack_name=stack_name, region=region or self.region,
                         account_id=account_id or self.account_id, deploy_id=deploy_id, crash=self.crash,
                         progress=self.progress)
@@ -165,9 +177,11 @@ class Engine:
         executor.stack_event("CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS")
         return self._continue(executor, request, plan, IN_PROGRESS, snapshot, creating)
 
-    def _continue(self, executor: Executor, request: Request, plan: Plan, phase: str, snapshot: dict[str, Any],
+    def _continue(self, executor: "Executor", request: Request, plan: Plan, phase: str, snapshot: dict[str, Any],
                   creating: bool) -> DeployReport:
         """Run a deploy from ``phase`` to its end (also used to complete an interrupted one)."""
+        from strata.engine.apply import StepFailed
+
         state, name = self.state, request.stack_name
         prefix = "CREATE" if creating else "UPDATE"
         if phase == ROLLBACK:
@@ -204,8 +218,10 @@ class Engine:
         executor.stack_event(f"{prefix}_COMPLETE")
         return DeployReport(name, plan, "complete", outputs, cleanup_failures=failures)
 
-    def _rollback(self, executor: Executor, request: Request, plan: Plan, snapshot: dict[str, Any],
-                  creating: bool, failure: StepFailed | None) -> DeployReport:
+    def _rollback(self, executor: "Executor", request: Request, plan: Plan, snapshot: dict[str, Any],
+                  creating: bool, failure: "StepFailed | None") -> DeployReport:
+        from strata.engine.apply import StepFailed
+
         state, name = self.state, request.stack_name
         if failure is not None:
             with state.transaction():
@@ -266,7 +282,7 @@ class Engine:
             executor = self._executor(stack_name, deploy_id)
             return self._delete(executor, stack_name)
 
-    def _delete(self, executor: Executor, stack_name: str) -> dict[str, Any]:
+    def _delete(self, executor: "Executor", stack_name: str) -> dict[str, Any]:
         state = self.state
         executor.stack_event("DELETE_IN_PROGRESS")
         retained = [r.logical_id for r in state.resources(stack_name).values() if r.deletion_policy == "Retain"]
@@ -298,7 +314,7 @@ def _check_strict(plan: Plan, strict: bool) -> None:
                           hint="drop --strict to record them without running them, or deploy to AWS")
 
 
-def _resolve_outputs(executor: Executor, request: Request, deployed: dict) -> dict[str, Any]:
+def _resolve_outputs(executor: "Executor", request: Request, deployed: dict) -> dict[str, Any]:
     """Outputs from the state alone (every resource is deployed by the time cleanup runs)."""
     resolver = request.resolver()
     desired = parse_stack(request.template, resolver)
@@ -311,4 +327,4 @@ def _resolve_outputs(executor: Executor, request: Request, deployed: dict) -> di
     return outputs
 
 
-__all__ = ["DeployReport", "Engine", "Action", "is_emulated"]
+__all__ = ["DeployReport", "Engine", "Action"]

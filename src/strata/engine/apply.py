@@ -13,7 +13,7 @@ completed by re-running the same phase (see ``recover``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from strata.engine.desired import apply_order, parse_stack
@@ -23,7 +23,7 @@ from strata.engine.handlers.base import HandlerContext, Outcome
 from strata.engine.journal import CrashPoints, Journal
 from strata.engine.model import Action, DeployedResource, DesiredResource
 from strata.engine.planner import decide
-from strata.engine.resolve import StackResolver
+from strata.engine.request import Request
 from strata.engine.state import CLEANUP, ROLLBACK, StackState, resource_from_json
 from strata.errors import StrataError
 from strata.template.intrinsics import contains_unresolved, to_plain
@@ -38,33 +38,6 @@ class StepFailed(StrataError):
     def __init__(self, logical_id: str, resource_type: str, action: str, message: str) -> None:
         super().__init__(f"{logical_id} ({resource_type}) failed to {action}: {message}")
         self.logical_id, self.resource_type, self.action, self.reason = logical_id, resource_type, action, message
-
-
-@dataclass
-class Request:
-    """What a deploy wants, stored with its record so an interrupted deploy can be completed as asked."""
-
-    stack_name: str
-    template: dict[str, Any]
-    parameters: dict[str, Any]
-    functions: dict[str, dict[str, Any]]       # function id -> {version_id, fingerprint, inputs[{name,display,digest}]}
-    region: str
-    account_id: str
-    disable_rollback: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {"stack_name": self.stack_name, "template": self.template, "parameters": to_plain(self.parameters),
-                "functions": self.functions, "region": self.region, "account_id": self.account_id,
-                "disable_rollback": self.disable_rollback}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Request":
-        return cls(data["stack_name"], data["template"], data["parameters"], data["functions"], data["region"],
-                   data["account_id"], bool(data.get("disable_rollback")))
-
-    def resolver(self) -> StackResolver:
-        return StackResolver(self.template, self.parameters, region=self.region, account_id=self.account_id,
-                             stack_name=self.stack_name)
 
 
 class Executor:

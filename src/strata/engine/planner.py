@@ -31,6 +31,9 @@ class Decision:
     conditional: bool
 
 
+_NOOP = Decision(Action.NOOP, (), (), False)
+
+
 def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedResource | None,
            *, strict_types: bool = False) -> Decision:
     """What to do with one resource, given its resolved properties (which may hold ``Unresolved`` values)."""
@@ -38,6 +41,10 @@ def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedRes
         return Decision(Action.CREATE, (), ("new resource",), False)
     if current.type != desired.type:
         return Decision(Action.REPLACE, ("Type",), (f"type changed ({current.type} -> {desired.type})",), False)
+    policies_same = (desired.deletion_policy, desired.update_replace_policy) == \
+        (current.deletion_policy, current.update_replace_policy)
+    if props == current.properties and not current.dirty and policies_same:
+        return _NOOP     # fast path: equal plain values (an Unresolved never equals a deployed value)
     emulated = is_emulated(desired.type)
     changed = sorted(k for k in set(props) | set(current.properties)
                      if contains_unresolved(props.get(k)) or props.get(k, _MISSING) != current.properties.get(k, _MISSING))
@@ -45,11 +52,9 @@ def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedRes
     reasons = tuple(_describe_change(k, current.properties.get(k, _MISSING), props.get(k, _MISSING))
                     for k in changed)
     if not changed:
-        policy_changed = (desired.deletion_policy, desired.update_replace_policy) != \
-            (current.deletion_policy, current.update_replace_policy)
         if current.dirty:
             return Decision(Action.UPDATE, (), ("finishing an interrupted update",), False)
-        if policy_changed:
+        if not policies_same:
             return Decision(Action.UPDATE, (), ("DeletionPolicy/UpdateReplacePolicy changed (recorded)",), False)
         return Decision(Action.NOOP, (), (), False)
     replacing = handler_for(desired.type, emulated=emulated).requires_replacement(set(changed))

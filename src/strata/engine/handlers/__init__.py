@@ -1,43 +1,52 @@
 """Resource handlers, one module per type, in a plain dict registry that fails loudly on a miss.
 
-Types missing from ``HANDLERS`` are not emulated: ``is_emulated`` says so and ``NOT_EMULATED`` records them."""
+The registry names each handler as ``module:Class`` and imports it on first use, so a plan that changes nothing
+imports no handler. Types missing from ``HANDLERS`` are not emulated: ``is_emulated`` says so and the
+``not_emulated`` handler records them."""
 from __future__ import annotations
 
-from strata.engine.handlers.alias import AliasHandler
-from strata.engine.handlers.base import Handler
-from strata.engine.handlers.event_invoke_config import EventInvokeConfigHandler
-from strata.engine.handlers.function import FunctionHandler
-from strata.engine.handlers.iam_role import RoleHandler
-from strata.engine.handlers.layer_version import LayerVersionHandler
-from strata.engine.handlers.not_emulated import NotEmulatedHandler
-from strata.engine.handlers.permission import PermissionHandler
-from strata.engine.handlers.url import UrlHandler
-from strata.engine.handlers.version import VersionHandler
+import importlib
+from typing import TYPE_CHECKING
+
 from strata.errors import StrataError
 
-HANDLERS: dict[str, Handler] = {
-    "AWS::Lambda::Function": FunctionHandler(),
-    "AWS::Lambda::Version": VersionHandler(),
-    "AWS::Lambda::Alias": AliasHandler(),
-    "AWS::Lambda::LayerVersion": LayerVersionHandler(),
-    "AWS::Lambda::Permission": PermissionHandler(),
-    "AWS::Lambda::EventInvokeConfig": EventInvokeConfigHandler(),
-    "AWS::Lambda::Url": UrlHandler(),
-    "AWS::IAM::Role": RoleHandler(),
+if TYPE_CHECKING:
+    from strata.engine.handlers.base import Handler
+
+HANDLERS: dict[str, str] = {
+    "AWS::Lambda::Function": "function:FunctionHandler",
+    "AWS::Lambda::Version": "version:VersionHandler",
+    "AWS::Lambda::Alias": "alias:AliasHandler",
+    "AWS::Lambda::LayerVersion": "layer_version:LayerVersionHandler",
+    "AWS::Lambda::Permission": "permission:PermissionHandler",
+    "AWS::Lambda::EventInvokeConfig": "event_invoke_config:EventInvokeConfigHandler",
+    "AWS::Lambda::Url": "url:UrlHandler",
+    "AWS::IAM::Role": "iam_role:RoleHandler",
 }
-NOT_EMULATED = NotEmulatedHandler()
+NOT_EMULATED = "not_emulated:NotEmulatedHandler"
+_loaded: dict[str, "Handler"] = {}
 
 
 def is_emulated(type_name: str) -> bool:
     return type_name in HANDLERS
 
 
-def handler_for(type_name: str, *, emulated: bool = True) -> Handler:
+def _load(target: str) -> "Handler":
+    handler = _loaded.get(target)
+    if handler is None:
+        module_name, cls = target.split(":")
+        module = importlib.import_module(f"strata.engine.handlers.{module_name}")
+        handler = _loaded[target] = getattr(module, cls)()
+    return handler
+
+
+def handler_for(type_name: str, *, emulated: bool = True) -> "Handler":
     """The handler of an emulated type (a miss is an error), or the recorder for one kept as not emulated."""
     if not emulated:
-        return NOT_EMULATED
+        return _load(NOT_EMULATED)
     try:
-        return HANDLERS[type_name]
+        target = HANDLERS[type_name]
     except KeyError:
         raise StrataError(f"no handler for resource type {type_name}",
                           hint=f"emulated types: {', '.join(sorted(HANDLERS))}") from None
+    return _load(target)

@@ -1,0 +1,138 @@
+"""Benchmark ``strata deploy`` (whole process, medians) on a generated 50-function SAM app with a shared layer.
+
+- no-op deploy vs the floor ``python -c "import yaml"``: target within 4x (no file content read, no translator
+  import, no Lambda call);
+- one-file change (one function's code) vs no-op deploy + the rebuild of that one artifact (``strata build`` after
+  the same change minus a no-op ``strata build``): target within 2x, and exactly one new version published.
+Usage: ``.venv/bin/python bench/bench_deploy.py [--functions 50] [--reps 7] [--keep DIR]``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STRATA = str(Path(sys.executable).parent / "strata")
+FUNCTION = """\
+  Fn{i}:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/fn{i}
+      Handler: app.handler
+      AutoPublishAlias: live
+"""
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Layers: [!Ref Shared]
+Resources:
+  Shared:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      LayerName: shared
+      ContentUri: layer
+{functions}"""
+
+
+def make_app(root: Path, functions: int) -> Path:
+    app = root / "benchapp"
+    (app / "layer" / "python").mkdir(parents=True)
+    (app / "layer" / "python" / "shared.py").write_text("ANSWER = 42\n")
+    for i in range(functions):
+        src = app / "src" / f"fn{i}"
+        src.mkdir(parents=True)
+        (src / "app.py").write_text(f"import shared\n\ndef handler(event, context):\n    return {{'fn': {i}}}\n")
+    (app / "template.yaml").write_text(TEMPLATE.format(functions="".join(FUNCTION.format(i=i)
+                                                                          for i in range(functions))))
+    return app
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return elapsed
+
+
+def versions(app: Path, env: dict[str, str]) -> dict[str, int]:
+    """Published versions per function logical id, as the Lambda service holds them (retained ones included)."""
+    from strata.engine.describe import describe
+    from strata.lambda_.service import LambdaService
+    from strata.lambda_.wire import dispatch
+
+    home = Path(env["STRATA_HOME"])
+    info = describe(home, app.name)
+    service = LambdaService(home)
+    try:
+        return {k: len(dispatch(service, "ListVersionsByFunction", {"FunctionName": v["FunctionName"]})["Versions"]) - 1
+                for k, v in info["Functions"].items()}
+    finally:
+        service.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--functions", type=int, default=50)
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--keep", type=Path, default=None)
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-deploy-"))
+    root.mkdir(parents=True, exist_ok=True)
+    app = make_app(root, args.functions)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+    env["STRATA_HOME"] = str(root / "home")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)     # an installed strata has its bytecode cached; so does the floor
+    first = timed([STRATA, "deploy"], app, env)
+    print(f"first deploy ({args.functions} functions + layer): {first:.2f} s")
+
+    floor, noop = [], []
+    for _ in range(args.reps):     # alternate floor and strata in the same session
+        floor.append(timed([sys.executable, "-c", "import yaml"], app, env))
+        noop.append(timed([STRATA, "deploy"], app, env))
+    floor_m, noop_m = statistics.median(floor), statistics.median(noop)
+
+    build_noop, build_one, deploy_one = [], [], []
+    before = versions(app, env)
+    target = app / "src" / "fn7" / "app.py"
+    for rep in range(args.reps):
+        build_noop.append(timed([STRATA, "build"], app, env))
+        target.write_text(target.read_text() + f"# change {rep}a\n")
+        build_one.append(timed([STRATA, "build"], app, env))
+        target.write_text(target.read_text() + f"# change {rep}b\n")
+        deploy_one.append(timed([STRATA, "deploy"], app, env))
+    after = versions(app, env)
+    published = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    rebuild = max(0.0, statistics.median(build_one) - statistics.median(build_noop))
+    one_m = statistics.median(deploy_one)
+    budget = noop_m + rebuild
+
+    print(f"floor  python -c 'import yaml'      median {floor_m * 1000:7.1f} ms")
+    print(f"no-op  strata deploy                median {noop_m * 1000:7.1f} ms   ratio {noop_m / floor_m:4.2f}x "
+          f"(target <= 4x)")
+    print(f"one-file strata build - no-op build median {rebuild * 1000:7.1f} ms")
+    print(f"one-file strata deploy              median {one_m * 1000:7.1f} ms   ratio {one_m / budget:4.2f}x of "
+          f"no-op deploy + rebuild (target <= 2x)")
+    print(f"versions published by the {args.reps} one-file deploys: {published} (expected {{'Fn7': {args.reps}}})")
+    print()
+    print("| measure | median | ratio | target |")
+    print("| --- | --- | --- | --- |")
+    print(f"| no-op deploy vs import yaml | {noop_m * 1000:.0f} ms vs {floor_m * 1000:.0f} ms | "
+          f"{noop_m / floor_m:.2f}x | 4x |")
+    print(f"| one-file deploy vs no-op deploy + rebuild | {one_m * 1000:.0f} ms vs {budget * 1000:.0f} ms | "
+          f"{one_m / budget:.2f}x | 2x |")
+    if args.keep is None:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
