@@ -8,7 +8,6 @@ every problem at once, each located at the parameter in the template.
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any, Iterable
 
 from strata.errors import Location, Problem, StrataError, TemplateError
@@ -104,6 +103,8 @@ def pseudo_parameters(region: str, account_id: str, stack_name: str, partition: 
     """The pseudo parameters for a stack; StackId is derived from the names so it is stable across runs."""
     default_partition, url_suffix = _partition(region)
     partition = partition or default_partition
+    import uuid  # only here: uuid's import costs milliseconds on every CLI start
+
     stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"strata:{partition}:{region}:{account_id}:{stack_name}")
     return {
         "AWS::Region": region,

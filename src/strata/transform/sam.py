@@ -8,7 +8,6 @@ Importing this module costs ~0.5 s (the translator), so only the uncached transf
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -81,6 +80,8 @@ def translator_version() -> str:
 def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
               locate: Callable[[tuple, str | None], Location] | None = None) -> dict[str, Any]:
     """Run aws-sam-translator on a copy of ``data``; raise ``TemplateError`` listing every translator finding."""
+    import logging
+
     for name in ("samtranslator", "botocore", "boto3"):
         logging.getLogger(name).setLevel(logging.ERROR)
     from samtranslator.model.exceptions import (ExceptionWithMessage, InvalidDocumentException,
