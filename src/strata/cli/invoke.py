@@ -13,6 +13,7 @@ import sys
 import click
 
 from strata.cli.options import region_option
+from strata.cli.targets import resolve_target, stack_name_option
 
 
 @click.command(help="Invoke a function (NAME, NAME:VERSION, NAME:ALIAS or an ARN) on the local Lambda service.")
@@ -24,19 +25,34 @@ from strata.cli.options import region_option
 @click.option("--invocation-type", type=click.Choice(["RequestResponse", "Event", "DryRun"]),
               default="RequestResponse", show_default=True)
 @region_option
-def invoke(target: str, event_file, log_type: str, invocation_type: str, region: str | None) -> int:
-    from strata.lambda_.service import LambdaService
+@stack_name_option
+def invoke(target: str, event_file, log_type: str, invocation_type: str, region: str | None,
+           stack_name: str | None) -> int:
     from strata.paths import state_home
 
     payload = event_file.read() if event_file is not None else b"{}"
     _check_json(payload)
-    with LambdaService(state_home(), region=region or "us-east-1") as service:
-        result = service.invoke(target, payload=payload, invocation_type=invocation_type, log_type=log_type)
+    home = state_home()
+    target = resolve_target(home, target, stack_name)
+    server = _running_server(home)
+    if server is not None:  # a `strata serve` owns this state: use its warm workers instead of a cold start here
+        from strata.server.client import invoke_via_server
+
+        name, _, qualifier = _split_qualifier(target)
+        result = invoke_via_server(server, name, qualifier or None, payload, invocation_type, log_type)
         if invocation_type == "Event":
-            click.echo(f"queued (RequestId: {result.request_id}); waiting for it to run...", err=True)
-            service.drain()
-            click.echo("done", err=True)
+            click.echo(f"queued on {server} (RequestId: {result.request_id})", err=True)
             return 0
+    else:
+        from strata.lambda_.service import LambdaService
+
+        with LambdaService(home, region=region or "us-east-1") as service:
+            result = service.invoke(target, payload=payload, invocation_type=invocation_type, log_type=log_type)
+            if invocation_type == "Event":
+                click.echo(f"queued (RequestId: {result.request_id}); waiting for it to run...", err=True)
+                service.drain()
+                click.echo("done", err=True)
+                return 0
     if invocation_type == "DryRun":
         click.echo("dry run: the invocation would be accepted", err=True)
         return 0
@@ -47,6 +63,20 @@ def invoke(target: str, event_file, log_type: str, invocation_type: str, region:
         click.echo(f"Error: function error ({result.function_error}): {_summary(result.payload)}", err=True)
         return 1
     return 0
+
+
+def _running_server(home) -> str | None:
+    from strata.server.discovery import running_server
+
+    return running_server(home)
+
+
+def _split_qualifier(target: str) -> tuple[str, str, str]:
+    """``name:qualifier`` -> (name, ":", qualifier); an ARN keeps its own colons (qualifier after the 7th field)."""
+    if target.startswith("arn:"):
+        parts = target.split(":")
+        return (":".join(parts[:7]), ":", parts[7]) if len(parts) > 7 else (target, "", "")
+    return target.partition(":")
 
 
 def _check_json(payload: bytes) -> None:

@@ -9,17 +9,21 @@ import time
 
 import click
 
+from strata.cli.targets import resolve_target, stack_name_option
+
 POLL_SECONDS = 0.5
 
 
 @click.command(help="Show a function's invocation logs (NAME, NAME:VERSION or NAME:ALIAS).")
 @click.argument("target")
 @click.option("--tail", is_flag=True, help="Keep printing new log text until interrupted (Ctrl-C).")
-def logs(target: str, tail: bool) -> int:
+@stack_name_option
+def logs(target: str, tail: bool, stack_name: str | None) -> int:
     from strata.paths import state_home
     from strata.runtime.logs import LogStore
 
     home = state_home()
+    target = resolve_target(home, target, stack_name)
     name, versions = _versions(home, target)
     store = LogStore(home)
     offsets: dict[str, int] = {}
