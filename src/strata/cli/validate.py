@@ -6,6 +6,7 @@ its context and returns problems. A new check (aws-sam-translator's own validati
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import click
@@ -21,13 +22,21 @@ Check = Callable[[Template, Context], list[Problem]]
 # Extra checks after loading and parameters, in order. Append here; each returns problems (empty when fine).
 def sam_rules(template: Template, context: Context) -> list[Problem]:
     """aws-sam-translator's own validation (only for templates that declare the SAM transform)."""
+    from strata.build import find_build_targets
+    from strata.errors import BuildError
     from strata.transform import sam
-    from strata.transform.pipeline import translator_parameter_values
+    from strata.transform.pipeline import translator_parameter_values, with_placeholders
 
     if not sam.is_sam_template(template.data):
         return []
+    base = template.path.parent if template.path else Path.cwd()
     try:
-        sam.translate(template.data, translator_parameter_values(template, context), region=context.region,
+        targets = find_build_targets(template.data, base)
+    except BuildError as exc:
+        return [Problem(exc.message, exc.location)]
+    try:  # local code folders stand in as placeholders, exactly as the transform passes them to the translator
+        sam.translate(with_placeholders(template.data, targets), translator_parameter_values(template, context),
+                      region=context.region,
                       partition=str(context.pseudo.get("AWS::Partition", "aws")), locate=template.locate)
     except TemplateError as exc:
         return list(exc.problems)

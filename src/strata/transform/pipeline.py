@@ -84,7 +84,7 @@ def _translate_cached(template: Template, context: Context, targets: list, home:
     parameter_values = translator_parameter_values(template, context)
     partition = str(context.pseudo.get("AWS::Partition", "aws"))
     if not sam.is_sam_template(template.data):
-        data = _with_placeholders(template.data, targets)
+        data = with_placeholders(template.data, targets)
         return {"template": data, "sam_functions": [], "sam_layers": {}}, False
     cache = TranslatorCache(home)
     key = cache_key(template.text, parameter_values, region=region, partition=partition,
@@ -93,7 +93,7 @@ def _translate_cached(template: Template, context: Context, targets: list, home:
         hit = cache.get(key)
         if hit is not None:
             return hit, True
-    data = _with_placeholders(template.data, targets)
+    data = with_placeholders(template.data, targets)
     output = sam.translate(data, parameter_values, region=region, partition=partition, locate=template.locate)
     resources = data.get("Resources") or {}
     sam_functions = sorted(lid for lid, res in resources.items() if _rtype(res) == SAM_FUNCTION)
@@ -114,7 +114,7 @@ def _translator_version() -> str:
     return samtranslator.__version__
 
 
-def _with_placeholders(data: dict[str, Any], targets: list) -> dict[str, Any]:
+def with_placeholders(data: dict[str, Any], targets: list) -> dict[str, Any]:
     """A copy of ``data`` whose built code locations are stable placeholders, whatever their content."""
     copy = json.loads(json.dumps(data))
     resources = copy.get("Resources") or {}

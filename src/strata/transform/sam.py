@@ -8,6 +8,7 @@ Importing this module costs ~0.5 s (the translator), so only the uncached transf
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -124,5 +125,8 @@ def _where(locate: Callable[[tuple, str | None], Location] | None, logical_id: s
     if locate is None:
         return None
     if logical_id:
-        return locate(("Resources", logical_id), logical_id)
+        # a generated id (SAM layers get 10 hex appended) is located at the resource the user wrote
+        base = re.sub(r"[0-9a-f]{10}$", "", logical_id)
+        return locate(("Resources", logical_id), logical_id) if base == logical_id else \
+            locate(("Resources", base), base)
     return locate((), None)
