@@ -208,3 +208,56 @@ def test_verify_aws_finds_and_repairs_latest_drift(tmp_path, names, endpoint):
     repaired = verify_aws(session, names["stack"], repair=True, sleep=lambda _s: None)
     assert repaired.ok and repaired.repairs == ["HelloFunction: restored $LATEST Environment, Timeout"]
     assert lam.get_function_configuration(FunctionName=name)["Timeout"] == 5
+
+
+def _cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    from strata.cli.main import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+def test_cli_deploy_target_aws_reads_samconfig_and_verify_target_aws(tmp_path, names, endpoint, capsys):
+    template = _project(tmp_path / "app")
+    (tmp_path / "app" / "samconfig.toml").write_text(
+        "version = 0.1\n[default.deploy.parameters]\n"
+        f'stack_name = "{names["stack"]}"\ns3_bucket = "{names["bucket"]}"\ns3_prefix = "cli"\n'
+        'region = "us-east-1"\ncapabilities = "CAPABILITY_IAM"\nparameter_overrides = "Greeting=Howdy"\n'
+        'tags = "team=web"\n')
+    code, out, err = _cli(["deploy", "-t", str(template), "--target", "aws", "--endpoint-url", endpoint], capsys)
+    assert code == 0, out + err
+    assert "Artifacts: 1 uploaded" in out and "  Add     HelloFunction" in out
+    assert "Verified: every function" in out
+    assert "CREATE_COMPLETE" in err                       # progress (events) goes to stderr
+
+    code, out, err = _cli(["deploy", "-t", str(template), "--target", "aws", "--endpoint-url", endpoint,
+                           "--output", "json"], capsys)
+    assert code == 0, err
+    import json
+    report = json.loads(out)
+    assert report["outcome"] == "no-changes" and report["uploaded"] == [] and report["verify"]["ok"]
+
+    code, out, err = _cli(["verify", "-t", str(template), "--target", "aws", "--endpoint-url", endpoint], capsys)
+    assert code == 0, out + err
+    assert f"Stack {names['stack']} (aws):" in out and "OK: every function serves what was deployed." in out
+
+    import boto3
+    lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1")
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1")
+    name = cfn.describe_stack_resource(StackName=names["stack"], LogicalResourceId="HelloFunction")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    assert lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"] == {"GREETING": "Howdy"}
+    lam.update_function_configuration(FunctionName=name, MemorySize=512)
+    code, out, err = _cli(["verify", "-t", str(template), "--target", "aws", "--endpoint-url", endpoint], capsys)
+    assert code == 1
+    assert "HelloFunction: $LATEST has MemorySize 512; the deployed configuration has MemorySize 128" in out
+
+
+def test_cli_deploy_target_aws_without_bucket_is_a_usage_error(tmp_path, endpoint, capsys, monkeypatch):
+    template = _project(tmp_path / "app")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _cli(["deploy", "-t", str(template), "--target", "aws", "--stack-name", "s",
+                           "--endpoint-url", endpoint], capsys)
+    assert code == 2 and "no S3 bucket for the code artifacts" in err and "--s3-bucket" in err

@@ -1,8 +1,9 @@
 """CloudFormation change sets: create, wait until ready, read the changes as typed values, execute or delete.
 
 An empty change set is not an error: CloudFormation marks it FAILED with "The submitted information didn't contain
-changes" (or "No updates are to be performed"); ``create_change_set`` returns it with ``empty=True`` and the caller
-deletes it and reports "no changes".
+changes", or refuses CreateChangeSet itself with "No updates are to be performed" (moto does that when tags are
+given); ``create_change_set`` returns it with ``empty=True`` and the caller deletes it (if it exists) and reports
+"no changes".
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from strata.aws.errors import DeployFailedError, aws_errors
+from strata.aws.errors import DeployFailedError, aws_errors, error_message
 
 EMPTY_REASONS = ("didn't contain changes", "No updates are to be performed", "No updates to be performed")
 TEMPLATE_BODY_LIMIT = 51_200
@@ -36,6 +37,7 @@ class ChangeSet:
     status: str | None = None
     reason: str | None = None
     changes: list[ResourceChange] = field(default_factory=list)
+    exists: bool = True            # False when CloudFormation refused to create it (nothing to delete)
 
     @property
     def empty(self) -> bool:
@@ -67,9 +69,17 @@ def create_change_set(cfn: Any, request: ChangeSetRequest, *, name: str | None =
         kwargs["TemplateURL"] = request.template_url
     else:
         kwargs["TemplateBody"] = request.template_body
+    from botocore.exceptions import ClientError
+
     where = f"creating a change set for stack {request.stack_name}"
     with aws_errors(where, stack=request.stack_name):
-        created = cfn.create_change_set(**kwargs)
+        try:
+            created = cfn.create_change_set(**kwargs)
+        except ClientError as exc:
+            if not any(text in error_message(exc) for text in EMPTY_REASONS):
+                raise
+            return ChangeSet(request.stack_name, name, request.change_set_type, status="FAILED",
+                             reason=error_message(exc), exists=False)
     change_set = ChangeSet(request.stack_name, name, request.change_set_type, id=created.get("Id"))
     waited = 0.0
     delay = 0.5
@@ -118,6 +128,8 @@ def describe_change_set(cfn: Any, change_set: ChangeSet) -> ChangeSet:
 
 
 def delete_change_set(cfn: Any, change_set: ChangeSet) -> None:
+    if not change_set.exists:
+        return
     with aws_errors(f"deleting change set {change_set.name}", stack=change_set.stack_name):
         cfn.delete_change_set(StackName=change_set.stack_name, ChangeSetName=change_set.id or change_set.name)
 
