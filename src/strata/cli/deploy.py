@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from strata.aws.options import aws_deploy_options
 from strata.cli.options import echo_json, output_option, parameter_overrides_option, region_option, template_option
 
 stack_name_option = click.option("--stack-name", default=None,
@@ -52,8 +53,15 @@ def run_transform(template_file: str, parameter_overrides: tuple[str, ...], regi
 @click.option("--disable-rollback", is_flag=True, help="On failure keep what was done instead of rolling back.")
 @click.option("--wait", is_flag=True, help="If another deploy of the stack is running, wait for it.")
 @output_option
+# --- aws target (strata.aws owns it; the local path below ignores these options) ---
+@click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
+              help="local: the embedded engine; aws: S3 + a CloudFormation change set.")
+@aws_deploy_options
 def deploy(template_file: str, stack_name: str | None, parameter_overrides: tuple[str, ...], region: str | None,
-           account_id: str, no_execute: bool, strict: bool, disable_rollback: bool, wait: bool, output: str) -> None:
+           account_id: str, no_execute: bool, strict: bool, disable_rollback: bool, wait: bool, output: str,
+           target: str = "local", **aws: Any) -> None:
+    if target == "aws":
+        return deploy_aws(template_file, stack_name, parameter_overrides, region, no_execute, output, aws)
     from strata.engine.api import Engine
     from strata.engine.render import outputs_text, plan_text, progress_line
 
@@ -101,3 +109,24 @@ def deploy(template_file: str, stack_name: str | None, parameter_overrides: tupl
     out = outputs_text(report.outputs)
     if out:
         click.echo(out)
+
+
+# --- aws target -------------------------------------------------------------------------------------------------------
+
+def deploy_aws(template_file: str, stack_name: str | None, parameter_overrides: tuple[str, ...], region: str | None,
+               no_execute: bool, output: str, aws: dict[str, Any]) -> None:
+    """``--target aws``: settings from flags and samconfig.toml, then ``strata.aws.deploy.deploy_to_aws``."""
+    from strata.aws.deploy import deploy_to_aws
+    from strata.aws.options import deploy_config
+
+    config = deploy_config(template_file=template_file, stack_name=stack_name, parameter_overrides=parameter_overrides,
+                           region=region, no_execute=no_execute, home=home_for(template_file), **aws)
+    text = output == "text"
+    result = deploy_to_aws(config, out=click.echo if text else (lambda _line: None),
+                           progress=lambda line: click.echo(line, err=True))
+    if not text:
+        echo_json({"stack": result.stack_name, "outcome": result.outcome, "status": result.status,
+                   "outputs": result.outputs, "uploaded": result.uploads.uploaded if result.uploads else [],
+                   "changes": [c.__dict__ for c in result.change_set.changes] if result.change_set else [],
+                   "versions": [v.__dict__ for v in result.versions],
+                   "verify": result.verify.to_json() if result.verify else None})
