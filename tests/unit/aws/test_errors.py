@@ -73,3 +73,29 @@ def test_context_manager_translates_and_chains():
 def test_strata_errors_pass_through():
     original = e.StackStateError("x")
     assert e.translate(original, "anything") is original
+
+
+def test_missing_credentials_end_to_end(tmp_path, monkeypatch):
+    """A real session with no credentials anywhere: the first AWS call says what to configure."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    from strata.aws.session import AwsSession
+
+    with pytest.raises(e.CredentialsError) as info:
+        AwsSession("us-east-1").account_id()
+    assert "no AWS credentials found while reading the AWS account" in info.value.message
+    assert "aws configure" in info.value.hint
+
+
+def test_large_templates_go_through_s3(stubs):
+    from botocore.stub import ANY
+
+    from strata.aws.upload import upload_template
+
+    stubs.s3.add_response("put_object", {"ETag": '"e"'}, {"Bucket": "art", "Key": ANY, "Body": ANY,
+                                                          "ContentType": "application/json"})
+    url = upload_template(stubs.client("s3"), "{}" * 30_000, "art", "app/", region="eu-west-1", endpoint_url=None)
+    assert url.startswith("https://art.s3.eu-west-1.amazonaws.com/app/") and url.endswith(".template")
