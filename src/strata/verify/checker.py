@@ -12,7 +12,7 @@ from typing import Any
 
 from strata.verify.model import ExpectedAlias, ExpectedFunction, Finding, VerifyReport
 from strata.verify.reader import LambdaReader, is_not_found
-from strata.verify.settings import BY_NAME, differences, live_settings
+from strata.verify.settings import differences, live_settings
 
 
 def check(reader: LambdaReader, functions: list[ExpectedFunction], report: VerifyReport) -> VerifyReport:
@@ -151,4 +151,4 @@ def _routing_words(primary: str, weights: dict[str, float]) -> str:
     return f"{1 - sum(weights.values()):.0%} to version {primary}, {extra}"
 
 
-__all__ = ["check", "content_findings", "short_sha", "BY_NAME"]
+__all__ = ["check", "content_findings", "short_sha"]
