@@ -39,6 +39,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def template(tmp_path):
     def write(text: str, name: str = "template.yaml") -> str:
+        (tmp_path / "src").mkdir(exist_ok=True)  # the CodeUri that VALID names: validate checks code folders exist
         path = tmp_path / name
         path.write_text(textwrap.dedent(text))
         return str(path)
@@ -74,7 +75,8 @@ def test_parameter_problems_name_the_parameter(capsys, template) -> None:
 
 
 def test_overrides_and_region_are_used(capsys, template) -> None:
-    path = template(VALID.replace("CodeUri: src/", "CodeUri: !Sub 's3://b-${AWS::Region}/${Stage}'"))
+    # (a !Sub string is not a CodeUri SAM accepts; the mapping form takes intrinsics)
+    path = template(VALID.replace("CodeUri: src/", "CodeUri: {Bucket: !Sub 'b-${AWS::Region}', Key: !Ref Stage}"))
     code, out, _ = run(capsys, "-t", path, "--parameter-overrides", "Stage=prod", "--region", "cn-north-1")
     assert code == 0 and "is valid" in out
 
@@ -105,3 +107,11 @@ def test_missing_file_is_an_error_not_a_traceback(capsys, tmp_path) -> None:
 def test_usage_errors_exit_2(capsys, template, argv) -> None:
     code, _, err = run(capsys, "-t", template(VALID), *argv)
     assert code == 2 and err
+
+
+def test_missing_code_folder_is_a_located_problem(capsys, tmp_path) -> None:
+    path = tmp_path / "template.yaml"
+    path.write_text(textwrap.dedent(VALID))
+    code, _, err = run(capsys, "-t", str(path))
+    assert code == 1
+    assert "Fn: CodeUri 'src/' does not exist" in err
