@@ -109,6 +109,23 @@ def deploy(template_file: str, stack_name: str | None, parameter_overrides: tupl
     out = outputs_text(report.outputs)
     if out:
         click.echo(out)
+    if not aws.get("no_verify"):
+        _verify_local(home, stack_name, region, account_id)
+
+
+def _verify_local(home: Path, stack_name: str, region: str, account_id: str) -> None:
+    """After a deploy that changed something: does every alias serve what was just deployed? (``--no-verify``
+    skips it; a no-op deploy skips it too, so that path stays cheap: ``strata verify`` checks any time.)"""
+    from strata.cli.verify import render
+    from strata.errors import StrataError
+    from strata.verify.local import verify_local
+
+    report = verify_local(home, stack_name, region=region, account_id=account_id)
+    if not report.ok:
+        click.echo(render(report), err=True)
+        raise StrataError(f"stack {stack_name} deployed, but verify found {len(report.findings)} mismatch(es)",
+                          hint="`strata verify --repair --stack-name " + stack_name + "` fixes them")
+    click.echo(f"Verified: every function and alias of {stack_name} serves what was deployed.")
 
 
 # --- aws target -------------------------------------------------------------------------------------------------------
