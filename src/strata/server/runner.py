@@ -84,6 +84,7 @@ def make_server(app: LambdaApp, sock: socket.socket):
     config = uvicorn.Config(
         app, loop="uvloop" if _has("uvloop") else "asyncio", http="httptools" if _has("httptools") else "h11",
         lifespan="off", access_log=False, log_level="warning", server_header=False, date_header=True,
+        proxy_headers=False,
         timeout_keep_alive=75, backlog=1024)
     return _Server(config)
 
