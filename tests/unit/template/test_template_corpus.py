@@ -11,7 +11,10 @@ from samtranslator.yaml_helper import yaml_parse
 from strata.errors import TemplateError
 from strata.template import load_template, parse_template_text
 
-CORPUS = Path("/work/shared/corpus/sam-translator/input")
+# shared/ sits beside the checkout (as CI lays it out); the work area's copy is the fallback
+CORPUS = next((c for c in (Path(__file__).resolve().parents[4] / "shared" / "corpus" / "sam-translator" / "input",
+                           Path("/work/shared/corpus/sam-translator/input")) if c.is_dir()),
+              Path("/work/shared/corpus/sam-translator/input"))
 DIFFERENCES = json.loads((Path(__file__).parent / "data" / "corpus_differences.json").read_text())
 
 
