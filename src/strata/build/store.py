@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +61,7 @@ class ArtifactStore:
             return existing
         path = self.path_for(sha)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = _mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -90,7 +89,7 @@ class ArtifactStore:
         if _inside(source, self.root):
             os.replace(source, path)
         else:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            fd, tmp = _mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
                     while chunk := src.read(1 << 20):
@@ -106,9 +105,16 @@ class ArtifactStore:
     def temp_path(self) -> Path:
         """A fresh temp file path inside the store (same file system, so ``put_file`` can rename it in)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".build-", suffix=".zip")
+        fd, tmp = _mkstemp(dir=self.root, prefix=".build-", suffix=".zip")
         os.close(fd)
         return Path(tmp)
+
+
+def _mkstemp(**kwargs):
+    """``tempfile.mkstemp``, imported on first write: a no-op build writes nothing and should not pay for it."""
+    import tempfile
+
+    return tempfile.mkstemp(**kwargs)
 
 
 def _hash_file(path: Path) -> str:

@@ -11,7 +11,6 @@ One small function per intrinsic, in ``FUNCTIONS`` (a plain dict: a name it does
 from __future__ import annotations
 
 import base64
-import ipaddress
 import itertools
 import json
 import re
@@ -547,6 +546,8 @@ def _cidr(ev: _Evaluator, arg: Any, path: tuple) -> Any:
     if contains_unresolved([block, count, bits]):
         return _unresolved("Fn::Cidr", [block, count, bits])
     try:
+        import ipaddress  # only Fn::Cidr needs it: kept off every start-up
+
         network = ipaddress.ip_network(_text(block, "the Fn::Cidr block", path + (0,)), strict=False)
     except ValueError as exc:
         raise _Fail(f"Fn::Cidr: {exc}", path + (0,)) from None

@@ -9,7 +9,6 @@ Speed: libyaml (``CSafeLoader``) composes the node tree; one Python pass builds 
 """
 from __future__ import annotations
 
-import difflib
 import gc
 import re
 from dataclasses import dataclass
@@ -318,6 +317,8 @@ class _Builder:
         """``!Tag value`` -> ``{"Fn::Tag": value}``, exactly as aws-sam-translator's yaml_helper converts it."""
         long = SHORT_TAGS.get(node.tag)
         if long is None:
+            import difflib  # only for did-you-mean suggestions
+
             close = difflib.get_close_matches(node.tag, SHORT_TAGS, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             self.problem(f"unknown tag {node.tag}{hint}", node, path)
@@ -348,6 +349,8 @@ def check_structure(template: Template) -> list[Problem]:
     problems = []
     for section in data:
         if section not in ALLOWED_SECTIONS:
+            import difflib
+
             close = difflib.get_close_matches(str(section), ALLOWED_SECTIONS, n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
             problems.append(Problem(f"unknown top-level section {section!r}{hint}", locate((section,))))
