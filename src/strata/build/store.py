@@ -60,17 +60,7 @@ class ArtifactStore:
         if existing is not None:
             return existing
         path = self.path_for(sha)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = _mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+        _write_atomically(path, lambda out: out.write(data))
         return Artifact(sha, len(data), path)
 
     def put_file(self, source: Path, sha256: str | None = None) -> Artifact:
@@ -89,17 +79,12 @@ class ArtifactStore:
         if _inside(source, self.root):
             os.replace(source, path)
         else:
-            fd, tmp = _mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            def copy(out) -> None:
+                with open(source, "rb") as src:
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                _unlink_quietly(tmp)
-                raise
+
+            _write_atomically(path, copy)
         return Artifact(sha256, path.stat().st_size, path)
 
     def temp_path(self) -> Path:
@@ -108,6 +93,21 @@ class ArtifactStore:
         fd, tmp = _mkstemp(dir=self.root, prefix=".build-", suffix=".zip")
         os.close(fd)
         return Path(tmp)
+
+
+def _write_atomically(path: Path, write) -> None:
+    """Write ``path`` through a temp file in its folder, fsync, then rename: readers never see a partial artifact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
 
 
 def _mkstemp(**kwargs):
