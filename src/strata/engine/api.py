@@ -69,7 +69,7 @@ class Engine:
     def __init__(self, home: Path, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
                  client: Any = None, client_factory: Callable[[], Any] | None = None,
                  progress: "Progress | None" = None, crash: "CrashPoints | None" = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, shifter: Any = None) -> None:
         self.home = Path(home)
         self.region, self.account_id = region, account_id
         self._client = client
@@ -78,6 +78,7 @@ class Engine:
         self.progress = progress
         self._crash = crash
         self.clock = clock
+        self.shifter = shifter            # strata.shift.shifter.Shifter (None: a real-time one when needed)
         self._state: StackState | None = None
 
     @property
@@ -116,19 +117,32 @@ class Engine:
                   account_id: str | None = None) -> "Executor":
         from strata.engine.apply import Executor
 
-        return Executor(self.state, self.client, stack_name=stack_name, region=region or self.region,
-                        account_id=account_id or self.account_id, deploy_id=deploy_id, crash=self.crash,
-                        progress=self.progress)
+        executor = Executor(self.state, self.client, stack_name=stack_name, region=region or self.region,
+                            account_id=account_id or self.account_id, deploy_id=deploy_id, crash=self.crash,
+                            progress=self.progress)
+        executor.shifter = self.shifter
+        return executor
 
     # ---- plan -------------------------------------------------------------------------------------------------
     def request_for(self, stack_name: str, result: TransformResult, *, disable_rollback: bool = False) -> Request:
         return Request(stack_name, result.template, dict(result.parameters), functions_to_json(result.functions),
                        self.region, self.account_id, disable_rollback)
 
-    def plan(self, stack_name: str, result: TransformResult) -> Plan:
+    def plan(self, stack_name: str, result: TransformResult, *, force: bool = False) -> Plan:
         """The change set for deploying ``result`` as ``stack_name``; reads state only."""
+        result, pinned = self._pinned(stack_name, result, force)
         request = self.request_for(stack_name, result)
-        return self._plan(request, result.functions)
+        return _noted(self._plan(request, result.functions), pinned.notes)
+
+    def _pinned(self, stack_name: str, result: TransformResult, force: bool) -> tuple[TransformResult, Any]:
+        """Rollback pins applied to the template (``engine.pins``): pinned aliases stay unless ``force``."""
+        from dataclasses import replace
+
+        from strata.engine.history import AliasHistory
+        from strata.engine.pins import apply_pins
+
+        pinned = apply_pins(result.template, AliasHistory(self.state.db).pins(stack_name), force=force)
+        return (result if pinned.template is result.template else replace(result, template=pinned.template)), pinned
 
     def _plan(self, request: Request, functions: dict[str, FunctionVersionInfo]) -> Plan:
         state = self.state
@@ -142,26 +156,35 @@ class Engine:
 
     # ---- deploy -------------------------------------------------------------------------------------------------
     def deploy(self, stack_name: str, result: TransformResult, *, execute: bool = True, strict: bool = False,
-               disable_rollback: bool = False, wait: bool = False,
+               disable_rollback: bool = False, wait: bool = False, force: bool = False,
                on_plan: Callable[[Plan], None] | None = None) -> DeployReport:
-        """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed."""
+        """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed.
+        ``force`` moves aliases pinned by ``strata rollback`` forward again."""
+        result, pinned = self._pinned(stack_name, result, force)
         request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
         if not execute:
-            plan = self._plan(request, result.functions)
+            plan = _noted(self._plan(request, result.functions), pinned.notes)
             _check_strict(plan, strict)
             if on_plan is not None:
                 on_plan(plan)
             return DeployReport(stack_name, plan, "not-executed")
         with StackLock(self.home, stack_name, wait=wait):
             recovered = self.recover(stack_name)
-            plan = self._plan(request, result.functions)
+            plan = _noted(self._plan(request, result.functions), pinned.notes)
             _check_strict(plan, strict)
             if on_plan is not None:
                 on_plan(plan)
             if plan.is_empty:
-                return DeployReport(stack_name, plan, "no-changes", self._outputs(stack_name), recovered=recovered)
-            report = self._run(request, plan)
-            report.recovered = recovered
+                report = DeployReport(stack_name, plan, "no-changes", self._outputs(stack_name), recovered=recovered)
+            else:
+                report = self._run(request, plan)
+                report.recovered = recovered
+            if pinned.released and report.status in ("complete", "no-changes"):
+                from strata.engine.history import AliasHistory
+
+                with self.state.transaction():
+                    for logical_id in pinned.released:
+                        AliasHistory(self.state.db).unpin(stack_name, logical_id)
             return report
 
     def _run(self, request: Request, plan: Plan) -> DeployReport:
@@ -294,8 +317,11 @@ class Engine:
             executor.stack_event("DELETE_FAILED", "; ".join(failures))
             raise StrataError(f"could not delete {', '.join(failures)} of stack {stack_name}",
                               hint="`strata events` shows why; fix it and run `strata delete` again")
+        from strata.engine.history import AliasHistory
+
         with state.transaction():
             state.drop_stack(stack_name)
+            AliasHistory(state.db).forget_stack(stack_name)
             state.set_deploy_status(executor.deploy_id, "COMPLETE", finished=True)
         executor.stack_event("DELETE_COMPLETE")
         return {"StackName": stack_name, "Status": "DELETE_COMPLETE", "Retained": retained}
@@ -304,6 +330,15 @@ class Engine:
     def _outputs(self, stack_name: str) -> dict[str, Any]:
         stack = self.state.stack(stack_name)
         return stack.outputs if stack else {}
+
+
+def _noted(plan: Plan, notes: tuple[str, ...]) -> Plan:
+    """The plan with rollback-pin notes among its warnings (printed with it, and in its JSON)."""
+    if not notes:
+        return plan
+    from dataclasses import replace
+
+    return replace(plan, warnings=plan.warnings + notes)
 
 
 def _check_strict(plan: Plan, strict: bool) -> None:

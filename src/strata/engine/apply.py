@@ -52,6 +52,9 @@ class Executor:
         self.deploy_id = deploy_id
         self.ctx = HandlerContext(client, stack_name, region, account_id, deploy_id, checkpoint=self.crash)
         self.progress = progress or (lambda *a: None)
+        self.shifter: Any = None            # strata.shift: alias updates under a CodeDeploy UpdatePolicy
+        self._update_policies: dict[str, Any] = {}
+        self._history: Any = None
 
     # ---- events ---------------------------------------------------------------------------------------------------
     def _event(self, logical_id: str, type_: str, physical: str | None, status: str, reason: str | None = None) -> None:
@@ -69,6 +72,8 @@ class Executor:
         resolver = request.resolver()
         desired = parse_stack(request.template, resolver)
         deployed = self.state.resources(self.stack)
+        self._update_policies = {lid: body.get("UpdatePolicy") for lid, body in request.template["Resources"].items()
+                                 if isinstance(body, dict) and body.get("UpdatePolicy")}
         for logical_id in apply_order(desired):
             res = desired.resources[logical_id]
             emulated = is_emulated(res.type)
@@ -117,7 +122,7 @@ class Executor:
                 self._event(res.logical_id, res.type, current.physical_id, "UPDATE_IN_PROGRESS",
                             "; ".join(decision.reasons))
             try:
-                outcome = handler.update(self.ctx, current, props)
+                outcome = self._updater(res, handler)(self.ctx, current, props)
             except Exception as exc:  # noqa: BLE001 - every failure becomes the resource's failure
                 message = _message(exc)
                 with self.state.transaction():
@@ -150,6 +155,7 @@ class Executor:
             self.state.put_resource(self.stack, record)
             if action is Action.REPLACE and current is not None and current.physical_id != record.physical_id:
                 self.state.put_orphan(self.stack, current, self.deploy_id, res.update_replace_policy == "Retain")
+            self._record_alias(record, "deploy")
             self._event(res.logical_id, res.type, record.physical_id, f"{status}_COMPLETE")
         self.crash("after-done")
         return record
@@ -283,6 +289,7 @@ class Executor:
             else:
                 self.state.put_resource(self.stack, restore)
                 self.state.drop_orphan(self.stack, restore.logical_id, restore.physical_id)
+                self._record_alias(restore, "stack-rollback")
             self._event(now.logical_id, now.type, now.physical_id, "DELETE_COMPLETE", "rollback")
         self.crash("after-done")
 
@@ -295,8 +302,33 @@ class Executor:
         with self.state.transaction():
             self.journal.done(seq)
             self.state.put_resource(self.stack, then)
+            self._record_alias(then, "stack-rollback")
             self._event(now.logical_id, now.type, now.physical_id, "UPDATE_COMPLETE", "rollback")
         self.crash("after-done")
+
+    # ---- alias moves (history, traffic shifting) ------------------------------------------------------------------
+    def _record_alias(self, record: DeployedResource, cause: str) -> None:
+        """Within the caller's transaction: an alias move goes into the alias history (``engine.history``)."""
+        if record.type != "AWS::Lambda::Alias":
+            return
+        from strata.engine.history import AliasHistory, record_alias_step
+
+        if self._history is None:
+            self._history = AliasHistory(self.state.db)
+        record_alias_step(self._history, self.stack, self.state.resources(self.stack), record, cause=cause,
+                          deploy_id=self.deploy_id, at=self.state.clock())
+
+    def _updater(self, res: DesiredResource, handler: Any) -> Callable[..., Any]:
+        """``handler.update``, or the traffic shifter for an alias under ``UpdatePolicy: CodeDeployLambdaAliasUpdate``."""
+        policy = (self._update_policies.get(res.logical_id) or {}).get("CodeDeployLambdaAliasUpdate")
+        if res.type != "AWS::Lambda::Alias" or not isinstance(policy, dict):
+            return handler.update
+        if self.shifter is None:
+            from strata.shift.shifter import Shifter
+
+            self.shifter = Shifter()
+        return lambda ctx, current, props: self.shifter.update_alias(self, res.logical_id, policy, handler, current,
+                                                                    props)
 
     # ---- recovery ---------------------------------------------------------------------------------------------------
     def reconcile_open_intents(self) -> None:

@@ -68,6 +68,11 @@ OPERATIONS: dict[str, str] = {
     "delete_function_concurrency": "DeleteFunctionConcurrency",
     "get_policy": "GetPolicy",
     "get_function_event_invoke_config": "GetFunctionEventInvokeConfig",
+    # used by traffic-shift hooks, rollback and prune (strata.shift, strata.ops)
+    "invoke": "Invoke",
+    "list_functions": "ListFunctions",
+    "get_layer_version": "GetLayerVersion",
+    "get_layer_version_by_arn": "GetLayerVersionByArn",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.engine.graph import dependencies, topological_order
+from strata.engine.graph import dependencies, references, topological_order
 from strata.engine.model import DesiredResource, DesiredStack
 from strata.engine.resolve import StackResolver
 from strata.errors import StrataError
@@ -32,6 +32,8 @@ def parse_stack(template: dict[str, Any], resolver: StackResolver) -> DesiredSta
         for dep in depends_on:
             if dep not in raw:
                 raise StrataError(f"{logical_id} DependsOn {dep}, which is not a resource in this template")
+        # UpdatePolicy refs (CodeDeploy group, traffic hooks) must be in place before the alias update uses them
+        depends_on += tuple(sorted(n for n in references(body.get("UpdatePolicy")) if n in raw and n != logical_id))
         resources[logical_id] = DesiredResource(
             logical_id, body["Type"], dict(body.get("Properties") or {}), depends_on, condition,
             _policy(body, "DeletionPolicy", logical_id), _policy(body, "UpdateReplacePolicy", logical_id))

@@ -22,6 +22,10 @@ HANDLERS: dict[str, str] = {
     "AWS::Lambda::EventInvokeConfig": "event_invoke_config:EventInvokeConfigHandler",
     "AWS::Lambda::Url": "url:UrlHandler",
     "AWS::IAM::Role": "iam_role:RoleHandler",
+    # recorded; the traffic shifter (strata.shift) plays CodeDeploy's part for aliases under their UpdatePolicy
+    "AWS::CodeDeploy::Application": "codedeploy:ApplicationHandler",
+    "AWS::CodeDeploy::DeploymentGroup": "codedeploy:DeploymentGroupHandler",
+    "AWS::CodeDeploy::DeploymentConfig": "codedeploy:DeploymentConfigHandler",
 }
 NOT_EMULATED = "not_emulated:NotEmulatedHandler"
 _loaded: dict[str, "Handler"] = {}
