@@ -16,6 +16,7 @@ from strata import __version__
 
 # verb -> "module:attribute". One line per verb; the module holds a click command named after the verb.
 COMMANDS: dict[str, str] = {
+    "daemon": "strata.cli.daemon:daemon",
     "validate": "strata.cli.validate:validate",
     "build": "strata.cli.build:build",
     "transform": "strata.cli.transform:transform",
@@ -32,6 +33,7 @@ COMMANDS: dict[str, str] = {
 }
 
 HELP_SUMMARIES: dict[str, str] = {
+    "daemon": "Start/stop the opt-in warm daemon that removes start-up cost.",
     "validate": "Check a template: syntax, tags, parameters, SAM rules.",
     "build": "Build code and layer folders into deterministic, cached zips.",
     "transform": "Produce the stack template, with exact Version ids.",

@@ -1,0 +1,105 @@
+"""Client side of the warm daemon: send argv, cwd, environment and stdio descriptors; forward signals; return the
+command's exit status. Returns None when the daemon cannot take the command (gone, stale, refused), so the caller
+runs it in-process instead: the daemon is an accelerator, never a point of failure.
+
+Start-up cost is the point here, so this module uses only built-in modules (``_socket``, ``_signal``, ``marshal``,
+``array``): ``socket``, ``signal`` and ``json`` would import ``enum`` and ``re`` and cost more than the command.
+Messages are marshal'd dicts behind a 4-byte length; both ends run the same interpreter (the version is checked).
+"""
+from __future__ import annotations
+
+import _signal
+import _socket
+import marshal
+import os
+import sys
+from array import array
+
+PROTOCOL = 2
+VERSION = sys.version
+
+
+def _frame(message: dict) -> bytes:
+    data = marshal.dumps(message)
+    return len(data).to_bytes(4, "big") + data
+
+
+def send_message(sock, message: dict, fds: list[int] | None = None) -> None:
+    payload = _frame(message)
+    if fds:
+        sent = sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array("i", fds).tobytes())])
+        payload = payload[sent:]
+    while payload:
+        payload = payload[sock.send(payload):]
+
+
+def recv_message(sock) -> dict | None:
+    head = _recv_exact(sock, 4)
+    if head is None:
+        return None
+    body = _recv_exact(sock, int.from_bytes(head, "big"))
+    return None if body is None else marshal.loads(body)
+
+
+def _recv_exact(sock, size: int) -> bytes | None:
+    chunks, got = [], 0
+    while got < size:
+        try:
+            chunk = sock.recv(size - got)
+        except InterruptedError:
+            continue
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def run_via_daemon(path: str, argv: list[str]) -> int | None:
+    """Run ``strata argv`` in a child of the daemon listening at ``path``; its exit status, or None to run locally."""
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        send_message(sock, {"protocol": PROTOCOL, "version": VERSION, "op": "run", "argv": list(argv),
+                            "cwd": os.getcwd(), "env": dict(os.environ)}, [0, 1, 2])
+        started = recv_message(sock)
+        if not started or started.get("status") != "started":
+            return None  # stale or refusing daemon: run here
+        child = int(started["pid"])
+        signals = (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP)
+        previous = {sig: _signal.signal(sig, _forward(child)) for sig in signals}
+        try:
+            done = recv_message(sock)
+        finally:
+            for sig, handler in previous.items():
+                _signal.signal(sig, handler)
+        if done is None:
+            sys.stderr.write("strata: the command ended without an exit status (killed?)\n")
+            return 1
+        return int(done.get("exit", 1))
+    except (FileNotFoundError, ConnectionRefusedError):
+        _remove_stale(path)
+        return None
+    except OSError:
+        return None
+    finally:
+        sock.close()
+
+
+def _forward(pid: int):
+    def handler(signum, _frame) -> None:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+    return handler
+
+
+def _remove_stale(path: str) -> None:
+    """A socket file nobody listens on (the daemon was killed): remove it so the next command skips the attempt."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

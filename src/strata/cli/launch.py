@@ -1,0 +1,40 @@
+"""The ``strata`` console entry point: hand the command to a warm ``strata daemon`` when one runs for this user,
+else run it in this process.
+
+Why: a strata command's own work is a few milliseconds (a cached transform, a no-op build or deploy), but importing
+click, PyYAML and strata costs ~100 ms on every start. A daemon that has imported all of it forks one child per
+command; the child takes this process's working directory, environment, argv and its stdin/stdout/stderr file
+descriptors (passed over a Unix socket), so the command behaves exactly as if it ran here, and its exit status comes
+back. Without a daemon (the default) the only cost is one ``stat`` of the socket path.
+
+This module must stay tiny: it runs before anything else, on every command.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+NO_DAEMON_ENV = "STRATA_NO_DAEMON"
+LOCAL_VERBS = frozenset({"daemon"})  # always run here: they manage the daemon itself
+
+
+def socket_path() -> str:
+    """Per-user socket: ``$XDG_RUNTIME_DIR/strata/daemon.sock``, else ``/tmp/strata-<uid>/daemon.sock``."""
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    folder = os.path.join(base, "strata") if base else os.path.join("/tmp", f"strata-{os.getuid()}")
+    return os.path.join(folder, "daemon.sock")
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if os.environ.get(NO_DAEMON_ENV) != "1" and not (argv and argv[0] in LOCAL_VERBS):
+        path = socket_path()
+        if os.path.exists(path):
+            from strata.cli.daemon_client import run_via_daemon
+
+            code = run_via_daemon(path, argv)
+            if code is not None:
+                sys.exit(code)
+    from strata.cli.main import main as run_here
+
+    run_here()
