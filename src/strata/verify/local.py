@@ -46,10 +46,15 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
     """Check (and with ``repair`` fix) every function of a locally deployed stack."""
     from strata.engine.client import LocalLambdaClient
 
+    from strata.verify.pinned import check_pins, pinned_aliases, without_pinned
+
     stack = local_deployed_stack(home, stack_name, region=region, account_id=account_id)
+    pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
     reader = client or LocalLambdaClient(Path(home), region=region, account_id=account_id)
     try:
-        return verify_stack(stack, reader, target="local", repair=repair, sleep=lambda _s: None)
+        report = verify_stack(without_pinned(stack, pins), reader, target="local", repair=repair,
+                              sleep=lambda _s: None)
+        return check_pins(reader, pins, report)
     finally:
         if client is None:
             reader.close()  # type: ignore[union-attr]

@@ -1,0 +1,244 @@
+"""``strata rollback``: move an alias back to the version it served before (or to a given one), after checking that
+version is still fit to serve; on the local target record it as a pin the next deploy respects.
+
+Local: under the stack's lock, the alias history (``engine.history``) says what the alias served before: the newest
+version it served that is older than the current one and was not itself rolled back from. The target is checked
+(``ops.checks``: exists, layers not deleted, code and settings as recorded, code bytes still stored), the alias
+moved with UpdateAlias (routing cleared), and in one transaction the stack state records it: the Alias resource's
+properties, a history row (cause "rollback"), a pin and an event. Then the stack is verified (pins included).
+
+AWS (``rollback_aws``): CloudFormation keeps no history or pin, so "previous" is the highest existing version below
+the current one, and the next deploy moves the alias forward again (the report says so).
+"""
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from strata.engine.history import ROLLBACK, AliasMove
+from strata.errors import StrataError
+from strata.ops.checks import VersionCheck, check_version
+
+FUNCTION = "AWS::Lambda::Function"
+ALIAS = "AWS::Lambda::Alias"
+
+
+@dataclass
+class RollbackReport:
+    """What a rollback did (a value: printed as text or JSON)."""
+
+    target: str                       # local | aws
+    stack: str
+    function: str                     # logical id (or the name given)
+    function_name: str
+    alias: str
+    from_version: str
+    to_version: str
+    from_routing: dict[str, float] = field(default_factory=dict)
+    pinned: bool = False
+    checks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    verify: Any = None                # VerifyReport (local) or None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"Target": self.target, "StackName": self.stack, "Function": self.function,
+                "FunctionName": self.function_name, "Alias": self.alias, "FromVersion": self.from_version,
+                "FromRouting": self.from_routing, "ToVersion": self.to_version, "Pinned": self.pinned,
+                "Checks": self.checks, "Notes": self.notes,
+                "Verify": self.verify.to_json() if self.verify is not None else None}
+
+    def text(self) -> str:
+        routing = "".join(f" (+{w:.0%} to {v})" for v, w in self.from_routing.items())
+        lines = [f"Rolled back alias {self.alias} of {self.function} ({self.function_name}): "
+                 f"version {self.from_version}{routing} -> {self.to_version}"]
+        lines += [f"  checked: {c}" for c in self.checks]
+        if self.pinned:
+            lines.append(f"  pinned: the next `strata deploy` leaves {self.alias} on version {self.to_version} "
+                         "(`strata deploy --force` moves it forward)")
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+class RollbackRefused(StrataError):
+    """The target version is not fit to serve (or there is none)."""
+
+
+def previous_version(moves: list[AliasMove], current: str, existing: list[str]) -> str | None:
+    """The version the alias served before ``current``: newest first among the versions it served (by the history)
+    that are older than ``current``, still exist, and were not rolled back from; without history, the highest
+    existing version below ``current``."""
+    numbers = {v for v in existing if v.isdigit()}
+    bad = {m.from_version for m in moves if m.cause == ROLLBACK and m.from_version}
+    older = (lambda v: v.isdigit() and current.isdigit() and int(v) < int(current))
+    for move in reversed(moves):
+        v = move.to_version
+        if v != current and older(v) and v not in bad and v in numbers:
+            return v
+    below = sorted((int(v) for v in numbers if older(v) and v not in bad), reverse=True)
+    return str(below[0]) if below else None
+
+
+def refuse_unless_fit(check: VersionCheck, function_name: str, alias: str) -> None:
+    if not check.ok:
+        raise RollbackRefused(f"refusing to move alias {alias} of {function_name} to version {check.version}: "
+                              + "; ".join(check.problems),
+                              hint="pick another version with --to-version, or deploy a fixed version")
+
+
+def _versions(client: Any, function_name: str) -> list[str]:
+    out: list[str] = []
+    marker = None
+    while True:
+        page = client.list_versions_by_function(FunctionName=function_name, **({"Marker": marker} if marker else {}))
+        out += [v["Version"] for v in page.get("Versions", [])]
+        marker = page.get("NextMarker")
+        if not marker:
+            return out
+
+
+def _routing(alias: dict[str, Any]) -> dict[str, float]:
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    return {str(k): float(v) for k, v in weights.items()}
+
+
+# ---- local ----------------------------------------------------------------------------------------------------------
+
+def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "live", to_version: str | None = None,
+                   region: str = "us-east-1", account_id: str = "123456789012", client: Any = None,
+                   clock: Callable[[], float] = time.time, verify: bool = True) -> RollbackReport:
+    """Move ``alias`` of ``function`` (logical id or name) in ``stack_name`` back, pin it, verify the stack."""
+    from strata.build.store import ArtifactStore
+    from strata.engine.client import LocalLambdaClient
+    from strata.engine.history import AliasHistory, Pin
+    from strata.engine.lock import StackLock
+    from strata.engine.state import StackState
+
+    home = Path(home)
+    owned = client is None
+    client = client or LocalLambdaClient(home, region=region, account_id=account_id)
+    state = StackState(home, clock=clock)
+    try:
+        with StackLock(home, stack_name):
+            if state.has_unfinished_deploy(stack_name):
+                raise StrataError(f"stack {stack_name} has an interrupted deploy",
+                                  hint="run `strata deploy` to complete it first")
+            resources = state.resources(stack_name)
+            if state.stack(stack_name) is None:
+                raise StrataError(f"stack {stack_name!r} does not exist", hint="`strata stacks` lists the stacks")
+            logical_id, name = _function(resources, function, stack_name)
+            alias_res = next((r for r in resources.values() if r.type == ALIAS
+                              and r.physical_id.split(":")[6:8] == [name, alias]), None)
+            if alias_res is None:
+                known = sorted(r.physical_id.split(":")[7] for r in resources.values() if r.type == ALIAS
+                               and r.physical_id.split(":")[6] == name)
+                raise StrataError(f"{logical_id} has no alias {alias!r} in stack {stack_name} "
+                                  f"(aliases: {', '.join(known) or 'none'})", hint="pass --alias NAME")
+            live = client.get_alias(FunctionName=name, Name=alias)
+            current, routing = str(live["FunctionVersion"]), _routing(live)
+            history = AliasHistory(state.db)
+            if to_version is None:
+                to_version = previous_version(history.moves(name, alias), current, _versions(client, name))
+                if to_version is None:
+                    raise RollbackRefused(f"alias {alias} of {logical_id} has no earlier version to go back to "
+                                          f"(it serves version {current})", hint="pass --to-version N")
+            to_version = str(to_version)
+            if to_version == current and not routing:
+                raise RollbackRefused(f"alias {alias} of {logical_id} already serves version {to_version}")
+            store = ArtifactStore(home)
+            expected = history.expected_for(name, to_version)
+            check = check_version(client, name, to_version, expected,
+                                  code_present=lambda sha: store.has(base64.b64decode(sha).hex()))
+            refuse_unless_fit(check, name, alias)
+            client.update_alias(FunctionName=name, Name=alias, FunctionVersion=to_version,
+                                RoutingConfig={"AdditionalVersionWeights": {}})
+            props = {k: v for k, v in alias_res.properties.items() if k != "RoutingConfig"}
+            props["FunctionVersion"] = to_version
+            now = clock()
+            with state.transaction():
+                state.put_resource(stack_name, replace(alias_res, properties=props))
+                move_id = history.add(AliasMove(stack_name, alias_res.logical_id, name, alias, current, to_version,
+                                                {}, ROLLBACK, None, now, expected))
+                history.pin(Pin(stack_name, alias_res.logical_id, name, alias, to_version, now), move_id)
+                state.add_event(stack_name, None, alias_res.logical_id, ALIAS, alias_res.physical_id,
+                                "UPDATE_COMPLETE", f"strata rollback: version {current} -> {to_version} (pinned)")
+        report = RollbackReport("local", stack_name, logical_id, name, alias, current, to_version, routing, True,
+                                check.checked)
+        if verify:
+            from strata.verify.local import verify_local
+
+            report.verify = verify_local(home, stack_name, region=region, account_id=account_id, client=client)
+        return report
+    finally:
+        state.close()
+        if owned:
+            client.close()
+
+
+def _function(resources: dict[str, Any], function: str, stack_name: str) -> tuple[str, str]:
+    """(logical id, function name) of a Function of the stack named by logical id or by function name."""
+    res = resources.get(function)
+    if res is not None and res.type == FUNCTION:
+        return res.logical_id, res.physical_id
+    for res in resources.values():
+        if res.type == FUNCTION and res.physical_id == function:
+            return res.logical_id, res.physical_id
+    known = ", ".join(r.logical_id for r in resources.values() if r.type == FUNCTION) or "none"
+    raise StrataError(f"{function} is not a function of stack {stack_name} (functions: {known})",
+                      hint="pass a function's logical id or its name")
+
+
+# ---- aws ------------------------------------------------------------------------------------------------------------
+
+def rollback_aws(session: Any, stack_name: str, function: str, *, alias: str = "live",
+                 to_version: str | None = None) -> RollbackReport:
+    """UpdateAlias through boto3 after the same checks; CloudFormation keeps no pin."""
+    from strata.aws.errors import aws_errors
+
+    lam = session.client("lambda")
+    where = f"rolling back alias {alias} of {function} in stack {stack_name}"
+    with aws_errors(where, stack=stack_name, profile=session.profile):
+        logical_id, name = _aws_function(session.client("cloudformation"), stack_name, function)
+        live = lam.get_alias(FunctionName=name, Name=alias)
+        current, routing = str(live["FunctionVersion"]), _routing(live)
+        if to_version is None:
+            to_version = previous_version([], current, _versions(lam, name))
+            if to_version is None:
+                raise RollbackRefused(f"alias {alias} of {logical_id} has no earlier version to go back to "
+                                      f"(it serves version {current})", hint="pass --to-version N")
+        to_version = str(to_version)
+        if to_version == current and not routing:
+            raise RollbackRefused(f"alias {alias} of {logical_id} already serves version {to_version}")
+        check = check_version(lam, name, to_version, None)
+        refuse_unless_fit(check, name, alias)
+        lam.update_alias(FunctionName=name, Name=alias, FunctionVersion=to_version,
+                         RoutingConfig={"AdditionalVersionWeights": {}})
+        after = lam.get_alias(FunctionName=name, Name=alias)
+    report = RollbackReport("aws", stack_name, logical_id, name, alias, current, to_version, routing, False,
+                            check.checked)
+    if str(after.get("FunctionVersion")) != to_version or _routing(after):
+        raise StrataError(f"alias {alias} of {name} serves version {after.get('FunctionVersion')} after the rollback "
+                          f"to {to_version}", hint="another deployment may be moving it; check CodeDeploy")
+    report.checks.append(f"alias {alias} now routes all traffic to version {to_version}")
+    report.notes.append("CloudFormation keeps no pin: the next `strata deploy --target aws` moves the alias forward "
+                        "to the template's version")
+    return report
+
+
+def _aws_function(cfn: Any, stack_name: str, function: str) -> tuple[str, str]:
+    """A logical id of the stack -> its physical function name; anything else is taken as a function name."""
+    try:
+        found = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=function)
+    except Exception as exc:  # noqa: BLE001 - not a logical id of the stack: treat it as the function's name
+        from strata.aws.errors import error_code, error_message
+
+        if error_code(exc) == "ValidationError" and error_message(exc).startswith("Resource "):
+            return function, function     # "Resource X does not exist for stack S"
+        raise
+    detail = found["StackResourceDetail"]
+    if detail.get("ResourceType") != FUNCTION:
+        raise StrataError(f"{function} in stack {stack_name} is a {detail.get('ResourceType')}, not a function")
+    return function, detail["PhysicalResourceId"]
