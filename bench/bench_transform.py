@@ -7,6 +7,9 @@ Rows:
   against bare aws-sam-translator translating the same template in a fresh process (target: within 1.15x);
 - ``strata --help`` against ``python -c "import click"``.
 
+Every strata row runs twice: as a plain process (``STRATA_NO_DAEMON=1``) and through the opt-in warm daemon
+(``strata daemon start``), which removes the ~100 ms of imports a process pays before doing a few ms of work.
+
 Usage: python bench/bench_transform.py [--quick] [--runs N]
 """
 from __future__ import annotations
@@ -34,6 +37,7 @@ from samtranslator.translator.arn_generator import ArnGenerator
 class _S: region_name = "us-east-1"
 from samtranslator.translator.translator import Translator
 from samtranslator.parser.parser import Parser
+from samtranslator.utils.py27hash_fix import to_py27_compatible_template
 ArnGenerator.BOTO_SESSION_REGION_NAME = "us-east-1"
 data = yaml_parse(open(sys.argv[1]).read())
 for lid, res in data["Resources"].items():  # local folders -> S3 URIs, as any deploy tool must do first
@@ -41,8 +45,10 @@ for lid, res in data["Resources"].items():  # local folders -> S3 URIs, as any d
     for key in ("CodeUri", "ContentUri"):
         if isinstance(props.get(key), str):
             props[key] = f"s3://bucket/{lid}.zip"
+params = {"AWS::Region": "us-east-1", "AWS::Partition": "aws"}
+to_py27_compatible_template(data, params)  # what samtranslator's own transform() does first
 out = Translator(None, Parser(), boto_session=_S()).translate(
-    data, {}, get_managed_policy_map=lambda: get_bundled_managed_policy_map("aws"))
+    data, params, get_managed_policy_map=lambda: get_bundled_managed_policy_map("aws"))
 sys.stdout.write(json.dumps(out))
 """
 
@@ -93,7 +99,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="strata-bench-transform-"))
     try:
         rows = []
-        env = {**os.environ, "STRATA_HOME": str(work / "home-small")}
+        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # users have bytecode caches
+        runtime_dir = Path(tempfile.mkdtemp(prefix="sbd-", dir="/tmp"))
+        base["XDG_RUNTIME_DIR"] = str(runtime_dir)
+        env = {**base, "STRATA_HOME": str(work / "home-small"), "STRATA_NO_DAEMON": "1"}
+        denv = {**env}
+        denv.pop("STRATA_NO_DAEMON")
+        subprocess.run([STRATA, "daemon", "start"], check=True, stdout=subprocess.DEVNULL, env=denv)
         small = make_project(work / "small", 5)
         subprocess.run([STRATA, "transform", "-t", str(small)], check=True, stdout=subprocess.DEVNULL, env=env)
         counter = iter(range(10**6))
@@ -101,24 +113,34 @@ def main() -> None:
         def touch_code() -> None:  # a real content change each run: the post-pass must rebuild and re-fingerprint
             (work / "small" / "src" / "fn0" / "app.py").write_text(f"def handler(e, c):\n    return {next(counter)}\n")
 
-        floor, cached, helps, click_floor = [], [], [], []
+        floor, cached, cached_d, helps, helps_d, click_floor = [], [], [], [], [], []
         for _ in range(runs):
-            floor.append(timed([PY, "-c", "import yaml"]))
+            floor.append(timed([PY, "-c", "import yaml"], base))
             cached.append(timed([STRATA, "transform", "-t", str(small)], env, touch_code))
-            click_floor.append(timed([PY, "-c", "import click"]))
-            helps.append(timed([STRATA, "--help"]))
-        rows.append(("code-only change, 5 functions (translator cached)", median_ms(cached),
+            cached_d.append(timed([STRATA, "transform", "-t", str(small)], denv, touch_code))
+            click_floor.append(timed([PY, "-c", "import click"], base))
+            helps.append(timed([STRATA, "--help"], env))
+            helps_d.append(timed([STRATA, "--help"], denv))
+        alive = subprocess.run([STRATA, "daemon", "status"], env=denv, stdout=subprocess.DEVNULL).returncode == 0
+        rows.append(("code-only change, 5 functions (translator cached), plain process", median_ms(cached),
                      'python -c "import yaml"', median_ms(floor), 1.5))
-        rows.append(("strata --help", median_ms(helps), 'python -c "import click"', median_ms(click_floor), None))
+        rows.append(("same, through `strata daemon`" + ("" if alive else " (DAEMON DIED: figure invalid)"),
+                     median_ms(cached_d), 'python -c "import yaml"', median_ms(floor), 1.5))
+        rows.append(("strata --help, plain process", median_ms(helps), 'python -c "import click"',
+                     median_ms(click_floor), None))
+        rows.append(("strata --help, through `strata daemon`", median_ms(helps_d), 'python -c "import click"',
+                     median_ms(click_floor), None))
+        subprocess.run([STRATA, "daemon", "stop"], stdout=subprocess.DEVNULL, env=denv)
+        shutil.rmtree(runtime_dir, ignore_errors=True)
 
         big = make_project(work / "big", 100)
         bare_script = work / "bare.py"
         bare_script.write_text(BARE_TRANSLATOR)
-        env_big = {**os.environ, "STRATA_HOME": str(work / "home-big")}
+        env_big = {**env, "STRATA_HOME": str(work / "home-big")}
         subprocess.run([STRATA, "build", "-t", str(big)], check=True, stdout=subprocess.DEVNULL, env=env_big)
         bare, uncached = [], []
         for _ in range(max(3, runs // 3)):
-            bare.append(timed([PY, str(bare_script), str(big)]))
+            bare.append(timed([PY, str(bare_script), str(big)], base))
             uncached.append(timed([STRATA, "transform", "-t", str(big)], env_big,
                                   lambda: shutil.rmtree(work / "home-big" / "cache" / "transform", ignore_errors=True)))
         rows.append(("100 functions with Api events, translator cache cleared", median_ms(uncached),
