@@ -80,10 +80,17 @@ def run_quiet(cmd: list[str], cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=_env())
 
 
-def _env() -> dict:
+def _env(daemon: bool = False) -> dict:
     env = dict(os.environ)
     env.pop("STRATA_HOME", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # installed code has its bytecode cached
+    env["XDG_RUNTIME_DIR"] = DAEMON_DIR  # a private daemon socket folder for this bench
+    if not daemon:
+        env["STRATA_NO_DAEMON"] = "1"
     return env
+
+
+DAEMON_DIR = tempfile.mkdtemp(prefix="sbb-", dir="/tmp")
 
 
 def touch_all(root: Path) -> None:
@@ -191,6 +198,20 @@ def run(work: Path, quick: bool, fast_reps: int, slow_reps: int) -> list[tuple]:
     floor, strata = alternate(lambda: run_quiet(fingerprint, project), lambda: run_quiet(strata_cmd, project),
                               fast_reps)
     rows.append(("no-op build, whole process", "`python -I -S` walk+lstat fingerprint", floor, strata, 1.5))
+    daemon_env = _env(daemon=True)
+    subprocess.run([strata_cmd[0], "daemon", "start"], env=daemon_env, check=True, stdout=subprocess.DEVNULL)
+    try:
+        def through_daemon() -> None:
+            subprocess.run(strata_cmd, cwd=project, check=True, stdout=subprocess.DEVNULL, env=daemon_env)
+
+        floor, strata = alternate(lambda: run_quiet(fingerprint, project), through_daemon, fast_reps)
+        alive = subprocess.run([strata_cmd[0], "daemon", "status"], env=daemon_env,
+                               stdout=subprocess.DEVNULL).returncode == 0
+        rows.append(("no-op build, whole process, through `strata daemon`" + ("" if alive else " (DAEMON DIED)"),
+                     "`python -I -S` walk+lstat fingerprint", floor, strata, 1.5))
+    finally:
+        subprocess.run([strata_cmd[0], "daemon", "stop"], env=daemon_env, stdout=subprocess.DEVNULL)
+        shutil.rmtree(DAEMON_DIR, ignore_errors=True)
 
     floor, strata = alternate(lambda: [walk_lstat(str(r)) for r in roots], lambda: build_targets(targets, home),
                               fast_reps)

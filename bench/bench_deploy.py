@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--functions", type=int, default=50)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--keep", type=Path, default=None)
+    parser.add_argument("--daemon", action="store_true", help="run every strata command through `strata daemon`")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -92,6 +93,13 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
     env["STRATA_HOME"] = str(root / "home")
     env.pop("PYTHONDONTWRITEBYTECODE", None)     # an installed strata has its bytecode cached; so does the floor
+    runtime_dir = Path(tempfile.mkdtemp(prefix="sbd-", dir="/tmp"))  # a private daemon socket folder
+    env["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    if args.daemon:
+        subprocess.run([STRATA, "daemon", "start"], env=env, check=True, capture_output=True)
+    else:
+        env["STRATA_NO_DAEMON"] = "1"
+    print("mode:", "through `strata daemon`" if args.daemon else "plain processes")
     first = timed([STRATA, "deploy"], app, env)
     print(f"first deploy ({args.functions} functions + layer): {first:.2f} s")
 
@@ -130,6 +138,11 @@ def main() -> None:
           f"{noop_m / floor_m:.2f}x | 4x |")
     print(f"| one-file deploy vs no-op deploy + rebuild | {one_m * 1000:.0f} ms vs {budget * 1000:.0f} ms | "
           f"{one_m / budget:.2f}x | 2x |")
+    if args.daemon:
+        alive = subprocess.run([STRATA, "daemon", "status"], env=env, capture_output=True).returncode == 0
+        print("daemon still running at the end:", alive, "" if alive else "(a source change stopped it: re-run)")
+        subprocess.run([STRATA, "daemon", "stop"], env=env, capture_output=True)
+    shutil.rmtree(runtime_dir, ignore_errors=True)
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
 
