@@ -1,13 +1,24 @@
 """Invoke: resolve what runs (alias routing picks a version per call), check the payload limits, freeze a
-``FunctionSnapshot`` and hand it to the runtime (reference sections 7.3, 9)."""
+``FunctionSnapshot`` and hand it to the runtime (reference sections 7.3, 9).
+
+Resolving costs a connection, a transaction and a JSON configuration decode (about a millisecond, twenty warm
+round trips), so the resolution of a name + qualifier is cached per database and reused while the database is
+unchanged: SQLite's ``PRAGMA data_version`` on one long-lived connection moves whenever any other connection, in
+this process or another, commits to the file. It is read before resolving, so an answer is never older than the
+last commit before the call. Failed look-ups are not cached.
+"""
 from __future__ import annotations
+
+import sqlite3
+import threading
+import weakref
 
 from strata.lambda_ import validation as v
 from strata.lambda_.context import Context
 from strata.lambda_.errors import RequestEntityTooLargeException
 from strata.lambda_.lookup import Target, resolve_target
 from strata.lambda_.names import LATEST, parse_layer_version_arn, resolve_function
-from strata.lambda_.store import Tx, VersionRow
+from strata.lambda_.store import BUSY_TIMEOUT_MS, Database, Tx, VersionRow
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, LayerSnapshot, Runtime
 
 INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
@@ -35,34 +46,116 @@ def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifi
     checks.raise_if_any()
     payload = payload or b""
     check_payload(payload, invocation_type)
-    ref = resolve_function(function_name, qualifier, region=ctx.region, namespaced=True, max_length=INVOKE_NAME_MAX)
-    with ctx.db.transaction(write=False) as tx:
-        target = resolve_target(tx, ctx, ref, missing_suffix=LATEST)  # unqualified miss ends in :$LATEST (3.3)
-        row = _pick_version(tx, ctx, target)
-        snapshot = _snapshot(tx, ctx, row)
+    cache = _cache_of(ctx.db)
+    state = cache.data_version()
+    resolved = cache.get(function_name, qualifier, state)
+    if resolved is None:
+        ref = resolve_function(function_name, qualifier, region=ctx.region, namespaced=True,
+                               max_length=INVOKE_NAME_MAX)
+        with ctx.db.transaction(write=False) as tx:
+            target = resolve_target(tx, ctx, ref, missing_suffix=LATEST)  # unqualified miss ends in :$LATEST (3.3)
+            resolved = _resolve(tx, ctx, ref, target)
+        cache.put(function_name, qualifier, state, resolved)
+    snapshot = resolved.pick(ctx)
     request_id = ctx.new_id()
     if invocation_type == "DryRun":
-        return InvokeResult(status_code=204, payload=b"", executed_version=row.version, request_id=request_id)
-    request = InvokeRequest(payload=payload, request_id=request_id,
-                            invoked_arn=ctx.function_arn(ref.name, ref.qualifier),
+        return InvokeResult(status_code=204, payload=b"", executed_version=snapshot.version, request_id=request_id)
+    request = InvokeRequest(payload=payload, request_id=request_id, invoked_arn=resolved.invoked_arn,
                             invocation_type=invocation_type,  # type: ignore[arg-type]
                             log_type=log_type,  # type: ignore[arg-type]
                             client_context=client_context)
     runner = runtime if runtime is not None else get_runtime()
-    return runner.invoke(snapshot, request, concurrency_limit=target.function.reserved_concurrency)
+    return runner.invoke(snapshot, request, concurrency_limit=resolved.reserved_concurrency)
 
 
-def _pick_version(tx: Tx, ctx: Context, target: Target) -> VersionRow:
-    """An alias with routing sends each call to the extra version with probability = its weight (reference 7.3)."""
+class _Resolved:
+    """What a name + qualifier designates, ready to run: the snapshot of the version it points at, and for an alias
+    with routing the extra version's weight and snapshot (None if that version is gone)."""
+
+    __slots__ = ("invoked_arn", "reserved_concurrency", "snapshot", "weight", "extra")
+
+    def __init__(self, invoked_arn: str, reserved_concurrency: int | None, snapshot: FunctionSnapshot,
+                 weight: float | None = None, extra: FunctionSnapshot | None = None) -> None:
+        self.invoked_arn = invoked_arn
+        self.reserved_concurrency = reserved_concurrency
+        self.snapshot = snapshot
+        self.weight = weight
+        self.extra = extra
+
+    def pick(self, ctx: Context) -> FunctionSnapshot:
+        """An alias with routing sends each call to the extra version with probability = its weight (reference 7.3)."""
+        weight = self.weight
+        if weight is not None and ctx.rng.random() < weight and self.extra is not None:
+            return self.extra
+        return self.snapshot
+
+
+def _resolve(tx: Tx, ctx: Context, ref, target: Target) -> _Resolved:
+    resolved = _Resolved(ctx.function_arn(ref.name, ref.qualifier), target.function.reserved_concurrency,
+                         _snapshot(tx, ctx, target.version))
     alias = target.alias
-    if alias is None or not alias.weights:
-        return target.version
-    (extra, weight), = alias.weights.items()
-    if ctx.rng.random() < weight:
+    if alias is not None and alias.weights:
+        (extra, weight), = alias.weights.items()
         row = tx.get_version(target.function.name, extra)
-        if row is not None:
-            return row
-    return target.version
+        resolved.weight = weight
+        resolved.extra = _snapshot(tx, ctx, row) if row is not None else None
+    return resolved
+
+
+class _ResolvedCache:
+    """Resolutions of one database, valid for one ``PRAGMA data_version`` value."""
+
+    MAX_ENTRIES = 1024
+
+    def __init__(self, db: Database) -> None:
+        self._path = db.path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._state: int | None = None
+        self._entries: dict[tuple[str, str | None], _Resolved] = {}
+
+    def data_version(self) -> int | None:
+        """The database's change counter now; None if it cannot be read (then nothing is cached)."""
+        with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                                 check_same_thread=False)
+                return self._conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:
+                return None
+
+    def get(self, name: str, qualifier: str | None, state: int | None) -> _Resolved | None:
+        if state is None or state != self._state:
+            return None
+        return self._entries.get((name, qualifier))
+
+    def put(self, name: str, qualifier: str | None, state: int | None, resolved: _Resolved) -> None:
+        if state is None:
+            return
+        with self._lock:
+            if state != self._state:
+                if self._state is not None and state < self._state:
+                    return                        # resolved before a newer state was seen: do not go back
+                self._entries = {}
+                self._state = state
+            elif len(self._entries) >= self.MAX_ENTRIES:
+                self._entries = {}
+            self._entries[(name, qualifier)] = resolved
+
+
+_caches: "weakref.WeakKeyDictionary[Database, _ResolvedCache]" = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache_of(db: Database) -> _ResolvedCache:
+    cache = _caches.get(db)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.get(db)
+            if cache is None:
+                cache = _caches[db] = _ResolvedCache(db)
+    return cache
 
 
 def _snapshot(tx: Tx, ctx: Context, row: VersionRow) -> FunctionSnapshot:

@@ -7,6 +7,7 @@ another version) gets fresh environments, as in Lambda. The runtime never reads 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, Protocol
 
 InvocationType = Literal["RequestResponse", "Event", "DryRun"]
@@ -44,9 +45,10 @@ class FunctionSnapshot:
     region: str = "us-east-1"
     revision_id: str = ""                  # $LATEST's config revision: a new one means new environments
 
-    @property
+    @cached_property
     def key(self) -> tuple:
-        """Warm-pool key: environments are reused only for an identical snapshot."""
+        """Warm-pool key: environments are reused only for an identical snapshot. Computed once per snapshot (the
+        fields are frozen; the value lives in the instance dictionary, outside equality, hash and repr)."""
         return (self.function_arn, self.version, self.revision_id, self.code_sha256,
                 tuple(layer.sha256 for layer in self.layers), self.handler, self.runtime, self.memory_size,
                 self.timeout, self.environment)

@@ -9,17 +9,43 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import shutil
 import signal
 import tempfile
 import time
+from dataclasses import fields
 from datetime import datetime, timezone
 
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
 from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, RESPONSE_MAX, TAIL_BYTES
-from strata.runtime.logs import LogStore, report_line
+from strata.runtime.logs import LogStore
 from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess
+
+_perf_counter = time.perf_counter
+_monotonic = time.monotonic
+_ceil = math.ceil
+_new = object.__new__
+_set = object.__setattr__
+
+
+_RESULT_FIELDS = ("status_code", "payload", "executed_version", "request_id", "function_error", "log_result")
+
+
+def _result(status_code: int, payload: bytes, executed_version: str, request_id: str, function_error: str | None,
+            log_result: str | None) -> InvokeResult:
+    """``InvokeResult(...)`` at a third of the cost: a frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``; this sets the instance dictionary once (same fields, equality, hash and repr)."""
+    result = _new(InvokeResult)
+    _set(result, "__dict__", {"status_code": status_code, "payload": payload, "executed_version": executed_version,
+                              "request_id": request_id, "function_error": function_error, "log_result": log_result})
+    return result
+
+
+if tuple(f.name for f in fields(InvokeResult)) != _RESULT_FIELDS or hasattr(InvokeResult, "__slots__"):
+    _result = InvokeResult  # noqa: F811 - the contract changed shape: use its constructor
+
 
 _SIGNAL_TEXT = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
                 signal.SIGTERM: "terminated", signal.SIGBUS: "bus error", signal.SIGILL: "illegal instruction"}
@@ -51,29 +77,37 @@ class Environment:
         self.discarded = False            # true after an init error or close(): never reuse
         self.last_used = time.monotonic()
         self._pending_output = ""
+        # constant parts of every invocation, computed once
+        self._timeout = float(snapshot.timeout)
+        self._timeout_ms = int(self._timeout * 1000)
+        self._function_name = snapshot.function_name
+        self._version = snapshot.version
+        self._version_tail = f" Version: {snapshot.version}\n"
+        self._memory_part = f" ms\tMemory Size: {snapshot.memory_size} MB\tMax Memory Used: "
+        self._append_log = logs.append_later
 
     def invoke(self, request: InvokeRequest) -> InvokeResult:
-        snapshot = self.snapshot
+        worker = self.worker
         head = ""
         init_ms = None
-        if self.worker is None:
+        if worker is None:
             head, init_ms, failed = self._start(request)
             if failed is not None:
-                return self._finish(request, head, failed, 0.0, init_ms, snapshot.memory_size * 1024)
-        worker = self.worker
-        timeout = float(snapshot.timeout)
-        started = time.perf_counter()
-        deadline = time.monotonic() + timeout
-        sent = worker.send((request.request_id, request.payload or b"", int(timeout * 1000), request.invoked_arn,
-                            request.client_context))
-        reply = worker.receive(deadline) if sent else self._gone(worker)
-        duration_ms = (time.perf_counter() - started) * 1000
+                return self._finish(request, head, failed, 0.0, init_ms, self.snapshot.memory_size * 1024)
+            worker = self.worker
+        # the warm path: everything per invocation that does not depend on the request was computed in __init__
+        started = _perf_counter()
+        deadline = _monotonic() + self._timeout
+        if worker.send((request.request_id, request.payload or b"", self._timeout_ms, request.invoked_arn,
+                        request.client_context)):
+            reply = worker.receive(deadline)
+        else:
+            reply = self._gone(worker)
+        duration_ms = (_perf_counter() - started) * 1000
         kind = reply[0]
         if kind == "ok" or kind == "error":
-            outcome = (kind, reply[1], None)
-            rss_kb = reply[2]
-        else:
-            outcome, rss_kb = self._worker_lost(request, reply, worker)
+            return self._finish(request, head, (kind, reply[1], None), duration_ms, init_ms, reply[2])
+        outcome, rss_kb = self._worker_lost(request, reply, worker)
         return self._finish(request, head, outcome, duration_ms, init_ms, rss_kb)
 
     # -- cold start ------------------------------------------------------------------------------------------------
@@ -138,7 +172,6 @@ class Environment:
     def _finish(self, request: InvokeRequest, head: str, outcome: tuple, duration_ms: float,
                 init_ms: float | None, rss_kb: int) -> InvokeResult:
         kind, payload, runtime_line = outcome
-        snapshot = self.snapshot
         rid = request.request_id
         if kind == "ok" and len(payload) > RESPONSE_MAX:
             kind = "error"
@@ -146,21 +179,23 @@ class Environment:
                 "errorMessage": f"Response payload size exceeded maximum allowed payload size ({RESPONSE_MAX} bytes).",
                 "errorType": "Function.ResponseSizeTooLarge"}).encode()
         worker = self.worker
-        body = _text(*worker.output.take()) if worker is not None else ""
+        output = worker.output if worker is not None else None
+        body = _text(*output.take()) if output is not None and (output.data or output.dropped) else ""
         if self._pending_output:
             body, self._pending_output = self._pending_output + body, ""
         if runtime_line:
             body += runtime_line
-        max_mb = (rss_kb + 1023) // 1024
-        version = snapshot.version
-        text = (f"{head}START RequestId: {rid} Version: {version}\n{body}END RequestId: {rid}\n"
-                + report_line(rid, duration_ms, snapshot.memory_size, max_mb, init_ms))
-        self.logs.append(snapshot.function_name, version, text)
-        self.last_used = time.monotonic()
+        # Lambda's START/END/REPORT block (logs.report_line is the reference format; a unit test keeps them equal)
+        init = "" if init_ms is None else f"Init Duration: {init_ms:.2f} ms\t"
+        text = (f"{head}START RequestId: {rid}{self._version_tail}{body}END RequestId: {rid}\n"
+                f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {_ceil(duration_ms) or 1}"
+                f"{self._memory_part}{(rss_kb + 1023) // 1024} MB\t{init}\n")
+        self._append_log(self._function_name, self._version, text)
+        self.last_used = _monotonic()
         tail = None
         if request.log_type == "Tail":
             tail = base64.b64encode(text.encode("utf-8", "backslashreplace")[-TAIL_BYTES:]).decode("ascii")
-        return InvokeResult(200, payload, version, rid, None if kind == "ok" else "Unhandled", tail)
+        return _result(200, payload, self._version, rid, None if kind == "ok" else "Unhandled", tail)
 
     def kill_worker(self) -> None:
         """Kill the worker from another thread (pool shutdown); the running invocation sees it exit."""

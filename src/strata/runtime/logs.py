@@ -1,18 +1,38 @@
 """Invocation logs: Lambda's START/END/REPORT framing, and an append-only store per function and version.
 
 Files live at ``logs_dir(home)/<function>/<version>.log`` (names percent-encoded, so ``$LATEST`` is
-``%24LATEST.log``). Each invocation's whole block is written with one ``write`` on an ``O_APPEND`` descriptor, so
-concurrent writers (threads, or a CLI and a server sharing the home) never interleave inside a block.
+``%24LATEST.log``). Blocks are written with one ``write`` on an ``O_APPEND`` descriptor, so concurrent writers
+(threads, or a CLI and a server sharing the home) never interleave inside a block.
+
+The pool queues each invocation's block (``append_later``) instead of writing it on the invoke path: a background
+thread writes what is queued at most ``FLUSH_DELAY`` seconds later, in order, many blocks per ``write``. Nothing
+queued is lost on an orderly end: ``read``/``read_from``/``append``/``flush``/``close`` write the queue first, and an
+``atexit`` hook flushes every live store (the server's SIGTERM/SIGINT path closes the pool, which closes its store).
+Only a hard kill of the process (SIGKILL, ``os._exit``) can lose the last ``FLUSH_DELAY`` seconds of log text.
 """
 from __future__ import annotations
 
+import atexit
+import collections
+import logging
 import math
 import os
 import threading
+import weakref
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 from strata.paths import logs_dir
+
+# Queued blocks are written at most this long after the first of them was queued (seconds). Long enough that a busy
+# pool writes hundreds of invocations per ``write`` (the writer thread then rarely competes for the GIL with an
+# invoke), short enough that ``strata logs --follow`` in another process sees a block without a noticeable lag.
+FLUSH_DELAY = 0.02
+# A queue holding more text than this (characters) is written at once by the invoking thread (a chatty handler).
+FLUSH_CHARS = 1 << 18
+
+log = logging.getLogger("strata.runtime")
+_live: "weakref.WeakSet[LogStore]" = weakref.WeakSet()     # for the exit hook
 
 
 def start_line(request_id: str, version: str) -> str:
@@ -41,16 +61,90 @@ def _segment(name: str) -> str:
 class LogStore:
     """Append and read invocation logs of each function version under ``logs_dir(home)``."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, flush_delay: float = FLUSH_DELAY) -> None:
         self.root = logs_dir(Path(home))
+        self.flush_delay = flush_delay
         self._fds: dict[tuple[str, str], int] = {}     # (function, version) -> O_APPEND descriptor
         self._lock = threading.Lock()
+        self._queue: collections.deque[tuple[str, str, str]] = collections.deque()   # (function, version, block)
+        self._queued_chars = 0                         # approximate (not locked): only decides an early flush
+        self._scheduled = False                        # the writer thread has been woken for what is queued
+        self._wake = threading.Event()
+        self._flush_lock = threading.Lock()            # one flush at a time keeps each file's blocks in order
+        self._writer: threading.Thread | None = None
+        self._closed = False
+        _live.add(self)
 
     def path_for(self, function_name: str, version: str) -> Path:
         return self.root / _segment(function_name) / f"{_segment(version)}.log"
 
     def append(self, function_name: str, version: str, text: str) -> None:
-        """Append one invocation's block (a single write, so blocks never interleave)."""
+        """Append one block now (a single write, so blocks never interleave), after anything queued."""
+        if self._queue:
+            self.flush()
+        self._write(function_name, version, text)
+
+    def append_later(self, function_name: str, version: str, text: str) -> None:
+        """Queue one invocation's block; it is written within ``flush_delay`` seconds, or by the next ``read``,
+        ``append``, ``flush`` or ``close`` (and at interpreter exit), whole and in order."""
+        if self._closed:
+            self.append(function_name, version, text)
+            return
+        self._queue.append((function_name, version, text))
+        self._queued_chars += len(text)
+        if self._queued_chars > FLUSH_CHARS:
+            self.flush()
+        elif not self._scheduled:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        self._scheduled = True
+        if self._writer is None:
+            with self._lock:
+                if self._writer is None:
+                    # the thread holds the store until close(), so nothing queued can be dropped by the collector
+                    self._writer = threading.Thread(target=self._write_loop, name="strata-log-writer", daemon=True)
+                    self._writer.start()
+        self._wake.set()
+
+    def _write_loop(self) -> None:
+        wake, delay = self._wake, self.flush_delay
+        while True:
+            wake.wait()
+            wake.clear()
+            if self._closed:
+                return
+            if delay:
+                wake.wait(delay)                       # close() sets it to cut the wait short
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - the writer must not die; the next flush retries
+                log.exception("writing invocation logs under %s failed", self.root)
+
+    def flush(self) -> None:
+        """Write every queued block now: one ``write`` per file, blocks whole and in the order they were queued."""
+        with self._flush_lock:
+            self._scheduled = False                    # blocks queued from here on wake the writer again
+            queue = self._queue
+            if not queue:
+                return
+            self._queued_chars = 0
+            batches: dict[tuple[str, str], list[str]] = {}
+            while queue:
+                function_name, version, text = queue.popleft()
+                batch = batches.get((function_name, version))
+                if batch is None:
+                    batches[(function_name, version)] = [text]
+                else:
+                    batch.append(text)
+            for (function_name, version), texts in batches.items():
+                try:
+                    self._write(function_name, version, texts[0] if len(texts) == 1 else "".join(texts))
+                except OSError:                        # a full disk: say so, and keep the other files going
+                    log.exception("could not write %d log block(s) of %s:%s under %s", len(texts), function_name,
+                                  version, self.root)
+
+    def _write(self, function_name: str, version: str, text: str) -> None:
         fd = self._fds.get((function_name, version))
         if fd is None:
             fd = self._open(function_name, version)
@@ -78,6 +172,8 @@ class LogStore:
     def read_from(self, function_name: str, version: str, offset: int) -> tuple[str, int]:
         """Text from byte ``offset`` (negative: that many bytes before the end) and the offset to continue from,
         so ``strata logs --follow`` can poll."""
+        if self._queue:
+            self.flush()
         path = self.path_for(function_name, version)
         try:
             with open(path, "rb") as fh:
@@ -103,6 +199,14 @@ class LogStore:
         return sorted(names, key=lambda v: (v != "$LATEST", int(v) if v.isdigit() else 0, v))
 
     def close(self) -> None:
+        """Write what is queued, stop the writer thread, close the descriptors. Later blocks are written at once."""
+        self._closed = True
+        self._wake.set()
+        self.flush()
+        writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout=5)
+        self.flush()                                   # anything queued while the writer stopped
         with self._lock:
             fds, self._fds = list(self._fds.values()), {}
         for fd in fds:
@@ -110,3 +214,13 @@ class LogStore:
                 os.close(fd)
             except OSError:
                 pass
+
+
+@atexit.register
+def _flush_all() -> None:
+    """Interpreter exit: write every store's queue (daemon writer threads do not get to run again)."""
+    for store in list(_live):
+        try:
+            store.flush()
+        except Exception:  # noqa: BLE001 - best effort for the others
+            pass

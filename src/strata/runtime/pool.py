@@ -121,6 +121,41 @@ class WorkerPool:
     def _invoke_sync(self, snapshot: FunctionSnapshot, request: InvokeRequest,
                      limit: int | None) -> InvokeResult:
         key = snapshot.key
+        arn = snapshot.function_arn
+        # the warm path, inline: one lock round to take an idle environment, one to give it back
+        with self._lock:
+            if self._closed:
+                raise ServiceException("The local runtime is shut down.")
+            in_flight = self._in_flight
+            running = in_flight[arn]
+            if limit is not None and running >= limit:
+                raise throttled(RESERVED_REASON)
+            idle = self._idle.get(key)
+            if idle:
+                env = idle.pop()
+                self._busy.add(env)
+                in_flight[arn] = running + 1
+            else:
+                env = None
+        if env is None:
+            return self._invoke_cold(snapshot, key, request, limit)
+        try:
+            return env.invoke(request)
+        finally:
+            with self._lock:
+                in_flight[arn] -= 1
+                self._busy.discard(env)
+                if env.discarded or self._closed:
+                    self._total -= 1
+                    close = True
+                else:
+                    self._idle[key].append(env)
+                    close = False
+            if close:
+                env.close()
+
+    def _invoke_cold(self, snapshot: FunctionSnapshot, key: tuple, request: InvokeRequest,
+                     limit: int | None) -> InvokeResult:
         env, evicted = self._acquire(snapshot, key, limit)
         for old in evicted:
             old.close()

@@ -29,6 +29,8 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     resource = None
 
+_read = os.read
+_monotonic = time.monotonic
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POLLIN = select.POLLIN | select.POLLHUP | select.POLLERR
 TIMEOUT = ("timeout",)
@@ -93,7 +95,7 @@ class WorkerProcess:
         self.buffer = FrameBuffer()
         self.output = Output()
         self.poller = select.poll()
-        self.poller.register(self.fd, _POLLIN)
+        self.poller.register(self.fd, _POLLIN)        # first: receive() relies on the socket being polled first
         self.poller.register(self.out_fd, _POLLIN)
         self.out_poller = select.poll()         # a zero-timeout check is cheaper than a failing read
         self.out_poller.register(self.out_fd, _POLLIN)
@@ -117,13 +119,14 @@ class WorkerProcess:
     def receive(self, deadline: float) -> tuple:
         """The worker's next message, or TIMEOUT / OUT_OF_MEMORY (worker killed) / EXITED (worker died)."""
         buffer = self.buffer
-        next_check = time.monotonic() + MEMORY_WATCH_PERIOD
+        message = buffer.pop()
+        if message is not None:
+            self._drain()
+            return message
+        fd, out_fd, poll = self.fd, self.out_fd, self.poller.poll
+        next_check = _monotonic() + MEMORY_WATCH_PERIOD
         while True:
-            message = buffer.pop()
-            if message is not None:
-                self._drain()
-                return message
-            now = time.monotonic()
+            now = _monotonic()
             if now >= deadline:
                 self.kill()
                 return TIMEOUT
@@ -132,11 +135,11 @@ class WorkerProcess:
                     self.kill()
                     return OUT_OF_MEMORY
                 next_check = now + MEMORY_WATCH_PERIOD
-            wait_ms = max(1, int((min(deadline, next_check) - now) * 1000) + 1)
-            for fd, _event in self.poller.poll(wait_ms):
-                if fd == self.fd:
+            output_ready = False
+            for ready, _event in poll(max(1, int((min(deadline, next_check) - now) * 1000) + 1)):
+                if ready == fd:
                     try:
-                        chunk = os.read(fd, buffer.needed())
+                        chunk = _read(fd, buffer.needed())
                     except ConnectionResetError:
                         chunk = b""
                     if not chunk:
@@ -144,8 +147,16 @@ class WorkerProcess:
                         self.wait()
                         return EXITED
                     buffer.feed(chunk)
-                else:
+                elif ready == out_fd:
                     self._read_output()
+                    output_ready = True
+            message = buffer.pop()
+            if message is not None:
+                # The worker flushes its output before it replies, and poll checks the socket (registered first)
+                # before the pipe in every pass: a pass that saw the reply and not the pipe saw an empty pipe.
+                if output_ready:
+                    self._drain()
+                return message
 
     def _read_output(self) -> None:
         try:
