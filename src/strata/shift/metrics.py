@@ -4,12 +4,14 @@ Why logs: the invocations of a rehearsal come from anywhere (``strata invoke``, 
 process), and every one of them leaves a START ... REPORT block in ``LogStore``. An invocation counts as an error when
 its block holds what the runtime writes for a failure: ``[ERROR] Type: message`` (unhandled exception), ``Task timed
 out after``, or ``Runtime exited``. Only text appended after the watch started counts. Reads only.
+Invocations in this process are counted exactly (their pool's log queue is written before each read); those of other
+processes appear once their pool writes its queue (``strata.runtime.logs.FLUSH_DELAY``, a few milliseconds).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 ERROR_MARKS = ("\n[ERROR] ", "Task timed out after", "Runtime exited")
 
@@ -31,10 +33,11 @@ class Metrics(Protocol):
 class LogMetrics:
     """Counts completed invocation blocks per version of one function since construction."""
 
-    def __init__(self, home: Path, function_name: str, versions: list[str]) -> None:
+    def __init__(self, home: Path, function_name: str, versions: list[str], *, store: Any = None) -> None:
         from strata.runtime.logs import LogStore
 
-        self.store = LogStore(Path(home))
+        # the in-process pool's own store, when there is one: reading through it writes its queued blocks first
+        self.store = store if store is not None else LogStore(Path(home))
         self.function_name = function_name
         self.offsets = {v: self._size(v) for v in versions}
         self.pending = {v: "" for v in versions}

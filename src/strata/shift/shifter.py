@@ -212,8 +212,12 @@ class _Run:
 
 
 def _log_metrics(client: Any, function_name: str, versions: list[str]) -> Metrics:
+    """Log-based counts for the local service (``LocalLambdaClient``); none for another kind of client."""
     home = getattr(client, "home", None)
-    return LogMetrics(home, function_name, versions) if home is not None else _NoMetrics()
+    if home is None:
+        return _NoMetrics()
+    pool = getattr(getattr(client, "service", None), "runtime", None)
+    return LogMetrics(home, function_name, versions, store=getattr(pool, "logs", None))
 
 
 def _referenced(value: Any, resources: dict[str, DeployedResource]) -> DeployedResource | None:
