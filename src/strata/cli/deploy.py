@@ -10,6 +10,7 @@ import click
 
 from strata.aws.options import aws_deploy_options
 from strata.cli.options import echo_json, output_option, parameter_overrides_option, region_option, template_option
+from strata.cli.ops_options import ops_deploy_options, take_ops
 
 stack_name_option = click.option("--stack-name", default=None,
                                  help="Stack name (default: the template folder's name).")
@@ -52,6 +53,7 @@ def run_transform(template_file: str, parameter_overrides: tuple[str, ...], regi
 @strict_option
 @click.option("--disable-rollback", is_flag=True, help="On failure keep what was done instead of rolling back.")
 @click.option("--wait", is_flag=True, help="If another deploy of the stack is running, wait for it.")
+@ops_deploy_options
 @output_option
 # --- aws target (strata.aws owns it; the local path below ignores these options) ---
 @click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
@@ -60,6 +62,7 @@ def run_transform(template_file: str, parameter_overrides: tuple[str, ...], regi
 def deploy(template_file: str, stack_name: str | None, parameter_overrides: tuple[str, ...], region: str | None,
            account_id: str, no_execute: bool, strict: bool, disable_rollback: bool, wait: bool, output: str,
            target: str = "local", **aws: Any) -> None:
+    ops = take_ops(aws)            # --force, --shift-speed, --error-threshold (strata.cli.ops_options)
     if target == "aws":
         return deploy_aws(template_file, stack_name, parameter_overrides, region, no_execute, output, aws)
     from strata.engine.api import Engine
@@ -81,10 +84,13 @@ def deploy(template_file: str, stack_name: str | None, parameter_overrides: tupl
         if text:
             click.echo(progress_line(*event))
 
-    engine = Engine(home, region=region, account_id=account_id, progress=progress)
+    from strata.cli.ops_options import shifter_for
+
+    engine = Engine(home, region=region, account_id=account_id, progress=progress,
+                    shifter=shifter_for(ops, click.echo if text else None))
     try:
         report = engine.deploy(stack_name, result, execute=not no_execute, strict=strict,
-                               disable_rollback=disable_rollback, wait=wait, on_plan=show_plan)
+                               disable_rollback=disable_rollback, wait=wait, force=ops.force, on_plan=show_plan)
     finally:
         engine.close()
     if not text:
@@ -111,6 +117,10 @@ def deploy(template_file: str, stack_name: str | None, parameter_overrides: tupl
         click.echo(out)
     if not aws.get("no_verify"):
         _verify_local(home, stack_name, region, account_id)
+    from strata.cli.ops_options import auto_prune
+
+    auto_prune(home, stack_name, result.template, template_file, aws, region=region, account_id=account_id,
+               echo=click.echo)
 
 
 def _verify_local(home: Path, stack_name: str, region: str, account_id: str) -> None:

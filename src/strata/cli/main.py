@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "stacks": "strata.cli.stacks:stacks",
     "events": "strata.cli.events:events",
     "delete": "strata.cli.delete:delete",
+    "rollback": "strata.cli.rollback:rollback",
+    "prune": "strata.cli.prune:prune",
 }
 
 HELP_SUMMARIES: dict[str, str] = {
@@ -47,6 +49,8 @@ HELP_SUMMARIES: dict[str, str] = {
     "stacks": "List the locally deployed stacks.",
     "events": "Show a stack's deploy events.",
     "delete": "Delete a stack and its resources.",
+    "rollback": "Move an alias back to its previous version (checked, verified, pinned).",
+    "prune": "Delete old function and layer versions that no alias, pin or template needs.",
 }
 
 

@@ -16,9 +16,10 @@ from strata.cli.options import echo_json, output_option, parameter_overrides_opt
 @region_option
 @account_option
 @strict_option
+@click.option("--force", is_flag=True, help="Plan as `strata deploy --force` (rollback-pinned aliases move forward).")
 @output_option
 def plan(template_file: str, stack_name: str | None, parameter_overrides: tuple[str, ...], region: str | None,
-         account_id: str, strict: bool, output: str) -> None:
+         account_id: str, strict: bool, force: bool, output: str) -> None:
     from strata.engine.api import Engine
     from strata.engine.render import plan_text
 
@@ -28,7 +29,7 @@ def plan(template_file: str, stack_name: str | None, parameter_overrides: tuple[
     result = run_transform(template_file, parameter_overrides, region, account_id, stack_name, home)
     engine = Engine(home, region=region, account_id=account_id)
     try:
-        report = engine.deploy(stack_name, result, execute=False, strict=strict)
+        report = engine.deploy(stack_name, result, execute=False, strict=strict, force=force)
     finally:
         engine.close()
     if output == "json":
