@@ -1,7 +1,8 @@
 """``strata logs NAME[:QUALIFIER] [--tail]``: print the stored invocation logs of a function.
 
 No qualifier: every version that has logs ($LATEST first); ``:N`` or ``:$LATEST``: that version; ``:ALIAS``: the
-versions the alias routes to. ``--tail`` keeps printing new log text until interrupted.
+versions the alias routes to. ``--tail`` keeps printing new log text until interrupted. ``--target aws``: CloudWatch Logs (``strata.aws.logs``),
+from ``--since`` ago; ``--stack-name`` then names a CloudFormation stack.
 """
 from __future__ import annotations
 
@@ -18,7 +19,16 @@ POLL_SECONDS = 0.5
 @click.argument("target")
 @click.option("--tail", is_flag=True, help="Keep printing new log text until interrupted (Ctrl-C).")
 @stack_name_option
-def logs(target: str, tail: bool, stack_name: str | None) -> int:
+@click.option("--target", "where", type=click.Choice(["local", "aws"]), default="local", show_default=True,
+              help="local: the stored invocation logs; aws: CloudWatch Logs (FilterLogEvents).")
+@click.option("--since", default="10m", show_default=True, help="aws target: how far back to start (30s, 10m, 2h, 1d).")
+@click.option("--region", default=None, help="aws target: region.")
+@click.option("--profile", default=None, help="aws target: named profile.")
+@click.option("--endpoint-url", default=None, help="aws target: send the calls to this endpoint.")
+def logs(target: str, tail: bool, stack_name: str | None, where: str = "local", since: str = "10m",
+         region: str | None = None, profile: str | None = None, endpoint_url: str | None = None) -> int:
+    if where == "aws":
+        return logs_aws(target, tail, stack_name, since, region, profile, endpoint_url)
     from strata.paths import state_home
     from strata.runtime.logs import LogStore
 
@@ -75,3 +85,30 @@ def _require_function(home, name: str) -> None:
     from strata.lambda_.service import LambdaService
 
     LambdaService(home).get_function_configuration(function_name=name)
+
+
+def logs_aws(target: str, tail: bool, stack_name: str | None, since: str, region: str | None, profile: str | None,
+             endpoint_url: str | None, *, session=None, rounds: int | None = None,
+             sleep=time.sleep, now=time.time) -> int:
+    """CloudWatch Logs of ``target`` (NAME[:QUALIFIER], or LOGICAL_ID[:QUALIFIER] with ``--stack-name``)."""
+    from strata.aws.logs import AwsLogs, parse_since, physical_function, versions_of
+    from strata.aws.session import AwsSession
+
+    start_ms = int((now() - parse_since(since)) * 1000)
+    session = session or AwsSession(region, profile, endpoint_url)
+    name, _, qualifier = target.partition(":")
+    if stack_name:
+        name = physical_function(session, stack_name, name)
+    reader = AwsLogs(session, name, versions_of(session, name, qualifier or None))
+
+    def emit(event) -> None:
+        click.echo(event.message if event.message.endswith("\n") else event.message + "\n", nl=False)
+
+    events = reader.fetch(start_ms)
+    if not events and not tail:
+        click.echo(f"no logs for {name} in the last {since}", err=True)
+    for event in events:
+        emit(event)
+    if tail:
+        reader.follow(max(start_ms, reader.last), emit, rounds=rounds, sleep=sleep)
+    return 0
