@@ -42,3 +42,15 @@ def test_rollback_pin_force_and_prune_through_the_cli(tmp_path):
     strata(app, home, "verify")                                  # exit 0: the pruned stack still verifies
     refused = strata(app, home, "rollback", "HelloFunction", check=False)
     assert refused.returncode == 1 and "no earlier version" in refused.stderr
+
+
+def test_automatic_prune_after_deploy_from_samconfig(tmp_path):
+    app, home = copy_app(tmp_path / "demo"), tmp_path / "home"
+    (app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\nstrata_prune_keep = 1\n')
+    strata(app, home, "deploy")
+    change_layer(app, 2)
+    out = strata(app, home, "deploy").stdout
+    assert "Automatic prune (samconfig.toml strata_prune_keep)" in out
+    hello = describe(app, home)["Functions"]["HelloFunction"]["FunctionName"]
+    assert sorted(service_snapshot(home)["functions"][hello]["versions"]) == ["$LATEST", "2"]
+    strata(app, home, "verify")
