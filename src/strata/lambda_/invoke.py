@@ -40,10 +40,11 @@ def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifi
            payload: bytes = b"", invocation_type: str = "RequestResponse", log_type: str = "None",
            client_context: str | None = None, get_runtime=None) -> InvokeResult:
     """``get_runtime`` supplies the runtime lazily, so DryRun and failed look-ups never start one."""
-    checks = v.Checks()
-    checks.enum(invocation_type, "invocationType", INVOCATION_TYPES)
-    checks.enum(log_type, "logType", LOG_TYPES)
-    checks.raise_if_any()
+    if invocation_type not in INVOCATION_TYPES or log_type not in LOG_TYPES:
+        checks = v.Checks()
+        checks.enum(invocation_type, "invocationType", INVOCATION_TYPES)
+        checks.enum(log_type, "logType", LOG_TYPES)
+        checks.raise_if_any()
     payload = payload or b""
     check_payload(payload, invocation_type)
     cache = _cache_of(ctx.db)
@@ -110,6 +111,7 @@ class _ResolvedCache:
     def __init__(self, db: Database) -> None:
         self._path = db.path
         self._conn: sqlite3.Connection | None = None
+        self._cursor: sqlite3.Cursor | None = None
         self._lock = threading.Lock()
         self._state: int | None = None
         self._entries: dict[tuple[str, str | None], _Resolved] = {}
@@ -118,10 +120,11 @@ class _ResolvedCache:
         """The database's change counter now; None if it cannot be read (then nothing is cached)."""
         with self._lock:
             try:
-                if self._conn is None:
+                if self._cursor is None:
                     self._conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                                  check_same_thread=False)
-                return self._conn.execute("PRAGMA data_version").fetchone()[0]
+                    self._cursor = self._conn.cursor()
+                return self._cursor.execute("PRAGMA data_version").fetchone()[0]
             except sqlite3.Error:
                 return None
 
@@ -144,17 +147,18 @@ class _ResolvedCache:
             self._entries[(name, qualifier)] = resolved
 
 
-_caches: "weakref.WeakKeyDictionary[Database, _ResolvedCache]" = weakref.WeakKeyDictionary()
+_caches: dict[int, _ResolvedCache] = {}          # id(Database) -> its cache, dropped with the Database
 _caches_lock = threading.Lock()
 
 
 def _cache_of(db: Database) -> _ResolvedCache:
-    cache = _caches.get(db)
+    cache = _caches.get(id(db))
     if cache is None:
         with _caches_lock:
-            cache = _caches.get(db)
+            cache = _caches.get(id(db))
             if cache is None:
-                cache = _caches[db] = _ResolvedCache(db)
+                cache = _caches[id(db)] = _ResolvedCache(db)
+                weakref.finalize(db, _caches.pop, id(db), None)   # before the id can be reused
     return cache
 
 

@@ -14,7 +14,9 @@ class CognitoIdentity:
     __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
 
     def __init__(self, identity: dict | None = None) -> None:
-        identity = identity or {}
+        if not identity:                    # every invocation without one: skip the look-ups
+            self.cognito_identity_id = self.cognito_identity_pool_id = None
+            return
         self.cognito_identity_id = identity.get("cognitoIdentityId", identity.get("cognito_identity_id"))
         self.cognito_identity_pool_id = identity.get("cognitoIdentityPoolId",
                                                      identity.get("cognito_identity_pool_id"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import shutil
 import signal
 import tempfile
@@ -20,12 +19,11 @@ from datetime import datetime, timezone
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
 from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, RESPONSE_MAX, TAIL_BYTES
-from strata.runtime.logs import LogStore
+from strata.runtime.logs import LogStore, invocation_block
 from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess
 
 _perf_counter = time.perf_counter
 _monotonic = time.monotonic
-_ceil = math.ceil
 _new = object.__new__
 _set = object.__setattr__
 
@@ -82,8 +80,7 @@ class Environment:
         self._timeout_ms = int(self._timeout * 1000)
         self._function_name = snapshot.function_name
         self._version = snapshot.version
-        self._version_tail = f" Version: {snapshot.version}\n"
-        self._memory_part = f" ms\tMemory Size: {snapshot.memory_size} MB\tMax Memory Used: "
+        self._memory_size = snapshot.memory_size
         self._append_log = logs.append_later
 
     def invoke(self, request: InvokeRequest) -> InvokeResult:
@@ -185,16 +182,13 @@ class Environment:
             body, self._pending_output = self._pending_output + body, ""
         if runtime_line:
             body += runtime_line
-        # Lambda's START/END/REPORT block (logs.report_line is the reference format; a unit test keeps them equal)
-        init = "" if init_ms is None else f"Init Duration: {init_ms:.2f} ms\t"
-        text = (f"{head}START RequestId: {rid}{self._version_tail}{body}END RequestId: {rid}\n"
-                f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {_ceil(duration_ms) or 1}"
-                f"{self._memory_part}{(rss_kb + 1023) // 1024} MB\t{init}\n")
+        text = invocation_block(head, rid, self._version, body, duration_ms, self._memory_size,
+                                (rss_kb + 1023) // 1024, init_ms)
         self._append_log(self._function_name, self._version, text)
-        self.last_used = _monotonic()
         tail = None
         if request.log_type == "Tail":
             tail = base64.b64encode(text.encode("utf-8", "backslashreplace")[-TAIL_BYTES:]).decode("ascii")
+        self.last_used = _monotonic()
         return _result(200, payload, self._version, rid, None if kind == "ok" else "Unhandled", tail)
 
     def kill_worker(self) -> None:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 from strata.runtime.limits import ADDRESS_SPACE_HEADROOM_MB, MEMORY_WATCH_PERIOD, OUTPUT_CAP
-from strata.runtime.protocol import FrameBuffer, frame, write_all
+from strata.runtime.protocol import READ_CHUNK, FrameBuffer, frame, write_all
 
 try:
     import resource
@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - not POSIX
     resource = None
 
 _read = os.read
+_write = os.write
 _monotonic = time.monotonic
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POLLIN = select.POLLIN | select.POLLHUP | select.POLLERR
@@ -110,8 +111,11 @@ class WorkerProcess:
 
     def send(self, message: tuple) -> bool:
         """Send one frame; False when the worker is gone."""
+        data = frame(message)
         try:
-            write_all(self.fd, frame(message))
+            written = _write(self.fd, data)
+            if written < len(data):             # a large payload: the socket takes it in pieces
+                write_all(self.fd, memoryview(data)[written:])
             return True
         except OSError:
             return False
@@ -124,9 +128,9 @@ class WorkerProcess:
             self._drain()
             return message
         fd, out_fd, poll = self.fd, self.out_fd, self.poller.poll
-        next_check = _monotonic() + MEMORY_WATCH_PERIOD
+        now = _monotonic()
+        next_check = now + MEMORY_WATCH_PERIOD
         while True:
-            now = _monotonic()
             if now >= deadline:
                 self.kill()
                 return TIMEOUT
@@ -139,7 +143,7 @@ class WorkerProcess:
             for ready, _event in poll(max(1, int((min(deadline, next_check) - now) * 1000) + 1)):
                 if ready == fd:
                     try:
-                        chunk = _read(fd, buffer.needed())
+                        chunk = _read(fd, buffer.needed() if buffer.data else READ_CHUNK)
                     except ConnectionResetError:
                         chunk = b""
                     if not chunk:
@@ -157,6 +161,7 @@ class WorkerProcess:
                 if output_ready:
                     self._drain()
                 return message
+            now = _monotonic()
 
     def _read_output(self) -> None:
         try:

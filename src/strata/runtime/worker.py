@@ -9,13 +9,14 @@ time. Runs on whichever interpreter the function's runtime selects, so it uses n
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import sys
 import time
 
 from strata.runtime.context import ClientContextError, LambdaContext, parse_client_context
 from strata.runtime.loader import Fault, error_object, fault_object, load_handler, log_error
-from strata.runtime.protocol import FrameBuffer, frame, read_message, write_all
+from strata.runtime.protocol import HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
 
 # The -c program the pool runs: put strata's source folder on sys.path just long enough to import this module.
 BOOTSTRAP = ("import sys;sys.path.insert(0,{src!r});from strata.runtime.worker import main;"
@@ -46,6 +47,40 @@ def _encoder() -> json.JSONEncoder:
     except ValueError:
         modern = sys.version_info >= (3, 12)
     return json.JSONEncoder(default=_decimal_default, ensure_ascii=not modern)
+
+
+class _Encode:
+    """``encoder.encode`` without rebuilding the C encoder on every call (``JSONEncoder.iterencode`` does, which is
+    half the cost of encoding a small result). Same output; falls back to ``encoder.encode`` where the C encoder is
+    missing, and starts afresh after an error (the C encoder may leave entries in its circular-reference marks)."""
+
+    def __init__(self, encoder: json.JSONEncoder) -> None:
+        self._encoder = encoder
+        self._c = None
+        try:
+            from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
+        except ImportError:  # pragma: no cover - a CPython without _json
+            return
+        if c_make_encoder is None:  # pragma: no cover
+            return
+        quote = encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+
+        def make():
+            return c_make_encoder({} if encoder.check_circular else None, encoder.default, quote, None,
+                                  encoder.key_separator, encoder.item_separator, encoder.sort_keys,
+                                  encoder.skipkeys, encoder.allow_nan)
+        self._make = make
+        self._c = make()
+
+    def __call__(self, value) -> str:
+        c = self._c
+        if c is None:
+            return self._encoder.encode(value)
+        try:
+            return "".join(c(value, 0))
+        except BaseException:
+            self._c = self._make()
+            raise
 
 
 def _setup_streams() -> None:
@@ -81,16 +116,25 @@ def _init_failed(send, error: dict) -> None:
 
 
 def _serve(fd: int, send, handler) -> None:
-    encode = _encoder().encode
+    encode = _Encode(_encoder())
     loads = json.loads
     buffer = FrameBuffer()
     stdout, stderr = sys.stdout, sys.stderr
+    read, write, marshal_loads, now = os.read, os.write, marshal.loads, time.time
     while True:
-        message = read_message(fd, buffer)
-        if message is None:        # the pool closed its end: nothing more to do
-            os._exit(0)
+        data = read(fd, READ_CHUNK)
+        # the usual case: exactly one whole request in one read
+        if not buffer.data and len(data) > HEADER and len(data) == HEADER + int.from_bytes(data[:HEADER], "little"):
+            message = marshal_loads(data[HEADER:])
+        elif not data:
+            os._exit(0)            # the pool closed its end: nothing more to do
+        else:
+            buffer.feed(data)
+            message = read_message(fd, buffer)
+            if message is None:
+                os._exit(0)
         request_id, payload, timeout_ms, invoked_arn, client_context = message
-        deadline_ms = time.time() * 1000 + timeout_ms
+        deadline_ms = now() * 1000 + timeout_ms
         try:
             context = LambdaContext(request_id, deadline_ms, invoked_arn,
                                     parse_client_context(client_context, loads) if client_context else None)
@@ -113,8 +157,18 @@ def _serve(fd: int, send, handler) -> None:
                 reply = _error_reply(error_object(exc, request_id))
             else:
                 reply = _result_reply(result, encode, request_id)
-        _flush(stdout, stderr)
-        send(reply)
+        try:                       # before the reply: what the invocation printed belongs to it
+            stdout.flush()
+        except (OSError, ValueError):
+            pass
+        try:
+            stderr.flush()
+        except (OSError, ValueError):
+            pass
+        out = frame(reply)
+        written = write(fd, out)
+        if written < len(out):     # a large result: the socket takes it in pieces
+            write_all(fd, out[written:])
 
 
 def _result_reply(result, encode, request_id: str) -> tuple:
