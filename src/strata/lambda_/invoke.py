@@ -9,6 +9,7 @@ last commit before the call. Failed look-ups are not cached.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import weakref
@@ -149,6 +150,20 @@ class _ResolvedCache:
 
 _caches: dict[int, _ResolvedCache] = {}          # id(Database) -> its cache, dropped with the Database
 _caches_lock = threading.Lock()
+_inherited: list[_ResolvedCache] = []
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (the CLI daemon forks per command) must not use its parent's SQLite connection, nor close it:
+    start with no caches and keep the inherited ones referenced, untouched."""
+    global _caches_lock
+    _inherited.extend(_caches.values())
+    _caches.clear()
+    _caches_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _cache_of(db: Database) -> _ResolvedCache:

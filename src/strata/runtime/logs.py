@@ -231,6 +231,23 @@ class LogStore:
                 pass
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has no writer thread and may have inherited a held lock; what its parent queued is the
+    parent's to write. Start each store afresh (the descriptors stay valid)."""
+    for store in list(_live):
+        store._lock = threading.Lock()
+        store._flush_lock = threading.Lock()
+        store._wake = threading.Event()
+        store._writer = None
+        store._scheduled = False
+        store._queue = collections.deque()
+        store._queued_chars = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @atexit.register
 def _flush_all() -> None:
     """Interpreter exit: write every store's queue (daemon writer threads do not get to run again)."""

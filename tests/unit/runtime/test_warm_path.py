@@ -215,3 +215,42 @@ def test_a_write_from_another_process_is_seen_by_the_next_invoke(services, tmp_p
             "    s.update_function_configuration(function_name='fn', environment=Environment(variables={'COLOR': 'x'}))\n")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert _run(first)[0] == "x"
+
+
+def test_a_forked_child_neither_repeats_nor_loses_queued_blocks(tmp_path):
+    import os
+
+    store = LogStore(tmp_path, flush_delay=60)
+    store.append_later("fn", "$LATEST", "parent\n")
+    pid = os.fork()
+    if pid == 0:                                           # the child: its own block only, then a hard exit
+        try:
+            store.append_later("fn", "$LATEST", "child\n")
+            store.close()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    store.close()
+    assert sorted(LogStore(tmp_path).read("fn").splitlines()) == ["child", "parent"]
+
+
+def test_a_forked_child_gets_its_own_snapshot_cache(services):
+    import os
+
+    from strata.lambda_.invoke import _cache_of
+
+    first, _ = services
+    assert _run(first)[0] == "red"
+    parent_cache = _cache_of(first.ctx.db)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            cache = _cache_of(first.ctx.db)
+            ok = cache is not parent_cache and cache.data_version() is not None
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1"
+    assert _cache_of(first.ctx.db) is parent_cache and _run(first)[0] == "red"
