@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
 from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, RESPONSE_MAX, TAIL_BYTES
-from strata.runtime.logs import LogStore, invocation_block
+from strata.runtime.logs import WRITE_BATCH, LogStore, invocation_block
 from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess
 
 _perf_counter = time.perf_counter
@@ -82,6 +82,7 @@ class Environment:
         self._version = snapshot.version
         self._memory_size = snapshot.memory_size
         self._append_log = logs.append_later
+        self._write_queued_logs = logs.write_queued
 
     def invoke(self, request: InvokeRequest) -> InvokeResult:
         worker = self.worker
@@ -97,6 +98,7 @@ class Environment:
         deadline = _monotonic() + self._timeout
         if worker.send((request.request_id, request.payload or b"", self._timeout_ms, request.invoked_arn,
                         request.client_context)):
+            self._write_queued_logs(WRITE_BATCH)   # earlier invocations' blocks, while the worker runs
             reply = worker.receive(deadline)
         else:
             reply = self._gone(worker)

@@ -4,8 +4,11 @@ Files live at ``logs_dir(home)/<function>/<version>.log`` (names percent-encoded
 ``%24LATEST.log``). Blocks are written with one ``write`` on an ``O_APPEND`` descriptor, so concurrent writers
 (threads, or a CLI and a server sharing the home) never interleave inside a block.
 
-The pool queues each invocation's block (``append_later``) instead of writing it on the invoke path: a background
-thread writes what is queued at most ``FLUSH_DELAY`` seconds later, in order, many blocks per ``write``. Nothing
+The pool queues each invocation's block (``append_later``) instead of writing it before it answers, and writes the
+queue (``write_queued``) once it holds ``WRITE_BATCH`` blocks, right after it sends the next request, while the worker
+runs: one ``write`` per batch, which on two vCPUs overlaps the worker's work instead of adding to the round trip. A background thread writes what is left at most
+``FLUSH_DELAY`` seconds later when no invoke follows; it only looks once per ``FLUSH_DELAY`` while invokes keep coming
+(a writer that formats or writes big batches holds the GIL when a reply comes in, which showed in p99). Nothing
 queued is lost on an orderly end: ``read``/``read_from``/``append``/``flush``/``close`` write the queue first, and an
 ``atexit`` hook flushes every live store (the server's SIGTERM/SIGINT path closes the pool, which closes its store).
 Only a hard kill of the process (SIGKILL, ``os._exit``) can lose the last ``FLUSH_DELAY`` seconds of log text.
@@ -24,10 +27,12 @@ from urllib.parse import quote, unquote
 
 from strata.paths import logs_dir
 
-# Queued blocks are written at most this long after the first of them was queued (seconds). Long enough that a busy
-# pool writes hundreds of invocations per ``write`` (the writer thread then rarely competes for the GIL with an
-# invoke), short enough that ``strata logs --follow`` in another process sees a block without a noticeable lag.
+# A queued block that no invoke wrote is written by the writer thread at most this long after it was queued (seconds):
+# short enough that ``strata logs --follow`` in another process sees it without a noticeable lag, long enough that
+# the thread's looks cost nothing measurable.
 FLUSH_DELAY = 0.02
+# The pool writes the queue while a worker runs once it holds this many blocks: one write per batch, not per invoke.
+WRITE_BATCH = 16
 # A queue holding more text than this (characters) is written at once by the invoking thread (a chatty handler).
 FLUSH_CHARS = 1 << 18
 
@@ -96,12 +101,9 @@ class LogStore:
         self._write(function_name, version, text)
 
     def append_later(self, function_name: str, version: str, text: str) -> None:
-        """Queue one invocation's block; it is written within ``flush_delay`` seconds, or by the next ``read``,
-        ``append``, ``flush`` or ``close`` (and at interpreter exit), whole and in order.
-
-        The text is formatted by the caller: the writer thread only joins, encodes and writes (C-level work), so it
-        never holds the GIL for long while an invoke waits for it (a writer formatting a few hundred blocks in Python
-        did, and showed as millisecond outliers)."""
+        """Queue one invocation's block. It is written by the next ``write_queued`` (the pool calls it while it waits
+        for the next reply), ``read``, ``append``, ``flush`` or ``close``, else by the writer thread within
+        ``flush_delay`` seconds, and at interpreter exit; whole, and in order."""
         if self._closed:
             self.append(function_name, version, text)
             return
@@ -111,6 +113,11 @@ class LogStore:
             self.flush()
         elif not self._scheduled:
             self._schedule()
+
+    def write_queued(self, at_least: int = 1) -> None:
+        """Write what is queued if it holds ``at_least`` blocks (cheap when it does not)."""
+        if len(self._queue) >= at_least:
+            self.flush()
 
     def _schedule(self) -> None:
         self._scheduled = True
@@ -123,23 +130,31 @@ class LogStore:
         self._wake.set()
 
     def _write_loop(self) -> None:
+        """Idle until a block is queued, then look every ``flush_delay`` seconds and write what nobody else wrote;
+        idle again after a look that found nothing. While invokes keep coming the pool writes the queue itself, so a
+        look rarely finds anything, and the thread wakes once per ``flush_delay``, not once per invocation."""
         wake, delay = self._wake, self.flush_delay
         while True:
             wake.wait()
             wake.clear()
+            while not self._closed:
+                if delay:
+                    wake.wait(delay)                   # close() sets it to cut the wait short
+                if not self._queue:
+                    self._scheduled = False            # idle: the next block queued wakes us again
+                    if not self._queue:                # (one queued between the check and the flag is not missed)
+                        break
+                    self._scheduled = True
+                try:
+                    self.flush()
+                except Exception:  # noqa: BLE001 - the writer must not die; the next look retries
+                    log.exception("writing invocation logs under %s failed", self.root)
             if self._closed:
                 return
-            if delay:
-                wake.wait(delay)                       # close() sets it to cut the wait short
-            try:
-                self.flush()
-            except Exception:  # noqa: BLE001 - the writer must not die; the next flush retries
-                log.exception("writing invocation logs under %s failed", self.root)
 
     def flush(self) -> None:
         """Write every queued block now: one ``write`` per file, blocks whole and in the order they were queued."""
         with self._flush_lock:
-            self._scheduled = False                    # blocks queued from here on wake the writer again
             queue = self._queue
             if not queue:
                 return

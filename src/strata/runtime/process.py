@@ -131,16 +131,14 @@ class WorkerProcess:
         now = _monotonic()
         next_check = now + MEMORY_WATCH_PERIOD
         while True:
-            if now >= deadline:
-                self.kill()
-                return TIMEOUT
-            if now >= next_check:
+            late = now >= deadline              # one last look without waiting: a reply that came in while this
+            if not late and now >= next_check:  # thread was busy elsewhere (writing logs, waiting for the GIL) counts
                 if self.rss() > self.memory_limit:
                     self.kill()
                     return OUT_OF_MEMORY
                 next_check = now + MEMORY_WATCH_PERIOD
             output_ready = False
-            for ready, _event in poll(max(1, int((min(deadline, next_check) - now) * 1000) + 1)):
+            for ready, _event in poll(0 if late else max(1, int((min(deadline, next_check) - now) * 1000) + 1)):
                 if ready == fd:
                     try:
                         chunk = _read(fd, buffer.needed() if buffer.data else READ_CHUNK)
@@ -161,6 +159,9 @@ class WorkerProcess:
                 if output_ready:
                     self._drain()
                 return message
+            if late:
+                self.kill()
+                return TIMEOUT
             now = _monotonic()
 
     def _read_output(self) -> None:

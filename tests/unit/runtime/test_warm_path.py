@@ -254,3 +254,19 @@ def test_a_forked_child_gets_its_own_snapshot_cache(services):
     os.waitpid(pid, 0)
     assert os.read(read, 1) == b"1"
     assert _cache_of(first.ctx.db) is parent_cache and _run(first)[0] == "red"
+
+
+def test_a_reply_that_came_in_time_is_not_a_timeout_when_noticed_late(lab):
+    from strata.runtime.process import TIMEOUT
+
+    fn = lab.function({"app.py": "import time\ndef handler(e, c):\n    time.sleep(e.get('sleep', 0))\n    return e\n"})
+    lab.invoke(fn, {"warm": 1})
+    env = lab.pool._idle[fn.key][-1]
+    worker = env.worker
+    assert worker.send(("late", b'{"n": 7}', 3000, fn.function_arn, None))
+    time.sleep(0.2)                                        # the reply is in; this thread was busy elsewhere
+    reply = worker.receive(time.monotonic() - 1)
+    assert reply[0] == "ok" and json.loads(reply[1]) == {"n": 7}
+    assert worker.send(("slow", b'{"sleep": 2}', 3000, fn.function_arn, None))
+    assert worker.receive(time.monotonic() - 1) is TIMEOUT    # nothing in yet: a timeout, the worker is killed
+    assert worker.dead
