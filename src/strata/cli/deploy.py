@@ -116,26 +116,44 @@ def deploy(template_file: str, stack_name: str | None, parameter_overrides: tupl
     if out:
         click.echo(out)
     if not aws.get("no_verify"):
-        _verify_local(home, stack_name, region, account_id)
+        _verify_local(home, stack_name, region, account_id, touched_functions(report.plan, result.template))
     from strata.cli.ops_options import auto_prune
 
     auto_prune(home, stack_name, result.template, template_file, aws, region=region, account_id=account_id,
                echo=click.echo)
 
 
-def _verify_local(home: Path, stack_name: str, region: str, account_id: str) -> None:
-    """After a deploy that changed something: does every alias serve what was just deployed? (``--no-verify``
-    skips it; a no-op deploy skips it too, so that path stays cheap: ``strata verify`` checks any time.)"""
+def touched_functions(plan: Any, template: dict[str, Any]) -> set[str]:
+    """Logical ids of the functions this deploy changed: the function itself, or one of its Versions or Aliases."""
+    resources = template.get("Resources") or {}
+    touched: set[str] = set()
+    for change in plan.effective:
+        if change.type == "AWS::Lambda::Function":
+            touched.add(change.logical_id)
+        elif change.type in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+            target = ((resources.get(change.logical_id) or {}).get("Properties") or {}).get("FunctionName")
+            if isinstance(target, dict) and isinstance(target.get("Ref"), str):
+                touched.add(target["Ref"])
+    return touched
+
+
+def _verify_local(home: Path, stack_name: str, region: str, account_id: str, functions: set[str]) -> None:
+    """After a deploy that changed something: do the functions it changed serve what was just deployed, on
+    $LATEST, every alias and every routed version? (``--no-verify`` skips it; a no-op deploy skips it too, so that
+    path stays cheap; ``strata verify`` checks the whole stack any time.)"""
     from strata.cli.verify import render
     from strata.errors import StrataError
     from strata.verify.local import verify_local
 
-    report = verify_local(home, stack_name, region=region, account_id=account_id)
+    if not functions:
+        return
+    report = verify_local(home, stack_name, region=region, account_id=account_id, only=functions)
     if not report.ok:
         click.echo(render(report), err=True)
         raise StrataError(f"stack {stack_name} deployed, but verify found {len(report.findings)} mismatch(es)",
                           hint="`strata verify --repair --stack-name " + stack_name + "` fixes them")
-    click.echo(f"Verified: every function and alias of {stack_name} serves what was deployed.")
+    names = ", ".join(sorted(functions))
+    click.echo(f"Verified: {names} serve{'s' if len(functions) == 1 else ''} what was deployed.")
 
 
 # --- aws target -------------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ for AWS: ``strata.aws.verify.verify_aws(session, stack_name, repair=...)``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from strata.verify.checker import check
 from strata.verify.expected import expected_functions
@@ -20,9 +20,13 @@ from strata.verify.reader import LambdaReader, LambdaRepairer
 
 
 def verify_stack(stack: DeployedStack, reader: LambdaReader | LambdaRepairer, *, target: str,
-                 repair: bool = False, sleep: Callable[[float], None] = time.sleep) -> VerifyReport:
-    """Check every function of ``stack``; with ``repair``, fix the findings and check again."""
+                 repair: bool = False, sleep: Callable[[float], None] = time.sleep,
+                 only: Collection[str] | None = None) -> VerifyReport:
+    """Check every function of ``stack`` (or the logical ids in ``only``); with ``repair``, fix the findings and
+    check again."""
     functions = expected_functions(stack)
+    if only is not None:
+        functions = [f for f in functions if f.logical_id in only]
     report = check(reader, functions, VerifyReport(stack=stack.name, target=target))
     if not repair or report.ok:
         return report

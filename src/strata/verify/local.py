@@ -7,6 +7,7 @@ resource, its physical id and GetAtt attributes (``strata.engine.state.StackStat
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Collection
 
 from strata.errors import StateError
 from strata.verify import verify_stack
@@ -42,8 +43,9 @@ def local_deployed_stack(home: Path, stack_name: str, *, region: str = DEFAULT_R
 
 
 def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
-                 repair: bool = False, client: object | None = None) -> VerifyReport:
-    """Check (and with ``repair`` fix) every function of a locally deployed stack."""
+                 repair: bool = False, client: object | None = None,
+                 only: "Collection[str] | None" = None) -> VerifyReport:
+    """Check (and with ``repair`` fix) every function of a locally deployed stack, or those in ``only``."""
     from strata.engine.client import LocalLambdaClient
 
     from strata.verify.pinned import check_pins, pinned_aliases, without_pinned
@@ -53,7 +55,7 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
     reader = client or LocalLambdaClient(Path(home), region=region, account_id=account_id)
     try:
         report = verify_stack(without_pinned(stack, pins), reader, target="local", repair=repair,
-                              sleep=lambda _s: None)
+                              sleep=lambda _s: None, only=only)
         return check_pins(reader, pins, report)
     finally:
         if client is None:
