@@ -13,6 +13,7 @@ the socket and the pipe), so a handler printing without end never blocks, and on
 """
 from __future__ import annotations
 
+import marshal
 import os
 import select
 import signal
@@ -22,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 
 from strata.runtime.limits import ADDRESS_SPACE_HEADROOM_MB, MEMORY_WATCH_PERIOD, OUTPUT_CAP
-from strata.runtime.protocol import READ_CHUNK, FrameBuffer, frame, write_all
+from strata.runtime.protocol import HEADER, MARSHAL_VERSION, READ_CHUNK, FrameBuffer, write_all
 
 try:
     import resource
@@ -30,6 +31,8 @@ except ImportError:  # pragma: no cover - not POSIX
     resource = None
 
 _read = os.read
+_loads = marshal.loads
+_dumps = marshal.dumps
 _write = os.write
 _monotonic = time.monotonic
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -111,7 +114,8 @@ class WorkerProcess:
 
     def send(self, message: tuple) -> bool:
         """Send one frame; False when the worker is gone."""
-        data = frame(message)
+        body = _dumps(message, MARSHAL_VERSION)
+        data = len(body).to_bytes(HEADER, "little") + body     # protocol.frame(), inline
         try:
             written = _write(self.fd, data)
             if written < len(data):             # a large payload: the socket takes it in pieces
@@ -123,10 +127,11 @@ class WorkerProcess:
     def receive(self, deadline: float) -> tuple:
         """The worker's next message, or TIMEOUT / OUT_OF_MEMORY (worker killed) / EXITED (worker died)."""
         buffer = self.buffer
-        message = buffer.pop()
-        if message is not None:
-            self._drain()
-            return message
+        if buffer.data:
+            message = buffer.pop()
+            if message is not None:
+                self._drain()
+                return message
         fd, out_fd, poll = self.fd, self.out_fd, self.poller.poll
         now = _monotonic()
         next_check = now + MEMORY_WATCH_PERIOD
@@ -138,6 +143,7 @@ class WorkerProcess:
                     return OUT_OF_MEMORY
                 next_check = now + MEMORY_WATCH_PERIOD
             output_ready = False
+            message = None
             for ready, _event in poll(0 if late else max(1, int((min(deadline, next_check) - now) * 1000) + 1)):
                 if ready == fd:
                     try:
@@ -148,11 +154,16 @@ class WorkerProcess:
                         self._drain()
                         self.wait()
                         return EXITED
-                    buffer.feed(chunk)
+                    if not buffer.data and len(chunk) > HEADER and \
+                            len(chunk) == HEADER + int.from_bytes(chunk[:HEADER], "little"):
+                        message = _loads(chunk[HEADER:])      # the usual case: one whole reply in one read
+                    else:
+                        buffer.feed(chunk)
                 elif ready == out_fd:
                     self._read_output()
                     output_ready = True
-            message = buffer.pop()
+            if message is None:
+                message = buffer.pop()
             if message is not None:
                 # The worker flushes its output before it replies, and poll checks the socket (registered first)
                 # before the pipe in every pass: a pass that saw the reply and not the pipe saw an empty pipe.
