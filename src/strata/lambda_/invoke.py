@@ -49,8 +49,7 @@ def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifi
     payload = payload or b""
     check_payload(payload, invocation_type)
     cache = _cache_of(ctx.db)
-    state = cache.data_version()
-    resolved = cache.get(function_name, qualifier, state)
+    state, resolved = cache.lookup(function_name, qualifier)
     if resolved is None:
         ref = resolve_function(function_name, qualifier, region=ctx.region, namespaced=True,
                                max_length=INVOKE_NAME_MAX)
@@ -119,20 +118,28 @@ class _ResolvedCache:
 
     def data_version(self) -> int | None:
         """The database's change counter now; None if it cannot be read (then nothing is cached)."""
-        with self._lock:
-            try:
-                if self._cursor is None:
-                    self._conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                                 check_same_thread=False)
-                    self._cursor = self._conn.cursor()
-                return self._cursor.execute("PRAGMA data_version").fetchone()[0]
-            except sqlite3.Error:
-                return None
+        return self.lookup("", None)[0]
 
     def get(self, name: str, qualifier: str | None, state: int | None) -> _Resolved | None:
         if state is None or state != self._state:
             return None
         return self._entries.get((name, qualifier))
+
+    def lookup(self, name: str, qualifier: str | None) -> tuple[int | None, _Resolved | None]:
+        """``data_version()`` then ``get()``, in one call: the state now, and what was resolved in that state."""
+        with self._lock:
+            try:
+                cursor = self._cursor
+                if cursor is None:
+                    self._conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                                 check_same_thread=False)
+                    cursor = self._cursor = self._conn.cursor()
+                state = cursor.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:
+                return None, None
+            if state != self._state:
+                return state, None
+            return state, self._entries.get((name, qualifier))
 
     def put(self, name: str, qualifier: str | None, state: int | None, resolved: _Resolved) -> None:
         if state is None:
