@@ -27,7 +27,6 @@ _monotonic = time.monotonic
 _new = object.__new__
 _set = object.__setattr__
 
-
 _RESULT_FIELDS = ("status_code", "payload", "executed_version", "request_id", "function_error", "log_result")
 
 
