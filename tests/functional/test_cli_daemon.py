@@ -80,10 +80,12 @@ def test_interrupt_is_forwarded_to_the_command(env: dict, tmp_path: Path) -> Non
     home = tmp_path / "home"
     client = subprocess.Popen([STRATA, "serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
+    from strata.server.discovery import running_server
+
     deadline = time.monotonic() + 30
-    while not (home / "server.json").exists() and time.monotonic() < deadline:
+    while running_server(home) is None and time.monotonic() < deadline:  # serving, so its handlers are installed
         time.sleep(0.05)
-    assert (home / "server.json").exists()
+    assert running_server(home) is not None
     client.send_signal(signal.SIGINT)
     assert client.wait(timeout=30) == 0
     assert not (home / "server.json").exists()  # the server in the daemon's child shut down cleanly

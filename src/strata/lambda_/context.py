@@ -1,8 +1,8 @@
 """What every Lambda operation needs: where it runs (region, account), its storage, and injectable clock/ids/dice."""
 from __future__ import annotations
 
+import os
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,7 +29,7 @@ class Context:
     db: Database
     artifacts: ArtifactStore
     clock: Callable[[], datetime] = utc_now
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    new_id: Callable[[], str] = field(default=lambda: random_uuid())
     rng: random.Random = field(default_factory=random.Random)
 
     def now(self) -> str:
@@ -40,3 +40,13 @@ class Context:
 
     def layer_arn(self, name: str) -> str:
         return names.layer_arn(self.region, self.account_id, name)
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID string, as ``str(uuid.uuid4())`` gives, at a third of its cost: request ids are
+    made on every invoke, and the uuid module's object is not needed."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
