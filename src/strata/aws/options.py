@@ -92,3 +92,17 @@ def connection_settings(*, template_file: str, stack_name: str | None, region: s
     sam = read_samconfig(find_samconfig(Path(template_file), config_file), env=config_env, command="deploy")
     return {"stack_name": stack_name or sam.get("stack_name"), "region": region or sam.get("region"),
             "profile": profile or sam.get("profile"), "endpoint_url": endpoint_url or sam.get("endpoint_url")}
+
+
+def stack_session(*, template_file: str, stack_name: str | None, region: str | None, profile: str | None,
+                  endpoint_url: str | None, config_file: str | None, config_env: str) -> tuple[str, Any]:
+    """(stack name, AwsSession) for the verbs that act on a deployed AWS stack (verify, rollback, prune, logs):
+    flags first, then samconfig.toml, then the template folder's name."""
+    from strata.aws.session import AwsSession
+    from strata.transform.pipeline import default_stack_name
+
+    settings = connection_settings(template_file=template_file, stack_name=stack_name, region=region,
+                                   profile=profile, endpoint_url=endpoint_url, config_file=config_file,
+                                   config_env=config_env)
+    name = settings["stack_name"] or default_stack_name(Path(template_file))
+    return name, AwsSession(settings["region"], settings["profile"], settings["endpoint_url"])

@@ -29,15 +29,12 @@ def prune(keep: int, include_layers: bool, dry_run: bool, template_file: str, st
     from strata.transform.pipeline import default_stack_name
 
     if target == "aws":
-        from strata.aws.options import connection_settings
-        from strata.aws.session import AwsSession
+        from strata.aws.options import stack_session
         from strata.ops.prune import prune_aws
 
-        settings = connection_settings(template_file=template_file, stack_name=stack_name, region=region,
-                                       profile=profile, endpoint_url=endpoint_url, config_file=config_file,
-                                       config_env=config_env)
-        name = settings["stack_name"] or default_stack_name(Path(template_file))
-        session = AwsSession(settings["region"], settings["profile"], settings["endpoint_url"])
+        name, session = stack_session(template_file=template_file, stack_name=stack_name, region=region,
+                                      profile=profile, endpoint_url=endpoint_url, config_file=config_file,
+                                      config_env=config_env)
         report = prune_aws(session, name, keep=keep, include_layers=include_layers, dry_run=dry_run)
     else:
         from strata.ops.prune import prune_local

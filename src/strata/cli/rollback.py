@@ -30,15 +30,12 @@ def rollback(function: str, alias: str, to_version: str | None, template_file: s
     if to_version is not None and not to_version.isdigit():
         raise click.BadParameter("a version number (1, 2, ...)", param_hint="--to-version")
     if target == "aws":
-        from strata.aws.options import connection_settings
-        from strata.aws.session import AwsSession
+        from strata.aws.options import stack_session
         from strata.ops.rollback import rollback_aws
 
-        settings = connection_settings(template_file=template_file, stack_name=stack_name, region=region,
-                                       profile=profile, endpoint_url=endpoint_url, config_file=config_file,
-                                       config_env=config_env)
-        name = settings["stack_name"] or default_stack_name(Path(template_file))
-        session = AwsSession(settings["region"], settings["profile"], settings["endpoint_url"])
+        name, session = stack_session(template_file=template_file, stack_name=stack_name, region=region,
+                                      profile=profile, endpoint_url=endpoint_url, config_file=config_file,
+                                      config_env=config_env)
         report = rollback_aws(session, name, function, alias=alias, to_version=to_version)
     else:
         from strata.ops.rollback import rollback_local

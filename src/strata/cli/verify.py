@@ -27,15 +27,12 @@ def verify(template_file: str, stack_name: str | None, target: str, repair: bool
     from pathlib import Path
 
     if target == "aws":
-        from strata.aws.options import connection_settings
-        from strata.aws.session import AwsSession
+        from strata.aws.options import stack_session
         from strata.aws.verify import verify_aws
 
-        settings = connection_settings(template_file=template_file, stack_name=stack_name, region=region,
-                                       profile=profile, endpoint_url=endpoint_url, config_file=config_file,
-                                       config_env=config_env)
-        name = settings["stack_name"] or default_stack_name(Path(template_file))
-        session = AwsSession(settings["region"], settings["profile"], settings["endpoint_url"])
+        name, session = stack_session(template_file=template_file, stack_name=stack_name, region=region,
+                                      profile=profile, endpoint_url=endpoint_url, config_file=config_file,
+                                      config_env=config_env)
         report = verify_aws(session, name, repair=repair)
     else:
         from strata.paths import state_home
