@@ -17,7 +17,7 @@ from strata.engine.desired import parse_stack
 from strata.engine.lock import StackLock
 from strata.engine.model import Action, Plan
 from strata.engine.planner import plan as make_plan
-from strata.engine.state import IN_PROGRESS, CLEANUP, ROLLBACK, StackState, resource_to_json
+from strata.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
 from strata.errors import StateError, StrataError
 from strata.transform.result import FingerprintInput, FunctionVersionInfo, TransformResult
 

@@ -6,7 +6,7 @@ another version) gets fresh environments, as in Lambda. The runtime never reads 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, Protocol
 
