@@ -1,17 +1,15 @@
 """The stack engine against the in-process Lambda service, on hand-written CloudFormation templates."""
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 
-from strata.engine.api import Engine
 from strata.engine.describe import describe, resolve_function
 from strata.engine.model import Action
 from strata.errors import StrataError
 
-from conftest import handler_code, info, layer_code, result, service_snapshot, stack_snapshot, ROLE_ARN
+from engine_helpers import handler_code, info, layer_code, result, service_snapshot, stack_snapshot, ROLE_ARN
 
 
 def app(home: Path, *, layer: str = "a", answer: str = "1", version_id: str = "FnVersionA", timeout: int = 3,

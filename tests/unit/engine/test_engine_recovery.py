@@ -13,7 +13,7 @@ import pytest
 from strata.engine.api import Engine
 from strata.engine.journal import CrashPoints
 
-from conftest import handler_code, layer_code, result, service_snapshot, stack_snapshot
+from engine_helpers import handler_code, layer_code, result, service_snapshot, stack_snapshot
 
 
 class SimulatedCrash(BaseException):
