@@ -73,17 +73,30 @@ def _describe_change(key: str, old: Any, new: Any) -> str:
     if old is _MISSING:
         return f"{key} added ({_short(new)})"
     path, old, new = _first_difference(key, old, new)
+    if old is _MISSING:
+        return f"{path} added ({_short(new)})"
+    if new is _MISSING:
+        return f"{path} removed (was {_short(old)})"
     return f"{path}: {_short(old)} -> {_short(new)}"
 
 
 def _first_difference(path: str, old: Any, new: Any) -> tuple[str, Any, Any]:
-    """Descend into mappings while only one member differs, so the reason names the leaf that changed."""
+    """Descend into mappings while only one member differs, so the reason names the leaf that changed (a list of
+    ``{Key, Value}`` pairs, CloudFormation's tag form, is read as the mapping it stands for)."""
+    old, new = _as_mapping(old), _as_mapping(new)
     while isinstance(old, dict) and isinstance(new, dict):
         keys = [k for k in sorted(set(old) | set(new)) if old.get(k, _MISSING) != new.get(k, _MISSING)]
-        if len(keys) != 1 or old.get(keys[0], _MISSING) is _MISSING or new.get(keys[0], _MISSING) is _MISSING:
+        if len(keys) != 1:
             break
-        path, old, new = f"{path}.{keys[0]}", old[keys[0]], new[keys[0]]
+        path, old, new = f"{path}.{keys[0]}", _as_mapping(old.get(keys[0], _MISSING)), \
+            _as_mapping(new.get(keys[0], _MISSING))
     return path, old, new
+
+
+def _as_mapping(value: Any) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, dict) and set(v) == {"Key", "Value"} for v in value):
+        return {v["Key"]: v["Value"] for v in value}
+    return value
 
 
 _HEX = re.compile(r"[0-9a-f]{64}")
