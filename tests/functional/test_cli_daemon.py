@@ -98,3 +98,20 @@ def test_without_a_daemon_the_command_runs_locally(env: dict, tmp_path: Path) ->
     result = strata(env, "validate", "-t", str(EXAMPLE / "template.yaml"))
     assert result.returncode == 0 and "is valid" in result.stdout
     assert not (socket_dir / "daemon.sock").exists()  # removed, so later commands skip the attempt
+
+
+def test_a_client_of_another_checkout_is_refused(env: dict) -> None:
+    import _socket
+
+    from strata.cli import daemon_client
+
+    start(env)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    sock.connect(str(Path(env["XDG_RUNTIME_DIR"]) / "strata" / "daemon.sock"))
+    try:
+        daemon_client.send_message(sock, {"protocol": daemon_client.PROTOCOL, "version": daemon_client.VERSION,
+                                          "package": "/elsewhere/strata", "executable": sys.executable, "op": "run",
+                                          "argv": ["--help"], "cwd": "/", "env": {}}, [0, 1, 2])
+        assert daemon_client.recv_message(sock) == {"status": "refused"}  # it must run its own code, not ours
+    finally:
+        sock.close()

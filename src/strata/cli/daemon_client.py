@@ -15,8 +15,10 @@ import os
 import sys
 from array import array
 
-PROTOCOL = 2
+PROTOCOL = 3
 VERSION = sys.version
+# The strata package this client would run: a daemon started from another checkout or virtualenv must refuse.
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _frame(message: dict) -> bytes:
@@ -62,7 +64,8 @@ def run_via_daemon(path: str, argv: list[str]) -> int | None:
         sock.connect(path)
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-        send_message(sock, {"protocol": PROTOCOL, "version": VERSION, "op": "run", "argv": list(argv),
+        send_message(sock, {"protocol": PROTOCOL, "version": VERSION, "package": PACKAGE, "executable": sys.executable,
+                            "op": "run", "argv": list(argv),
                             "cwd": os.getcwd(), "env": dict(os.environ)}, [0, 1, 2])
         started = recv_message(sock)
         if not started or started.get("status") != "started":

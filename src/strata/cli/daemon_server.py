@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from strata.cli.daemon_client import PROTOCOL, VERSION, recv_message, send_message
+from strata.cli.daemon_client import PACKAGE, PROTOCOL, VERSION, recv_message, send_message
 
 # Modules a command may need, imported before the first fork so every child starts warm.
 WARM_MODULES = (
@@ -113,7 +113,9 @@ def _handle(conn: socket.socket, listener: socket.socket, stamp: tuple) -> bool:
         if op == "status":
             send_message(conn, {"status": "running", "pid": os.getpid()})
             return True
-        if op != "run" or message.get("protocol") != PROTOCOL or message.get("version") != VERSION or len(fds) != 3:
+        if (op != "run" or message.get("protocol") != PROTOCOL or message.get("version") != VERSION
+                or message.get("package") != PACKAGE or message.get("executable") != sys.executable or len(fds) != 3):
+            # another checkout, virtualenv or interpreter: that client must run its own code
             _close_all(fds)
             send_message(conn, {"status": "refused"})
             return True
