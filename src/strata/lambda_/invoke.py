@@ -41,6 +41,44 @@ def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifi
            payload: bytes = b"", invocation_type: str = "RequestResponse", log_type: str = "None",
            client_context: str | None = None, get_runtime=None) -> InvokeResult:
     """``get_runtime`` supplies the runtime lazily, so DryRun and failed look-ups never start one."""
+    plan = _plan(ctx, function_name, qualifier, payload, invocation_type, log_type, client_context)
+    if type(plan) is not tuple:
+        return plan
+    snapshot, request, limit = plan
+    runner = runtime if runtime is not None else get_runtime()
+    return runner.invoke(snapshot, request, concurrency_limit=limit)
+
+
+async def invoke_async(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifier: str | None = None,
+                       payload: bytes = b"", invocation_type: str = "RequestResponse", log_type: str = "None",
+                       client_context: str | None = None, get_runtime=None, executor=None) -> InvokeResult:
+    """``invoke`` for a caller on an asyncio event loop: the same checks and result. A cached resolution is used
+    inline (microseconds); a cache miss resolves in ``executor`` (it reads the database). The runtime's own
+    ``invoke_async`` runs the invocation when it has one, else its blocking ``invoke`` runs in ``executor``."""
+    import asyncio
+    import functools
+
+    args = (ctx, function_name, qualifier, payload, invocation_type, log_type, client_context)
+    plan = _plan(*args, cached_only=True)
+    loop = asyncio.get_running_loop()
+    if plan is None:
+        plan = await loop.run_in_executor(executor, _plan, *args)
+    if type(plan) is not tuple:
+        return plan
+    snapshot, request, limit = plan
+    runner = runtime if runtime is not None else get_runtime()
+    run = getattr(runner, "invoke_async", None)
+    if run is None:
+        return await loop.run_in_executor(executor, functools.partial(runner.invoke, snapshot, request,
+                                                                      concurrency_limit=limit))
+    return await run(snapshot, request, concurrency_limit=limit, executor=executor)
+
+
+def _plan(ctx: Context, function_name: str, qualifier: str | None, payload: bytes, invocation_type: str,
+          log_type: str, client_context: str | None, *, cached_only: bool = False
+          ) -> tuple[FunctionSnapshot, InvokeRequest, int | None] | InvokeResult | None:
+    """Everything before the runtime: checks, resolution (cached), the request. ``(snapshot, request, reserved
+    concurrency)`` to run, DryRun's result, or None if ``cached_only`` and resolving would read the database."""
     if invocation_type not in INVOCATION_TYPES or log_type not in LOG_TYPES:
         checks = v.Checks()
         checks.enum(invocation_type, "invocationType", INVOCATION_TYPES)
@@ -51,6 +89,8 @@ def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifi
     cache = _cache_of(ctx.db)
     state, resolved = cache.lookup(function_name, qualifier)
     if resolved is None:
+        if cached_only:
+            return None
         ref = resolve_function(function_name, qualifier, region=ctx.region, namespaced=True,
                                max_length=INVOKE_NAME_MAX)
         with ctx.db.transaction(write=False) as tx:
@@ -65,8 +105,7 @@ def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifi
                             invocation_type=invocation_type,  # type: ignore[arg-type]
                             log_type=log_type,  # type: ignore[arg-type]
                             client_context=client_context)
-    runner = runtime if runtime is not None else get_runtime()
-    return runner.invoke(snapshot, request, concurrency_limit=resolved.reserved_concurrency)
+    return snapshot, request, resolved.reserved_concurrency
 
 
 class _Resolved:

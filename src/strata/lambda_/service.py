@@ -252,4 +252,15 @@ class LambdaService:
                              payload=payload, invocation_type=invocation_type, log_type=log_type,
                              client_context=client_context, get_runtime=lambda: self.runtime)
 
+    async def invoke_async(self, function_name: str, *, qualifier: str | None = None, payload: bytes = b"",
+                           invocation_type: str = "RequestResponse", log_type: str = "None",
+                           client_context: str | None = None, executor=None) -> InvokeResult:
+        """``invoke`` awaited on an asyncio event loop (``strata serve``): same checks, semantics and result; a warm
+        invocation waits on the loop, and what blocks (a look-up missing the cache, a cold start) runs in
+        ``executor`` (``None``: the loop's default)."""
+        return await invoke.invoke_async(
+            self.ctx, self._runtime, function_name=function_name, qualifier=qualifier, payload=payload,
+            invocation_type=invocation_type, log_type=log_type, client_context=client_context,
+            get_runtime=lambda: self.runtime, executor=executor)
+
 

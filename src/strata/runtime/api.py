@@ -76,7 +76,11 @@ class InvokeResult:
 
 class Runtime(Protocol):
     """What the service needs from a runtime. ``concurrency_limit`` is the function's reserved concurrency (None =
-    unreserved); when all allowed environments are busy the runtime raises ``TooManyRequestsException``."""
+    unreserved); when all allowed environments are busy the runtime raises ``TooManyRequestsException``.
+
+    A runtime may also offer ``async def invoke_async(snapshot, request, *, concurrency_limit=None, executor=None)``
+    with the same result, for callers on an asyncio event loop (``WorkerPool`` does); the service's async invoke runs
+    ``invoke`` in ``executor`` when it does not."""
 
     def invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, *,
                concurrency_limit: int | None = None) -> InvokeResult: ...

@@ -15,12 +15,16 @@ import tempfile
 import time
 from dataclasses import fields
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
 from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, RESPONSE_MAX, TAIL_BYTES
 from strata.runtime.logs import WRITE_BATCH, LogStore, invocation_block
-from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess
+from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess, running_loop
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 _perf_counter = time.perf_counter
 _monotonic = time.monotonic
@@ -95,13 +99,44 @@ class Environment:
         # the warm path: everything per invocation that does not depend on the request was computed in __init__
         started = _perf_counter()
         deadline = _monotonic() + self._timeout
-        if worker.send((request.request_id, request.payload or b"", self._timeout_ms, request.invoked_arn,
-                        request.client_context)):
+        if self._send(worker, request):
             self._write_queued_logs(WRITE_BATCH)   # earlier invocations' blocks, while the worker runs
             reply = worker.receive(deadline)
         else:
             reply = self._gone(worker)
+        return self._outcome(request, head, init_ms, worker, reply, (_perf_counter() - started) * 1000)
+
+    async def invoke_async(self, request: InvokeRequest, executor: Executor | None = None) -> InvokeResult:
+        """``invoke`` for a caller on an event loop: a warm worker's reply is awaited on the loop (no thread); what
+        blocks (a cold start, reaping or killing a worker) runs in ``executor``. Same steps, outcomes and logs."""
+        worker = self.worker
+        loop = running_loop()
+        if worker is None:                # a cold start spawns and waits for init: the blocking path, in a thread
+            return await loop.run_in_executor(executor, self.invoke, request)
+        started = _perf_counter()
+        deadline = _monotonic() + self._timeout
+        if self._send(worker, request):
+            self._write_queued_logs(WRITE_BATCH)
+            try:
+                reply = await worker.receive_async(deadline, executor)
+            except BaseException:         # cancelled (the worker was killed) or a broken frame: replace the worker
+                self._drop_worker()
+                raise
+        else:
+            reply = await loop.run_in_executor(executor, self._gone, worker)
         duration_ms = (_perf_counter() - started) * 1000
+        kind = reply[0]
+        if kind == "ok" or kind == "error":
+            return self._finish(request, "", (kind, reply[1], None), duration_ms, None, reply[2])
+        return await loop.run_in_executor(executor, self._outcome, request, "", None, worker, reply, duration_ms)
+
+    def _send(self, worker: WorkerProcess, request: InvokeRequest) -> bool:
+        return worker.send((request.request_id, request.payload or b"", self._timeout_ms, request.invoked_arn,
+                            request.client_context))
+
+    def _outcome(self, request: InvokeRequest, head: str, init_ms: float | None, worker: WorkerProcess,
+                 reply: tuple, duration_ms: float) -> InvokeResult:
+        """The invocation's result and log from the worker's reply (or TIMEOUT / OUT_OF_MEMORY / EXITED)."""
         kind = reply[0]
         if kind == "ok" or kind == "error":
             return self._finish(request, head, (kind, reply[1], None), duration_ms, init_ms, reply[2])

@@ -15,14 +15,19 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from strata.lambda_.errors import ServiceException, TooManyRequestsException
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
 from strata.runtime.environment import Environment
 from strata.runtime.events import EventQueue
+from strata.runtime.process import running_loop
 from strata.runtime.limits import EVENT_RETRY_DELAYS, IDLE_TIMEOUT
 from strata.runtime.logs import LogStore
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 RESERVED_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
 ACCOUNT_REASON = "ConcurrentInvocationLimitExceeded"
@@ -122,7 +127,17 @@ class WorkerPool:
                      limit: int | None) -> InvokeResult:
         key = snapshot.key
         arn = snapshot.function_arn
-        # the warm path, inline: one lock round to take an idle environment, one to give it back
+        env = self._take_idle(key, arn, limit)
+        if env is None:
+            return self._invoke_cold(snapshot, key, request, limit)
+        try:
+            return env.invoke(request)
+        finally:
+            self._give_back(key, arn, env)
+
+    def _take_idle(self, key: tuple, arn: str, limit: int | None) -> Environment | None:
+        """The warm path's one lock round: an idle environment of ``key``, now busy and counted in flight (None:
+        there is none, nothing was counted). Throttles at the reserved concurrency."""
         with self._lock:
             if self._closed:
                 raise ServiceException("The local runtime is shut down.")
@@ -131,28 +146,46 @@ class WorkerPool:
             if limit is not None and running >= limit:
                 raise throttled(RESERVED_REASON)
             idle = self._idle.get(key)
-            if idle:
-                env = idle.pop()
-                self._busy.add(env)
-                in_flight[arn] = running + 1
+            if not idle:
+                return None
+            env = idle.pop()
+            self._busy.add(env)
+            in_flight[arn] = running + 1
+            return env
+
+    def _give_back(self, key: tuple, arn: str, env: Environment) -> None:
+        """The warm path's second lock round: ``env`` idle again (or closed if discarded or the pool is shut)."""
+        with self._lock:
+            self._in_flight[arn] -= 1
+            self._busy.discard(env)
+            if env.discarded or self._closed:
+                self._total -= 1
+                close = True
             else:
-                env = None
+                self._idle[key].append(env)
+                close = False
+        if close:
+            env.close()
+
+    # -- the event-loop path ---------------------------------------------------------------------------------------
+
+    async def invoke_async(self, snapshot: FunctionSnapshot, request: InvokeRequest, *,
+                           concurrency_limit: int | None = None, executor: Executor | None = None) -> InvokeResult:
+        """``invoke`` for a caller on an asyncio event loop (``strata serve``): the same rules and outcomes, but a warm
+        environment's reply is awaited on the loop instead of blocking a thread. A cold start (or anything else that
+        blocks: spawning, reaping, killing) runs the blocking path in ``executor``; Event and DryRun never wait."""
+        if request.invocation_type != "RequestResponse":
+            return self.invoke(snapshot, request, concurrency_limit=concurrency_limit)
+        key = snapshot.key
+        arn = snapshot.function_arn
+        env = self._take_idle(key, arn, concurrency_limit)
         if env is None:
-            return self._invoke_cold(snapshot, key, request, limit)
+            return await running_loop().run_in_executor(
+                executor, self._invoke_sync, snapshot, request, concurrency_limit)
         try:
-            return env.invoke(request)
+            return await env.invoke_async(request, executor)
         finally:
-            with self._lock:
-                in_flight[arn] -= 1
-                self._busy.discard(env)
-                if env.discarded or self._closed:
-                    self._total -= 1
-                    close = True
-                else:
-                    self._idle[key].append(env)
-                    close = False
-            if close:
-                env.close()
+            self._give_back(key, arn, env)
 
     def _invoke_cold(self, snapshot: FunctionSnapshot, key: tuple, request: InvokeRequest,
                      limit: int | None) -> InvokeResult:

@@ -21,9 +21,13 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from strata.runtime.limits import ADDRESS_SPACE_HEADROOM_MB, MEMORY_WATCH_PERIOD, OUTPUT_CAP
 from strata.runtime.protocol import HEADER, MARSHAL_VERSION, READ_CHUNK, FrameBuffer, write_all
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 try:
     import resource
@@ -40,6 +44,8 @@ _POLLIN = select.POLLIN | select.POLLHUP | select.POLLERR
 TIMEOUT = ("timeout",)
 OUT_OF_MEMORY = ("oom_killed",)
 EXITED = ("exited",)
+_LATE = ("late",)                       # receive_async: the deadline passed, decide off the loop
+_OVER_MEMORY = ("over_memory",)         # receive_async: the sampled resident set is over the limit
 
 
 @dataclass
@@ -126,44 +132,30 @@ class WorkerProcess:
 
     def receive(self, deadline: float) -> tuple:
         """The worker's next message, or TIMEOUT / OUT_OF_MEMORY (worker killed) / EXITED (worker died)."""
-        buffer = self.buffer
-        if buffer.data:
-            message = buffer.pop()
-            if message is not None:
-                self._drain()
-                return message
+        message = self._buffered()
+        if message is not None:
+            return message
         fd, out_fd, poll = self.fd, self.out_fd, self.poller.poll
         now = _monotonic()
         next_check = now + MEMORY_WATCH_PERIOD
         while True:
             late = now >= deadline              # one last look without waiting: a reply that came in while this
             if not late and now >= next_check:  # thread was busy elsewhere (writing logs, waiting for the GIL) counts
-                if self.rss() > self.memory_limit:
-                    self.kill()
-                    return OUT_OF_MEMORY
+                if self.over_memory():
+                    return self.killed(OUT_OF_MEMORY)
                 next_check = now + MEMORY_WATCH_PERIOD
             output_ready = False
             message = None
             for ready, _event in poll(0 if late else max(1, int((min(deadline, next_check) - now) * 1000) + 1)):
                 if ready == fd:
-                    try:
-                        chunk = _read(fd, buffer.needed() if buffer.data else READ_CHUNK)
-                    except ConnectionResetError:
-                        chunk = b""
-                    if not chunk:
-                        self._drain()
-                        self.wait()
-                        return EXITED
-                    if not buffer.data and len(chunk) > HEADER and \
-                            len(chunk) == HEADER + int.from_bytes(chunk[:HEADER], "little"):
-                        message = _loads(chunk[HEADER:])      # the usual case: one whole reply in one read
-                    else:
-                        buffer.feed(chunk)
+                    message = self._read_reply()
+                    if message is EXITED:
+                        return self.exited()
                 elif ready == out_fd:
                     self._read_output()
                     output_ready = True
             if message is None:
-                message = buffer.pop()
+                message = self.buffer.pop()
             if message is not None:
                 # The worker flushes its output before it replies, and poll checks the socket (registered first)
                 # before the pipe in every pass: a pass that saw the reply and not the pipe saw an empty pipe.
@@ -171,9 +163,81 @@ class WorkerProcess:
                     self._drain()
                 return message
             if late:
-                self.kill()
-                return TIMEOUT
+                return self.killed(TIMEOUT)
             now = _monotonic()
+
+    async def receive_async(self, deadline: float, executor: Executor | None = None) -> tuple:
+        """``receive`` on the running event loop: the same outcomes, waiting in the loop instead of a thread.
+
+        The socket (and, from the first watch period on, the output pipe) is watched with ``add_reader`` only while
+        this runs (the pool may hand the worker to a blocking caller next); a timer samples memory every watch period
+        and fires at the deadline. What
+        blocks (the last look at the deadline and the kill, reaping a worker that exited) runs ``receive`` and
+        ``exited`` themselves in ``executor``, so those endings are the blocking path's. Cancelled while the worker
+        runs: the worker is killed (its reply would otherwise be read as the next invocation's)."""
+        message = self._buffered()
+        if message is not None:
+            return message
+        loop = running_loop()
+        waiter = loop.create_future()
+        watch = _Watch(self, loop, waiter, deadline)
+        try:
+            message = await waiter
+        except BaseException:
+            watch.stop()
+            if not self.dead:
+                self.kill()
+            raise
+        watch.stop()
+        if message is _LATE:            # one last look, then the kill: the blocking path's own code
+            return await loop.run_in_executor(executor, self.receive, deadline)
+        if message is _OVER_MEMORY:
+            return await loop.run_in_executor(executor, self.killed, OUT_OF_MEMORY)
+        if message is EXITED:
+            return await loop.run_in_executor(executor, self.exited)
+        return message
+
+    def _buffered(self) -> tuple | None:
+        """A message already received whole (the rest of an earlier read), its output collected."""
+        buffer = self.buffer
+        if buffer.data:
+            message = buffer.pop()
+            if message is not None:
+                self._drain()
+                return message
+        return None
+
+    def _read_reply(self) -> tuple | None:
+        """One read from the socket (which is ready): the message it completed, None for more to come, EXITED at
+        end of file."""
+        buffer = self.buffer
+        try:
+            chunk = _read(self.fd, buffer.needed() if buffer.data else READ_CHUNK)
+        except (ConnectionResetError, BlockingIOError) as exc:
+            if isinstance(exc, BlockingIOError):
+                return None
+            chunk = b""
+        if not chunk:
+            return EXITED
+        if not buffer.data and len(chunk) > HEADER and \
+                len(chunk) == HEADER + int.from_bytes(chunk[:HEADER], "little"):
+            return _loads(chunk[HEADER:])      # the usual case: one whole reply in one read
+        buffer.feed(chunk)
+        return None
+
+    def over_memory(self) -> bool:
+        return self.rss() > self.memory_limit
+
+    def killed(self, reason: tuple) -> tuple:
+        """Kill the worker; return why (TIMEOUT or OUT_OF_MEMORY)."""
+        self.kill()
+        return reason
+
+    def exited(self) -> tuple:
+        """The worker closed its socket: collect its last output, reap it, EXITED."""
+        self._drain()
+        self.wait()
+        return EXITED
 
     def _read_output(self) -> None:
         try:
@@ -252,3 +316,79 @@ class WorkerProcess:
                 closer()
             except OSError:
                 pass
+
+
+def running_loop():  # noqa: ANN201 - an asyncio loop
+    """``asyncio.get_running_loop()``, importing asyncio only when an event-loop caller exists (the CLI's blocking
+    path never pays for it; once imported, the import statement is a dictionary look-up)."""
+    import asyncio
+
+    return asyncio.get_running_loop()
+
+
+class _Watch:
+    """The event-loop side of ``WorkerProcess.receive_async``: a reader on the socket (and on the output pipe once
+    an invocation outlasts a watch period), and one timer for the memory samples and the deadline. Resolves
+    ``waiter`` with the reply, EXITED, _LATE or _OVER_MEMORY; ``stop()`` removes everything it registered."""
+
+    __slots__ = ("worker", "loop", "waiter", "deadline", "timer", "out_fd")
+
+    def __init__(self, worker: WorkerProcess, loop, waiter, deadline: float) -> None:  # noqa: ANN001 - asyncio
+        self.worker, self.loop, self.waiter, self.deadline = worker, loop, waiter, deadline
+        loop.add_reader(worker.fd, self._on_reply)
+        self.out_fd = None
+        # the first memory sample one watch period from now, as the blocking path; +1 ms as its poll timeout rounds
+        self.timer = loop.call_later(min(deadline - _monotonic(), MEMORY_WATCH_PERIOD) + 0.001, self._on_timer)
+
+    def stop(self) -> None:
+        loop = self.loop
+        loop.remove_reader(self.worker.fd)
+        if self.out_fd is not None:
+            loop.remove_reader(self.out_fd)
+            self.out_fd = None
+        self.timer.cancel()
+
+    def _on_reply(self) -> None:
+        waiter = self.waiter
+        if waiter.done():
+            return
+        worker = self.worker
+        try:
+            message = worker._read_reply()
+            if message is None:
+                message = worker.buffer.pop()
+            if message is None:
+                return
+            if message is not EXITED:
+                worker._drain()         # output written before the reply belongs to this invocation
+        except Exception as exc:        # a broken frame: the caller sees it, as from the blocking path
+            waiter.set_exception(exc)
+            return
+        waiter.set_result(message)
+
+    def _on_output(self) -> None:
+        worker = self.worker
+        worker._read_output()
+        if not worker._out_open and self.out_fd is not None:   # every writer closed the pipe
+            self.loop.remove_reader(self.out_fd)
+            self.out_fd = None
+
+    def _on_timer(self) -> None:
+        if self.waiter.done():
+            return
+        worker = self.worker
+        if self.out_fd is None and worker._out_open and worker.out_poller.poll(0):
+            # Output is watched from the first tick on: a fast invocation's output is collected with its reply
+            # (``_drain``) and registering a reader per invocation would cost more than the rest of the wait. A
+            # handler that fills the pipe before the first tick waits for it, at most one watch period.
+            self.out_fd = worker.out_fd
+            self.loop.add_reader(self.out_fd, self._on_output)
+            self._on_output()
+        now = _monotonic()
+        if now >= self.deadline:
+            self.waiter.set_result(_LATE)
+            return
+        if self.worker.over_memory():
+            self.waiter.set_result(_OVER_MEMORY)
+            return
+        self.timer = self.loop.call_later(min(self.deadline - now, MEMORY_WATCH_PERIOD) + 0.001, self._on_timer)
