@@ -4,7 +4,8 @@ Invoke is the hot path and the one operation whose response must carry the invoc
 function sees as ``context.aws_request_id`` and logs in ``START RequestId:``, reference 1.1), which ``dispatch``'s
 boto3-shaped result does not include. So Invoke goes straight to ``LambdaService.invoke`` and is shaped by
 ``wire.invoke_result``, plus ``ResponseMetadata.RequestId`` for the ``x-amzn-RequestId`` header. Everything else is
-``dispatch`` unchanged.
+``dispatch`` unchanged. ``invoke_async`` is Invoke for the server's event loop: ``LambdaService.invoke_async`` awaits
+a warm worker's reply on the loop, with no thread in between.
 """
 from __future__ import annotations
 
@@ -20,14 +21,26 @@ class ServiceDispatch:
         self.service = service
         self._dispatch = dispatch
         self._invoke_result = invoke_result
+        if not hasattr(service, "invoke_async"):
+            self.invoke_async = None      # the server then runs Invoke through __call__ in its threads
 
     def __call__(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if operation != "Invoke":
             return self._dispatch(self.service, operation, params)
-        result = self.service.invoke(
+        return self._shaped(self.service.invoke(
             params["FunctionName"], qualifier=params.get("Qualifier"), payload=params.get("Payload") or b"",
             invocation_type=params.get("InvocationType") or "RequestResponse",
-            log_type=params.get("LogType") or "None", client_context=params.get("ClientContext"))
+            log_type=params.get("LogType") or "None", client_context=params.get("ClientContext")))
+
+    async def invoke_async(self, params: dict[str, Any], executor: Any = None) -> dict[str, Any]:
+        """Invoke on the running event loop; what must block runs in ``executor``. Same result as ``__call__``."""
+        return self._shaped(await self.service.invoke_async(
+            params["FunctionName"], qualifier=params.get("Qualifier"), payload=params.get("Payload") or b"",
+            invocation_type=params.get("InvocationType") or "RequestResponse",
+            log_type=params.get("LogType") or "None", client_context=params.get("ClientContext"),
+            executor=executor))
+
+    def _shaped(self, result: Any) -> dict[str, Any]:
         out = self._invoke_result(result)
         if result.request_id:
             out["ResponseMetadata"] = {"RequestId": result.request_id}

@@ -51,6 +51,21 @@ class RequestReader:
     def __init__(self, spec: ServiceSpec, deferred: frozenset[str] = DEFERRED) -> None:
         self.shapes = spec.shapes
         self.validator = Validator(spec.shapes, deferred)
+        self._plans: dict[str, _Plan | None] = {}
+
+    def read_parts(self, op: OperationSpec, labels: dict[str, str], query: list[tuple[str, str]],
+                   headers: dict[str, str], body: bytes, method: str = "", raw_path: str = "") -> dict[str, Any]:
+        """``read`` from the request's parts. An operation whose members are all text (labels, query, headers) plus
+        a raw payload, Invoke's shape, takes a precompiled path when every value is valid: the same params, without
+        walking the model; anything else (a violation, a missing member) is ``read``'s, for AWS's exact errors."""
+        plan = self._plans.get(op.name, _UNSET)
+        if plan is _UNSET:
+            plan = self._plans[op.name] = _Plan.compile(op, self.shapes, self.validator)
+        if plan is not None:
+            params = plan.read(labels, query, headers, body)
+            if params is not None:
+                return params
+        return self.read(op, labels, HttpRequest(method, raw_path, query, headers, body))
 
     def read(self, op: OperationSpec, labels: dict[str, str], request: HttpRequest) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -182,6 +197,75 @@ class RequestReader:
                         out[name] = self._from_json(member["shape"], value[wire], f"{path}.{camel(name)}")
                 return out
         raise _TypeProblem(_type_text(kind), path, value)
+
+
+_UNSET: Any = object()
+_CHECKED = ("pattern", "enum", "max")
+
+
+class _Plan:
+    """An operation's text members and raw payload, with which of them have constraints the server checks."""
+
+    __slots__ = ("uri", "query", "headers", "payload", "required", "violations")
+
+    def __init__(self, uri, query, headers, payload, required, violations) -> None:  # noqa: ANN001
+        self.uri, self.query, self.headers, self.payload = uri, query, headers, payload
+        self.required, self.violations = required, violations
+
+    @classmethod
+    def compile(cls, op: OperationSpec, shapes: dict[str, dict[str, Any]], validator: Validator) -> "_Plan | None":
+        if op.body or not op.input_shape:
+            return None
+        members = (*op.uri, *op.query, *op.headers)
+        if any(shapes[m.shape]["type"] != "string" for m in members):
+            return None
+        if op.payload is not None and shapes[op.payload.shape]["type"] != "blob":
+            return None
+
+        def checked(m: Member) -> tuple[str, str] | None:
+            shape = shapes[m.shape]
+            if m.shape in validator.deferred or not any(k in shape for k in _CHECKED):
+                return None
+            return m.name, m.shape
+
+        return cls(uri=tuple((m.name, m.wire_name) for m in op.uri),
+                   query=tuple((m.name, m.wire_name) for m in op.query),
+                   headers=tuple((m.name, m.wire_name.lower()) for m in op.headers),
+                   payload=op.payload.name if op.payload is not None else None,
+                   required=tuple(shapes[op.input_shape].get("required", ())),
+                   violations=(validator.violations,
+                               tuple(c for c in map(checked, (*members, *(() if op.payload is None else
+                                                                          (op.payload,)))) if c)))
+
+    def read(self, labels: dict[str, str], query: list[tuple[str, str]], headers: dict[str, str],
+             body: bytes) -> dict[str, Any] | None:
+        """The params, or None when a member is missing or breaks a constraint (``read`` then says how)."""
+        params: dict[str, Any] = {}
+        for name, wire in self.uri:
+            value = labels.get(wire)
+            if value is not None:
+                params[name] = value
+        if query:
+            for name, wire in self.query:
+                for key, value in query:
+                    if key == wire:
+                        params[name] = value
+                        break
+        for name, wire in self.headers:
+            value = headers.get(wire)
+            if value is not None:
+                params[name] = value
+        if self.payload is not None:
+            params[self.payload] = body
+        for name in self.required:
+            if params.get(name) is None:
+                return None
+        violations, checked = self.violations
+        for name, shape in checked:
+            value = params.get(name)
+            if value is not None and violations(shape, value):
+                return None
+        return params
 
 
 def _timestamp(text: str, path: str | None = None) -> datetime:

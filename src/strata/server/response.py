@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from strata.lambda_.errors import LambdaError
 from strata.server.model import OperationSpec
 
 JSON = "application/json"
+log = logging.getLogger("strata.server")
 
 
 def _default(value: Any) -> Any:
@@ -38,18 +40,34 @@ def _header_text(value: Any) -> str:
     return str(value)
 
 
-def render(op: OperationSpec, result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-    """``(status, headers, body)`` for a successful call; the caller adds the request id."""
+Headers = list[tuple[bytes, bytes]]
+_JSON_HEADER = (b"content-type", JSON.encode())
+_names: dict[str, bytes] = {}
+
+
+def _header(name: str, value: Any, headers: Headers) -> None:
+    """Append ``name: value`` as HTTP bytes; a value HTTP cannot carry (not latin-1) is dropped, never fatal."""
+    raw_name = _names.get(name)
+    if raw_name is None:
+        raw_name = _names[name] = name.encode("latin-1")
+    try:
+        headers.append((raw_name, (value if type(value) is str else _header_text(value)).encode("latin-1")))
+    except UnicodeEncodeError:
+        log.warning("dropped response header %s: not latin-1", name)
+
+
+def render(op: OperationSpec, result: dict[str, Any]) -> tuple[int, Headers, bytes]:
+    """``(status, headers, body)`` for a successful call, headers as HTTP bytes; the caller adds the request id."""
     status = op.status
     if op.out_status is not None:
         bound = result.get(op.out_status.name)
         if isinstance(bound, int) and not isinstance(bound, bool):
             status = bound
-    headers: list[tuple[str, str]] = []
+    headers: Headers = []
     for m in op.out_headers:
         value = result.get(m.name)
         if value is not None:
-            headers.append((m.wire_name, _header_text(value)))
+            _header(m.wire_name, value, headers)
     if status == 204:
         return status, headers, b""
     if op.out_payload is not None:
@@ -60,15 +78,18 @@ def render(op: OperationSpec, result: dict[str, Any]) -> tuple[int, list[tuple[s
             payload = payload.encode()
         elif not isinstance(payload, (bytes, bytearray)):
             payload = dumps(payload)
-        headers.append(("content-type", JSON))
-        return status, headers, bytes(payload)
+        headers.append(_JSON_HEADER)
+        return status, headers, payload if type(payload) is bytes else bytes(payload)
     document = {m.wire_name: result[m.name] for m in op.out_body if result.get(m.name) is not None}
     if not document and op.output_shape is None:
         return status, headers, b""
-    headers.append(("content-type", JSON))
+    headers.append(_JSON_HEADER)
     return status, headers, dumps(document)
 
 
-def render_error(error: LambdaError) -> tuple[int, list[tuple[str, str]], bytes]:
+def render_error(error: LambdaError) -> tuple[int, Headers, bytes]:
     """AWS's error response: status from the error, ``x-amzn-ErrorType`` and its JSON body (reference 1.2)."""
-    return error.status, [("x-amzn-ErrorType", error.code), ("content-type", JSON)], dumps(error.to_body())
+    headers: Headers = []
+    _header("x-amzn-ErrorType", error.code, headers)
+    headers.append(_JSON_HEADER)
+    return error.status, headers, dumps(error.to_body())
