@@ -218,3 +218,52 @@ def test_many_invokes_in_flight_at_once(server):
         statuses = list(pool.map(call, range(20)))
     assert statuses == [200] * 20
     assert time.monotonic() - started < 2.0  # 20 x 0.3 s handlers overlapped, not queued
+
+
+def test_invoke_is_awaited_on_the_loop_and_invoke_threads_queues_it(spec):
+    """A dispatcher with ``invoke_async`` gets Invoke on the event loop (no thread), at most ``invoke_threads`` at
+    once: the rest wait their turn (never a 429 from the server itself); other operations still use threads."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from server_fakes import FakeDispatch
+
+    from strata.server.app import LambdaApp
+    from strata.server.runner import run_in_thread
+
+    class AsyncFake(FakeDispatch):
+        def __init__(self) -> None:
+            super().__init__()
+            self.running = self.most = 0
+            self.threads: set[str] = set()
+
+        async def invoke_async(self, params, executor=None):
+            self.threads.add(threading.current_thread().name)
+            self.running += 1
+            self.most = max(self.most, self.running)
+            try:
+                await asyncio.sleep(float(params.get("Payload") or b"0"))
+            finally:
+                self.running -= 1
+            return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": params["Payload"],
+                    "ResponseMetadata": {"RequestId": "from-the-invocation"}}
+
+    fake = AsyncFake()
+    app = LambdaApp(fake, spec, invoke_threads=1)
+    served, stop = run_in_thread(app)
+    try:
+        def call(_):
+            conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+            conn.request("POST", "/2015-03-31/functions/echo/invocations", body=b"0.2")
+            response = conn.getresponse()
+            return response.status, response.read(), response.getheader("x-amzn-RequestId")
+        started = time.monotonic()
+        with ThreadPoolExecutor(3) as pool:
+            results = list(pool.map(call, range(3)))
+        assert results == [(200, b"0.2", "from-the-invocation")] * 3
+        assert time.monotonic() - started >= 0.55            # one at a time
+        assert fake.most == 1 and fake.threads == {"strata-serve"}
+        response, data = _request(served, "GET", "/2016-08-19/account-settings")
+        assert response.status == 200 and fake.calls[-1][0] == "GetAccountSettings"   # through __call__
+    finally:
+        stop()

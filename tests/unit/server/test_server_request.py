@@ -146,3 +146,35 @@ def test_java_rendering_and_patterns():
     assert show({"2": 2.0}) == "{2=2.0}"
     assert show(["a", True, None]) == "[a, true, null]"
     assert compile_pattern(r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)").fullmatch("Team Ä:1") is not None
+
+
+@pytest.mark.parametrize("deferred", [None, frozenset()])
+@pytest.mark.parametrize("method,path,query,headers,body", [
+    ("POST", "/2015-03-31/functions/my-fn/invocations", [], {}, b""),
+    ("POST", "/2015-03-31/functions/my-fn/invocations", [("Qualifier", "live"), ("Qualifier", "2")],
+     {"X-Amz-Invocation-Type": "Event", "X-Amz-Log-Type": "Tail", "X-Amz-Client-Context": "e30="}, b'{"a": 1}'),
+    ("POST", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af/invocations",
+     [("Other", "x")], {"X-Amz-Invocation-Type": "Bogus", "X-Amz-Log-Type": "Loud"}, b"raw"),
+    ("POST", "/2015-03-31/functions/my-fn/invocations", [], {"X-Amz-Tenant-Id": "bad\ttenant!" * 30}, b"x"),
+    ("POST", "/2015-03-31/functions/my-fn/invocations", [], {"X-Amz-Durable-Execution-Name": "no spaces"}, b""),
+    ("DELETE", "/2015-03-31/functions/my-fn", [("Qualifier", "7")], {}, b""),
+    ("GET", "/2015-03-31/functions/my-fn/aliases", [("MaxItems", "5")], {}, b""),
+    ("PUT", "/2015-03-31/functions/my-fn/configuration", [], {}, b'{"Timeout": 5}'),
+])
+def test_precompiled_reads_equal_the_model_walk(spec, deferred, method, path, query, headers, body):
+    """``read_parts`` (Invoke's precompiled path where it applies) answers exactly as ``read``: the same params, or the
+    same error with the same text."""
+    reader = RequestReader(spec) if deferred is None else RequestReader(spec, deferred=deferred)
+    table = RouteTable.from_spec(spec)
+    op_name, labels = table.match(method, path, query)
+    op = spec.operations[op_name]
+    lowered = {k.lower(): v for k, v in headers.items()}
+
+    def outcome(call):
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - compared below
+            return type(exc), str(exc)
+    walked = outcome(lambda: reader.read(op, labels, HttpRequest(method, path, query, lowered, body)))
+    fast = outcome(lambda: reader.read_parts(op, labels, query, lowered, body, method, path))
+    assert fast == walked
