@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, evaluate
@@ -148,9 +148,7 @@ def post_pass(data: PostPassInput) -> PostPassOutput:
     aliases = _aliases_by_version(template.get("Resources", {}))
     for function_id, info in functions.items():
         if info.version_id:
-            functions[function_id] = FunctionVersionInfo(
-                info.function_id, info.version_id, tuple(sorted(aliases.get(info.version_id, ()))), info.fingerprint,
-                info.code_sha256, info.inputs, info.warnings)
+            functions[function_id] = replace(info, alias_ids=tuple(sorted(aliases.get(info.version_id, ()))))
     return PostPassOutput(template=template, functions=functions, renames=renames)
 
 
@@ -184,7 +182,6 @@ class _Evaluator:
         self.context = context
         self.layer_fingerprints: dict[str, str] = {}
         self.layer_names: dict[str, str] = {}      # SAM layer id in the output -> the id the user wrote
-        self.warnings: list[str] = []
 
     def value(self, value: Any, path: tuple) -> Any:
         return self.settle(evaluate(value, self.context, path))
