@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from strata.paths import state_home
-from strata.template.intrinsics import Context, evaluate_conditions
+from strata.template.intrinsics import Context, Unresolved, evaluate_conditions
 from strata.template.load import Template, load_template
-from strata.template import parameters as _parameters
+from strata.template.parameters import build_context
 from strata.transform.cache import TranslatorCache, cache_key
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
 from strata.transform.versions import PLACEHOLDER_BUCKET, CodeArtifact, PostPassInput, placeholder_key, post_pass
@@ -36,7 +36,7 @@ def transform(template_path: str | Path, *, parameter_overrides: dict[str, str] 
     template_path = Path(template_path).resolve()
     stack_name = stack_name or default_stack_name(template_path)
     home = Path(home) if home is not None else state_home(template_path)
-    context = _parameters.build_context(template, dict(parameter_overrides or {}), region=region, account_id=account_id,
+    context = build_context(template, dict(parameter_overrides or {}), region=region, account_id=account_id,
                             stack_name=stack_name, require_values=require_parameter_values)
 
     targets = find_build_targets(template.data, template_path.parent)
@@ -70,7 +70,7 @@ def translator_parameter_values(template: Template, context: Context) -> dict[st
         value = context.parameters.get(name)
         if isinstance(value, list):
             value = ",".join(str(v) for v in value)
-        if value is not None and not hasattr(value, "expression"):
+        if value is not None and not isinstance(value, Unresolved):
             values[name] = value
     values["AWS::Region"] = context.pseudo.get("AWS::Region")
     values["AWS::Partition"] = context.pseudo.get("AWS::Partition")
