@@ -55,23 +55,28 @@ async def invoke_async(ctx: Context, runtime: Runtime | None, *, function_name: 
     """``invoke`` for a caller on an asyncio event loop: the same checks and result. A cached resolution is used
     inline (microseconds); a cache miss resolves in ``executor`` (it reads the database). The runtime's own
     ``invoke_async`` runs the invocation when it has one, else its blocking ``invoke`` runs in ``executor``."""
-    import asyncio
-    import functools
-
     args = (ctx, function_name, qualifier, payload, invocation_type, log_type, client_context)
     plan = _plan(*args, cached_only=True)
-    loop = asyncio.get_running_loop()
     if plan is None:
-        plan = await loop.run_in_executor(executor, _plan, *args)
+        plan = await _running_loop().run_in_executor(executor, _plan, *args)
     if type(plan) is not tuple:
         return plan
     snapshot, request, limit = plan
     runner = runtime if runtime is not None else get_runtime()
     run = getattr(runner, "invoke_async", None)
     if run is None:
-        return await loop.run_in_executor(executor, functools.partial(runner.invoke, snapshot, request,
-                                                                      concurrency_limit=limit))
+        import functools
+
+        return await _running_loop().run_in_executor(executor, functools.partial(runner.invoke, snapshot, request,
+                                                                                 concurrency_limit=limit))
     return await run(snapshot, request, concurrency_limit=limit, executor=executor)
+
+
+def _running_loop():  # noqa: ANN202 - an asyncio loop
+    """The running loop, importing asyncio only on the paths that need it (a cache miss, a blocking runtime)."""
+    import asyncio
+
+    return asyncio.get_running_loop()
 
 
 def _plan(ctx: Context, function_name: str, qualifier: str | None, payload: bytes, invocation_type: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -252,13 +252,14 @@ class LambdaService:
                              payload=payload, invocation_type=invocation_type, log_type=log_type,
                              client_context=client_context, get_runtime=lambda: self.runtime)
 
-    async def invoke_async(self, function_name: str, *, qualifier: str | None = None, payload: bytes = b"",
-                           invocation_type: str = "RequestResponse", log_type: str = "None",
-                           client_context: str | None = None, executor=None) -> InvokeResult:
+    def invoke_async(self, function_name: str, *, qualifier: str | None = None, payload: bytes = b"",
+                     invocation_type: str = "RequestResponse", log_type: str = "None",
+                     client_context: str | None = None, executor=None) -> Awaitable[InvokeResult]:
         """``invoke`` awaited on an asyncio event loop (``strata serve``): same checks, semantics and result; a warm
         invocation waits on the loop, and what blocks (a look-up missing the cache, a cold start) runs in
-        ``executor`` (``None``: the loop's default)."""
-        return await invoke.invoke_async(
+        ``executor`` (``None``: the loop's default). Returns ``invoke.invoke_async``'s coroutine itself (one
+        coroutine layer less per Invoke); everything, errors included, happens when it is awaited."""
+        return invoke.invoke_async(
             self.ctx, self._runtime, function_name=function_name, qualifier=qualifier, payload=payload,
             invocation_type=invocation_type, log_type=log_type, client_context=client_context,
             get_runtime=lambda: self.runtime, executor=executor)

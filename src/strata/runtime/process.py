@@ -111,6 +111,16 @@ class WorkerProcess:
         self.out_poller.register(self.out_fd, _POLLIN)
         self._out_open = True
         self.dead = False
+        # receive_async's state (event-loop thread only): the loop the socket is registered with, the waiting
+        # invocation, its deadline and next check, the worker's one timer, the loop watching the output pipe
+        self._loop = None
+        self._waiter = None
+        self._deadline = 0.0
+        self._due = 0.0
+        self._timer = None
+        self._timer_at = 0.0
+        self._timer_loop = None
+        self._out_loop = None
         if resource is not None and hasattr(resource, "prlimit"):
             backstop = (memory_mb + ADDRESS_SPACE_HEADROOM_MB) * 1024 * 1024
             try:
@@ -169,26 +179,40 @@ class WorkerProcess:
     async def receive_async(self, deadline: float, executor: Executor | None = None) -> tuple:
         """``receive`` on the running event loop: the same outcomes, waiting in the loop instead of a thread.
 
-        The socket (and, from the first watch period on, the output pipe) is watched with ``add_reader`` only while
-        this runs (the pool may hand the worker to a blocking caller next); a timer samples memory every watch period
-        and fires at the deadline. What
-        blocks (the last look at the deadline and the kill, reaping a worker that exited) runs ``receive`` and
-        ``exited`` themselves in ``executor``, so those endings are the blocking path's. Cancelled while the worker
-        runs: the worker is killed (its reply would otherwise be read as the next invocation's)."""
+        The socket stays registered with the loop (``add_reader``) from the first call on, and one timer per worker
+        samples memory every watch period and fires at the deadline: a warm invocation registers nothing and arms
+        no timer (the timer, armed for an earlier invocation, re-arms itself for this one's first check). A reader
+        callback that finds no invocation waiting (a blocking caller has the worker, or it exited while idle)
+        unregisters itself; ``close`` unregisters before the descriptor is closed (on the loop's thread, so the
+        number cannot be reused while still registered). The output pipe is watched only from an invocation's
+        first watch period on, and only until it ends. What blocks (the last look at the deadline and the kill,
+        reaping a worker that exited) runs ``receive`` and ``exited`` themselves in ``executor``, so those endings
+        are the blocking path's. Cancelled while the worker runs: the worker is killed (its reply would otherwise
+        be read as the next invocation's)."""
         message = self._buffered()
         if message is not None:
             return message
         loop = running_loop()
         waiter = loop.create_future()
-        watch = _Watch(self, loop, waiter, deadline)
+        self._waiter = waiter
+        self._deadline = deadline
+        now = _monotonic()
+        # the first memory sample one watch period from now, as the blocking path; +1 ms as its poll timeout rounds
+        due = now + min(deadline - now, MEMORY_WATCH_PERIOD) + 0.001
+        self._due = due
         try:
+            if self._loop is not loop:
+                self._watch_on(loop)
+            timer_at = self._timer_at
+            if self._timer is None or timer_at > due or self._timer_loop is not loop:
+                self._arm(loop, due - now, due)
             message = await waiter
         except BaseException:
-            watch.stop()
+            self._end_wait()
             if not self.dead:
                 self.kill()
             raise
-        watch.stop()
+        self._end_wait()
         if message is _LATE:            # one last look, then the kill: the blocking path's own code
             return await loop.run_in_executor(executor, self.receive, deadline)
         if message is _OVER_MEMORY:
@@ -196,6 +220,100 @@ class WorkerProcess:
         if message is EXITED:
             return await loop.run_in_executor(executor, self.exited)
         return message
+
+    def _watch_on(self, loop) -> None:  # noqa: ANN001 - an asyncio loop
+        """Register the socket with ``loop`` (for good; an earlier loop's registration is dropped)."""
+        old = self._loop
+        if old is not None and not old.is_closed():
+            if old.is_running():        # another running loop (another thread) has it: let that loop drop it
+                old.call_soon_threadsafe(self._unwatch, old)
+            else:
+                self._unwatch(old)
+        loop.add_reader(self.fd, self._on_reply, loop)
+        self._loop = loop
+
+    def _unwatch(self, loop) -> None:  # noqa: ANN001 - an asyncio loop
+        """Drop ``loop``'s registration of the socket (on ``loop``'s thread, or while it is not running)."""
+        try:
+            loop.remove_reader(self.fd)
+        except Exception:  # noqa: BLE001 - closed loop or descriptor: nothing left registered
+            pass
+        if self._loop is loop:
+            self._loop = None
+
+    def _arm(self, loop, delay: float, at: float) -> None:  # noqa: ANN001 - an asyncio loop
+        timer = self._timer
+        if timer is not None and self._timer_loop is loop:    # another loop's timer: that loop is closed or idle
+            timer.cancel()
+        self._timer = loop.call_later(delay, self._on_timer)
+        self._timer_at = at
+        self._timer_loop = loop
+
+    def _end_wait(self) -> None:
+        """The invocation is over (on the loop): no waiter; the output pipe's reader, if any, removed. The socket's
+        reader and the timer stay (they do nothing without a waiter)."""
+        self._waiter = None
+        out_loop = self._out_loop
+        if out_loop is not None:
+            self._out_loop = None
+            try:
+                out_loop.remove_reader(self.out_fd)
+            except Exception:  # noqa: BLE001 - a closed loop: nothing left registered
+                pass
+
+    def _on_reply(self, loop) -> None:  # noqa: ANN001 - the loop this registration belongs to
+        waiter = self._waiter
+        if waiter is None or waiter.done() or self._loop is not loop:
+            self._unwatch(loop)         # nobody waits here (a blocking caller reads it, or end of file while idle)
+            return
+        try:
+            message = self._read_reply()
+            if message is None:
+                message = self.buffer.pop()
+            if message is None:
+                return
+            if message is not EXITED:
+                self._drain()           # output written before the reply belongs to this invocation
+        except Exception as exc:        # a broken frame: the caller sees it, as from the blocking path
+            waiter.set_exception(exc)
+            return
+        waiter.set_result(message)
+
+    def _on_output(self) -> None:
+        self._read_output()
+        out_loop = self._out_loop
+        if not self._out_open and out_loop is not None:   # every writer closed the pipe
+            self._out_loop = None
+            out_loop.remove_reader(self.out_fd)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return                      # idle: the next invocation arms it again
+        loop = self._timer_loop
+        now = _monotonic()
+        due = self._due
+        if now < due - 0.001:           # armed for an earlier invocation: wait for this one's check
+            self._arm(loop, due - now, due)
+            return
+        if self._out_loop is None and self._out_open and self.out_poller.poll(0):
+            # Output is watched from the first tick on: a fast invocation's output is collected with its reply
+            # (``_drain``) and registering a reader per invocation would cost more than the rest of the wait. A
+            # handler that fills the pipe before the first tick waits for it, at most one watch period.
+            self._out_loop = loop
+            loop.add_reader(self.out_fd, self._on_output)
+            self._on_output()
+        deadline = self._deadline
+        if now >= deadline:
+            waiter.set_result(_LATE)
+            return
+        if self.over_memory():
+            waiter.set_result(_OVER_MEMORY)
+            return
+        due = now + min(deadline - now, MEMORY_WATCH_PERIOD) + 0.001
+        self._due = due
+        self._arm(loop, due - now, due)
 
     def _buffered(self) -> tuple | None:
         """A message already received whole (the rest of an earlier read), its output collected."""
@@ -311,6 +429,28 @@ class WorkerProcess:
             self.kill()
         else:
             self.dead = True
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._close_fds()
+            return
+        # Still registered with an event loop: unregister before closing, on the loop's thread (a closed number can
+        # be reused by the next worker's socket while the loop still watches it).
+        import asyncio
+
+        if not loop.is_running() or asyncio._get_running_loop() is loop:
+            self._unwatch(loop)
+            self._close_fds()
+            return
+
+        def on_loop() -> None:
+            self._unwatch(loop)
+            self._close_fds()
+        try:
+            loop.call_soon_threadsafe(on_loop)
+        except RuntimeError:            # the loop closed meanwhile: nothing is registered any more
+            self._close_fds()
+
+    def _close_fds(self) -> None:
         for closer in (self._sock.close, lambda: os.close(self.out_fd)):
             try:
                 closer()
@@ -325,70 +465,3 @@ def running_loop():  # noqa: ANN201 - an asyncio loop
 
     return asyncio.get_running_loop()
 
-
-class _Watch:
-    """The event-loop side of ``WorkerProcess.receive_async``: a reader on the socket (and on the output pipe once
-    an invocation outlasts a watch period), and one timer for the memory samples and the deadline. Resolves
-    ``waiter`` with the reply, EXITED, _LATE or _OVER_MEMORY; ``stop()`` removes everything it registered."""
-
-    __slots__ = ("worker", "loop", "waiter", "deadline", "timer", "out_fd")
-
-    def __init__(self, worker: WorkerProcess, loop, waiter, deadline: float) -> None:  # noqa: ANN001 - asyncio
-        self.worker, self.loop, self.waiter, self.deadline = worker, loop, waiter, deadline
-        loop.add_reader(worker.fd, self._on_reply)
-        self.out_fd = None
-        # the first memory sample one watch period from now, as the blocking path; +1 ms as its poll timeout rounds
-        self.timer = loop.call_later(min(deadline - _monotonic(), MEMORY_WATCH_PERIOD) + 0.001, self._on_timer)
-
-    def stop(self) -> None:
-        loop = self.loop
-        loop.remove_reader(self.worker.fd)
-        if self.out_fd is not None:
-            loop.remove_reader(self.out_fd)
-            self.out_fd = None
-        self.timer.cancel()
-
-    def _on_reply(self) -> None:
-        waiter = self.waiter
-        if waiter.done():
-            return
-        worker = self.worker
-        try:
-            message = worker._read_reply()
-            if message is None:
-                message = worker.buffer.pop()
-            if message is None:
-                return
-            if message is not EXITED:
-                worker._drain()         # output written before the reply belongs to this invocation
-        except Exception as exc:        # a broken frame: the caller sees it, as from the blocking path
-            waiter.set_exception(exc)
-            return
-        waiter.set_result(message)
-
-    def _on_output(self) -> None:
-        worker = self.worker
-        worker._read_output()
-        if not worker._out_open and self.out_fd is not None:   # every writer closed the pipe
-            self.loop.remove_reader(self.out_fd)
-            self.out_fd = None
-
-    def _on_timer(self) -> None:
-        if self.waiter.done():
-            return
-        worker = self.worker
-        if self.out_fd is None and worker._out_open and worker.out_poller.poll(0):
-            # Output is watched from the first tick on: a fast invocation's output is collected with its reply
-            # (``_drain``) and registering a reader per invocation would cost more than the rest of the wait. A
-            # handler that fills the pipe before the first tick waits for it, at most one watch period.
-            self.out_fd = worker.out_fd
-            self.loop.add_reader(self.out_fd, self._on_output)
-            self._on_output()
-        now = _monotonic()
-        if now >= self.deadline:
-            self.waiter.set_result(_LATE)
-            return
-        if self.worker.over_memory():
-            self.waiter.set_result(_OVER_MEMORY)
-            return
-        self.timer = self.loop.call_later(min(self.deadline - now, MEMORY_WATCH_PERIOD) + 0.001, self._on_timer)
