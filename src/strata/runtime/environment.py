@@ -88,7 +88,7 @@ class Environment:
         self._write_queued_logs = logs.write_queued
 
     def invoke(self, request: InvokeRequest) -> InvokeResult:
-        worker = self.worker
+        worker = self._live_worker()
         head = ""
         init_ms = None
         if worker is None:
@@ -109,7 +109,7 @@ class Environment:
     async def invoke_async(self, request: InvokeRequest, executor: Executor | None = None) -> InvokeResult:
         """``invoke`` for a caller on an event loop: a warm worker's reply is awaited on the loop (no thread); what
         blocks (a cold start, reaping or killing a worker) runs in ``executor``. Same steps, outcomes and logs."""
-        worker = self.worker
+        worker = self._live_worker()
         loop = running_loop()
         if worker is None:                # a cold start spawns and waits for init: the blocking path, in a thread
             return await loop.run_in_executor(executor, self.invoke, request)
@@ -129,6 +129,15 @@ class Environment:
         if kind == "ok" or kind == "error":
             return self._finish(request, "", (kind, reply[1], None), duration_ms, None, reply[2])
         return await loop.run_in_executor(executor, self._outcome, request, "", None, worker, reply, duration_ms)
+
+    def _live_worker(self) -> WorkerProcess | None:
+        """The warm worker, unless it died while idle (killed by the OS, say): then it is dropped and this invocation
+        cold-starts a fresh one, as Lambda gives a new environment instead of failing the caller."""
+        worker = self.worker
+        if worker is not None and worker.proc.poll() is not None:
+            self._drop_worker()
+            return None
+        return worker
 
     def _send(self, worker: WorkerProcess, request: InvokeRequest) -> bool:
         return worker.send((request.request_id, request.payload or b"", self._timeout_ms, request.invoked_arn,
