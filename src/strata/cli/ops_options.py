@@ -30,6 +30,26 @@ def ops_deploy_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
+def deployed_stack_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Where a deployed stack is, for the verbs that act on one (rollback, prune): template (for its folder's
+    name and samconfig.toml), stack name, target, region/account, AWS connection, output format."""
+    from strata.aws.options import aws_connection_options
+    from strata.cli.options import output_option, region_option, template_option
+
+    for option in reversed([
+        template_option,
+        click.option("--stack-name", default=None, help="Stack name (default: the template folder's name)."),
+        click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
+                     help="Where the stack is deployed."),
+        region_option,
+        click.option("--account-id", default="123456789012", show_default=True, help="Account id (local target)."),
+        aws_connection_options,
+        output_option,
+    ]):
+        function = option(function)
+    return function
+
+
 @dataclass(frozen=True)
 class OpsFlags:
     force: bool = False

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from strata.aws.options import aws_connection_options
-from strata.cli.options import echo_json, output_option, region_option, template_option
+from strata.cli.options import echo_json
+from strata.cli.ops_options import deployed_stack_options
 
 
 @click.command(help="Delete old function (and layer) versions that no alias, pin or template needs.")
@@ -15,14 +15,7 @@ from strata.cli.options import echo_json, output_option, region_option, template
               help="Newest versions to keep per function (whatever else protects them).")
 @click.option("--include-layers", is_flag=True, help="Also delete the stack's layer versions nothing uses.")
 @click.option("--dry-run", is_flag=True, help="Only show what would be deleted and the bytes it would free.")
-@template_option
-@click.option("--stack-name", default=None, help="Stack name (default: the template folder's name).")
-@click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
-              help="Where the stack is deployed.")
-@region_option
-@click.option("--account-id", default="123456789012", show_default=True, help="Account id (local target).")
-@aws_connection_options
-@output_option
+@deployed_stack_options
 def prune(keep: int, include_layers: bool, dry_run: bool, template_file: str, stack_name: str | None, target: str,
           region: str | None, account_id: str, profile: str | None, endpoint_url: str | None,
           config_file: str | None, config_env: str, output: str) -> None:

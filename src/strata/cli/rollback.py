@@ -6,22 +6,15 @@ from pathlib import Path
 
 import click
 
-from strata.aws.options import aws_connection_options
-from strata.cli.options import echo_json, output_option, region_option, template_option
+from strata.cli.options import echo_json
+from strata.cli.ops_options import deployed_stack_options
 
 
 @click.command(help="Move an alias back to its previous version (or --to-version N), checked and verified.")
 @click.argument("function")
 @click.option("--alias", default="live", show_default=True, help="The alias to move.")
 @click.option("--to-version", default=None, help="Version number to move to (default: the one served before).")
-@template_option
-@click.option("--stack-name", default=None, help="Stack name (default: the template folder's name).")
-@click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
-              help="Where the stack is deployed.")
-@region_option
-@click.option("--account-id", default="123456789012", show_default=True, help="Account id (local target).")
-@aws_connection_options
-@output_option
+@deployed_stack_options
 def rollback(function: str, alias: str, to_version: str | None, template_file: str, stack_name: str | None,
              target: str, region: str | None, account_id: str, profile: str | None, endpoint_url: str | None,
              config_file: str | None, config_env: str, output: str) -> None:
