@@ -93,7 +93,7 @@ def test_interrupt_is_forwarded_to_the_command(env: dict, tmp_path: Path) -> Non
 
 def test_without_a_daemon_the_command_runs_locally(env: dict, tmp_path: Path) -> None:
     socket_dir = Path(env["XDG_RUNTIME_DIR"]) / "strata"
-    socket_dir.mkdir()
+    socket_dir.mkdir(mode=0o700)  # as the daemon makes it
     (socket_dir / "daemon.sock").write_text("")  # a leftover file nobody listens on
     result = strata(env, "validate", "-t", str(EXAMPLE / "template.yaml"))
     assert result.returncode == 0 and "is valid" in result.stdout
@@ -115,3 +115,15 @@ def test_a_client_of_another_checkout_is_refused(env: dict) -> None:
         assert daemon_client.recv_message(sock) == {"status": "refused"}  # it must run its own code, not ours
     finally:
         sock.close()
+
+
+def test_a_socket_folder_others_can_enter_is_not_trusted(env: dict) -> None:
+    start(env)
+    folder = Path(env["XDG_RUNTIME_DIR"]) / "strata"
+    folder.chmod(0o755)  # whoever could plant a socket there would receive our environment and terminal
+    try:
+        from strata.cli.daemon_client import run_via_daemon
+
+        assert run_via_daemon(str(folder / "daemon.sock"), ["--help"]) is None  # the command runs locally instead
+    finally:
+        folder.chmod(0o700)

@@ -57,11 +57,31 @@ def _recv_exact(sock, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
+def _trusted(path: str) -> bool:
+    """The socket's folder must be ours and private: the command's environment (credentials included) and its
+    terminal go to whoever listens there."""
+    try:
+        folder = os.stat(os.path.dirname(path))
+    except OSError:
+        return False
+    return folder.st_uid == os.getuid() and not folder.st_mode & 0o077
+
+
+def _peer_is_us(sock) -> bool:
+    """The listening process runs as this user (SO_PEERCRED: pid, uid, gid as three C ints)."""
+    creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
+    return int.from_bytes(creds[4:8], sys.byteorder, signed=True) == os.getuid()
+
+
 def run_via_daemon(path: str, argv: list[str]) -> int | None:
     """Run ``strata argv`` in a child of the daemon listening at ``path``; its exit status, or None to run locally."""
+    if not _trusted(path):
+        return None
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
+        if not _peer_is_us(sock):
+            return None
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         send_message(sock, {"protocol": PROTOCOL, "version": VERSION, "package": PACKAGE, "executable": sys.executable,
