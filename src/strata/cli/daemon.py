@@ -23,6 +23,12 @@ def start(idle_minutes: float) -> None:
     from strata.cli.daemon_server import request
 
     path = socket_path()
+    folder = os.path.dirname(path)
+    if os.path.isdir(folder) and os.stat(folder).st_uid != os.getuid():
+        from strata.errors import StrataError
+
+        raise StrataError(f"{folder} belongs to another user: the daemon's socket must live in a private folder",
+                          hint="set XDG_RUNTIME_DIR to a folder of your own")
     running = request(path, "status", timeout=1.0)
     if running:
         click.echo(f"strata daemon already running (pid {running['pid']}, {path})")
