@@ -90,9 +90,5 @@ class BuildError(StrataError):
     """A code or layer folder could not be built into an artifact."""
 
 
-class TransformError(StrataError):
-    """The SAM transform (aws-sam-translator) or the versions post-pass rejected the template."""
-
-
 class StateError(StrataError):
     """Local state under .strata/ is missing, locked or inconsistent."""

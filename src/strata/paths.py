@@ -25,12 +25,6 @@ def state_home(template_path: str | os.PathLike[str] | None = None) -> Path:
     return Path.cwd().resolve() / ".strata"
 
 
-def ensure(path: Path) -> Path:
-    """Create ``path`` (a folder) if missing and return it."""
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def artifacts_dir(home: Path) -> Path:
     return home / "artifacts"
 

@@ -25,7 +25,7 @@ class Artifact:
 
     @property
     def code_sha256(self) -> str:
-        return base64.b64encode(bytes.fromhex(self.sha256)).decode("ascii")
+        return code_sha256_of(self.sha256)
 
 
 def code_sha256_of(hex_digest: str) -> str:
