@@ -3,10 +3,11 @@
 Three servers, each its own process, serve ``POST /2015-03-31/functions/bench-fn/invocations`` with a 100-byte JSON
 event and a tiny handler (``return event``) through ONE warm worker:
 - floor: ``server_floor.py``, a minimal asyncio responder + a minimal worker (what the hardware allows);
-- HTTP layer: ``server_http_only.py``, strata's server (uvicorn + ``LambdaApp``, Invoke awaited on the loop) in front
-  of the floor's worker: what the server itself costs;
+- HTTP layer: ``server_http_only.py``, strata's server (``strata.server.http`` + ``LambdaApp``, Invoke by its hot
+  path) in front of the floor's worker: what the server itself costs;
 - strata serve: the real thing with ``--invoke-threads 1`` (so requests queue for the single warm environment instead
-  of starting more): control-plane look-up (cached) + ``WorkerPool``'s worker, its reply awaited on the loop.
+  of starting more): control-plane look-up (cached) + ``WorkerPool``'s worker, the response written from the loop's
+  reader callback when the reply is there.
 Measured in the same run, rounds alternating the order:
 - latency: one keep-alive raw-socket client, sequential requests (prebuilt request bytes): p50, p99;
 - throughput: ``wrk -t1 -c8`` (8 concurrent keep-alive connections; one wrk thread leaves the other vCPU to the

@@ -1,10 +1,11 @@
-"""strata's HTTP layer alone, for ``bench_server.py``: the real ``LambdaApp`` on uvicorn (routes, parsing, validation,
-invoke slots, serialization, request ids) whose Invoke goes to the floor's minimal warm worker instead of the control
-plane and ``WorkerPool``. Comparing it with the floor isolates what the server itself costs.
+"""strata's HTTP layer alone, for ``bench_server.py``: the real ``LambdaApp`` on ``strata.server.http`` (routes,
+parsing, validation, invoke slots, serialization, request ids) whose Invoke goes to the floor's minimal warm worker
+instead of the control plane and ``WorkerPool``. Comparing it with the floor isolates what the server itself costs.
 
-Invoke is awaited on the event loop as ``strata serve`` does it (``invoke_async``: the request is written to the worker
-and its reply read when ``add_reader`` says it is there), so the only difference from strata serve is what runs
-around the worker: here nothing, there the control plane look-up and ``WorkerPool``'s bookkeeping.
+Invoke takes strata serve's hot path (``start_invoke``: the request is written to the worker and the response is
+written from the loop's reader callback when the reply is there), so the only difference from strata serve is what
+runs around the worker: here nothing, there the control plane look-up, ``WorkerPool``'s bookkeeping and strata's
+worker protocol.
 
 Run: ``python bench/server_http_only.py PORT_FILE`` (writes the port, serves until killed).
 """
@@ -20,48 +21,61 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from server_floor import Worker  # noqa: E402
 
+from strata.lambda_.context import random_uuid  # noqa: E402
+from strata.runtime.api import InvokeResult  # noqa: E402
 from strata.server.app import LambdaApp  # noqa: E402
 from strata.server.model import service_spec  # noqa: E402
 from strata.server.runner import bind, make_server  # noqa: E402
 
 
 class LoopWorker:
-    """The floor's worker, its reply awaited on the event loop (one invoke at a time: the app's slots see to it)."""
+    """The floor's worker, its reply read when the loop says it is there (registered once, as strata's workers are);
+    one invoke at a time (the app's slots see to it)."""
 
     def __init__(self) -> None:
         self.worker = Worker()
         os.set_blocking(self.worker.rfd, False)
         self.buffer = b""
+        self.on_reply = None
+        self.loop = None
 
-    async def call(self, payload: bytes) -> bytes:
+    def start(self, payload: bytes, on_reply) -> None:  # noqa: ANN001 - called with the reply bytes
         loop = asyncio.get_running_loop()
-        waiter = loop.create_future()
-        loop.add_reader(self.worker.rfd, self._readable, waiter)
-        try:
-            os.write(self.worker.wfd, struct.pack(">I", len(payload)) + payload)
-            return await waiter
-        finally:
-            loop.remove_reader(self.worker.rfd)
+        if self.loop is not loop:
+            loop.add_reader(self.worker.rfd, self._readable)
+            self.loop = loop
+        self.on_reply = on_reply
+        os.write(self.worker.wfd, struct.pack(">I", len(payload)) + payload)
 
-    def _readable(self, waiter: asyncio.Future) -> None:
+    def _readable(self) -> None:
         self.buffer += os.read(self.worker.rfd, 65536)
         if len(self.buffer) >= 4:
             (size,) = struct.unpack(">I", self.buffer[:4])
-            if len(self.buffer) >= 4 + size and not waiter.done():
-                waiter.set_result(self.buffer[4:4 + size])
-                self.buffer = self.buffer[4 + size:]
+            if len(self.buffer) >= 4 + size:
+                reply, self.buffer = self.buffer[4:4 + size], self.buffer[4 + size:]
+                on_reply, self.on_reply = self.on_reply, None
+                on_reply(reply)
 
 
 class Dispatch:
+    """Invoke straight to the floor's worker, by the same hot path strata's ``ServiceDispatch`` offers the app
+    (``start_invoke``: a callback from the loop's reader, no coroutine)."""
+
     def __init__(self) -> None:
         self.worker = LoopWorker()
 
     def __call__(self, operation: str, params: dict) -> dict:
         raise NotImplementedError(operation)
 
+    def start_invoke(self, params: dict, on_done, executor: object = None) -> bool:  # noqa: ANN001
+        self.worker.start(params["Payload"], lambda payload: on_done(
+            InvokeResult(200, payload, "$LATEST", random_uuid()), None))
+        return True
+
     async def invoke_async(self, params: dict, executor: object = None) -> dict:
-        payload = await self.worker.call(params["Payload"])
-        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": payload}
+        waiter = asyncio.get_running_loop().create_future()
+        self.worker.start(params["Payload"], waiter.set_result)
+        return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": await waiter}
 
 
 def main(port_file: str) -> None:

@@ -252,6 +252,14 @@ class LambdaService:
                              payload=payload, invocation_type=invocation_type, log_type=log_type,
                              client_context=client_context, get_runtime=lambda: self.runtime)
 
+    def start_invoke(self, function_name: str, qualifier: str | None, payload: bytes, invocation_type: str,
+                     log_type: str, client_context: str | None, on_done, executor=None) -> bool:  # noqa: ANN001
+        """A warm invocation started on the event loop with a callback ``on_done(result, error)`` instead of a
+        coroutine (``strata serve``'s hot path; positional, as every call costs there); False when it cannot go that
+        way: use ``invoke_async``."""
+        return invoke.start_invoke(self.ctx, self._runtime or self.runtime, function_name, qualifier, payload,
+                                   invocation_type, log_type, client_context, on_done, executor)
+
     def invoke_async(self, function_name: str, *, qualifier: str | None = None, payload: bytes = b"",
                      invocation_type: str = "RequestResponse", log_type: str = "None",
                      client_context: str | None = None, executor=None) -> Awaitable[InvokeResult]:

@@ -80,7 +80,9 @@ class Runtime(Protocol):
 
     A runtime may also offer ``async def invoke_async(snapshot, request, *, concurrency_limit=None, executor=None)``
     with the same result, for callers on an asyncio event loop (``WorkerPool`` does); the service's async invoke runs
-    ``invoke`` in ``executor`` when it does not."""
+    ``invoke`` in ``executor`` when it does not. And ``start_invoke(snapshot, request, on_done,
+    concurrency_limit=None, executor=None) -> bool``: a warm invocation started on the loop with a callback
+    ``on_done(result, error)`` instead of a coroutine (False: it cannot start that way, use ``invoke_async``)."""
 
     def invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, *,
                concurrency_limit: int | None = None) -> InvokeResult: ...

@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import fields
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Union
 
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
@@ -25,6 +25,8 @@ from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
+
+OnDone = Callable[[Union[InvokeResult, None], Union[BaseException, None]], None]
 
 _perf_counter = time.perf_counter
 _monotonic = time.monotonic
@@ -129,6 +131,32 @@ class Environment:
         if kind == "ok" or kind == "error":
             return self._finish(request, "", (kind, reply[1], None), duration_ms, None, reply[2])
         return await loop.run_in_executor(executor, self._outcome, request, "", None, worker, reply, duration_ms)
+
+    def start(self, request: InvokeRequest, on_done: OnDone, executor: Executor | None = None,
+              release: Callable[[], None] | None = None) -> bool:
+        """``invoke_async``'s warm path without a coroutine, for ``strata serve``: send ``request`` now and call
+        ``on_done(result, None)`` (or ``on_done(None, error)``) straight from the loop's reader callback when the
+        reply comes, with no trip through the loop's ready queue; the log block is written after ``on_done``
+        returns (the caller's answer goes out first), then ``release()`` says the environment is free again. False
+        when there is no live warm worker: nothing was sent, use ``invoke_async``. The endings that block (deadline,
+        memory kill, exit) finish in ``executor`` as ``invoke_async``'s do, then call ``on_done`` on the loop. Same
+        outcomes and logs as ``invoke_async``."""
+        worker = self._live_worker()
+        if worker is None:
+            return False
+        loop = running_loop()
+        started = _perf_counter()
+        deadline = _monotonic() + self._timeout
+        if not self._send(worker, request):
+            return False                  # it died idle: the caller's invoke_async replaces it
+        self._write_queued_logs(WRITE_BATCH)
+        waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
+        message = worker.buffered()
+        if message is not None:
+            waiter.set_result(message)
+        else:
+            worker.begin_wait(waiter, deadline, loop)
+        return True
 
     def _live_worker(self) -> WorkerProcess | None:
         """The warm worker, unless it died while idle (killed by the OS, say): then it is dropped and this invocation
@@ -247,6 +275,91 @@ class Environment:
         self.discarded = True
         self._drop_worker()
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
+
+
+class _ReplyWaiter:
+    """What ``Environment.start`` hands ``WorkerProcess.begin_wait``: future-like (``done``, ``set_result``,
+    ``set_exception``), but it finishes the invocation in the reader callback itself. Loop thread only."""
+
+    __slots__ = ("env", "worker", "request", "started", "deadline", "on_done", "executor", "release", "finished")
+
+    def __init__(self, env: Environment, worker: WorkerProcess, request: InvokeRequest, started: float,
+                 deadline: float, on_done: OnDone, executor: Executor | None,
+                 release: Callable[[], None] | None) -> None:
+        self.env, self.worker, self.request, self.started = env, worker, request, started
+        self.deadline, self.on_done, self.executor, self.release = deadline, on_done, executor, release
+        self.finished = False
+
+    def _end(self, result: InvokeResult | None, error: BaseException | None) -> None:
+        try:
+            self.on_done(result, error)
+        finally:
+            if self.release is not None:
+                self.release()
+
+    drains_output = True                 # what the handler printed is collected after the answer went out
+
+    def done(self) -> bool:
+        return self.finished
+
+    def set_result(self, message: tuple) -> None:
+        self.finished = True
+        worker = self.worker
+        worker.end_wait()
+        kind = message[0]
+        if kind == "ok" or kind == "error":
+            env, request, payload = self.env, self.request, message[1]
+            duration_ms = (_perf_counter() - self.started) * 1000
+            outcome = (kind, payload, None)
+            if request.log_type == "Tail" or (kind == "ok" and len(payload) > RESPONSE_MAX):
+                try:                          # the log text (or the size error) is part of the answer
+                    worker.drain()
+                    result = env._finish(request, "", outcome, duration_ms, None, message[2])
+                except BaseException as exc:  # noqa: BLE001 - the caller hears of it, as from invoke_async
+                    self._end(None, exc)
+                    return
+                self._end(result, None)
+                return
+            # the answer goes out first; the log block is formatted and queued after, before the release
+            try:
+                self.on_done(_result(200, payload, env._version, request.request_id,
+                                     None if kind == "ok" else "Unhandled", None), None)
+            finally:
+                try:
+                    worker.drain()
+                    env._finish(request, "", outcome, duration_ms, None, message[2])
+                finally:
+                    if self.release is not None:
+                        self.release()
+            return
+        if message is not EXITED:
+            worker.drain()
+        import asyncio
+
+        asyncio.ensure_future(self._settle(message))
+
+    def set_exception(self, error: BaseException) -> None:
+        """A broken frame: the worker cannot be trusted with another invocation."""
+        self.finished = True
+        self.worker.end_wait()
+        if not self.worker.dead:
+            self.worker.kill()
+        self.env._drop_worker()
+        self._end(None, error)
+
+    async def _settle(self, message: tuple) -> None:
+        """The endings that block: ``invoke_async``'s code for them, off the reader callback."""
+        env, worker, executor = self.env, self.worker, self.executor
+        try:
+            reply = await worker.settle(message, self.deadline, executor)
+            duration_ms = (_perf_counter() - self.started) * 1000
+            result = await running_loop().run_in_executor(executor, env._outcome, self.request, "", None, worker,
+                                                          reply, duration_ms)
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller
+            env._drop_worker()
+            self._end(None, exc)
+            return
+        self._end(result, None)
 
 
 def _text(data: bytes, dropped: int) -> str:

@@ -187,6 +187,30 @@ class WorkerPool:
         finally:
             self._give_back(key, arn, env)
 
+    def start_invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, on_done,  # noqa: ANN001
+                     concurrency_limit: int | None = None, executor: Executor | None = None) -> bool:
+        """A warm RequestResponse invocation started from the event loop without a coroutine
+        (``Environment.start``): ``on_done(result, error)`` is called when it ends. False when it cannot start
+        that way (no idle warm environment, another invocation type): nothing was counted or sent, use
+        ``invoke_async``. Throttling raises here, as from ``invoke_async``. The environment is given back after
+        ``on_done`` has run and the log block is queued."""
+        if request.invocation_type != "RequestResponse":
+            return False
+        key = snapshot.key
+        arn = snapshot.function_arn
+        env = self._take_idle(key, arn, concurrency_limit)
+        if env is None:
+            return False
+        give_back = self._give_back
+        try:
+            started = env.start(request, on_done, executor, lambda: give_back(key, arn, env))
+        except BaseException:
+            give_back(key, arn, env)
+            raise
+        if not started:
+            give_back(key, arn, env)
+        return started
+
     def _invoke_cold(self, snapshot: FunctionSnapshot, key: tuple, request: InvokeRequest,
                      limit: int | None) -> InvokeResult:
         env, evicted = self._acquire(snapshot, key, limit)

@@ -142,7 +142,7 @@ class WorkerProcess:
 
     def receive(self, deadline: float) -> tuple:
         """The worker's next message, or TIMEOUT / OUT_OF_MEMORY (worker killed) / EXITED (worker died)."""
-        message = self._buffered()
+        message = self.buffered()
         if message is not None:
             return message
         fd, out_fd, poll = self.fd, self.out_fd, self.poller.poll
@@ -170,7 +170,7 @@ class WorkerProcess:
                 # The worker flushes its output before it replies, and poll checks the socket (registered first)
                 # before the pipe in every pass: a pass that saw the reply and not the pipe saw an empty pipe.
                 if output_ready:
-                    self._drain()
+                    self.drain()
                 return message
             if late:
                 return self.killed(TIMEOUT)
@@ -189,36 +189,51 @@ class WorkerProcess:
         reaping a worker that exited) runs ``receive`` and ``exited`` themselves in ``executor``, so those endings
         are the blocking path's. Cancelled while the worker runs: the worker is killed (its reply would otherwise
         be read as the next invocation's)."""
-        message = self._buffered()
+        message = self.buffered()
         if message is not None:
             return message
         loop = running_loop()
         waiter = loop.create_future()
+        self.begin_wait(waiter, deadline, loop)
+        try:
+            message = await waiter
+        except BaseException:
+            self.end_wait()
+            if not self.dead:
+                self.kill()
+            raise
+        self.end_wait()
+        return await self.settle(message, deadline, executor)
+
+    def begin_wait(self, waiter, deadline: float, loop) -> None:  # noqa: ANN001 - a future-like, an asyncio loop
+        """Hand the next reply to ``waiter`` (``done()``, ``set_result(message)``, ``set_exception(exc)``: an asyncio
+        future, or the server's callback object, which answers without a trip through the loop's ready queue).
+        ``set_result`` may also get ``_LATE``/``_OVER_MEMORY``/``EXITED``: pass those to ``settle``. Call
+        ``end_wait`` when it has its message (or gives up: then ``kill`` the worker, whose reply would be read as the
+        next invocation's). A waiter with ``drains_output`` true collects the output written before the reply
+        itself (``drain``), when it likes: nothing else can reach the worker before the waiter is done with it.
+        On ``loop``'s thread; the caller checked ``buffered()`` first."""
         self._waiter = waiter
         self._deadline = deadline
         now = _monotonic()
         # the first memory sample one watch period from now, as the blocking path; +1 ms as its poll timeout rounds
         due = now + min(deadline - now, MEMORY_WATCH_PERIOD) + 0.001
         self._due = due
-        try:
-            if self._loop is not loop:
-                self._watch_on(loop)
-            timer_at = self._timer_at
-            if self._timer is None or timer_at > due or self._timer_loop is not loop:
-                self._arm(loop, due - now, due)
-            message = await waiter
-        except BaseException:
-            self._end_wait()
-            if not self.dead:
-                self.kill()
-            raise
-        self._end_wait()
-        if message is _LATE:            # one last look, then the kill: the blocking path's own code
-            return await loop.run_in_executor(executor, self.receive, deadline)
+        if self._loop is not loop:
+            self._watch_on(loop)
+        if self._timer is None or self._timer_at > due or self._timer_loop is not loop:
+            self._arm(loop, due - now, due)
+
+    async def settle(self, message: tuple, deadline: float, executor: Executor | None = None) -> tuple:
+        """What ``begin_wait``'s waiter got, as ``receive`` would return it: a reply as is; at the deadline one last
+        look then the kill, past the memory limit the kill, an exit the reaping, each the blocking path's own code
+        in ``executor``."""
+        if message is _LATE:
+            return await running_loop().run_in_executor(executor, self.receive, deadline)
         if message is _OVER_MEMORY:
-            return await loop.run_in_executor(executor, self.killed, OUT_OF_MEMORY)
+            return await running_loop().run_in_executor(executor, self.killed, OUT_OF_MEMORY)
         if message is EXITED:
-            return await loop.run_in_executor(executor, self.exited)
+            return await running_loop().run_in_executor(executor, self.exited)
         return message
 
     def _watch_on(self, loop) -> None:  # noqa: ANN001 - an asyncio loop
@@ -249,7 +264,7 @@ class WorkerProcess:
         self._timer_at = at
         self._timer_loop = loop
 
-    def _end_wait(self) -> None:
+    def end_wait(self) -> None:
         """The invocation is over (on the loop): no waiter; the output pipe's reader, if any, removed. The socket's
         reader and the timer stay (they do nothing without a waiter)."""
         self._waiter = None
@@ -272,8 +287,8 @@ class WorkerProcess:
                 message = self.buffer.pop()
             if message is None:
                 return
-            if message is not EXITED:
-                self._drain()           # output written before the reply belongs to this invocation
+            if message is not EXITED and not getattr(waiter, "drains_output", False):
+                self.drain()           # output written before the reply belongs to this invocation
         except Exception as exc:        # a broken frame: the caller sees it, as from the blocking path
             waiter.set_exception(exc)
             return
@@ -299,7 +314,7 @@ class WorkerProcess:
             return
         if self._out_loop is None and self._out_open and self.out_poller.poll(0):
             # Output is watched from the first tick on: a fast invocation's output is collected with its reply
-            # (``_drain``) and registering a reader per invocation would cost more than the rest of the wait. A
+            # (``drain``) and registering a reader per invocation would cost more than the rest of the wait. A
             # handler that fills the pipe before the first tick waits for it, at most one watch period.
             self._out_loop = loop
             loop.add_reader(self.out_fd, self._on_output)
@@ -315,13 +330,13 @@ class WorkerProcess:
         self._due = due
         self._arm(loop, due - now, due)
 
-    def _buffered(self) -> tuple | None:
+    def buffered(self) -> tuple | None:
         """A message already received whole (the rest of an earlier read), its output collected."""
         buffer = self.buffer
         if buffer.data:
             message = buffer.pop()
             if message is not None:
-                self._drain()
+                self.drain()
                 return message
         return None
 
@@ -353,7 +368,7 @@ class WorkerProcess:
 
     def exited(self) -> tuple:
         """The worker closed its socket: collect its last output, reap it, EXITED."""
-        self._drain()
+        self.drain()
         self.wait()
         return EXITED
 
@@ -368,7 +383,7 @@ class WorkerProcess:
             self.poller.unregister(self.out_fd)
             self._out_open = False
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
         """Collect output already written (before the reply, so it belongs to this invocation)."""
         out_fd, output = self.out_fd, self.output
         if not self.out_poller.poll(0):
@@ -415,7 +430,7 @@ class WorkerProcess:
 
     def wait(self) -> int:
         code = self.proc.wait()
-        self._drain()
+        self.drain()
         self.dead = True
         return code
 

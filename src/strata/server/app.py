@@ -1,20 +1,22 @@
-"""The ASGI application: Lambda's REST API in front of a blocking ``dispatch(operation, params)``.
+"""The Lambda API application: what a request means, in front of a blocking ``dispatch(operation, params)``.
 
-One request: (authenticate) -> route (model) -> read the body within its limit -> (verify signature) -> parse and
-validate params (model) -> run ``dispatch`` in a thread pool -> serialize by the output shape. Invokes and control
-operations run in separate pools, so handlers busy in every invoke thread never hold up ``CreateFunction`` and co.
-Every response carries ``x-amzn-RequestId``; every failure is a Lambda-style error, and nothing a client sends can
-raise out of here (an unexpected exception is a ``ServiceException`` 500 and is logged).
+``strata.server.http`` calls ``admit`` when a request's head is in: (authenticate) -> route (model, cached per method,
+path and query) -> the body limit. Then ``respond`` with the body: (verify signature) -> content type -> params
+(model) -> dispatch -> serialize by the output shape. Invokes and control operations run in separate thread pools, so
+handlers busy in every invoke thread never hold up ``CreateFunction`` and co. Every response carries
+``x-amzn-RequestId``; every failure is a Lambda-style error, and nothing a client sends can raise out of here (an
+unexpected exception is a ``ServiceException`` 500 and is logged).
 
 Invoke is the hot path. When the dispatcher has ``invoke_async(params, executor)`` (``ServiceDispatch`` does) it is
 awaited on the event loop: a warm worker's reply is waited for there, with no thread hop, and only what blocks (a cold
 start, a look-up missing the cache) goes to the invoke pool. At most ``invoke_threads`` invocations run at once either
-way; the rest wait their turn in arrival order. Route matches are cached per (method, path, query), and Invoke's
-params come from a precompiled reader (``RequestReader.read_parts``), so a warm Invoke walks no model.
+way; the rest wait their turn in arrival order. Invoke's params come from a precompiled reader
+(``RequestReader.read_parts``), so a warm Invoke walks no model.
 """
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
@@ -23,12 +25,12 @@ from urllib.parse import parse_qsl
 from strata.lambda_.context import random_uuid
 from strata.lambda_.errors import LambdaError, ServiceException, UnsupportedMediaTypeException
 from strata.server import limits
-from strata.server.auth import SignedRequest, Verifier
+from strata.server.auth import Authorization, SignedRequest, Verifier
 from strata.server.errors import RequestTimeoutException, UnknownOperationException
-from strata.server.model import ServiceSpec
-from strata.server.model import OperationSpec
+from strata.server.http import Deferred, Response
+from strata.server.model import OperationSpec, ServiceSpec
 from strata.server.request import RequestReader
-from strata.server.response import render, render_error
+from strata.server.response import render, render_error, render_invoke
 from strata.server.routes import RouteTable
 
 log = logging.getLogger("strata.server")
@@ -43,16 +45,27 @@ _ACCEPTED_MEDIA = frozenset({"", "application/json", "application/x-amz-json-1.0
                              "application/octet-stream", "binary/octet-stream", "text/plain",
                              "application/x-www-form-urlencoded"})
 
-
 _MATCH_CACHE_MAX = 1024
+_REQUEST_ID = b"x-amzn-requestid"
 
 
-class _ClientGone(Exception):
-    """The client disconnected before its request was complete: there is nobody to answer."""
+class Admitted:
+    """A request whose head passed: its operation, where its members are, and how large its body may be."""
+
+    __slots__ = ("op", "labels", "query", "headers", "method", "raw_path", "raw_query", "auth", "invocation_type",
+                 "limit")
+
+    def __init__(self, op: OperationSpec, labels: dict[str, str], query: list, headers: dict[str, str], method: str,
+                 raw_path: str, raw_query: str, auth: Authorization | None, invocation_type: str | None,
+                 limit: int) -> None:
+        self.op, self.labels, self.query, self.headers = op, labels, query, headers
+        self.method, self.raw_path, self.raw_query, self.auth = method, raw_path, raw_query, auth
+        self.invocation_type, self.limit = invocation_type, limit
 
 
 class LambdaApp:
-    """ASGI callable. ``dispatch`` is blocking (the control plane and warm workers); it runs in thread pools."""
+    """The app ``strata.server.http.HttpServer`` serves. ``dispatch`` is blocking (the control plane and warm
+    workers); it runs in thread pools, except Invoke through ``dispatch.invoke_async`` on the loop."""
 
     def __init__(self, dispatch: Dispatch, spec: ServiceSpec, *, verifier: Verifier | None = None,
                  invoke_threads: int = 64, control_threads: int = 8, body_timeout: float = 30.0) -> None:
@@ -63,47 +76,172 @@ class LambdaApp:
         self.verifier = verifier
         self.body_timeout = body_timeout
         self.invoke_pool = ThreadPoolExecutor(invoke_threads, thread_name_prefix="strata-invoke")
-        self.invoke_slots = asyncio.Semaphore(invoke_threads)   # invocations at once, threads or not
+        self.invoke_slots = _Slots(invoke_threads)              # invocations at once, threads or not
         self._matches: dict[tuple[str, str, str], tuple[OperationSpec, dict[str, str], list]] = {}
         self.control_pool = ThreadPoolExecutor(control_threads, thread_name_prefix="strata-control")
+
+    @property
+    def dispatch(self) -> Dispatch:
+        return self._dispatch
+
+    @dispatch.setter
+    def dispatch(self, dispatch: Dispatch) -> None:
+        """Swappable (the contract suite attaches each test's service to one server); its Invoke doors with it."""
+        self._dispatch = dispatch
+        self.invoke_async = getattr(dispatch, "invoke_async", None)
+        self.start_invoke = getattr(dispatch, "start_invoke", None)
 
     def close(self) -> None:
         self.invoke_pool.shutdown(wait=False, cancel_futures=True)
         self.control_pool.shutdown(wait=False, cancel_futures=True)
 
-    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+    # -- the HTTP server's calls -------------------------------------------------------------------------------------
 
-    async def _http(self, scope: dict, receive: Callable, send: Callable) -> None:
-        request_id = None
-        close = False
+    def admit(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str]) -> Admitted:
+        """The head is in: who, which operation, how much body. Raises the ``LambdaError`` that is the answer."""
+        auth = self.verifier.precheck(headers) if self.verifier else None
+        op, labels, query = self._match(method, raw_path, raw_query)
+        invocation_type = headers.get("x-amz-invocation-type")
+        limit = limits.body_limit(op.name, invocation_type)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            error = limits.too_large(op.name, invocation_type, int(declared))
+            error.close_connection = int(declared) > limits.DRAIN_CAP  # not worth reading all of it to discard it
+            raise error
+        return Admitted(op, labels, query, headers, method, raw_path, raw_query, auth, invocation_type, limit)
+
+    def too_large(self, admitted: Admitted, size: int) -> LambdaError:
+        return limits.too_large(admitted.op.name, admitted.invocation_type, size)
+
+    def respond(self, admitted: Admitted, body: bytes) -> Response | Any:
+        """The response, or an awaitable of it when the operation has to wait (dispatch, a worker)."""
         try:
-            status, headers, body, request_id = await self._handle(scope, receive)
-        except _ClientGone:
-            return
-        except RequestTimeoutException as exc:
-            (status, headers, body), close = render_error(exc), True
+            op = admitted.op
+            headers = admitted.headers
+            if admitted.auth is not None:
+                self.verifier.verify(SignedRequest(admitted.method, admitted.raw_path, admitted.raw_query, headers,
+                                                   body), admitted.auth)
+            if body and (op.payload is not None or op.body):
+                media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+                if media not in _ACCEPTED_MEDIA and not media.endswith("+json"):
+                    raise UnsupportedMediaTypeException(
+                        f"The content type '{media}' of the request body is not JSON.")
+            params = self.reader.read_parts(op, admitted.labels, admitted.query, headers, body, admitted.method,
+                                            admitted.raw_path)
         except LambdaError as exc:
-            status, headers, body = render_error(exc)
-            close = bool(getattr(exc, "close_connection", False))
+            return self.error_response(exc)
         except Exception:  # a bug, not the client's fault: answer 500 and keep serving
-            log.exception("internal error serving %s %s", scope.get("method"), scope.get("path"))
-            status, headers, body = render_error(ServiceException("An internal error occurred."))
-        headers[:0] = ((b"x-amzn-requestid", (request_id or random_uuid()).encode()),
-                       (b"content-length", str(len(body)).encode()))
-        if close:
-            headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+            log.exception("internal error serving %s %s", admitted.method, admitted.raw_path)
+            return self.error_response(ServiceException("An internal error occurred."))
+        name = op.name
+        if name == "Invoke":
+            if self.start_invoke is not None and self.invoke_slots.try_take():
+                answer = self._start_invoke(op, params)
+                if answer is not None:
+                    return answer
+            if self.invoke_async is not None:
+                return self._invoke_on_loop(op, params)
+        pool = self.invoke_pool if name in INVOKE_OPERATIONS else self.control_pool
+        return self._in_thread(op, params, pool, name in INVOKE_OPERATIONS)
+
+    def error_response(self, error: LambdaError, request_id: str | None = None) -> Response:
+        status, headers, body = render_error(error)
+        headers.insert(0, (_REQUEST_ID, (request_id or random_uuid()).encode()))
+        close = bool(getattr(error, "close_connection", False)) or isinstance(error, RequestTimeoutException)
+        return status, headers, body, close
+
+    # -- answering ---------------------------------------------------------------------------------------------------
+
+    def _start_invoke(self, op: OperationSpec, params: dict[str, Any]) -> Response | Deferred | None:
+        """The hot path, holding a slot: a warm worker's reply answers the request from the loop's reader callback,
+        rendered straight from the runtime's ``InvokeResult``. None (slot given back) when the invocation cannot
+        start that way."""
+        slots = self.invoke_slots
+        deferred = Deferred()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            slots.give()
+            if error is None:
+                try:
+                    status, headers, body = render_invoke(result)
+                    headers.insert(0, (_REQUEST_ID, (result.request_id or random_uuid()).encode()))
+                    deferred.resolve((status, headers, body, False))
+                    return
+                except Exception as exc:  # noqa: BLE001 - answered below
+                    error = exc
+            deferred.resolve(self._answer(op, None, error))
+        try:
+            started = self.start_invoke(params, done, self.invoke_pool)
+        except BaseException as exc:
+            slots.give()
+            return self._answer(op, None, exc)
+        if not started:
+            slots.give()
+            return None
+        return deferred
+
+    async def _invoke_on_loop(self, op: OperationSpec, params: dict[str, Any]) -> Response:
+        """Invoke that has to wait: for a slot, a cold start, a resolution the cache does not hold."""
+        slots = self.invoke_slots
+        try:
+            await slots.take()
+            try:
+                result = None
+                if self.start_invoke is not None:      # the slot came free: the warm worker may be idle now
+                    waiter = asyncio.get_running_loop().create_future()
+                    if self.start_invoke(params, lambda out, error: _settle(waiter, out, error), self.invoke_pool):
+                        result = await waiter          # the runtime's InvokeResult
+                        status, headers, body = render_invoke(result)
+                        headers.insert(0, (_REQUEST_ID, (result.request_id or random_uuid()).encode()))
+                        return status, headers, body, False
+                result = await self.invoke_async(params, self.invoke_pool)
+            finally:
+                slots.give()
+        except BaseException as exc:
+            return self._answer(op, None, exc)
+        return self._answer(op, result, None)
+
+    def _answer(self, op: OperationSpec, result: Any, error: BaseException | None) -> Response:
+        """The response for an operation's outcome; never raises (a bug is a logged 500)."""
+        if error is None:
+            try:
+                return self._rendered(op, result)
+            except Exception as exc:  # noqa: BLE001 - rendered below
+                error = exc
+        if isinstance(error, LambdaError):
+            return self.error_response(error)
+        if not isinstance(error, Exception):
+            raise error                # cancellation, interpreter exit: not an answer
+        log.error("internal error serving %s", op.name, exc_info=error)
+        return self.error_response(ServiceException("An internal error occurred."))
+
+    async def _in_thread(self, op: OperationSpec, params: dict[str, Any], pool: ThreadPoolExecutor,
+                         counted: bool) -> Response:
+        loop = asyncio.get_running_loop()
+        try:
+            if counted:
+                await self.invoke_slots.take()
+                try:
+                    result = await loop.run_in_executor(pool, self.dispatch, op.name, params)
+                finally:
+                    self.invoke_slots.give()
+            else:
+                result = await loop.run_in_executor(pool, self.dispatch, op.name, params)
+            return self._rendered(op, result)
+        except LambdaError as exc:
+            return self.error_response(exc)
+        except Exception:
+            log.exception("internal error serving %s", op.name)
+            return self.error_response(ServiceException("An internal error occurred."))
+
+    def _rendered(self, op: OperationSpec, result: Any) -> Response:
+        request_id = None
+        meta = result.get("ResponseMetadata") if isinstance(result, dict) else None
+        if isinstance(meta, dict) and isinstance(meta.get("RequestId"), str):
+            request_id = meta["RequestId"]
+        status, headers, body = render(op, result)
+        headers.insert(0, (_REQUEST_ID, (request_id or random_uuid()).encode()))
+        return status, headers, body, False
 
     def _match(self, method: str, raw_path: str, raw_query: str) -> tuple[OperationSpec, dict[str, str], list]:
         """``(operation, labels, parsed query)``, cached: a client calls the same few paths over and over."""
@@ -120,116 +258,49 @@ class LambdaApp:
             self._matches[key] = found
         return found
 
-    async def _handle(self, scope: dict, receive: Callable
-                      ) -> tuple[int, list[tuple[bytes, bytes]], bytes, str | None]:
-        method = scope["method"]
-        raw_path = scope.get("raw_path")
-        raw_path = raw_path.decode("latin-1") if raw_path else scope["path"]
-        raw_query = scope.get("query_string", b"").decode("latin-1")
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        auth = self.verifier.precheck(headers) if self.verifier else None
-        op, labels, query = self._match(method, raw_path, raw_query)
-        name = op.name
-        invocation_type = headers.get("x-amz-invocation-type")
-        body = await self._read_body(receive, headers, name, invocation_type)
-        if auth is not None:
-            self.verifier.verify(SignedRequest(method, raw_path, raw_query, headers, body), auth)
-        if body and (op.payload is not None or op.body):
-            media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-            if media not in _ACCEPTED_MEDIA and not media.endswith("+json"):
-                raise UnsupportedMediaTypeException(f"The content type '{media}' of the request body is not JSON.")
-        params = self.reader.read_parts(op, labels, query, headers, body, method, raw_path)
-        dispatch = self.dispatch
-        if name in INVOKE_OPERATIONS:
-            run = getattr(dispatch, "invoke_async", None) if name == "Invoke" else None
-            async with self.invoke_slots:
-                if run is not None:
-                    result = await run(params, self.invoke_pool)
-                else:
-                    result = await asyncio.get_running_loop().run_in_executor(self.invoke_pool, dispatch, name,
-                                                                              params)
-        else:
-            result = await asyncio.get_running_loop().run_in_executor(self.control_pool, dispatch, name, params)
-        request_id = None
-        meta = result.get("ResponseMetadata") if isinstance(result, dict) else None
-        if isinstance(meta, dict) and isinstance(meta.get("RequestId"), str):
-            request_id = meta["RequestId"]
-        status, out_headers, out_body = render(op, result)
-        return status, out_headers, out_body, request_id
 
-    async def _read_body(self, receive: Callable, headers: dict[str, str], operation: str,
-                         invocation_type: str | None) -> bytes:
-        """The whole body, or AWS's 413 as soon as it is known to be too large (uvicorn discards the rest).
+def _settle(waiter: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if waiter.done():
+        return
+    if error is not None:
+        waiter.set_exception(error)
+    else:
+        waiter.set_result(result)
 
-        The usual request arrived whole with its headers: its first ``receive()`` completes without waiting, and
-        is run here by hand to see that. Only a ``receive()`` that has to wait gets the body timeout (arming and
-        disarming a timer per request would cost more than the rest of reading the body)."""
-        limit = limits.body_limit(operation, invocation_type)
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            error = limits.too_large(operation, invocation_type, int(declared))
-            error.close_connection = int(declared) > limits.DRAIN_CAP  # not worth reading all of it to discard it
-            raise error
-        pending = receive()
+
+class _Slots:
+    """At most ``n`` invocations at once, first come first served. Taking a free slot is a plain call (the hot
+    path has no coroutine to await in); a waiter is handed the slot of the invocation that ends."""
+
+    __slots__ = ("free", "waiters")
+
+    def __init__(self, n: int) -> None:
+        self.free = n
+        self.waiters: collections.deque[asyncio.Future] = collections.deque()
+
+    def try_take(self) -> bool:
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        if self.try_take():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
         try:
-            waiting_on = pending.send(None)
-        except StopIteration as done:             # it did not have to wait
-            message = done.value
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                body = message.get("body", b"")
-                if len(body) > limit:
-                    raise limits.too_large(operation, invocation_type, len(body)) from None
-                return body
-            first = _Resume(None, message)
-        else:
-            first = _Resume(pending, waiting_on)
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async with asyncio.timeout(self.body_timeout):
-                message = await first
-                while True:
-                    if message["type"] == "http.disconnect":
-                        raise _ClientGone
-                    chunk = message.get("body", b"")
-                    if chunk:
-                        size += len(chunk)
-                        if size > limit:
-                            raise limits.too_large(operation, invocation_type, size)
-                        chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-                    message = await receive()
-        except TimeoutError:
-            raise RequestTimeoutException(
-                f"The client did not send the request body within {self.body_timeout:g} seconds.") from None
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.give()            # handed over just as we were cancelled: pass it on
+            raise
 
-
-class _Resume:
-    """Awaiting it finishes a coroutine that was started by hand (``send(None)``) and is waiting on ``waiting_on``,
-    under whatever the awaiting task is subject to (a timeout's cancellation is passed in). With ``coro`` None it
-    just returns ``waiting_on`` (a result that was already there)."""
-
-    __slots__ = ("coro", "waiting_on")
-
-    def __init__(self, coro, waiting_on) -> None:  # noqa: ANN001 - a coroutine and what it yielded
-        self.coro, self.waiting_on = coro, waiting_on
-
-    def __await__(self):  # noqa: ANN204 - a generator, as the event loop's task protocol wants
-        coro, waiting_on = self.coro, self.waiting_on
-        if coro is None:
-            return waiting_on
-        while True:
-            try:
-                yield waiting_on              # the task waits on the coroutine's future, then resumes us
-            except BaseException as exc:      # cancellation (the timeout) goes to the coroutine
-                try:
-                    waiting_on = coro.throw(exc)
-                except StopIteration as done:
-                    return done.value
-                continue
-            try:
-                waiting_on = coro.send(None)
-            except StopIteration as done:
-                return done.value
+    def give(self) -> None:
+        waiters = self.waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.free += 1

@@ -1,4 +1,4 @@
-"""Errors only the HTTP door can raise: routing, authentication, slow clients.
+"""Errors only the HTTP door can raise: routing, authentication, malformed HTTP, slow clients.
 
 They are ``LambdaError``s, so the server renders them like every other (``x-amzn-ErrorType`` + JSON body); the texts
 are the ones AWS's front end sends (authentication errors carry only ``message``, like ``ValidationException``).
@@ -35,6 +35,18 @@ class UnrecognizedClientException(_FrontEndError):
 
 class InvalidSignatureException(_FrontEndError):
     code, status = "InvalidSignatureException", 403
+
+
+class BadRequestException(_FrontEndError):
+    """The bytes are not an HTTP/1.1 request (the parser gave up); the connection is closed afterwards."""
+
+    code, status = "BadRequestException", 400
+
+
+class HeaderTooLargeException(_FrontEndError):
+    """Request line plus headers over the server's limit; the connection is closed afterwards."""
+
+    code, status = "RequestHeaderFieldsTooLarge", 431
 
 
 class RequestTimeoutException(_FrontEndError):

@@ -5,7 +5,8 @@ function sees as ``context.aws_request_id`` and logs in ``START RequestId:``, re
 boto3-shaped result does not include. So Invoke goes straight to ``LambdaService.invoke`` and is shaped by
 ``wire.invoke_result``, plus ``ResponseMetadata.RequestId`` for the ``x-amzn-RequestId`` header. Everything else is
 ``dispatch`` unchanged. ``invoke_async`` is Invoke for the server's event loop: ``LambdaService.invoke_async`` awaits
-a warm worker's reply on the loop, with no thread in between.
+a warm worker's reply on the loop, with no thread in between; ``start_invoke`` is the same for a warm worker with a
+callback instead of a coroutine, handing over the ``InvokeResult`` unshaped (the server's hot path).
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class ServiceDispatch:
         self._invoke_result = invoke_result
         if not hasattr(service, "invoke_async"):
             self.invoke_async = None      # the server then runs Invoke through __call__ in its threads
+        if not hasattr(service, "start_invoke"):
+            self.start_invoke = None
 
     def __call__(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if operation != "Invoke":
@@ -39,6 +42,15 @@ class ServiceDispatch:
             invocation_type=params.get("InvocationType") or "RequestResponse",
             log_type=params.get("LogType") or "None", client_context=params.get("ClientContext"),
             executor=executor))
+
+    def start_invoke(self, params: dict[str, Any], on_done: Any, executor: Any = None) -> bool:
+        """Invoke started on the loop, ``on_done(invoke_result, error)`` called when it ends (a warm worker, a cached
+        resolution); the result is the runtime's ``InvokeResult`` itself (``response.render_invoke`` shapes it).
+        False when it cannot go that way: use ``invoke_async``."""
+        get = params.get
+        return self.service.start_invoke(params["FunctionName"], get("Qualifier"), get("Payload") or b"",
+                                         get("InvocationType") or "RequestResponse", get("LogType") or "None",
+                                         get("ClientContext"), on_done, executor)
 
     def _shaped(self, result: Any) -> dict[str, Any]:
         out = self._invoke_result(result)

@@ -1,13 +1,10 @@
-"""Run the app on uvicorn (uvloop + httptools when installed): bind, advertise in ``server.json``, serve, clean up.
-
-uvicorn with httptools is a maintained HTTP/1.1 stack (keep-alive, pipelining, malformed-request handling) that
-writes each response in one go, so no Nagle stall (performance-floors 4). The socket is bound here, not by uvicorn,
-so ``--port 0`` works and ``server.json`` names the real port before the first request can arrive.
+"""Run the app on strata's HTTP server (``server/http.py``: httptools + uvloop): bind, advertise in
+``server.json``, serve, clean up. The socket is bound here, so ``--port 0`` works and ``server.json`` names the real
+port before the first request can arrive.
 """
 from __future__ import annotations
 
 import errno
-import importlib.util
 import ipaddress
 import logging
 import socket
@@ -18,6 +15,7 @@ from typing import Callable
 from strata.errors import StrataError
 from strata.server import discovery
 from strata.server.app import LambdaApp
+from strata.server.http import HttpServer
 
 LOOPBACK_DEFAULT = "127.0.0.1"
 
@@ -54,39 +52,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _has(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 @dataclass
 class Served:
-    """A server started by ``start``: its URL and the uvicorn server (set ``should_exit`` to stop it)."""
+    """A server started by ``run_in_thread``: its URL and the ``HttpServer`` (set ``should_exit`` to stop it)."""
 
     url: str
     host: str
     port: int
-    server: object
+    server: HttpServer
 
 
-def make_server(app: LambdaApp, sock: socket.socket):
-    """The uvicorn ``Server`` for ``app``; the fastest loop/parser available, no access log, one-write responses."""
-    import uvicorn
-
-    class _Server(uvicorn.Server):
-        """Stops on SIGINT/SIGTERM without re-raising the signal afterwards (uvicorn does, which would kill the
-        process before ``server.json`` is removed and the warm workers are stopped)."""
-
-        def handle_exit(self, sig, frame) -> None:  # noqa: ANN001 - signal handler signature
-            if self.should_exit:
-                self.force_exit = True
-            self.should_exit = True
-
-    config = uvicorn.Config(
-        app, loop="uvloop" if _has("uvloop") else "asyncio", http="httptools" if _has("httptools") else "h11",
-        lifespan="off", access_log=False, log_level="warning", server_header=False, date_header=True,
-        proxy_headers=False,
-        timeout_keep_alive=75, backlog=1024)
-    return _Server(config)
+def make_server(app: LambdaApp, sock: socket.socket | None = None) -> HttpServer:
+    """The server for ``app`` (``sock`` is passed to ``run``); keep-alive connections idle 75 s, as AWS's front end."""
+    return HttpServer(app, keep_alive=75.0, body_timeout=app.body_timeout)
 
 
 def serve(app: LambdaApp, home: Path, host: str, port: int, *, stack_name: str | None = None,

@@ -217,6 +217,51 @@ def test_a_write_from_another_process_is_seen_by_the_next_invoke(services, tmp_p
     assert _run(first)[0] == "x"
 
 
+class _CountingCursor:
+    def __init__(self, cursor) -> None:
+        self.cursor, self.queries = cursor, 0
+
+    def execute(self, *args):
+        self.queries += 1
+        return self.cursor.execute(*args)
+
+
+def test_warm_invokes_read_the_wal_index_header_instead_of_asking_sqlite(services):
+    from strata.lambda_.invoke import _cache_of
+    from strata.lambda_.shapes import Environment
+
+    first, second = services
+    for _ in range(3):
+        assert _run(first)[0] == "red"
+    cache = _cache_of(first.ctx.db)
+    counting = cache._cursor = _CountingCursor(cache._cursor)
+    for _ in range(5):
+        assert _run(first)[0] == "red"
+    assert counting.queries == 0                                  # nothing committed: the header stood still
+    second.update_function_configuration(function_name="fn", environment=Environment(variables={"COLOR": "blue"}))
+    assert _run(first)[0] == "blue" and counting.queries >= 1    # a commit moved it: SQLite was asked again
+    assert not cache._shm_broken
+
+
+def test_a_wal_index_map_that_misses_commits_is_dropped_by_the_recheck(services, monkeypatch):
+    from strata.lambda_.invoke import _cache_of, _ResolvedCache
+    from strata.lambda_.shapes import Environment
+
+    first, second = services
+    for _ in range(3):
+        assert _run(first)[0] == "red"
+    cache = _cache_of(first.ctx.db)
+    cache._shm = bytes(cache._shm[:136])                          # a "map" that never changes
+    monkeypatch.setattr(_ResolvedCache, "RECHECK", 0.0)           # the safety net's look is due on every call
+    cache._recheck_at = 0.0
+    assert _run(first)[0] == "red"
+    second.update_function_configuration(function_name="fn", environment=Environment(variables={"COLOR": "blue"}))
+    assert _run(first)[0] == "blue"
+    assert cache._shm_broken and cache._shm is None               # from now on SQLite is asked every time
+    second.update_function_configuration(function_name="fn", environment=Environment(variables={"COLOR": "green"}))
+    assert _run(first)[0] == "green"
+
+
 def test_a_forked_child_neither_repeats_nor_loses_queued_blocks(tmp_path):
     import os
 

@@ -5,6 +5,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -163,7 +164,9 @@ def test_malformed_bodies_and_wrong_content_types(server, body, content_type, st
 ])
 def test_garbage_gets_an_answer_or_a_close_and_the_server_keeps_serving(server, garbage):
     answer = _raw(server, garbage, shutdown=True)
-    assert answer == b"" or answer.startswith(b"HTTP/1.1 4")
+    # a well-formed request at the front is answered as such (garbage3's 10-byte body); the garbage gets a 4xx
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
+    assert answer == b"" or (answer.startswith(b"HTTP/1.1 ") and statuses[-1].startswith(b"4"))
     _still_serving(server)
 
 

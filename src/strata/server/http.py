@@ -1,0 +1,427 @@
+"""strata's HTTP/1.1 server: httptools (llhttp) parses; this module owns connections, keep-alive, pipelining order,
+size limits, timeouts and shutdown, and hands each request to the app in two calls.
+
+Why not uvicorn (strata served on it until the Invoke latency target was measured): ASGI's per-request machinery, a
+task per request, message dicts, a ``receive()`` round trip for the body and two awaited ``send()``s for the
+response, cost about 45 us of a 140 us budget per warm Invoke (``bench/bench_server.py``). The app interface here is:
+
+- ``app.admit(method, path, query, headers) -> Admitted`` as soon as the head is in: routing, the signature's
+  precheck, the body limit (``admitted.limit``). A ``LambdaError`` raised here is the answer; with
+  ``close_connection`` set it goes out at once and the connection closes instead of reading the body.
+- ``app.too_large(admitted, size) -> LambdaError`` when a body outgrows the limit: the 413 goes out once the rest has
+  been read and discarded (a client that sends its whole body before reading gets it on a live connection; closing
+  with unread bytes would reset the connection and lose the answer). Past ``DRAIN_CAP`` bytes it goes out at once
+  and the connection closes.
+- ``app.respond(admitted, body) -> Response | Deferred | Awaitable[Response]``: a ready response (errors, anything
+  answered without waiting), a ``Deferred`` the app resolves from a callback, or an awaitable run as a task. ``app.error_response(exc) -> Response`` renders errors this
+  module raises itself (malformed HTTP, a slow client).
+
+A ``Response`` is ``(status, headers, body, close)``; this module adds ``date``, ``content-length`` and, when the
+connection ends, ``connection: close``, and writes it in one ``write`` (no Nagle stall: performance-floors 4).
+
+Per connection, requests are answered one at a time in arrival order (pipelined ones queue; reading pauses while
+``MAX_QUEUED`` wait). A request whose head or body stops arriving gets 408 after ``body_timeout``; an idle keep-alive
+connection closes after ``keep_alive``. Both are checked by one server-wide tick, so no timer is armed per request.
+A client that disconnects mid-invoke does not cancel it (Lambda runs it anyway); the answer is dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import http
+import logging
+import signal
+import threading
+from email.utils import formatdate
+from typing import Any, Awaitable, Protocol, Union
+
+import httptools
+
+from strata.lambda_.errors import LambdaError
+from strata.server.errors import BadRequestException, HeaderTooLargeException, RequestTimeoutException
+from strata.server.limits import DRAIN_CAP
+
+log = logging.getLogger("strata.server")
+
+Response = tuple[int, list[tuple[bytes, bytes]], bytes, bool]
+
+MAX_HEAD = 64 * 1024        # request line + headers; larger gets 431 and a close
+MAX_QUEUED = 16             # pipelined requests waiting on one connection before reading pauses
+TICK = 0.1                  # seconds between the server's looks at timeouts (and the date header's refresh)
+
+_STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in http.HTTPStatus}
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class App(Protocol):
+    def admit(self, method: str, path: str, query: str, headers: dict[str, str]) -> Any: ...
+    def too_large(self, admitted: Any, size: int) -> LambdaError: ...
+    def respond(self, admitted: Any, body: bytes) -> Union[Response, Awaitable[Response]]: ...
+    def error_response(self, error: LambdaError) -> Response: ...
+
+
+class Deferred:
+    """An answer that arrives through a callback (``resolve``), for apps that finish a request in a reader callback
+    (strata's warm Invoke): the response is written right there, with no task and no trip through the loop's
+    ready queue."""
+
+    __slots__ = ("answer", "_callback")
+
+    def __init__(self) -> None:
+        self.answer: Response | None = None
+        self._callback = None
+
+    def resolve(self, answer: Response) -> None:
+        if self.answer is not None:
+            return
+        self.answer = answer
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            callback(answer)
+
+    def then(self, callback) -> None:  # noqa: ANN001 - called with the Response
+        if self.answer is not None:
+            callback(self.answer)
+        else:
+            self._callback = callback
+
+    def cancel(self) -> None:
+        """Nothing to stop: the app finishes the work (an invocation runs to its end, as in Lambda)."""
+
+
+class _Stop(Exception):
+    """Raised in a parser callback to stop parsing; the connection's ``problem`` says why."""
+
+
+class HttpServer:
+    """Serve ``app`` on listening sockets until ``should_exit`` (SIGINT/SIGTERM in the main thread set it)."""
+
+    def __init__(self, app: App, *, keep_alive: float = 75.0, body_timeout: float = 30.0,
+                 shutdown_grace: float = 10.0) -> None:
+        self.app = app
+        self.keep_alive = keep_alive
+        self.body_timeout = body_timeout
+        self.shutdown_grace = shutdown_grace
+        self.connections: set[HttpConnection] = set()
+        self.started = False
+        self.should_exit = False
+        self.force_exit = False
+        self.now = 0.0                 # loop time at the last tick: coarse timestamps cost nothing per request
+        self.date_line = b""
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def handle_exit(self) -> None:
+        """First signal: stop accepting, finish what is in flight. Second: stop now."""
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
+
+    def run(self, sockets: list) -> None:
+        """Serve on ``sockets`` (bound, listening) in a new event loop, uvloop when installed."""
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+            asyncio.run(self.serve(sockets))
+        else:
+            uvloop.run(self.serve(sockets))
+
+    async def serve(self, sockets: list) -> None:
+        loop = asyncio.get_running_loop()
+        self.loop = loop
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.handle_exit)
+        self._refresh(loop.time())
+        servers = [await loop.create_server(lambda: HttpConnection(self), sock=sock, backlog=1024)
+                   for sock in sockets]
+        self.started = True
+        try:
+            while not self.should_exit:
+                await asyncio.sleep(TICK)
+                self._refresh(loop.time())
+                for connection in list(self.connections):
+                    connection.check(self.now)
+        finally:
+            for server in servers:
+                server.close()
+            for connection in list(self.connections):
+                connection.shutdown()
+            deadline = loop.time() + self.shutdown_grace
+            while self.connections and not self.force_exit and loop.time() < deadline:
+                await asyncio.sleep(TICK / 4)
+                self._refresh(loop.time())
+            for connection in list(self.connections):
+                connection.abort()
+            if threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)
+
+    def _refresh(self, now: float) -> None:
+        self.now = now
+        self.date_line = b"date: " + formatdate(usegmt=True).encode("ascii") + b"\r\n"
+
+
+class HttpConnection(asyncio.Protocol):
+    """One client connection: parse, queue complete requests, answer them in order."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self.server = server
+        self.app = server.app
+        self.loop = server.loop
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.queue: collections.deque[tuple] = collections.deque()   # (admitted, error, body, method, keep_alive)
+        self.task: asyncio.Future | Deferred | None = None           # the request being answered, if it waits
+        self.closed = False
+        self.broken = False                # parsing stopped (malformed input, or an answer that closes)
+        self.problem: LambdaError | None = None
+        self.writing_paused = False
+        self.reading_paused = False
+        self.idle_since = server.now
+        # the message being received
+        self.in_message = False
+        self.partial_since: float | None = None
+        self.url = b""
+        self.raw_headers: list[tuple[bytes, bytes]] = []
+        self.head_size = 0
+        self.method = "GET"
+        self.keep_alive = True
+        self.admitted: Any = None
+        self.error: LambdaError | None = None
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    # -- asyncio.Protocol --------------------------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:  # noqa: ANN001 - an asyncio transport
+        self.transport = transport
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.server.connections.discard(self)
+        self.queue.clear()
+
+    def pause_writing(self) -> None:
+        self.writing_paused = True
+
+    def resume_writing(self) -> None:
+        self.writing_paused = False
+        self._pump()
+
+    def data_received(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(BadRequestException("Protocol upgrades are not supported."))
+            return
+        except httptools.HttpParserError as exc:
+            problem, self.problem = self.problem, None
+            self._fail(problem or BadRequestException(f"Malformed HTTP request: {_reason(exc)}"))
+            return
+        if self.in_message and self.partial_since is None:
+            self.partial_since = self.server.now
+        if self.task is None and self.queue:
+            self._pump()
+        if len(self.queue) >= MAX_QUEUED and not self.reading_paused:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    # -- httptools callbacks -----------------------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.in_message = True
+        self.url = b""
+        self.raw_headers = []
+        self.head_size = 0
+        self.admitted = None
+        self.error = None
+        self.chunks = []
+        self.size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self.head_size += len(url)
+        if self.head_size > MAX_HEAD:
+            self._stop(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.raw_headers.append((name, value))
+        self.head_size += len(name) + len(value) + 4
+        if self.head_size > MAX_HEAD:
+            self._stop(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        method = self.method = parser.get_method().decode("latin-1")
+        self.keep_alive = parser.should_keep_alive()
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in self.raw_headers}
+        path, _, query = self.url.partition(b"?")
+        try:
+            self.admitted = self.app.admit(method, path.decode("latin-1"), query.decode("latin-1"), headers)
+        except LambdaError as exc:
+            if getattr(exc, "close_connection", False) or _expects_continue(headers):
+                self._stop(exc)          # answer now; the body is not worth reading (or was not sent yet)
+            self.error = exc             # answered once the body is in (and discarded): the connection stays usable
+            return
+        if _expects_continue(headers) and self.task is None and not self.queue:
+            self.transport.write(_CONTINUE)
+
+    def on_body(self, body: bytes) -> None:
+        size = self.size = self.size + len(body)
+        if self.error is not None:       # discarded: the answer is already decided
+            if size > DRAIN_CAP:         # a chunked body that will not end: answer now and close
+                self._stop(self.error)
+            return
+        if size > self.admitted.limit:
+            self.error = self.app.too_large(self.admitted, size)
+            self.chunks = []
+            return
+        self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        self.in_message = False
+        self.partial_since = None
+        chunks = self.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self.chunks = []
+        self.queue.append((self.admitted, self.error, body, self.method, self.keep_alive))
+
+    # -- answering ---------------------------------------------------------------------------------------------------
+
+    def _stop(self, problem: LambdaError) -> None:
+        self.problem = problem
+        raise _Stop
+
+    def _fail(self, error: LambdaError) -> None:
+        """Answer ``error`` after whatever is already queued, then close; read nothing more."""
+        self.broken = True
+        self.in_message = False
+        self.partial_since = None
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        self.queue.append((None, error, b"", self.method, False))
+        self._pump()
+
+    def _pump(self) -> None:
+        """Answer queued requests in order until one has to wait."""
+        queue = self.queue
+        while queue and self.task is None and not self.writing_paused and not self.closed:
+            admitted, error, body, method, keep_alive = queue.popleft()
+            if error is not None:
+                self._send(self.app.error_response(error), method, keep_alive)
+                continue
+            try:
+                answer = self.app.respond(admitted, body)
+            except Exception:  # noqa: BLE001 - the app answers its own errors; this is a bug, not the client's
+                log.exception("internal error answering %s", method)
+                answer = self.app.error_response(_internal())
+            if type(answer) is Deferred:
+                if answer.answer is None:
+                    self.task = answer
+                    answer.then(lambda done, m=method, k=keep_alive: self._resolved(done, m, k))
+                    return
+                answer = answer.answer
+            if type(answer) is tuple:
+                self._send(answer, method, keep_alive)
+                continue
+            task = self.task = asyncio.ensure_future(answer)
+            task.add_done_callback(lambda done, m=method, k=keep_alive: self._answered(done, m, k))
+            return
+        if self.reading_paused and not self.broken and not queue and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        if not queue and self.task is None:
+            self.idle_since = self.server.now
+
+    def _answered(self, task: asyncio.Future, method: str, keep_alive: bool) -> None:
+        self.task = None
+        if task.cancelled():
+            self.abort()
+            return
+        error = task.exception()
+        if error is not None:
+            log.error("internal error answering %s", method, exc_info=error)
+            answer = self.app.error_response(_internal())
+        else:
+            answer = task.result()
+        if not self.closed:
+            self._send(answer, method, keep_alive)
+            self._pump()
+
+    def _resolved(self, answer: Response, method: str, keep_alive: bool) -> None:
+        """A ``Deferred`` answered (from the app's callback): write it now; a pipelined next request starts on the
+        next loop pass, once the app has finished its bookkeeping for this one (its worker given back)."""
+        self.task = None
+        if not self.closed:
+            self._send(answer, method, keep_alive)
+            if self.queue:
+                self.loop.call_soon(self._pump)
+            else:
+                self._pump()
+
+    def _send(self, answer: Response, method: str, keep_alive: bool) -> None:
+        status, headers, body, close = answer
+        close = close or not keep_alive or self.server.should_exit
+        parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode("latin-1"),
+                 self.server.date_line]
+        for name, value in headers:
+            parts += (name, b": ", value, b"\r\n")
+        parts.append(b"content-length: %d\r\n" % len(body))
+        if close:
+            parts.append(b"connection: close\r\n")
+        parts.append(b"\r\n")
+        if body and method != "HEAD":
+            parts.append(body)
+        self.transport.write(b"".join(parts))
+        if close:
+            self.broken = True
+            self.queue.clear()
+            self.transport.close()       # after what is buffered has been sent
+
+    # -- the server's looks ------------------------------------------------------------------------------------------
+
+    def check(self, now: float) -> None:
+        """408 for a request that stopped arriving; close an idle keep-alive connection."""
+        if self.closed:
+            return
+        if self.partial_since is not None and now - self.partial_since > self.server.body_timeout:
+            timeout = self.server.body_timeout
+            self._fail(RequestTimeoutException(
+                f"The client did not send the whole request within {timeout:g} seconds."))
+            if self.task is not None:    # an earlier request still runs: nothing can be answered in order
+                self.abort()
+        elif (self.task is None and not self.queue and not self.in_message
+              and now - self.idle_since > self.server.keep_alive):
+            self.transport.close()
+
+    def shutdown(self) -> None:
+        """The server stops: close now if idle, else after the answer in progress."""
+        if self.task is None and not self.queue:
+            self.transport.close()
+        else:
+            self.broken = True
+
+    def abort(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        if self.transport is not None and not self.closed:
+            self.transport.abort()
+
+
+def _expects_continue(headers: dict[str, str]) -> bool:
+    expect = headers.get("expect")
+    return expect is not None and expect.lower() == "100-continue"
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _internal() -> LambdaError:
+    from strata.lambda_.errors import ServiceException
+
+    return ServiceException("An internal error occurred.")
