@@ -141,14 +141,17 @@ class Environment:
         when there is no live warm worker: nothing was sent, use ``invoke_async``. The endings that block (deadline,
         memory kill, exit) finish in ``executor`` as ``invoke_async``'s do, then call ``on_done`` on the loop. Same
         outcomes and logs as ``invoke_async``."""
-        worker = self._live_worker()
-        if worker is None:
+        worker = self.worker
+        if worker is None or worker.proc.returncode is not None:
             return False
         loop = running_loop()
         started = _perf_counter()
         deadline = _monotonic() + self._timeout
+        # No waitpid per call (``_live_worker``): a worker that died idle has closed its socket, so the send fails
+        # and ``invoke_async`` (whose ``_live_worker`` reaps it) starts a fresh one; one whose socket another
+        # process still holds is found by the watch timer within a period.
         if not self._send(worker, request):
-            return False                  # it died idle: the caller's invoke_async replaces it
+            return False
         self._write_queued_logs(WRITE_BATCH)
         waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
         message = worker.buffered()

@@ -107,6 +107,8 @@ class WorkerProcess:
         self.poller = select.poll()
         self.poller.register(self.fd, _POLLIN)        # first: receive() relies on the socket being polled first
         self.poller.register(self.out_fd, _POLLIN)
+        self.reply_poller = select.poll()       # the socket alone: has the worker said anything?
+        self.reply_poller.register(self.fd, _POLLIN)
         self.out_poller = select.poll()         # a zero-timeout check is cheaper than a failing read
         self.out_poller.register(self.out_fd, _POLLIN)
         self._out_open = True
@@ -325,6 +327,11 @@ class WorkerProcess:
             return
         if self.over_memory():
             waiter.set_result(_OVER_MEMORY)
+            return
+        if self.proc.poll() is not None and not self.reply_poller.poll(0):
+            # gone without a word and its socket quiet: another process holds the socket open (a child the
+            # handler forked), so no end of file will come; the reaping path says how it ended
+            waiter.set_result(EXITED)
             return
         due = now + min(deadline - now, MEMORY_WATCH_PERIOD) + 0.001
         self._due = due

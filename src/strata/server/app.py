@@ -156,29 +156,16 @@ class LambdaApp:
         """The hot path, holding a slot: a warm worker's reply answers the request from the loop's reader callback,
         rendered straight from the runtime's ``InvokeResult``. None (slot given back) when the invocation cannot
         start that way."""
-        slots = self.invoke_slots
-        deferred = Deferred()
-
-        def done(result: Any, error: BaseException | None) -> None:
-            slots.give()
-            if error is None:
-                try:
-                    status, headers, body = render_invoke(result)
-                    headers.insert(0, (_REQUEST_ID, (result.request_id or random_uuid()).encode()))
-                    deferred.resolve((status, headers, body, False))
-                    return
-                except Exception as exc:  # noqa: BLE001 - answered below
-                    error = exc
-            deferred.resolve(self._answer(op, None, error))
+        answer = _InvokeAnswer(self, op)
         try:
-            started = self.start_invoke(params, done, self.invoke_pool)
+            started = self.start_invoke(params, answer, self.invoke_pool)
         except BaseException as exc:
-            slots.give()
+            self.invoke_slots.give()
             return self._answer(op, None, exc)
         if not started:
-            slots.give()
+            self.invoke_slots.give()
             return None
-        return deferred
+        return answer
 
     async def _invoke_on_loop(self, op: OperationSpec, params: dict[str, Any]) -> Response:
         """Invoke that has to wait: for a slot, a cold start, a resolution the cache does not hold."""
@@ -257,6 +244,30 @@ class LambdaApp:
                 self._matches.clear()
             self._matches[key] = found
         return found
+
+
+class _InvokeAnswer(Deferred):
+    """The hot path's answer: ``Deferred`` for the HTTP server, and the ``on_done(result, error)`` the runtime calls
+    when the invocation ends (one object per request, no closure). Gives the slot back, then resolves."""
+
+    __slots__ = ("app", "op")
+
+    def __init__(self, app: LambdaApp, op: OperationSpec) -> None:
+        Deferred.__init__(self)
+        self.app, self.op = app, op
+
+    def __call__(self, result: Any, error: BaseException | None) -> None:
+        app = self.app
+        app.invoke_slots.give()
+        if error is None:
+            try:
+                status, headers, body = render_invoke(result)
+                headers.insert(0, (_REQUEST_ID, (result.request_id or random_uuid()).encode()))
+                self.resolve((status, headers, body, False))
+                return
+            except Exception as exc:  # noqa: BLE001 - answered below
+                error = exc
+        self.resolve(app._answer(self.op, None, error))
 
 
 def _settle(waiter: asyncio.Future, result: Any, error: BaseException | None) -> None:

@@ -13,7 +13,8 @@ response, cost about 45 us of a 140 us budget per warm Invoke (``bench/bench_ser
   with unread bytes would reset the connection and lose the answer). Past ``DRAIN_CAP`` bytes it goes out at once
   and the connection closes.
 - ``app.respond(admitted, body) -> Response | Deferred | Awaitable[Response]``: a ready response (errors, anything
-  answered without waiting), a ``Deferred`` the app resolves from a callback, or an awaitable run as a task. ``app.error_response(exc) -> Response`` renders errors this
+  answered without waiting), a ``Deferred`` the app resolves from a callback, or an awaitable run as a task.
+  ``app.error_response(exc) -> Response`` renders errors this
   module raises itself (malformed HTTP, a slow client).
 
 A ``Response`` is ``(status, headers, body, close)``; this module adds ``date``, ``content-length`` and, when the
@@ -46,9 +47,14 @@ log = logging.getLogger("strata.server")
 Response = tuple[int, list[tuple[bytes, bytes]], bytes, bool]
 
 MAX_HEAD = 64 * 1024        # request line + headers; larger gets 431 and a close
+READ_SLACK = 64 * 1024      # a read may also carry the end of the previous message
+LINGER = 2.0                # seconds an answered-and-closing connection keeps reading (and discarding) input
+LINGER_BYTES = 16 * 1024 * 1024
 MAX_QUEUED = 16             # pipelined requests waiting on one connection before reading pauses
 TICK = 0.1                  # seconds between the server's looks at timeouts (and the date header's refresh)
 
+_METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS")}
+_HEADER_NAMES: dict[bytes, str] = {}    # raw header name -> lower-case text, for the names clients keep sending
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in http.HTTPStatus}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -172,6 +178,9 @@ class HttpConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.queue: collections.deque[tuple] = collections.deque()   # (admitted, error, body, method, keep_alive)
         self.task: asyncio.Future | Deferred | None = None           # the request being answered, if it waits
+        self.task_method = "GET"                                     # ... its method and keep-alive
+        self.task_keep_alive = True
+        self._on_resolved = self._resolved                           # bound once, not per request
         self.closed = False
         self.broken = False                # parsing stopped (malformed input, or an answer that closes)
         self.problem: LambdaError | None = None
@@ -180,6 +189,12 @@ class HttpConnection(asyncio.Protocol):
         self.idle_since = server.now
         # the message being received
         self.in_message = False
+        self.head_done = False
+        self.head_bytes = 0                # bytes received while the head was incomplete
+        self.continue_pending = False      # a pipelined request waits for its 100 Continue
+        self.linger_until: float | None = None   # answered with a close: discarding input until then
+        self.peer_eof = False                    # the client half-closed: close once its answers are out
+        self.lingered = 0
         self.partial_since: float | None = None
         self.url = b""
         self.raw_headers: list[tuple[bytes, bytes]] = []
@@ -202,6 +217,13 @@ class HttpConnection(asyncio.Protocol):
         self.server.connections.discard(self)
         self.queue.clear()
 
+    def eof_received(self) -> bool | None:
+        """The client will send nothing more: answer what it asked, then close (a half-closed client still reads)."""
+        self.peer_eof = True
+        if self.linger_until is None and (self.task is not None or self.queue):
+            return True                  # keep the transport open for the answers; ``_pump`` closes after them
+        return None                      # nothing pending (or lingering): close now
+
     def pause_writing(self) -> None:
         self.writing_paused = True
 
@@ -211,6 +233,10 @@ class HttpConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self.broken:
+            if self.linger_until is not None:      # answered and closing: read what the client still sends
+                self.lingered += len(data)
+                if self.lingered > LINGER_BYTES:
+                    self.abort()
             return
         try:
             self.parser.feed_data(data)
@@ -221,8 +247,16 @@ class HttpConnection(asyncio.Protocol):
             problem, self.problem = self.problem, None
             self._fail(problem or BadRequestException(f"Malformed HTTP request: {_reason(exc)}"))
             return
-        if self.in_message and self.partial_since is None:
-            self.partial_since = self.server.now
+        if self.in_message:
+            if self.partial_since is None:
+                self.partial_since = self.server.now
+            if not self.head_done:
+                # httptools holds an unfinished header itself: bound what a head that never ends can make it keep
+                # (the exact 64 KiB check runs on whole headers, in on_url/on_header)
+                self.head_bytes += len(data)
+                if self.head_bytes > MAX_HEAD + READ_SLACK:
+                    self._fail(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
+                    return
         if self.task is None and self.queue:
             self._pump()
         if len(self.queue) >= MAX_QUEUED and not self.reading_paused:
@@ -233,12 +267,13 @@ class HttpConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self.in_message = True
+        self.method = ""                 # unknown until the head is in: an early error's answer keeps its body
+        self.head_done = False
+        self.head_bytes = 0
         self.url = b""
         self.raw_headers = []
         self.head_size = 0
-        self.admitted = None
         self.error = None
-        self.chunks = []
         self.size = 0
 
     def on_url(self, url: bytes) -> None:
@@ -254,10 +289,21 @@ class HttpConnection(asyncio.Protocol):
             self._stop(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
 
     def on_headers_complete(self) -> None:
+        self.head_done = True
         parser = self.parser
-        method = self.method = parser.get_method().decode("latin-1")
+        raw_method = parser.get_method()
+        method = self.method = _METHODS.get(raw_method) or raw_method.decode("latin-1")
         self.keep_alive = parser.should_keep_alive()
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in self.raw_headers}
+        names = _HEADER_NAMES
+        headers = {}
+        for name, value in self.raw_headers:
+            key = names.get(name)
+            if key is None:
+                key = name.decode("latin-1").lower()
+                if len(names) < 256:
+                    names[name] = key
+            headers[key] = value.decode("latin-1")
+        self.chunks = []
         path, _, query = self.url.partition(b"?")
         try:
             self.admitted = self.app.admit(method, path.decode("latin-1"), query.decode("latin-1"), headers)
@@ -266,10 +312,14 @@ class HttpConnection(asyncio.Protocol):
                 self._stop(exc)          # answer now; the body is not worth reading (or was not sent yet)
             self.error = exc             # answered once the body is in (and discarded): the connection stays usable
             return
-        if _expects_continue(headers) and self.task is None and not self.queue:
-            self.transport.write(_CONTINUE)
+        if "expect" in headers and _expects_continue(headers):
+            if self.task is None and not self.queue:
+                self.transport.write(_CONTINUE)
+            else:                        # pipelined behind others: sent when its turn comes (``_pump``)
+                self.continue_pending = True
 
     def on_body(self, body: bytes) -> None:
+        self.continue_pending = False    # the client did not wait for it
         size = self.size = self.size + len(body)
         if self.error is not None:       # discarded: the answer is already decided
             if size > DRAIN_CAP:         # a chunked body that will not end: answer now and close
@@ -319,10 +369,11 @@ class HttpConnection(asyncio.Protocol):
             except Exception:  # noqa: BLE001 - the app answers its own errors; this is a bug, not the client's
                 log.exception("internal error answering %s", method)
                 answer = self.app.error_response(_internal())
-            if type(answer) is Deferred:
+            if type(answer) is Deferred or isinstance(answer, Deferred):
                 if answer.answer is None:
                     self.task = answer
-                    answer.then(lambda done, m=method, k=keep_alive: self._resolved(done, m, k))
+                    self.task_method, self.task_keep_alive = method, keep_alive
+                    answer.then(self._on_resolved)
                     return
                 answer = answer.answer
             if type(answer) is tuple:
@@ -334,6 +385,12 @@ class HttpConnection(asyncio.Protocol):
         if self.reading_paused and not self.broken and not queue and not self.closed:
             self.reading_paused = False
             self.transport.resume_reading()
+        if self.peer_eof and not queue and self.task is None and not self.closed:
+            self.transport.close()
+            return
+        if self.continue_pending and not queue and self.task is None and not self.closed:
+            self.continue_pending = False    # the request waiting for it is next: let its body come
+            self.transport.write(_CONTINUE)
         if not queue and self.task is None:
             self.idle_since = self.server.now
 
@@ -352,12 +409,12 @@ class HttpConnection(asyncio.Protocol):
             self._send(answer, method, keep_alive)
             self._pump()
 
-    def _resolved(self, answer: Response, method: str, keep_alive: bool) -> None:
+    def _resolved(self, answer: Response) -> None:
         """A ``Deferred`` answered (from the app's callback): write it now; a pipelined next request starts on the
         next loop pass, once the app has finished its bookkeeping for this one (its worker given back)."""
         self.task = None
         if not self.closed:
-            self._send(answer, method, keep_alive)
+            self._send(answer, self.task_method, self.task_keep_alive)
             if self.queue:
                 self.loop.call_soon(self._pump)
             else:
@@ -380,13 +437,32 @@ class HttpConnection(asyncio.Protocol):
         if close:
             self.broken = True
             self.queue.clear()
-            self.transport.close()       # after what is buffered has been sent
+            self._linger()
+
+    def _linger(self) -> None:
+        """Close after the answer without losing it: closing a socket with unread input makes the kernel send a
+        reset, which can destroy the answer before the client reads it (a client still sending its body, say).
+        So send the answer and our end of file, and read and discard what still comes for up to ``LINGER`` seconds
+        (``LINGER_BYTES`` bytes), until the client closes too (``eof_received``)."""
+        transport = self.transport
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        self.linger_until = self.server.now + LINGER
+        if self.reading_paused:
+            self.reading_paused = False
+            transport.resume_reading()
 
     # -- the server's looks ------------------------------------------------------------------------------------------
 
     def check(self, now: float) -> None:
         """408 for a request that stopped arriving; close an idle keep-alive connection."""
         if self.closed:
+            return
+        if self.linger_until is not None:
+            if now > self.linger_until:
+                self.abort()
             return
         if self.partial_since is not None and now - self.partial_since > self.server.body_timeout:
             timeout = self.server.body_timeout
@@ -400,7 +476,7 @@ class HttpConnection(asyncio.Protocol):
 
     def shutdown(self) -> None:
         """The server stops: close now if idle, else after the answer in progress."""
-        if self.task is None and not self.queue:
+        if self.task is None and not self.queue or self.linger_until is not None:
             self.transport.close()
         else:
             self.broken = True

@@ -99,3 +99,60 @@ def test_blocking_path_replaces_a_worker_that_died_while_idle(lab) -> None:
     second = lab.invoke(fn, {"n": 2})
     assert second.function_error is None and body(second)["event"] == {"n": 2}
     assert body(second)["pid"] != body(first)["pid"]
+
+
+def _start(pool, fn, event):
+    """``WorkerPool.start_invoke`` from the loop (the server's hot path): the result, or None when it cannot start
+    that way (the caller then takes ``invoke_async``, as the server does)."""
+    async def run():
+        done = asyncio.get_running_loop().create_future()
+        request = _request(fn, event)
+        if not pool.start_invoke(fn, request, lambda result, error: done.set_result((result, error))):
+            return None
+        result, error = await asyncio.wait_for(done, 20)
+        assert error is None, error
+        return result
+    return run()
+
+
+def test_the_callback_path_gives_way_when_the_worker_died_while_idle(lab) -> None:
+    fn = lab.function(ECHO)
+    loop = LoopThread()
+    try:
+        first = loop.run(_start(lab.pool, fn, {"n": 1})) or loop.run(lab.pool.invoke_async(fn, _request(fn, {"n": 1})))
+        warm = loop.run(_start(lab.pool, fn, {"n": 2}))
+        assert warm is not None and body(warm)["pid"] == body(first)["pid"]    # warm: started by callback
+        os.kill(body(first)["pid"], signal.SIGKILL)
+        time.sleep(0.2)
+        assert loop.run(_start(lab.pool, fn, {"n": 3})) is None     # the send fails: nothing ran, nothing counted
+        second = loop.run(lab.pool.invoke_async(fn, _request(fn, {"n": 3})))
+        assert body(second)["event"] == {"n": 3} and body(second)["pid"] != body(first)["pid"]
+    finally:
+        loop.stop()
+
+
+FORKS_THEN_DIES = {"app.py": """
+    import os, time
+    def handler(event, context):
+        if event.get("die"):
+            if os.fork() == 0:          # a child keeps the worker's socket open after the worker is gone
+                time.sleep(10)
+                os._exit(0)
+            os._exit(3)
+        return {"pid": os.getpid()}
+"""}
+
+
+def test_a_worker_gone_while_its_socket_stays_open_is_reported_within_a_watch_period(lab) -> None:
+    fn = lab.function(FORKS_THEN_DIES, timeout=30)
+    loop = LoopThread()
+    try:
+        loop.run(lab.pool.invoke_async(fn, _request(fn, {})))
+        started = time.monotonic()
+        result = loop.run(_start(lab.pool, fn, {"die": True}))
+        assert time.monotonic() - started < 5          # not the function's 30 s timeout
+        assert result.function_error == "Unhandled"
+        assert json.loads(result.payload)["errorType"] == "Runtime.ExitError"
+        assert "exit status 3" in json.loads(result.payload)["errorMessage"]
+    finally:
+        loop.stop()

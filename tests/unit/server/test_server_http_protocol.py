@@ -212,10 +212,6 @@ def test_expect_continue_over_the_limit_gets_413_without_sending_the_body_and_a_
     still_serving(server.port)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "http.py bug: 100 Continue is only written from on_headers_complete when nothing is queued or running; a "
-    "request with Expect: 100-continue pipelined behind another never gets it once its turn comes (nothing sends "
-    "the deferred 100), so a client waiting for it gets 408 after body_timeout"))
 def test_expect_continue_pipelined_behind_another_request_gets_100_once_its_turn_comes(server):
     with Wire(server.port, timeout=1.5) as wire:
         wire.send(post(SLEEPER, b"0.1") + b"POST " + ECHO + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
@@ -265,11 +261,6 @@ def test_head_to_an_unknown_route_has_a_length_but_no_body_and_the_next_answer_p
         assert head.header("x-amzn-requestid") != following.header("x-amzn-requestid")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "http.py bug: an error for a request whose head never completed (431, 400 malformed, 408 head timeout) is "
-    "written with the method of the previous request on the connection (HttpConnection.method is only set in "
-    "on_headers_complete, never reset in on_message_begin); after a HEAD the body is left out while content-length "
-    "announces it, so the client gets a truncated response"))
 @pytest.mark.parametrize("follow_up, status", [
     (get(ACCOUNT, b"X-Huge: " + b"h" * (70 * 1024)), 431),
     (b"\x00\x01 not http\r\n\r\n", 400),
@@ -353,3 +344,25 @@ def test_every_response_carries_date_content_length_and_request_id(server, reque
     assert reply.header("x-amzn-requestid")
     date = parsedate_to_datetime(reply.header("date"))
     assert abs(date.timestamp() - time.time()) < 5
+
+
+def test_a_header_value_that_never_ends_gets_431_without_waiting_for_the_timeout(server):
+    """httptools keeps an unfinished header itself; the server bounds what it reads of a head that never ends."""
+    with Wire(server.port) as wire:
+        started = time.monotonic()
+        wire.send(b"GET " + ACCOUNT + b" HTTP/1.1\r\nHost: x\r\nX-Endless: " + b"a" * (200 * 1024))
+        reply = wire.response()
+        assert reply.status == 431 and reply.header("connection") == "close"
+        assert time.monotonic() - started < 0.9          # not the 1 s body timeout's 408
+        assert wire.closed_within(2.0)
+    still_serving(server.port)
+
+
+def test_a_client_that_half_closes_after_its_request_still_gets_the_slow_answer(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(post(SLEEPER, b"0.2"))
+        sock.shutdown(socket.SHUT_WR)                 # "nothing more from me", as `nc -N` does
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"0.2")
