@@ -2,7 +2,7 @@
 against same-run floors.
 
 Floors (reference/performance-floors.md section 3):
-- warm: a bare round trip to a child process over the same transport (Unix socketpair) and framing (4-byte length +
+- warm: a bare round trip to a child process over the same transport (two pipes) and framing (4-byte length +
   marshal), 100-byte JSON event, tiny handler; the parent json.dumps the event and json.loads the reply;
 - cold: spawning the interpreter (``-I -S``) to import the handler, call it once and exit.
 Every warm sample does the same client work: ``json.dumps`` the event, invoke, ``json.loads`` the reply.
@@ -20,7 +20,6 @@ import argparse
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,18 +51,22 @@ def pct(samples: list[float], q: float) -> float:
 
 
 def bare_warm(code_dir: Path, n: int, warmup: int) -> list[float]:
-    parent, child = socket.socketpair()
-    command = [current().path, "-I", "-S", str(HERE / "runtime_bare_child.py"), str(child.fileno()), str(code_dir)]
-    proc = subprocess.Popen(command, pass_fds=(child.fileno(),))
-    child.close()
-    fd, buffer, samples = parent.fileno(), FrameBuffer(), []
+    request_read, request_write = os.pipe()
+    reply_read, reply_write = os.pipe()
+    command = [current().path, "-I", "-S", str(HERE / "runtime_bare_child.py"), f"{request_read},{reply_write}",
+               str(code_dir)]
+    proc = subprocess.Popen(command, pass_fds=(request_read, reply_write))
+    os.close(request_read)
+    os.close(reply_write)
+    buffer, samples = FrameBuffer(), []
     for i in range(warmup + n):
         start = time.perf_counter()
-        write_all(fd, frame(("id", json.dumps(EVENT).encode(), 3000, "arn", None)))
-        json.loads(read_message(fd, buffer)[1])
+        write_all(request_write, frame(("id", json.dumps(EVENT).encode(), 3000, "arn", None)))
+        json.loads(read_message(reply_read, buffer)[1])
         if i >= warmup:
             samples.append(time.perf_counter() - start)
-    parent.close()
+    os.close(request_write)
+    os.close(reply_read)
     proc.wait()
     return samples
 
@@ -184,7 +187,7 @@ def main() -> None:
     print(f"| cold start p50 | {cf50:.1f} ms | {cp50:.1f} ms | {cp50 / cf50:.2f}x | | | ≤ 1.3x |")
     print(f"| cold start p99 | {cf99:.1f} ms | {cp99:.1f} ms | {cp99 / cf99:.2f}x | | | ≤ 45 ms |")
     print()
-    print(f"warm floor: bare socketpair round trip, same framing, parent json.dumps/json.loads as every row does; "
+    print(f"warm floor: bare round trip over two pipes, same framing, parent json.dumps/json.loads as every row does; "
           f"cold floor: `{Path(interp.path).name} -I -S` import handler + one call + exit. Rounds alternate floor, pool "
           f"and service. On 2 vCPUs shared with other work (load above ~1) the absolute figures are noise-bound; "
           f"compare the ratios.")

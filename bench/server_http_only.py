@@ -68,8 +68,12 @@ class Dispatch:
         raise NotImplementedError(operation)
 
     def start_invoke(self, params: dict, on_done, executor: object = None) -> bool:  # noqa: ANN001
+        request_id = random_uuid()
         self.worker.start(params["Payload"], lambda payload: on_done(
-            InvokeResult(200, payload, "$LATEST", random_uuid()), None))
+            InvokeResult(200, payload, "$LATEST", request_id), None))
+        started = getattr(on_done, "started", None)       # as strata's invoke.start_invoke tells it
+        if started is not None:
+            started(request_id, "$LATEST")
         return True
 
     async def invoke_async(self, params: dict, executor: object = None) -> dict:

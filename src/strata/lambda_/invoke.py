@@ -81,21 +81,30 @@ async def invoke_async(ctx: Context, runtime: Runtime | None, *, function_name: 
 
 def start_invoke(ctx: Context, runtime: Runtime, function_name: str, qualifier: str | None, payload: bytes,
                  invocation_type: str, log_type: str, client_context: str | None, on_done, executor=None) -> bool:
-    """``invoke_async`` for a warm invocation with a cached resolution, started on the loop with a callback:
-    ``on_done(result, error)`` is called when it ends (at once for DryRun). False when it cannot go this way (the
-    resolution is not cached, no idle warm environment, the runtime has no ``start_invoke``): nothing ran, use
-    ``invoke_async``. The checks' errors raise here."""
-    plan = _plan(ctx, function_name, qualifier, payload, invocation_type, log_type, client_context, cached_only=True)
-    if plan is None:
+    """``invoke_async``'s hot case started on the loop with a callback: a RequestResponse invocation within the
+    payload limit whose resolution is cached, on a warm environment. ``on_done(result, error)`` is called when it
+    ends. False for anything else (nothing ran, nothing was counted): ``invoke_async`` then does it, with every
+    check and error. An ``on_done`` with a ``started(request_id, version)`` method hears those just before the
+    request goes to the worker (a hint: when this returns False nothing ran after all).
+
+    Kept apart from ``_plan`` on purpose: the checks it skips can only fail on the paths it refuses."""
+    if invocation_type != "RequestResponse" or log_type not in LOG_TYPES or len(payload) > v.SYNC_PAYLOAD_MAX:
         return False
-    if type(plan) is not tuple:
-        on_done(plan, None)
-        return True
+    cache = _caches.get(id(ctx.db))
+    if cache is None:
+        return False
+    resolved = cache.lookup(function_name, qualifier)[1]
+    if resolved is None:
+        return False
     start = getattr(runtime, "start_invoke", None)
     if start is None:
         return False
-    snapshot, request, limit = plan
-    return start(snapshot, request, on_done, limit, executor)
+    snapshot = resolved.snapshot if resolved.weight is None else resolved.pick(ctx)
+    request = _request(payload, ctx.new_id(), resolved.invoked_arn, invocation_type, log_type, client_context)
+    started = getattr(on_done, "started", None)
+    if started is not None:
+        started(request.request_id, snapshot.version)    # what a plain success will carry (the server renders it)
+    return start(snapshot, request, on_done, resolved.reserved_concurrency, executor)
 
 
 def _running_loop():  # noqa: ANN202 - an asyncio loop

@@ -136,7 +136,8 @@ class Environment:
               release: Callable[[], None] | None = None) -> bool:
         """``invoke_async``'s warm path without a coroutine, for ``strata serve``: send ``request`` now and call
         ``on_done(result, None)`` (or ``on_done(None, error)``) straight from the loop's reader callback when the
-        reply comes, with no trip through the loop's ready queue; the log block is written after ``on_done``
+        reply comes, with no trip through the loop's ready queue (a plain success goes to ``on_done.succeeded(
+        payload)`` when it has one and it returns True: no result object is made); the log block is written after ``on_done``
         returns (the caller's answer goes out first), then ``release()`` says the environment is free again. False
         when there is no live warm worker: nothing was sent, use ``invoke_async``. The endings that block (deadline,
         memory kill, exit) finish in ``executor`` as ``invoke_async``'s do, then call ``on_done`` on the loop. Same
@@ -147,8 +148,8 @@ class Environment:
         loop = running_loop()
         started = _perf_counter()
         deadline = _monotonic() + self._timeout
-        # No waitpid per call (``_live_worker``): a worker that died idle has closed its socket, so the send fails
-        # and ``invoke_async`` (whose ``_live_worker`` reaps it) starts a fresh one; one whose socket another
+        # No waitpid per call (``_live_worker``): a worker that died idle has closed its pipes, so the send fails
+        # and ``invoke_async`` (whose ``_live_worker`` reaps it) starts a fresh one; one whose pipes another
         # process still holds is found by the watch timer within a period.
         if not self._send(worker, request):
             return False
@@ -267,6 +268,17 @@ class Environment:
         self.last_used = _monotonic()
         return _result(200, payload, self._version, rid, None if kind == "ok" else "Unhandled", tail)
 
+    def _log_warm(self, request_id: str, duration_ms: float, rss_kb: int) -> None:
+        """``_finish``'s log part for a warm invocation that returned a plain result (no init, no runtime line, no
+        tail): the block queued, nothing else made. The server's hot path runs it after the answer went out."""
+        output = self.worker.output
+        body = _text(*output.take()) if output.data or output.dropped else ""
+        if self._pending_output:
+            body, self._pending_output = self._pending_output + body, ""
+        self.logs.append_warm_later(self._function_name, self._version, request_id, body, duration_ms,
+                                    self._memory_size, (rss_kb + 1023) // 1024)
+        self.last_used = _monotonic()
+
     def kill_worker(self) -> None:
         """Kill the worker from another thread (pool shutdown); the running invocation sees it exit."""
         worker = self.worker
@@ -325,12 +337,17 @@ class _ReplyWaiter:
                 return
             # the answer goes out first; the log block is formatted and queued after, before the release
             try:
-                self.on_done(_result(200, payload, env._version, request.request_id,
-                                     None if kind == "ok" else "Unhandled", None), None)
+                succeeded = getattr(self.on_done, "succeeded", None) if kind == "ok" else None
+                if succeeded is None or not succeeded(payload):
+                    self.on_done(_result(200, payload, env._version, request.request_id,
+                                         None if kind == "ok" else "Unhandled", None), None)
             finally:
                 try:
                     worker.drain()
-                    env._finish(request, "", outcome, duration_ms, None, message[2])
+                    if kind == "ok" and worker is env.worker:
+                        env._log_warm(request.request_id, duration_ms, message[2])
+                    else:
+                        env._finish(request, "", outcome, duration_ms, None, message[2])
                 finally:
                     if self.release is not None:
                         self.release()

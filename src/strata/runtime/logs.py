@@ -114,6 +114,21 @@ class LogStore:
         elif not self._scheduled:
             self._schedule()
 
+    def append_warm_later(self, function_name: str, version: str, request_id: str, body: str, duration_ms: float,
+                          memory_size: int, max_memory_mb: int) -> None:
+        """``append_later`` of a warm invocation's block, formatted when the queue is written (in a batch, off the
+        server's answer path) instead of now: same text, same order."""
+        if self._closed:
+            self.append(function_name, version, invocation_block("", request_id, version, body, duration_ms,
+                                                                 memory_size, max_memory_mb, None))
+            return
+        self._queue.append((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)))
+        self._queued_chars += len(body) + 200
+        if self._queued_chars > FLUSH_CHARS:
+            self.flush()
+        elif not self._scheduled:
+            self._schedule()
+
     def write_queued(self, at_least: int = 1) -> None:
         """Write what is queued if it holds ``at_least`` blocks (cheap when it does not)."""
         if len(self._queue) >= at_least:
@@ -162,6 +177,10 @@ class LogStore:
             batches: dict[tuple[str, str], list[str]] = {}
             while queue:
                 function_name, version, text = queue.popleft()
+                if type(text) is tuple:                # a warm block queued unformatted
+                    request_id, body, duration_ms, memory_size, max_memory_mb = text
+                    text = invocation_block("", request_id, version, body, duration_ms, memory_size, max_memory_mb,
+                                            None)
                 batch = batches.get((function_name, version))
                 if batch is None:
                     batches[(function_name, version)] = [text]

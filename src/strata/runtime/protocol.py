@@ -1,4 +1,4 @@
-"""Framed messages between the pool and a worker over a Unix socketpair.
+"""Framed messages between the pool and a worker over two pipes (requests one way, replies the other).
 
 A frame is a 4-byte little-endian length followed by ``marshal`` (format 4) of a tuple of plain values (str, bytes,
 int, float, None). Why not JSON: the worker would pay several ms to import ``json``'s dependencies before its first
@@ -30,7 +30,7 @@ def frame(message: tuple) -> bytes:
 
 
 def write_all(fd: int, data: bytes) -> None:
-    """Write every byte (large payloads take several writes on a socket)."""
+    """Write every byte (large payloads take several writes on a pipe)."""
     view = memoryview(data)
     while view:
         written = os.write(fd, view)

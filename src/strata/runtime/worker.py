@@ -1,6 +1,7 @@
 """The worker process: one Lambda execution environment. Started by the pool as
-``<python> -I -S -c BOOTSTRAP <fd> <sys.path entries...>`` with the function's environment variables, its code folder
-as working directory, stdout+stderr on a pipe the pool reads (the function log), and ``<fd>`` one end of a socketpair.
+``<python> -I -S -c BOOTSTRAP <read fd>,<write fd> <sys.path entries...>`` with the function's environment variables,
+its code folder as working directory, stdout+stderr on a pipe the pool reads (the function log), requests arriving on
+``<read fd>`` and replies going out on ``<write fd>`` (two pipes).
 
 Init imports the handler once (module state then lives as long as the worker); each request runs one invocation.
 Imports are kept to what the first reply needs (json for the event, marshal for frames): start-up time is cold-start
@@ -90,14 +91,16 @@ def _setup_streams() -> None:
 
 
 def main() -> None:
-    fd = int(sys.argv[1])
+    rfd, _, wfd = sys.argv[1].partition(",")
+    rfd = int(rfd)
+    wfd = int(wfd) if wfd else rfd          # one descriptor both ways (a socket) still works
     sys.path[:0] = sys.argv[2:]
     sys.argv = [os.path.abspath(__file__)]
     _setup_streams()
     LambdaContext.configure()
 
     def send(message: tuple) -> None:
-        write_all(fd, frame(message))
+        write_all(wfd, frame(message))
 
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
@@ -106,7 +109,7 @@ def main() -> None:
     except Exception as exc:  # module-level code raised: errorType is the exception's class
         _init_failed(send, error_object(exc, ""))
     send(("ready",))
-    _serve(fd, send, handler)
+    _serve(rfd, wfd, send, handler)
 
 
 def _init_failed(send, error: dict) -> None:
@@ -115,7 +118,7 @@ def _init_failed(send, error: dict) -> None:
     os._exit(0)
 
 
-def _serve(fd: int, send, handler) -> None:
+def _serve(fd: int, wfd: int, send, handler) -> None:
     encode = _Encode(_encoder())
     loads = json.loads
     buffer = FrameBuffer()
@@ -166,9 +169,9 @@ def _serve(fd: int, send, handler) -> None:
         except (OSError, ValueError):
             pass
         out = frame(reply)
-        written = write(fd, out)
-        if written < len(out):     # a large result: the socket takes it in pieces
-            write_all(fd, out[written:])
+        written = write(wfd, out)
+        if written < len(out):     # a large result: the pipe takes it in pieces
+            write_all(wfd, out[written:])
 
 
 def _result_reply(result, encode, request_id: str) -> tuple:

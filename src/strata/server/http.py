@@ -71,11 +71,22 @@ class Deferred:
     (strata's warm Invoke): the response is written right there, with no task and no trip through the loop's
     ready queue."""
 
-    __slots__ = ("answer", "_callback")
+    __slots__ = ("answer", "_callback", "expected")
 
     def __init__(self) -> None:
         self.answer: Response | None = None
         self._callback = None
+        # (status, headers) the app expects to answer with, told while the work runs (``expect``): the server then
+        # renders that head meanwhile, and ``resolve_body`` answers with it and just the body
+        self.expected: tuple[int, list[tuple[bytes, bytes]]] | None = None
+
+    def expect(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+        self.expected = (status, headers)
+
+    def resolve_body(self, body: bytes) -> None:
+        """Answer with the expected status and headers (``expect`` was called) and ``body``."""
+        status, headers = self.expected
+        self.resolve((status, headers, body, False))
 
     def resolve(self, answer: Response) -> None:
         if self.answer is not None:
@@ -192,13 +203,14 @@ class HttpConnection(asyncio.Protocol):
         self.head_done = False
         self.head_bytes = 0                # bytes received while the head was incomplete
         self.continue_pending = False      # a pipelined request waits for its 100 Continue
+        self.expected_head: tuple | None = None  # (headers, rendered head) of the Deferred being waited for
         self.linger_until: float | None = None   # answered with a close: discarding input until then
         self.peer_eof = False                    # the client half-closed: close once its answers are out
         self.lingered = 0
         self.partial_since: float | None = None
         self.url = b""
         self.raw_headers: list[tuple[bytes, bytes]] = []
-        self.head_size = 0
+        self.read_size = 0
         self.method = "GET"
         self.keep_alive = True
         self.admitted: Any = None
@@ -238,6 +250,7 @@ class HttpConnection(asyncio.Protocol):
                 if self.lingered > LINGER_BYTES:
                     self.abort()
             return
+        self.read_size = len(data)       # a head that came whole in a read no larger than 64 KiB is within bounds
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -272,23 +285,21 @@ class HttpConnection(asyncio.Protocol):
         self.head_bytes = 0
         self.url = b""
         self.raw_headers = []
-        self.head_size = 0
         self.error = None
         self.size = 0
 
     def on_url(self, url: bytes) -> None:
         self.url += url
-        self.head_size += len(url)
-        if self.head_size > MAX_HEAD:
-            self._stop(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.raw_headers.append((name, value))
-        self.head_size += len(name) + len(value) + 4
-        if self.head_size > MAX_HEAD:
-            self._stop(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
 
     def on_headers_complete(self) -> None:
+        # what a head may hold is checked here, once (data_received bounds what an unfinished one can grow to)
+        raw_headers = self.raw_headers
+        if self.head_bytes + self.read_size > MAX_HEAD and \
+                len(self.url) + sum(len(name) + len(value) + 4 for name, value in raw_headers) > MAX_HEAD:
+            self._stop(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
         self.head_done = True
         parser = self.parser
         raw_method = parser.get_method()
@@ -296,7 +307,7 @@ class HttpConnection(asyncio.Protocol):
         self.keep_alive = parser.should_keep_alive()
         names = _HEADER_NAMES
         headers = {}
-        for name, value in self.raw_headers:
+        for name, value in raw_headers:
             key = names.get(name)
             if key is None:
                 key = name.decode("latin-1").lower()
@@ -373,6 +384,9 @@ class HttpConnection(asyncio.Protocol):
                 if answer.answer is None:
                     self.task = answer
                     self.task_method, self.task_keep_alive = method, keep_alive
+                    expected = answer.expected
+                    if expected is not None:  # render the head while the work runs (the worker, say)
+                        self.expected_head = (expected[1], self._head(expected[0], expected[1]))
                     answer.then(self._on_resolved)
                     return
                 answer = answer.answer
@@ -417,17 +431,29 @@ class HttpConnection(asyncio.Protocol):
             self._send(answer, self.task_method, self.task_keep_alive)
             if self.queue:
                 self.loop.call_soon(self._pump)
-            else:
+            elif self.reading_paused or self.peer_eof or self.continue_pending or self.closed:
                 self._pump()
+            else:
+                self.idle_since = self.server.now      # what _pump would conclude: nothing left to do
 
-    def _send(self, answer: Response, method: str, keep_alive: bool) -> None:
-        status, headers, body, close = answer
-        close = close or not keep_alive or self.server.should_exit
+    def _head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+        """Status line, date and ``headers``: a response head up to its content-length."""
         parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode("latin-1"),
                  self.server.date_line]
         for name, value in headers:
             parts += (name, b": ", value, b"\r\n")
-        parts.append(b"content-length: %d\r\n" % len(body))
+        return b"".join(parts)
+
+    def _send(self, answer: Response, method: str, keep_alive: bool) -> None:
+        status, headers, body, close = answer
+        close = close or not keep_alive or self.server.should_exit
+        expected = self.expected_head
+        if expected is not None:
+            self.expected_head = None
+            if expected[0] is headers and not close and method != "HEAD":    # rendered while the worker ran
+                self.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (expected[1], len(body), body))
+                return
+        parts = [self._head(status, headers), b"content-length: %d\r\n" % len(body)]
         if close:
             parts.append(b"connection: close\r\n")
         parts.append(b"\r\n")

@@ -52,6 +52,20 @@ def test_queued_blocks_are_written_in_order_by_read_append_and_close(tmp_path):
     other.close()
 
 
+def test_warm_blocks_queued_unformatted_read_as_formatted_and_in_order(tmp_path):
+    store = LogStore(tmp_path, flush_delay=60)
+    other = LogStore(tmp_path)
+    store.append_later("fn", "$LATEST", "one\n")
+    store.append_warm_later("fn", "$LATEST", "rid-2", "printed\n", 1.234, 128, 40)
+    store.append_later("fn", "$LATEST", "three\n")
+    assert store.read("fn") == ("one\n" + invocation_block("", "rid-2", "$LATEST", "printed\n", 1.234, 128, 40)
+                                + "three\n")
+    store.close()
+    store.append_warm_later("fn", "$LATEST", "rid-4", "", 0.5, 256, 50)     # after close: written at once
+    assert other.read("fn").endswith(invocation_block("", "rid-4", "$LATEST", "", 0.5, 256, 50))
+    other.close()
+
+
 def test_writer_thread_writes_within_the_delay(tmp_path):
     store = LogStore(tmp_path, flush_delay=0.01)
     other = LogStore(tmp_path)
