@@ -148,18 +148,20 @@ class Environment:
         loop = running_loop()
         started = _perf_counter()
         deadline = _monotonic() + self._timeout
+        # Everything is ready before the request goes out, so that the loop goes back to waiting right after it:
+        # the worker is woken onto this CPU, and runs as soon as this thread sleeps.
+        waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
+        worker.begin_wait(waiter, deadline, loop)
         # No waitpid per call (``_live_worker``): a worker that died idle has closed its pipes, so the send fails
         # and ``invoke_async`` (whose ``_live_worker`` reaps it) starts a fresh one; one whose pipes another
         # process still holds is found by the watch timer within a period.
         if not self._send(worker, request):
+            worker.end_wait()
             return False
-        self._write_queued_logs(WRITE_BATCH)
-        waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
         message = worker.buffered()
         if message is not None:
+            worker.end_wait()
             waiter.set_result(message)
-        else:
-            worker.begin_wait(waiter, deadline, loop)
         return True
 
     def _live_worker(self) -> WorkerProcess | None:
@@ -348,6 +350,7 @@ class _ReplyWaiter:
                         env._log_warm(request.request_id, duration_ms, message[2])
                     else:
                         env._finish(request, "", outcome, duration_ms, None, message[2])
+                    env._write_queued_logs(WRITE_BATCH)    # a batch's write, after an answer, not after a send
                 finally:
                     if self.release is not None:
                         self.release()

@@ -81,6 +81,7 @@ class LambdaApp:
         self.body_timeout = body_timeout
         self.invoke_pool = ThreadPoolExecutor(invoke_threads, thread_name_prefix="strata-invoke")
         self.invoke_slots = _Slots(invoke_threads)              # invocations at once, threads or not
+        self.head_renderer = None          # set by the HTTP server: renders a response head (before a warm invoke)
         self._matches: dict[tuple[str, str, str], tuple[OperationSpec, dict[str, str], list]] = {}
         self.control_pool = ThreadPoolExecutor(control_threads, thread_name_prefix="strata-control")
 
@@ -265,10 +266,10 @@ class _InvokeAnswer(Deferred):
         self.app, self.op = app, op
 
     def started(self, request_id: str, version: str) -> None:
-        """The invocation is running (the runtime's hook, after the request went to the worker): a plain success
-        will be 200 with these headers, which the server renders while the worker works."""
+        """The invocation is about to run (the runtime's hook, just before the request goes to the worker): a plain
+        success will be 200 with these headers, rendered now so the reply only adds the body."""
         self.expect(200, [(_REQUEST_ID, request_id.encode()), (_EXECUTED_VERSION, version.encode("latin-1")),
-                          _JSON_CONTENT])
+                          _JSON_CONTENT], self.app.head_renderer)
 
     def succeeded(self, payload: bytes) -> bool:
         """A plain success (200, no function error, no log tail): the expected head and this body. False when

@@ -71,17 +71,21 @@ class Deferred:
     (strata's warm Invoke): the response is written right there, with no task and no trip through the loop's
     ready queue."""
 
-    __slots__ = ("answer", "_callback", "expected")
+    __slots__ = ("answer", "_callback", "expected", "expected_head")
 
     def __init__(self) -> None:
         self.answer: Response | None = None
         self._callback = None
-        # (status, headers) the app expects to answer with, told while the work runs (``expect``): the server then
-        # renders that head meanwhile, and ``resolve_body`` answers with it and just the body
+        # (status, headers) the app expects to answer with, told before the work starts (``expect``): the server
+        # renders that head meanwhile (``render`` is ``HttpServer.head``, handed to the app as ``head_renderer``),
+        # and ``resolve_body`` answers with it and just the body
         self.expected: tuple[int, list[tuple[bytes, bytes]]] | None = None
+        self.expected_head: bytes | None = None
 
-    def expect(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
+    def expect(self, status: int, headers: list[tuple[bytes, bytes]], render=None) -> None:  # noqa: ANN001
         self.expected = (status, headers)
+        if render is not None:
+            self.expected_head = render(status, headers)
 
     def resolve_body(self, body: bytes) -> None:
         """Answer with the expected status and headers (``expect`` was called) and ``body``."""
@@ -126,6 +130,8 @@ class HttpServer:
         self.now = 0.0                 # loop time at the last tick: coarse timestamps cost nothing per request
         self.date_line = b""
         self.loop: asyncio.AbstractEventLoop | None = None
+        if hasattr(app, "head_renderer"):   # lets the app render an expected head before its work starts
+            app.head_renderer = self.head
 
     def handle_exit(self) -> None:
         """First signal: stop accepting, finish what is in flight. Second: stop now."""
@@ -172,6 +178,13 @@ class HttpServer:
             if threading.current_thread() is threading.main_thread():
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
+
+    def head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+        """Status line, date and ``headers``: a response head up to its content-length."""
+        parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode("latin-1"), self.date_line]
+        for name, value in headers:
+            parts += (name, b": ", value, b"\r\n")
+        return b"".join(parts)
 
     def _refresh(self, now: float) -> None:
         self.now = now
@@ -385,8 +398,8 @@ class HttpConnection(asyncio.Protocol):
                     self.task = answer
                     self.task_method, self.task_keep_alive = method, keep_alive
                     expected = answer.expected
-                    if expected is not None:  # render the head while the work runs (the worker, say)
-                        self.expected_head = (expected[1], self._head(expected[0], expected[1]))
+                    if expected is not None:  # the head of the expected answer, rendered before the work started
+                        self.expected_head = (expected[1], answer.expected_head or self.server.head(*expected))
                     answer.then(self._on_resolved)
                     return
                 answer = answer.answer
@@ -436,14 +449,6 @@ class HttpConnection(asyncio.Protocol):
             else:
                 self.idle_since = self.server.now      # what _pump would conclude: nothing left to do
 
-    def _head(self, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
-        """Status line, date and ``headers``: a response head up to its content-length."""
-        parts = [_STATUS_LINES.get(status) or f"HTTP/1.1 {status} Unknown\r\n".encode("latin-1"),
-                 self.server.date_line]
-        for name, value in headers:
-            parts += (name, b": ", value, b"\r\n")
-        return b"".join(parts)
-
     def _send(self, answer: Response, method: str, keep_alive: bool) -> None:
         status, headers, body, close = answer
         close = close or not keep_alive or self.server.should_exit
@@ -453,7 +458,7 @@ class HttpConnection(asyncio.Protocol):
             if expected[0] is headers and not close and method != "HEAD":    # rendered while the worker ran
                 self.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (expected[1], len(body), body))
                 return
-        parts = [self._head(status, headers), b"content-length: %d\r\n" % len(body)]
+        parts = [self.server.head(status, headers), b"content-length: %d\r\n" % len(body)]
         if close:
             parts.append(b"connection: close\r\n")
         parts.append(b"\r\n")
