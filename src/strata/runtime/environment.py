@@ -136,12 +136,12 @@ class Environment:
               release: Callable[[], None] | None = None) -> bool:
         """``invoke_async``'s warm path without a coroutine, for ``strata serve``: send ``request`` now and call
         ``on_done(result, None)`` (or ``on_done(None, error)``) straight from the loop's reader callback when the
-        reply comes, with no trip through the loop's ready queue (a plain success goes to ``on_done.succeeded(
-        payload)`` when it has one and it returns True: no result object is made); the log block is written after ``on_done``
-        returns (the caller's answer goes out first), then ``release()`` says the environment is free again. False
-        when there is no live warm worker: nothing was sent, use ``invoke_async``. The endings that block (deadline,
-        memory kill, exit) finish in ``executor`` as ``invoke_async``'s do, then call ``on_done`` on the loop. Same
-        outcomes and logs as ``invoke_async``."""
+        reply comes, with no trip through the loop's ready queue. A plain success goes to
+        ``on_done.succeeded(payload)`` when it has one and that returns True (no result object is made). The log
+        block is queued after ``on_done`` returns (the caller's answer goes out first), then ``release()`` says the
+        environment is free again. False when there is no live warm worker: nothing was sent, use
+        ``invoke_async``. The endings that block (deadline, memory kill, exit) finish in ``executor`` as
+        ``invoke_async``'s do, then call ``on_done`` on the loop. Same outcomes and logs as ``invoke_async``."""
         worker = self.worker
         if worker is None or worker.proc.returncode is not None:
             return False
@@ -294,6 +294,9 @@ class Environment:
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
 
 
+_settling: set = set()                  # _ReplyWaiter._settle tasks still running
+
+
 class _ReplyWaiter:
     """What ``Environment.start`` hands ``WorkerProcess.begin_wait``: future-like (``done``, ``set_result``,
     ``set_exception``), but it finishes the invocation in the reader callback itself. Loop thread only."""
@@ -359,7 +362,9 @@ class _ReplyWaiter:
             worker.drain()
         import asyncio
 
-        asyncio.ensure_future(self._settle(message))
+        task = asyncio.ensure_future(self._settle(message))
+        _settling.add(task)                   # the loop keeps only a weak reference to a task
+        task.add_done_callback(_settling.discard)
 
     def set_exception(self, error: BaseException) -> None:
         """A broken frame: the worker cannot be trusted with another invocation."""

@@ -186,10 +186,7 @@ class LambdaApp:
                 if self.start_invoke is not None:      # the slot came free: the warm worker may be idle now
                     waiter = asyncio.get_running_loop().create_future()
                     if self.start_invoke(params, lambda out, error: _settle(waiter, out, error), self.invoke_pool):
-                        result = await waiter          # the runtime's InvokeResult
-                        status, headers, body = render_invoke(result)
-                        headers.insert(0, (_REQUEST_ID, (result.request_id or random_uuid()).encode()))
-                        return status, headers, body, False
+                        return _invoke_response(await waiter)     # the runtime's InvokeResult
                 result = await self.invoke_async(params, self.invoke_pool)
             finally:
                 slots.give()
@@ -290,13 +287,18 @@ class _InvokeAnswer(Deferred):
             return
         if error is None:
             try:
-                status, headers, body = render_invoke(result)
-                headers.insert(0, (_REQUEST_ID, (result.request_id or random_uuid()).encode()))
-                self.resolve((status, headers, body, False))
+                self.resolve(_invoke_response(result))
                 return
             except Exception as exc:  # noqa: BLE001 - answered below
                 error = exc
         self.resolve(app._answer(self.op, None, error))
+
+
+def _invoke_response(result: Any) -> Response:
+    """Invoke's response for the runtime's ``InvokeResult``, its request id the invocation's own."""
+    status, headers, body = render_invoke(result)
+    headers.insert(0, (_REQUEST_ID, (result.request_id or random_uuid()).encode()))
+    return status, headers, body, False
 
 
 def _settle(waiter: asyncio.Future, result: Any, error: BaseException | None) -> None:

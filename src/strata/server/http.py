@@ -14,8 +14,9 @@ response, cost about 45 us of a 140 us budget per warm Invoke (``bench/bench_ser
   and the connection closes.
 - ``app.respond(admitted, body) -> Response | Deferred | Awaitable[Response]``: a ready response (errors, anything
   answered without waiting), a ``Deferred`` the app resolves from a callback, or an awaitable run as a task.
-  ``app.error_response(exc) -> Response`` renders errors this
-  module raises itself (malformed HTTP, a slow client).
+  ``app.error_response(exc) -> Response`` renders errors this module raises itself (malformed HTTP, a slow client).
+- optional ``app.head_renderer``: set to ``HttpServer.head``, so the app can render the head of an answer it
+  expects (``Deferred.expect``) before its work starts; the reply then only adds content-length and the body.
 
 A ``Response`` is ``(status, headers, body, close)``; this module adds ``date``, ``content-length`` and, when the
 connection ends, ``connection: close``, and writes it in one ``write`` (no Nagle stall: performance-floors 4).
@@ -23,7 +24,9 @@ connection ends, ``connection: close``, and writes it in one ``write`` (no Nagle
 Per connection, requests are answered one at a time in arrival order (pipelined ones queue; reading pauses while
 ``MAX_QUEUED`` wait). A request whose head or body stops arriving gets 408 after ``body_timeout``; an idle keep-alive
 connection closes after ``keep_alive``. Both are checked by one server-wide tick, so no timer is armed per request.
-A client that disconnects mid-invoke does not cancel it (Lambda runs it anyway); the answer is dropped.
+A client that disconnects mid-invoke does not cancel it (Lambda runs it anyway); the answer is dropped. An answer
+that closes the connection lingers (FIN, then input read and discarded for up to 2 s) so a reset cannot destroy it; a
+client that half-closes still gets the answers it asked for. Malformed input gets 400, a head over 64 KiB 431.
 """
 from __future__ import annotations
 
@@ -60,9 +63,11 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 class App(Protocol):
+    head_renderer: Any
+
     def admit(self, method: str, path: str, query: str, headers: dict[str, str]) -> Any: ...
     def too_large(self, admitted: Any, size: int) -> LambdaError: ...
-    def respond(self, admitted: Any, body: bytes) -> Union[Response, Awaitable[Response]]: ...
+    def respond(self, admitted: Any, body: bytes) -> Union[Response, "Deferred", Awaitable[Response]]: ...
     def error_response(self, error: LambdaError) -> Response: ...
 
 

@@ -135,7 +135,7 @@ FORKS_THEN_DIES = {"app.py": """
     import os, time
     def handler(event, context):
         if event.get("die"):
-            if os.fork() == 0:          # a child keeps the worker's socket open after the worker is gone
+            if os.fork() == 0:          # a child keeps the worker's pipes open after the worker is gone
                 time.sleep(10)
                 os._exit(0)
             os._exit(3)
@@ -143,7 +143,7 @@ FORKS_THEN_DIES = {"app.py": """
 """}
 
 
-def test_a_worker_gone_while_its_socket_stays_open_is_reported_within_a_watch_period(lab) -> None:
+def test_a_worker_gone_while_its_pipes_stay_open_is_reported_within_a_watch_period(lab) -> None:
     fn = lab.function(FORKS_THEN_DIES, timeout=30)
     loop = LoopThread()
     try:
