@@ -1,0 +1,50 @@
+"""Warm invokes through the server's hot path (answered from the worker's reply callback, log block formatted after
+the answer) keep Lambda's log: each invocation's output inside its own START/END/REPORT block, in order."""
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import boto3
+
+from strata.lambda_.service import LambdaService
+from strata.runtime.logs import LogStore
+from strata.server.app import LambdaApp
+from strata.server.operations import ServiceDispatch
+from strata.server.runner import run_in_thread
+
+HANDLER = "def handler(event, context):\n    print('hello from', context.aws_request_id)\n    return event\n"
+
+
+def test_warm_invokes_over_http_log_their_output_in_their_own_blocks(tmp_path, spec):
+    home = tmp_path / "home"
+    service = LambdaService(home)
+    served, stop = run_in_thread(LambdaApp(ServiceDispatch(service), spec))
+    try:
+        lam = boto3.client("lambda", endpoint_url=served.url, region_name="us-east-1", aws_access_key_id="x",
+                           aws_secret_access_key="x")
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as archive:
+            archive.writestr("app.py", HANDLER)
+        lam.create_function(FunctionName="f", Runtime="python3.12", Role="arn:aws:iam::123456789012:role/r",
+                            Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+        ids = []
+        for n in range(4):                            # the first is a cold start, the others take the hot path
+            out = lam.invoke(FunctionName="f", Payload=b'{"n": %d}' % n)
+            assert out["Payload"].read() == b'{"n": %d}' % n and out["ExecutedVersion"] == "$LATEST"
+            ids.append(out["ResponseMetadata"]["RequestId"])
+        reader = LogStore(home)                       # another process's view: what is on disk
+        deadline = time.monotonic() + 5
+        while ids[-1] not in (text := reader.read("f")) and time.monotonic() < deadline:
+            time.sleep(0.01)                          # the server's writer writes within its flush delay
+        positions = []
+        for rid in ids:
+            block = (f"START RequestId: {rid} Version: $LATEST\nhello from {rid}\nEND RequestId: {rid}\n"
+                     f"REPORT RequestId: {rid}")
+            assert block in text, text
+            positions.append(text.index(block))
+        assert positions == sorted(positions)
+    finally:
+        stop()
+        service.close()
