@@ -145,7 +145,7 @@ class Environment:
         worker = self.worker
         if worker is None or worker.proc.returncode is not None:
             return False
-        loop = running_loop()
+        loop = worker.current_loop()
         started = _perf_counter()
         deadline = _monotonic() + self._timeout
         # Everything is ready before the request goes out, so that the loop goes back to waiting right after it:

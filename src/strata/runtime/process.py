@@ -18,6 +18,7 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -121,6 +122,7 @@ class WorkerProcess:
         # receive_async's state (event-loop thread only): the loop the reply pipe is registered with, the waiting
         # invocation, its deadline and next check, the worker's one timer, the loop watching the output pipe
         self._loop = None
+        self._loop_thread = 0
         self._waiter = None
         self._deadline = 0.0
         self._due = 0.0
@@ -253,6 +255,16 @@ class WorkerProcess:
                 self._unwatch(old)
         loop.add_reader(self.fd, self._on_reply, loop)
         self._loop = loop
+        self._loop_thread = threading.get_ident()
+
+    def current_loop(self):  # noqa: ANN201 - an asyncio loop
+        """The running loop of this thread: the one the reply pipe is registered with when that one runs here
+        (no system call: ``asyncio.get_running_loop`` checks the process id with ``getpid`` on every call, one
+        system call per warm invoke), else ``asyncio.get_running_loop()``."""
+        loop = self._loop
+        if loop is not None and self._loop_thread == threading.get_ident() and loop.is_running():
+            return loop                 # a thread runs one loop at a time: this is it
+        return running_loop()
 
     def _unwatch(self, loop) -> None:  # noqa: ANN001 - an asyncio loop
         """Drop ``loop``'s registration of the reply pipe (on ``loop``'s thread, or while it is not running)."""
