@@ -6,6 +6,8 @@ import zipfile
 
 import pytest
 
+from strata_testkit import run_cli
+
 from strata.cli.main import main
 
 TEMPLATE = """\
@@ -40,13 +42,6 @@ Resources:
 """
 
 
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
-
-
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     monkeypatch.delenv("STRATA_HOME", raising=False)
@@ -59,7 +54,7 @@ def project(tmp_path, monkeypatch):
 
 
 def test_build_prints_one_row_per_target_then_caches(project, capsys):
-    code, out, err = _run(["build", "-t", str(project / "template.yaml")], capsys)
+    code, out, err = run_cli(main, ["build", "-t", str(project / "template.yaml")], capsys)
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].split() == ["RESOURCE", "SOURCE", "SHA256", "SIZE", "STATUS"]
@@ -69,7 +64,7 @@ def test_build_prints_one_row_per_target_then_caches(project, capsys):
     assert rows["Hello"][2] == rows["Again"][2] and len(rows["Hello"][2]) == 12
     assert (project / ".strata" / "artifacts").is_dir()
 
-    code, out, _ = _run(["build", "-t", str(project / "template.yaml"), "--output", "json"], capsys)
+    code, out, _ = run_cli(main, ["build", "-t", str(project / "template.yaml"), "--output", "json"], capsys)
     assert code == 0
     data = json.loads(out)
     assert [r["logical_id"] for r in data] == ["Hello", "Again", "Shared"]
@@ -81,7 +76,7 @@ def test_build_prints_one_row_per_target_then_caches(project, capsys):
 
 def test_fast_mode_and_strata_home(project, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("STRATA_HOME", str(tmp_path / "elsewhere"))
-    code, out, _ = _run(["build", "-t", str(project / "template.yaml"), "--fast", "--output", "json"], capsys)
+    code, out, _ = run_cli(main, ["build", "-t", str(project / "template.yaml"), "--fast", "--output", "json"], capsys)
     assert code == 0
     assert all(r["path"].startswith(str(tmp_path / "elsewhere")) for r in json.loads(out))
 
@@ -89,7 +84,7 @@ def test_fast_mode_and_strata_home(project, capsys, monkeypatch, tmp_path):
 def test_missing_folder_exits_1_naming_resource_and_property(project, capsys):
     (project / "src/hello/app.py").unlink()
     (project / "src/hello").rmdir()
-    code, out, err = _run(["build", "-t", str(project / "template.yaml")], capsys)
+    code, out, err = run_cli(main, ["build", "-t", str(project / "template.yaml")], capsys)
     assert code == 1 and out == ""
     assert err.startswith("Error: Hello: CodeUri 'src/hello' does not exist")
     assert "Traceback" not in err
@@ -97,12 +92,12 @@ def test_missing_folder_exits_1_naming_resource_and_property(project, capsys):
 
 def test_escaping_symlink_exits_1(project, capsys):
     (project / "src/hello/leak").symlink_to(project / "template.yaml")
-    code, _, err = _run(["build", "-t", str(project / "template.yaml")], capsys)
+    code, _, err = run_cli(main, ["build", "-t", str(project / "template.yaml")], capsys)
     assert code == 1 and "points outside the source folder" in err and "leak" in err
 
 
 def test_template_without_code(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("STRATA_HOME", raising=False)
     (tmp_path / "t.yaml").write_text("Resources:\n  Role:\n    Type: AWS::IAM::Role\n")
-    code, out, _ = _run(["build", "-t", str(tmp_path / "t.yaml")], capsys)
+    code, out, _ = run_cli(main, ["build", "-t", str(tmp_path / "t.yaml")], capsys)
     assert code == 0 and out.startswith("Nothing to build")

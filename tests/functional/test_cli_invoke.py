@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
-import zipfile
 
 import pytest
+
+from strata_testkit import run_cli, zip_bytes
 
 from strata.cli.main import main
 
@@ -15,20 +15,6 @@ pytest.importorskip("strata.runtime.pool")
 ROLE = "arn:aws:iam::123456789012:role/r"
 CODE = ("def handler(event, context):\n    print('handled', event)\n    return {'got': event}\n"
         "def fail(event, context):\n    raise ValueError('boom')\n")
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("app.py", CODE)
-    return buffer.getvalue()
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 @pytest.fixture
@@ -40,7 +26,7 @@ def home(tmp_path, monkeypatch):
     with LambdaService(tmp_path / "home") as service:
         for name, handler in (("fn", "app.handler"), ("bad", "app.fail")):
             service.create_function(function_name=name, role=ROLE, runtime="python3.12", handler=handler,
-                                    code=FunctionCode(zip_file=_zip()), publish=True)
+                                    code=FunctionCode(zip_file=zip_bytes({"app.py": CODE})), publish=True)
         service.create_alias(function_name="fn", name="live", function_version="1")
     return tmp_path / "home"
 
@@ -48,19 +34,19 @@ def home(tmp_path, monkeypatch):
 def test_invoke_prints_only_the_payload_on_stdout(home, tmp_path, capsys):
     event = tmp_path / "event.json"
     event.write_text('{"a": 1}')
-    code, out, err = _run(["invoke", "fn:live", "--event", str(event)], capsys)
+    code, out, err = run_cli(main, ["invoke", "fn:live", "--event", str(event)], capsys)
     assert code == 0 and json.loads(out) == {"got": {"a": 1}}
     assert err == ""
 
 
 def test_invoke_default_event_and_tail(home, capsys):
-    code, out, err = _run(["invoke", "fn", "--log-type", "Tail"], capsys)
+    code, out, err = run_cli(main, ["invoke", "fn", "--log-type", "Tail"], capsys)
     assert code == 0 and json.loads(out) == {"got": {}}
     assert "handled {}" in err and "REPORT RequestId:" in err
 
 
 def test_function_error_exits_1_with_the_message(home, capsys):
-    code, out, err = _run(["invoke", "bad"], capsys)
+    code, out, err = run_cli(main, ["invoke", "bad"], capsys)
     assert code == 1
     assert json.loads(out)["errorType"] == "ValueError"
     assert "Error: function error (Unhandled): ValueError: boom" in err
@@ -68,7 +54,7 @@ def test_function_error_exits_1_with_the_message(home, capsys):
 
 
 def test_lambda_error_exits_1_without_traceback(home, capsys):
-    code, out, err = _run(["invoke", "nope"], capsys)
+    code, out, err = run_cli(main, ["invoke", "nope"], capsys)
     assert code == 1 and out == ""
     assert "ResourceNotFoundException: Function not found:" in err and "Traceback" not in err
 
@@ -76,35 +62,35 @@ def test_lambda_error_exits_1_without_traceback(home, capsys):
 def test_bad_event_json_is_a_usage_error(home, tmp_path, capsys):
     event = tmp_path / "event.json"
     event.write_text("{not json")
-    code, out, err = _run(["invoke", "fn", "--event", str(event)], capsys)
+    code, out, err = run_cli(main, ["invoke", "fn", "--event", str(event)], capsys)
     assert code == 2 and out == ""
 
 
 def test_event_invocation_runs_before_exit_and_logs_show_it(home, capsys):
-    code, out, err = _run(["invoke", "fn:1", "--invocation-type", "Event"], capsys)
+    code, out, err = run_cli(main, ["invoke", "fn:1", "--invocation-type", "Event"], capsys)
     assert code == 0 and out == "" and "queued" in err
-    code, out, err = _run(["logs", "fn:1"], capsys)
+    code, out, err = run_cli(main, ["logs", "fn:1"], capsys)
     assert code == 0 and "handled {}" in out and "START RequestId:" in out
 
 
 def test_dry_run(home, capsys):
-    code, out, err = _run(["invoke", "fn", "--invocation-type", "DryRun"], capsys)
+    code, out, err = run_cli(main, ["invoke", "fn", "--invocation-type", "DryRun"], capsys)
     assert code == 0 and out == ""
 
 
 def test_logs_per_version_and_alias(home, capsys):
-    _run(["invoke", "fn"], capsys)
-    _run(["invoke", "fn:live"], capsys)
-    code, out, _ = _run(["logs", "fn:$LATEST"], capsys)
+    run_cli(main, ["invoke", "fn"], capsys)
+    run_cli(main, ["invoke", "fn:live"], capsys)
+    code, out, _ = run_cli(main, ["logs", "fn:$LATEST"], capsys)
     assert code == 0 and out.count("START RequestId:") == 1 and "Version: $LATEST" in out
-    code, out, _ = _run(["logs", "fn:live"], capsys)
+    code, out, _ = run_cli(main, ["logs", "fn:live"], capsys)
     assert code == 0 and out.count("START RequestId:") == 1 and "Version: 1" in out
-    code, out, err = _run(["logs", "fn"], capsys)
+    code, out, err = run_cli(main, ["logs", "fn"], capsys)
     assert code == 0 and out.count("START RequestId:") == 2
 
 
 def test_logs_of_unknown_function(home, capsys):
-    code, out, err = _run(["logs", "nope"], capsys)
+    code, out, err = run_cli(main, ["logs", "nope"], capsys)
     assert code == 1 and "Function not found" in err
 
 

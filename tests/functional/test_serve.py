@@ -2,20 +2,20 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from strata_testkit import zip_bytes
 
 from strata.server.client import invoke_via_server
 from strata.server.discovery import running_server
@@ -26,13 +26,6 @@ HANDLER = ("import json\n"
            "    print('hello from', context.function_version)\n"
            "    return {'event': event, 'request_id': context.aws_request_id, 'version': context.function_version}\n")
 VENV_BIN = Path(sys.executable).parent
-
-
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("app.py", HANDLER)
-    return buffer.getvalue()
 
 
 def _start(home: Path, *args: str) -> subprocess.Popen:
@@ -75,7 +68,7 @@ def _aws(url: str, tmp: Path, *args: str, secret: str = "x") -> subprocess.Compl
 
 def test_aws_cli_create_publish_invoke(served, tmp_path):
     home, url = served
-    (tmp_path / "fn.zip").write_bytes(_zip())
+    (tmp_path / "fn.zip").write_bytes(zip_bytes({"app.py": HANDLER}))
     created = _aws(url, tmp_path, "create-function", "--function-name", "cli-fn", "--runtime", "python3.12",
                    "--role", ROLE, "--handler", "app.handler", "--zip-file", f"fileb://{tmp_path / 'fn.zip'}")
     assert created.returncode == 0, created.stderr
@@ -100,7 +93,7 @@ def test_boto3_and_the_invoke_client_share_the_warm_worker(served):
     lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
                        aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}))
     lam.create_function(FunctionName="warm", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                        Code={"ZipFile": _zip()})
+                        Code={"ZipFile": zip_bytes({"app.py": HANDLER})})
     response = lam.invoke(FunctionName="warm", Payload=b'{"n": 1}')
     body = json.loads(response["Payload"].read())
     assert body["request_id"] == response["ResponseMetadata"]["RequestId"]  # x-amzn-RequestId is the invocation's

@@ -3,25 +3,18 @@ moved to an old version; $LATEST's layers changed outside the stack; $LATEST's c
 the right words, ``--repair`` fixing it, verify passing again."""
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
+
+from strata_testkit import run_cli, zip_bytes
 
 from strata.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 STACK = "demo"
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
     shutil.copytree(EXAMPLES / "layered-app", target)
     monkeypatch.setenv("STRATA_HOME", str(tmp_path / "home"))
     template = target / "template.yaml"
-    code, out, err = _run(["deploy", "-t", str(template), "--stack-name", STACK], capsys)
+    code, out, err = run_cli(main, ["deploy", "-t", str(template), "--stack-name", STACK], capsys)
     assert code == 0, out + err
     return template
 
@@ -52,28 +45,22 @@ def _function(client, logical_id: str) -> str:
     return stack.resources[logical_id].physical_id
 
 
-def _layer_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("python/shared_greeting.py", "def greet(name):\n    return 'changed ' + name\n")
-    return buffer.getvalue()
-
-
 def _verify(template: Path, capsys, *extra: str) -> tuple[int, dict]:
-    code, out, _ = _run(["verify", "-t", str(template), "--stack-name", STACK, "--output", "json", *extra], capsys)
+    code, out, _ = run_cli(main, ["verify", "-t", str(template), "--stack-name", STACK, "--output", "json", *extra],
+                           capsys)
     return code, json.loads(out)
 
 
 def test_a_fresh_deploy_verifies(app, capsys):
-    code, out, _ = _run(["verify", "-t", str(app), "--stack-name", STACK], capsys)
+    code, out, _ = run_cli(main, ["verify", "-t", str(app), "--stack-name", STACK], capsys)
     assert code == 0
     assert "checked HelloFunction" in out and "alias live -> 1" in out
     assert "OK: every function serves what was deployed." in out
 
 
 def test_alias_moved_to_an_old_version_is_found_and_repaired(app, client, capsys):
-    code, out, err = _run(["deploy", "-t", str(app), "--stack-name", STACK, "--parameter-overrides", "Greeting=Hi"],
-                          capsys)
+    code, out, err = run_cli(main, ["deploy", "-t", str(app), "--stack-name", STACK, "--parameter-overrides",
+                                    "Greeting=Hi"], capsys)
     assert code == 0, out + err
     name = _function(client, "HelloFunction")
     assert client.get_alias(FunctionName=name, Name="live")["FunctionVersion"] == "2"
@@ -98,12 +85,13 @@ def test_latest_layers_changed_outside_the_stack(app, client, capsys):
     name = _function(client, "HelloFunction")
     deployed_layer = client.get_function_configuration(FunctionName=name)["Layers"][0]["Arn"]
     layer_name = deployed_layer.split(":")[6]
-    new = client.publish_layer_version(LayerName=layer_name, Content={"ZipFile": _layer_zip()})["LayerVersionArn"]
+    new = client.publish_layer_version(LayerName=layer_name, Content={"ZipFile": zip_bytes(
+        {"python/shared_greeting.py": "def greet(name):\n    return 'changed ' + name\n"})})["LayerVersionArn"]
     client.update_function_configuration(FunctionName=name, Layers=[new])
     version = client.publish_version(FunctionName=name)["Version"]
     client.update_alias(FunctionName=name, Name="live", FunctionVersion=version)
 
-    code, out, _ = _run(["verify", "-t", str(app), "--stack-name", STACK], capsys)
+    code, out, _ = run_cli(main, ["verify", "-t", str(app), "--stack-name", STACK], capsys)
     assert code == 1
     assert (f"HelloFunction: $LATEST has layer {layer_name}:2; the deployed configuration uses {layer_name}:1"
             in out)
@@ -120,10 +108,8 @@ def test_latest_layers_changed_outside_the_stack(app, client, capsys):
 
 
 def _replace_code(client, name: str) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr("app.py", "def handler(event, context):\n    return 'hacked'\n")
-    client.update_function_code(FunctionName=name, ZipFile=buffer.getvalue())
+    client.update_function_code(FunctionName=name,
+                                ZipFile=zip_bytes({"app.py": "def handler(event, context):\n    return 'hacked'\n"}))
     version = client.publish_version(FunctionName=name)["Version"]
     client.update_alias(FunctionName=name, Name="live", FunctionVersion=version)
 
@@ -165,7 +151,7 @@ def test_deleted_stack_version_publishes_with_the_code_sha_precondition(app, cli
 
 
 def test_verify_of_an_unknown_stack_says_so(app, capsys):
-    code, out, err = _run(["verify", "-t", str(app), "--stack-name", "nope"], capsys)
+    code, out, err = run_cli(main, ["verify", "-t", str(app), "--stack-name", "nope"], capsys)
     assert code == 1 and "stack 'nope' does not exist locally (stacks: demo)" in err
 
 

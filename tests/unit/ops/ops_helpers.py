@@ -2,26 +2,16 @@
 templates shaped like SAM's output, a fake clock."""
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
+
+from strata_testkit import zip_bytes
 
 from strata.build.store import ArtifactStore
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/test"
-
-
-def zip_bytes(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, text in sorted(files.items()):
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, text)
-    return buf.getvalue()
 
 
 def code(home: Path, files: dict[str, str]) -> tuple[dict[str, str], str]:

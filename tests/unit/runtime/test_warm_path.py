@@ -3,18 +3,18 @@ drain poll, the worker's cached JSON encoder, the fast ``InvokeResult``, and the
 from __future__ import annotations
 
 import decimal
-import io
 import json
 import subprocess
 import sys
 import threading
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from runtime_lab import RUNTIME
+from strata_testkit import zip_bytes
+
 from strata.runtime.api import InvokeResult
 from strata.runtime.environment import _result
 from strata.runtime.logs import LogStore, end_line, invocation_block, report_line, start_line
@@ -160,13 +160,6 @@ def test_fast_result_equals_the_constructor():
 
 # -- the service's resolved-snapshot cache ---------------------------------------------------------------------------
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as archive:
-        archive.writestr("app.py", source)
-    return buf.getvalue()
-
-
 HANDLER = "import os\ndef handler(event, context):\n    return [os.environ.get('COLOR'), context.invoked_function_arn]\n"
 
 
@@ -178,7 +171,7 @@ def services(tmp_path):
     home = tmp_path / "home"
     first, second = LambdaService(home), LambdaService(home)     # two doors on one home, as a CLI and a server
     first.create_function(function_name="fn", role="arn:aws:iam::123456789012:role/r", runtime=RUNTIME,
-                          handler="app.handler", code=FunctionCode(zip_file=_zip(HANDLER)),
+                          handler="app.handler", code=FunctionCode(zip_file=zip_bytes({"app.py": HANDLER})),
                           environment=Environment(variables={"COLOR": "red"}))
     yield first, second
     first.close()

@@ -2,11 +2,11 @@
 the answer) keep Lambda's log: each invocation's output inside its own START/END/REPORT block, in order."""
 from __future__ import annotations
 
-import io
 import time
-import zipfile
 
 import boto3
+
+from strata_testkit import zip_bytes
 
 from strata.lambda_.service import LambdaService
 from strata.runtime.logs import LogStore
@@ -24,11 +24,8 @@ def test_warm_invokes_over_http_log_their_output_in_their_own_blocks(tmp_path, s
     try:
         lam = boto3.client("lambda", endpoint_url=served.url, region_name="us-east-1", aws_access_key_id="x",
                            aws_secret_access_key="x")
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as archive:
-            archive.writestr("app.py", HANDLER)
         lam.create_function(FunctionName="f", Runtime="python3.12", Role="arn:aws:iam::123456789012:role/r",
-                            Handler="app.handler", Code={"ZipFile": buf.getvalue()})
+                            Handler="app.handler", Code={"ZipFile": zip_bytes({"app.py": HANDLER})})
         ids = []
         for n in range(4):                            # the first is a cold start, the others take the hot path
             out = lam.invoke(FunctionName="f", Payload=b'{"n": %d}' % n)
