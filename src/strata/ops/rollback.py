@@ -100,6 +100,22 @@ def _versions(client: Any, function_name: str) -> list[str]:
             return out
 
 
+def _target_version(logical_id: str, alias: str, current: str, routing: dict[str, float], to_version: str | None,
+                    candidates: Callable[[], tuple[list, list[str]]]) -> str:
+    """The version to move ``alias`` to: ``to_version``, else the one before ``current`` (``candidates()`` gives the
+    alias's recorded moves and the published versions, asked only then). Refuses a no-op move."""
+    if to_version is None:
+        moves, versions = candidates()
+        to_version = previous_version(moves, current, versions)
+        if to_version is None:
+            raise RollbackRefused(f"alias {alias} of {logical_id} has no earlier version to go back to "
+                                  f"(it serves version {current})", hint="pass --to-version N")
+    to_version = str(to_version)
+    if to_version == current and not routing:
+        raise RollbackRefused(f"alias {alias} of {logical_id} already serves version {to_version}")
+    return to_version
+
+
 def _routing(alias: dict[str, Any]) -> dict[str, float]:
     weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
     return {str(k): float(v) for k, v in weights.items()}
@@ -140,14 +156,8 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
             live = client.get_alias(FunctionName=name, Name=alias)
             current, routing = str(live["FunctionVersion"]), _routing(live)
             history = AliasHistory(state.db)
-            if to_version is None:
-                to_version = previous_version(history.moves(name, alias), current, _versions(client, name))
-                if to_version is None:
-                    raise RollbackRefused(f"alias {alias} of {logical_id} has no earlier version to go back to "
-                                          f"(it serves version {current})", hint="pass --to-version N")
-            to_version = str(to_version)
-            if to_version == current and not routing:
-                raise RollbackRefused(f"alias {alias} of {logical_id} already serves version {to_version}")
+            to_version = _target_version(logical_id, alias, current, routing, to_version,
+                                         lambda: (history.moves(name, alias), _versions(client, name)))
             store = ArtifactStore(home)
             expected = history.expected_for(name, to_version)
             check = check_version(client, name, to_version, expected,
@@ -204,14 +214,8 @@ def rollback_aws(session: Any, stack_name: str, function: str, *, alias: str = "
         logical_id, name = _aws_function(session.client("cloudformation"), stack_name, function)
         live = lam.get_alias(FunctionName=name, Name=alias)
         current, routing = str(live["FunctionVersion"]), _routing(live)
-        if to_version is None:
-            to_version = previous_version([], current, _versions(lam, name))
-            if to_version is None:
-                raise RollbackRefused(f"alias {alias} of {logical_id} has no earlier version to go back to "
-                                      f"(it serves version {current})", hint="pass --to-version N")
-        to_version = str(to_version)
-        if to_version == current and not routing:
-            raise RollbackRefused(f"alias {alias} of {logical_id} already serves version {to_version}")
+        to_version = _target_version(logical_id, alias, current, routing, to_version,
+                                     lambda: ([], _versions(lam, name)))
         check = check_version(lam, name, to_version, None)
         refuse_unless_fit(check, name, alias)
         lam.update_alias(FunctionName=name, Name=alias, FunctionVersion=to_version,

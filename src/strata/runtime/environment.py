@@ -254,11 +254,7 @@ class Environment:
             payload = json.dumps({
                 "errorMessage": f"Response payload size exceeded maximum allowed payload size ({RESPONSE_MAX} bytes).",
                 "errorType": "Function.ResponseSizeTooLarge"}).encode()
-        worker = self.worker
-        output = worker.output if worker is not None else None
-        body = _text(*output.take()) if output is not None and (output.data or output.dropped) else ""
-        if self._pending_output:
-            body, self._pending_output = self._pending_output + body, ""
+        body = self._take_output()
         if runtime_line:
             body += runtime_line
         text = invocation_block(head, rid, self._version, body, duration_ms, self._memory_size,
@@ -270,14 +266,20 @@ class Environment:
         self.last_used = _monotonic()
         return _result(200, payload, self._version, rid, None if kind == "ok" else "Unhandled", tail)
 
+    def _take_output(self) -> str:
+        """What the function wrote since the last invocation's log: output kept from a worker that was dropped, then
+        the current worker's collected output."""
+        worker = self.worker
+        output = worker.output if worker is not None else None
+        body = _text(*output.take()) if output is not None and (output.data or output.dropped) else ""
+        if self._pending_output:
+            body, self._pending_output = self._pending_output + body, ""
+        return body
+
     def _log_warm(self, request_id: str, duration_ms: float, rss_kb: int) -> None:
         """``_finish``'s log part for a warm invocation that returned a plain result (no init, no runtime line, no
         tail): the block queued, nothing else made. The server's hot path runs it after the answer went out."""
-        output = self.worker.output
-        body = _text(*output.take()) if output.data or output.dropped else ""
-        if self._pending_output:
-            body, self._pending_output = self._pending_output + body, ""
-        self.logs.append_warm_later(self._function_name, self._version, request_id, body, duration_ms,
+        self.logs.append_warm_later(self._function_name, self._version, request_id, self._take_output(), duration_ms,
                                     self._memory_size, (rss_kb + 1023) // 1024)
         self.last_used = _monotonic()
 

@@ -107,12 +107,7 @@ class LogStore:
         if self._closed:
             self.append(function_name, version, text)
             return
-        self._queue.append((function_name, version, text))
-        self._queued_chars += len(text)
-        if self._queued_chars > FLUSH_CHARS:
-            self.flush()
-        elif not self._scheduled:
-            self._schedule()
+        self._enqueue((function_name, version, text), len(text))
 
     def append_warm_later(self, function_name: str, version: str, request_id: str, body: str, duration_ms: float,
                           memory_size: int, max_memory_mb: int) -> None:
@@ -122,8 +117,14 @@ class LogStore:
             self.append(function_name, version, invocation_block("", request_id, version, body, duration_ms,
                                                                  memory_size, max_memory_mb, None))
             return
-        self._queue.append((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)))
-        self._queued_chars += len(body) + 200
+        self._enqueue((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)),
+                      len(body) + 200)
+
+    def _enqueue(self, item: tuple, chars: int) -> None:
+        """Queue ``(function, version, block or its parts)``; written at once past ``FLUSH_CHARS`` queued, else the
+        writer thread is woken if it is not already due."""
+        self._queue.append(item)
+        self._queued_chars += chars
         if self._queued_chars > FLUSH_CHARS:
             self.flush()
         elif not self._scheduled:

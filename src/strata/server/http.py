@@ -60,6 +60,7 @@ _METHODS = {m.encode(): m for m in ("GET", "POST", "PUT", "DELETE", "PATCH", "HE
 _HEADER_NAMES: dict[bytes, str] = {}    # raw header name -> lower-case text, for the names clients keep sending
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode("latin-1") for s in http.HTTPStatus}
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_HEAD_TOO_LARGE = "The request line and headers are larger than 64 KiB."
 
 
 class App(Protocol):
@@ -286,7 +287,7 @@ class HttpConnection(asyncio.Protocol):
                 # (the exact 64 KiB check runs on whole headers, in on_url/on_header)
                 self.head_bytes += len(data)
                 if self.head_bytes > MAX_HEAD + READ_SLACK:
-                    self._fail(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
+                    self._fail(HeaderTooLargeException(_HEAD_TOO_LARGE))
                     return
         if self.task is None and self.queue:
             self._pump()
@@ -317,7 +318,7 @@ class HttpConnection(asyncio.Protocol):
         raw_headers = self.raw_headers
         if self.head_bytes + self.read_size > MAX_HEAD and \
                 len(self.url) + sum(len(name) + len(value) + 4 for name, value in raw_headers) > MAX_HEAD:
-            self._stop(HeaderTooLargeException("The request line and headers are larger than 64 KiB."))
+            self._stop(HeaderTooLargeException(_HEAD_TOO_LARGE))
         self.head_done = True
         parser = self.parser
         raw_method = parser.get_method()

@@ -30,30 +30,34 @@ class ServiceDispatch:
     def __call__(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if operation != "Invoke":
             return self._dispatch(self.service, operation, params)
+        name, qualifier, payload, invocation_type, log_type, client_context = _invoke_args(params)
         return self._shaped(self.service.invoke(
-            params["FunctionName"], qualifier=params.get("Qualifier"), payload=params.get("Payload") or b"",
-            invocation_type=params.get("InvocationType") or "RequestResponse",
-            log_type=params.get("LogType") or "None", client_context=params.get("ClientContext")))
+            name, qualifier=qualifier, payload=payload, invocation_type=invocation_type, log_type=log_type,
+            client_context=client_context))
 
     async def invoke_async(self, params: dict[str, Any], executor: Any = None) -> dict[str, Any]:
         """Invoke on the running event loop; what must block runs in ``executor``. Same result as ``__call__``."""
+        name, qualifier, payload, invocation_type, log_type, client_context = _invoke_args(params)
         return self._shaped(await self.service.invoke_async(
-            params["FunctionName"], qualifier=params.get("Qualifier"), payload=params.get("Payload") or b"",
-            invocation_type=params.get("InvocationType") or "RequestResponse",
-            log_type=params.get("LogType") or "None", client_context=params.get("ClientContext"),
-            executor=executor))
+            name, qualifier=qualifier, payload=payload, invocation_type=invocation_type, log_type=log_type,
+            client_context=client_context, executor=executor))
 
     def start_invoke(self, params: dict[str, Any], on_done: Any, executor: Any = None) -> bool:
         """Invoke started on the loop, ``on_done(invoke_result, error)`` called when it ends (a warm worker, a cached
         resolution); the result is the runtime's ``InvokeResult`` itself (``response.render_invoke`` shapes it).
         False when it cannot go that way: use ``invoke_async``."""
-        get = params.get
-        return self.service.start_invoke(params["FunctionName"], get("Qualifier"), get("Payload") or b"",
-                                         get("InvocationType") or "RequestResponse", get("LogType") or "None",
-                                         get("ClientContext"), on_done, executor)
+        return self.service.start_invoke(*_invoke_args(params), on_done, executor)
 
     def _shaped(self, result: Any) -> dict[str, Any]:
         out = self._invoke_result(result)
         if result.request_id:
             out["ResponseMetadata"] = {"RequestId": result.request_id}
         return out
+
+
+def _invoke_args(params: dict[str, Any]) -> tuple[str, str | None, bytes, str, str, str | None]:
+    """Invoke's params as the service takes them: (function name, qualifier, payload, invocation type, log type,
+    client context), with Lambda's defaults for what the request left out."""
+    get = params.get
+    return (params["FunctionName"], get("Qualifier"), get("Payload") or b"", get("InvocationType") or "RequestResponse",
+            get("LogType") or "None", get("ClientContext"))
