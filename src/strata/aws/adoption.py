@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from strata.aws.errors import aws_errors
+from strata.lambda_.errors import is_not_found
 from strata.transform.result import FunctionVersionInfo
 from strata.transform.versions import VERSION_TYPE, rename_logical_ids
 from strata.verify.checker import content_findings
 from strata.verify.expected import expected_functions
 from strata.verify.model import DeployedStack
-from strata.verify.reader import is_not_found
 
 
 @dataclass(frozen=True)

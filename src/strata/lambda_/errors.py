@@ -105,3 +105,22 @@ ERRORS_BY_CODE: dict[str, type[LambdaError]] = {
         ResourceNotReadyException, UnsupportedOperationException,
     )
 }
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The service error code of ``exc``: a botocore ClientError's, the local service's (``LambdaError.code``), else
+    the exception's class name. One reading for the engine's handlers, verify and ops, whichever client they hold."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return (response.get("Error") or {}).get("Code")
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, str) else type(exc).__name__
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return error_code(exc) in ("ResourceNotFoundException", "404", "NotFound")
+
+
+def is_unsupported(exc: BaseException) -> bool:
+    """The service does not implement the operation (the local service for some Lambda operations)."""
+    return error_code(exc) == "UnsupportedOperationException"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from strata.lambda_.errors import is_not_found
 from strata.verify.checker import content_findings
 from strata.verify.model import ExpectedFunction
-from strata.verify.reader import is_not_found
 
 
 @dataclass

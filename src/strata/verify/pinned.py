@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from strata.lambda_.errors import is_not_found
 from strata.verify.checker import content_findings
 from strata.verify.model import DeployedStack, ExpectedFunction, Finding, VerifyReport
-from strata.verify.reader import is_not_found
 
 
 @dataclass(frozen=True)

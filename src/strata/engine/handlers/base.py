@@ -106,12 +106,3 @@ def split_qualifier(value: str) -> tuple[str, str | None]:
     if len(parts) == 2:
         return parts[0], parts[1]
     return value, None
-
-
-def is_not_found(exc: BaseException) -> bool:
-    return getattr(exc, "code", None) == "ResourceNotFoundException"
-
-
-def is_unsupported(exc: BaseException) -> bool:
-    """The service does not implement the operation: the resource is then recorded, not executed."""
-    return getattr(exc, "code", None) == "UnsupportedOperationException"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.engine.handlers.base import (Handler, HandlerContext, Outcome, function_name_of, is_not_found,
-                                         is_unsupported)
+from strata.engine.handlers.base import Handler, HandlerContext, Outcome, function_name_of
 from strata.engine.model import DeployedResource
+from strata.lambda_.errors import is_not_found, is_unsupported
 
 _MEMBERS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
 

@@ -10,9 +10,9 @@ import re
 import zipfile
 from typing import Any
 
-from strata.engine.handlers.base import (Handler, HandlerContext, Outcome, ResourceFailed, generated_name,
-                                         is_not_found)
+from strata.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed, generated_name
 from strata.engine.model import DeployedResource
+from strata.lambda_.errors import is_not_found
 
 # CloudFormation property -> API member, for the members UpdateFunctionConfiguration takes.
 CONFIG_MEMBERS: dict[str, str] = {

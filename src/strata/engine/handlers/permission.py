@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from strata.engine.handlers.base import (ALL, Handler, HandlerContext, Outcome, generated_name, is_not_found,
-                                         is_unsupported, split_qualifier)
+from strata.engine.handlers.base import ALL, Handler, HandlerContext, Outcome, generated_name, split_qualifier
 from strata.engine.model import DeployedResource
+from strata.lambda_.errors import is_not_found, is_unsupported
 
 _MEMBERS = ("Action", "Principal", "SourceArn", "SourceAccount", "EventSourceToken", "PrincipalOrgID",
             "FunctionUrlAuthType")
