@@ -8,6 +8,7 @@ environment altogether.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import shutil
 import signal
@@ -79,6 +80,7 @@ class Environment:
         self.worker: WorkerProcess | None = None
         self.discarded = False            # true after an init error or close(): never reuse
         self.last_used = time.monotonic()
+        self.give_back: Callable[[], None] | None = None    # the pool's release of this environment, made once
         self._pending_output = ""
         # constant parts of every invocation, computed once
         self._timeout = float(snapshot.timeout)
@@ -88,6 +90,9 @@ class Environment:
         self._memory_size = snapshot.memory_size
         self._append_log = logs.append_later
         self._write_queued_logs = logs.write_queued
+        # a warm invocation's block, queued unformatted: (request id, output, duration ms, max memory MB, batch)
+        self._queue_warm_log = functools.partial(logs.queue_warm, snapshot.function_name, snapshot.version,
+                                                 snapshot.memory_size)
 
     def invoke(self, request: InvokeRequest) -> InvokeResult:
         worker = self._live_worker()
@@ -145,23 +150,23 @@ class Environment:
         worker = self.worker
         if worker is None or worker.proc.returncode is not None:
             return False
-        loop = worker.current_loop()
         started = _perf_counter()
-        deadline = _monotonic() + self._timeout
-        # Everything is ready before the request goes out, so that the loop goes back to waiting right after it:
-        # the worker is woken onto this CPU, and runs as soon as this thread sleeps.
-        waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
-        worker.begin_wait(waiter, deadline, loop)
-        # No waitpid per call (``_live_worker``): a worker that died idle has closed its pipes, so the send fails
-        # and ``invoke_async`` (whose ``_live_worker`` reaps it) starts a fresh one; one whose pipes another
-        # process still holds is found by the watch timer within a period.
-        if not self._send(worker, request):
-            worker.end_wait()
+        # The request goes out first and the waiting is set up after: the reply is read by the loop's reader callback,
+        # which cannot run before this returns to the loop, and work done while the worker runs on the other CPU
+        # is off the round trip (bench_server.py). No waitpid per call (``_live_worker``): a worker that died idle
+        # has closed its pipes, so the send fails and ``invoke_async`` (whose ``_live_worker`` reaps it) starts a
+        # fresh one; one whose pipes another process still holds is found by the watch timer within a period.
+        if not worker.send((request.request_id, request.payload or b"", self._timeout_ms, request.invoked_arn,
+                            request.client_context)):
             return False
-        message = worker.buffered()
-        if message is not None:
-            worker.end_wait()
-            waiter.set_result(message)
+        deadline = _monotonic() + self._timeout
+        waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
+        worker.begin_wait(waiter, deadline, worker.current_loop())
+        if worker.buffer.data:           # a whole reply already read (the rest of an earlier read): rare
+            message = worker.buffered()
+            if message is not None:
+                worker.end_wait()
+                waiter.set_result(message)
         return True
 
     def _live_worker(self) -> WorkerProcess | None:
@@ -276,13 +281,6 @@ class Environment:
             body, self._pending_output = self._pending_output + body, ""
         return body
 
-    def _log_warm(self, request_id: str, duration_ms: float, rss_kb: int) -> None:
-        """``_finish``'s log part for a warm invocation that returned a plain result (no init, no runtime line, no
-        tail): the block queued, nothing else made. The server's hot path runs it after the answer went out."""
-        self.logs.append_warm_later(self._function_name, self._version, request_id, self._take_output(), duration_ms,
-                                    self._memory_size, (rss_kb + 1023) // 1024)
-        self.last_used = _monotonic()
-
     def kill_worker(self) -> None:
         """Kill the worker from another thread (pool shutdown); the running invocation sees it exit."""
         worker = self.worker
@@ -330,19 +328,19 @@ class _ReplyWaiter:
         worker.end_wait()
         kind = message[0]
         if kind == "ok" or kind == "error":
+            ended = _perf_counter()
             env, request, payload = self.env, self.request, message[1]
-            duration_ms = (_perf_counter() - self.started) * 1000
-            outcome = (kind, payload, None)
             if request.log_type == "Tail" or (kind == "ok" and len(payload) > RESPONSE_MAX):
                 try:                          # the log text (or the size error) is part of the answer
                     worker.drain()
-                    result = env._finish(request, "", outcome, duration_ms, None, message[2])
+                    result = env._finish(request, "", (kind, payload, None), (ended - self.started) * 1000, None,
+                                         message[2])
                 except BaseException as exc:  # noqa: BLE001 - the caller hears of it, as from invoke_async
                     self._end(None, exc)
                     return
                 self._end(result, None)
                 return
-            # the answer goes out first; the log block is formatted and queued after, before the release
+            # the answer goes out first; the log block is queued after (formatted with its batch), then the release
             try:
                 succeeded = getattr(self.on_done, "succeeded", None) if kind == "ok" else None
                 if succeeded is None or not succeeded(payload):
@@ -351,11 +349,16 @@ class _ReplyWaiter:
             finally:
                 try:
                     worker.drain()
+                    duration_ms = (ended - self.started) * 1000
                     if kind == "ok" and worker is env.worker:
-                        env._log_warm(request.request_id, duration_ms, message[2])
+                        output = worker.output
+                        env._queue_warm_log(request.request_id, env._take_output()
+                                            if output.data or output.dropped or env._pending_output else "",
+                                            duration_ms, (message[2] + 1023) // 1024, WRITE_BATCH)
+                        env.last_used = _monotonic()
                     else:
-                        env._finish(request, "", outcome, duration_ms, None, message[2])
-                    env._write_queued_logs(WRITE_BATCH)    # a batch's write, after an answer, not after a send
+                        env._finish(request, "", (kind, payload, None), duration_ms, None, message[2])
+                        env._write_queued_logs(WRITE_BATCH)
                 finally:
                     if self.release is not None:
                         self.release()

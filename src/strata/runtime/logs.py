@@ -120,6 +120,21 @@ class LogStore:
         self._enqueue((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)),
                       len(body) + 200)
 
+    def queue_warm(self, function_name: str, version: str, memory_size: int, request_id: str, body: str,
+                   duration_ms: float, max_memory_mb: int, batch: int) -> None:
+        """``append_warm_later`` then ``write_queued(batch)`` in one call (the server's warm path makes it once per
+        invoke, after the answer went out)."""
+        if self._closed:
+            self.append_warm_later(function_name, version, request_id, body, duration_ms, memory_size, max_memory_mb)
+            return
+        queue = self._queue
+        queue.append((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)))
+        self._queued_chars += len(body) + 200
+        if len(queue) >= batch or self._queued_chars > FLUSH_CHARS:
+            self.flush()
+        elif not self._scheduled:
+            self._schedule()
+
     def _enqueue(self, item: tuple, chars: int) -> None:
         """Queue ``(function, version, block or its parts)``; written at once past ``FLUSH_CHARS`` queued, else the
         writer thread is woken if it is not already due."""

@@ -11,6 +11,7 @@ Preparing a snapshot (unpacking, layer merge, interpreter choice) happens outsid
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import defaultdict
@@ -201,14 +202,16 @@ class WorkerPool:
         env = self._take_idle(key, arn, concurrency_limit)
         if env is None:
             return False
-        give_back = self._give_back
+        give_back = env.give_back           # made once per environment (its key and ARN never change)
+        if give_back is None:
+            give_back = env.give_back = functools.partial(self._give_back, key, arn, env)
         try:
-            started = env.start(request, on_done, executor, lambda: give_back(key, arn, env))
+            started = env.start(request, on_done, executor, give_back)
         except BaseException:
-            give_back(key, arn, env)
+            give_back()
             raise
         if not started:
-            give_back(key, arn, env)
+            give_back()
         return started
 
     def _invoke_cold(self, snapshot: FunctionSnapshot, key: tuple, request: InvokeRequest,
