@@ -69,7 +69,7 @@ class LambdaContext:
     """The per-invocation context. Function-level members are read from the environment once per worker, as the
     runtime sets them before the handler module is imported."""
 
-    __slots__ = ("aws_request_id", "invoked_function_arn", "client_context", "identity", "tenant_id",
+    __slots__ = ("aws_request_id", "invoked_function_arn", "client_context", "_identity", "tenant_id",
                  "_deadline_ms")
 
     function_name = ""
@@ -93,9 +93,24 @@ class LambdaContext:
         self.aws_request_id = request_id
         self.invoked_function_arn = invoked_function_arn
         self.client_context = client_context
-        self.identity = CognitoIdentity(identity)
+        if identity:
+            self._identity = CognitoIdentity(identity)
         self.tenant_id = tenant_id
         self._deadline_ms = deadline_ms
+
+    @property
+    def identity(self) -> CognitoIdentity:
+        """Made when first read: an invocation without one (all of them, here) does not pay for the object. Each
+        invocation gets its own, as in Lambda."""
+        try:
+            return self._identity
+        except AttributeError:
+            identity = self._identity = CognitoIdentity(None)
+            return identity
+
+    @identity.setter
+    def identity(self, value: CognitoIdentity) -> None:
+        self._identity = value
 
     def get_remaining_time_in_millis(self) -> int:
         remaining = int(self._deadline_ms - time.time() * 1000)

@@ -150,6 +150,19 @@ def test_cached_encoder_matches_json_encoder():
             assert encode(value) == reference.encode(value)
 
 
+def test_context_identity_is_made_when_read_one_per_invocation_and_settable():
+    from strata.runtime.context import CognitoIdentity, LambdaContext
+
+    first, second = (LambdaContext("id", 0.0, "arn") for _ in range(2))
+    assert first.identity.cognito_identity_id is None and first.identity.cognito_identity_pool_id is None
+    assert first.identity is first.identity and first.identity is not second.identity
+    first.identity = CognitoIdentity({"cognitoIdentityId": "me"})
+    assert first.identity.cognito_identity_id == "me" and second.identity.cognito_identity_id is None
+    given = LambdaContext("id", 0.0, "arn", None, {"cognitoIdentityPoolId": "pool"})
+    assert given.identity.cognito_identity_pool_id == "pool"
+    assert "identity=CognitoIdentity([cognito_identity_id=None" in repr(second)
+
+
 def test_fast_result_equals_the_constructor():
     fast = _result(200, b"{}", "$LATEST", "rid", None, "dGFpbA==")
     slow = InvokeResult(200, b"{}", "$LATEST", "rid", None, "dGFpbA==")
