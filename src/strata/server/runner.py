@@ -7,7 +7,9 @@ from __future__ import annotations
 import errno
 import ipaddress
 import logging
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -69,26 +71,42 @@ def make_server(app: LambdaApp, sock: socket.socket | None = None) -> HttpServer
 
 def serve(app: LambdaApp, home: Path, host: str, port: int, *, stack_name: str | None = None,
           on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (or ``should_exit``); ``server.json`` exists exactly while serving."""
+    """Serve until SIGINT/SIGTERM (or ``should_exit``); ``server.json`` exists exactly while serving.
+
+    SIGINT/SIGTERM stop the server gracefully from the moment ``server.json`` appears: until the event loop installs
+    its own handlers, these ask the server to stop (a Ctrl+C right after start used to raise KeyboardInterrupt
+    instead: exit status 1, a traceback)."""
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
     server = make_server(app, sock)
-    info = discovery.write(home, host, actual_port, stack_name)
+    previous = _stop_on_signals(server)
     try:
-        if on_ready:
-            on_ready(info.url)
-        server.run(sockets=[sock])
+        info = discovery.write(home, host, actual_port, stack_name)
+        try:
+            if on_ready:
+                on_ready(info.url)
+            server.run(sockets=[sock])
+        finally:
+            discovery.remove(home)
+            sock.close()
+            app.close()
     finally:
-        discovery.remove(home)
-        sock.close()
-        app.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     logging.getLogger("strata.server").info("server on %s stopped", info.url)
+
+
+def _stop_on_signals(server: HttpServer) -> dict:
+    """SIGINT/SIGTERM call ``server.handle_exit`` (main thread only, where Python delivers signals); the previous
+    handlers, to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, lambda _sig, _frame: server.handle_exit())
+            for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
 def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0) -> tuple[Served, Callable[[], None]]:
     """Serve ``app`` on a background thread (tests, benchmarks); returns the server and a ``stop()``."""
-    import threading
-
     sock = bind(host, port)
     server = make_server(app, sock)
     actual = sock.getsockname()[1]
