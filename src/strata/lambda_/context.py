@@ -73,5 +73,3 @@ class Context:
 
     def layer_arn(self, name: str) -> str:
         return names.layer_arn(self.region, self.account_id, name)
-
-

@@ -156,8 +156,7 @@ class Environment:
         # is off the round trip (bench_server.py). No waitpid per call (``_live_worker``): a worker that died idle
         # has closed its pipes, so the send fails and ``invoke_async`` (whose ``_live_worker`` reaps it) starts a
         # fresh one; one whose pipes another process still holds is found by the watch timer within a period.
-        if not worker.send((request.request_id, request.payload or b"", self._timeout_ms, request.invoked_arn,
-                            request.client_context)):
+        if not self._send(worker, request):
             return False
         deadline = _monotonic() + self._timeout
         waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
