@@ -8,7 +8,6 @@ environment altogether.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import shutil
 import signal
@@ -80,7 +79,6 @@ class Environment:
         self.worker: WorkerProcess | None = None
         self.discarded = False            # true after an init error or close(): never reuse
         self.last_used = time.monotonic()
-        self.give_back: Callable[[], None] | None = None    # the pool's release of this environment, made once
         self._pending_output = ""
         # constant parts of every invocation, computed once
         self._timeout = float(snapshot.timeout)
@@ -90,9 +88,6 @@ class Environment:
         self._memory_size = snapshot.memory_size
         self._append_log = logs.append_later
         self._write_queued_logs = logs.write_queued
-        # a warm invocation's block, queued unformatted: (request id, output, duration ms, max memory MB, batch)
-        self._queue_warm_log = functools.partial(logs.queue_warm, snapshot.function_name, snapshot.version,
-                                                 snapshot.memory_size)
 
     def invoke(self, request: InvokeRequest) -> InvokeResult:
         worker = self._live_worker()
@@ -138,12 +133,12 @@ class Environment:
         return await loop.run_in_executor(executor, self._outcome, request, "", None, worker, reply, duration_ms)
 
     def start(self, request: InvokeRequest, on_done: OnDone, executor: Executor | None = None,
-              release: Callable[[], None] | None = None) -> bool:
+              release: Callable[[Environment], None] | None = None) -> bool:
         """``invoke_async``'s warm path without a coroutine, for ``strata serve``: send ``request`` now and call
         ``on_done(result, None)`` (or ``on_done(None, error)``) straight from the loop's reader callback when the
         reply comes, with no trip through the loop's ready queue. A plain success goes to
         ``on_done.succeeded(payload)`` when it has one and that returns True (no result object is made). The log
-        block is queued after ``on_done`` returns (the caller's answer goes out first), then ``release()`` says the
+        block is queued after ``on_done`` returns (the caller's answer goes out first), then ``release(self)`` says the
         environment is free again. False when there is no live warm worker: nothing was sent, use
         ``invoke_async``. The endings that block (deadline, memory kill, exit) finish in ``executor`` as
         ``invoke_async``'s do, then call ``on_done`` on the loop. Same outcomes and logs as ``invoke_async``."""
@@ -280,6 +275,14 @@ class Environment:
             body, self._pending_output = self._pending_output + body, ""
         return body
 
+    def _log_warm(self, request_id: str, duration_ms: float, rss_kb: int) -> None:
+        """``_finish``'s log part for a warm invocation that returned a plain result (no init, no runtime line, no
+        tail): the block queued unformatted (a full batch is written), nothing else made. The server's hot path runs
+        it after the answer went out."""
+        self.logs.append_warm_later(self._function_name, self._version, request_id, self._take_output(), duration_ms,
+                                    self._memory_size, (rss_kb + 1023) // 1024, WRITE_BATCH)
+        self.last_used = _monotonic()
+
     def kill_worker(self) -> None:
         """Kill the worker from another thread (pool shutdown); the running invocation sees it exit."""
         worker = self.worker
@@ -304,7 +307,7 @@ class _ReplyWaiter:
 
     def __init__(self, env: Environment, worker: WorkerProcess, request: InvokeRequest, started: float,
                  deadline: float, on_done: OnDone, executor: Executor | None,
-                 release: Callable[[], None] | None) -> None:
+                 release: Callable[[Environment], None] | None) -> None:
         self.env, self.worker, self.request, self.started = env, worker, request, started
         self.deadline, self.on_done, self.executor, self.release = deadline, on_done, executor, release
         self.finished = False
@@ -314,7 +317,7 @@ class _ReplyWaiter:
             self.on_done(result, error)
         finally:
             if self.release is not None:
-                self.release()
+                self.release(self.env)
 
     drains_output = True                 # what the handler printed is collected after the answer went out
 
@@ -350,17 +353,13 @@ class _ReplyWaiter:
                     worker.drain()
                     duration_ms = (ended - self.started) * 1000
                     if kind == "ok" and worker is env.worker:
-                        output = worker.output
-                        env._queue_warm_log(request.request_id, env._take_output()
-                                            if output.data or output.dropped or env._pending_output else "",
-                                            duration_ms, (message[2] + 1023) // 1024, WRITE_BATCH)
-                        env.last_used = _monotonic()
+                        env._log_warm(request.request_id, duration_ms, message[2])
                     else:
                         env._finish(request, "", (kind, payload, None), duration_ms, None, message[2])
                         env._write_queued_logs(WRITE_BATCH)
                 finally:
                     if self.release is not None:
-                        self.release()
+                        self.release(env)
             return
         if message is not EXITED:
             worker.drain()

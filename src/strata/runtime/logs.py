@@ -110,37 +110,24 @@ class LogStore:
         self._enqueue((function_name, version, text), len(text))
 
     def append_warm_later(self, function_name: str, version: str, request_id: str, body: str, duration_ms: float,
-                          memory_size: int, max_memory_mb: int) -> None:
+                          memory_size: int, max_memory_mb: int, batch: int = 0) -> None:
         """``append_later`` of a warm invocation's block, formatted when the queue is written (in a batch, off the
-        server's answer path) instead of now: same text, same order."""
+        server's answer path) instead of now: same text, same order. With ``batch``, the queue is written once it
+        holds that many blocks (``write_queued(batch)``, in the same call)."""
         if self._closed:
             self.append(function_name, version, invocation_block("", request_id, version, body, duration_ms,
                                                                  memory_size, max_memory_mb, None))
             return
         self._enqueue((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)),
-                      len(body) + 200)
+                      len(body) + 200, batch)
 
-    def queue_warm(self, function_name: str, version: str, memory_size: int, request_id: str, body: str,
-                   duration_ms: float, max_memory_mb: int, batch: int) -> None:
-        """``append_warm_later`` then ``write_queued(batch)`` in one call (the server's warm path makes it once per
-        invoke, after the answer went out)."""
-        if self._closed:
-            self.append_warm_later(function_name, version, request_id, body, duration_ms, memory_size, max_memory_mb)
-            return
+    def _enqueue(self, item: tuple, chars: int, batch: int = 0) -> None:
+        """Queue ``(function, version, block or its parts)``; written at once past ``FLUSH_CHARS`` queued or when
+        the queue holds ``batch`` blocks, else the writer thread is woken if it is not already due."""
         queue = self._queue
-        queue.append((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)))
-        self._queued_chars += len(body) + 200
-        if len(queue) >= batch or self._queued_chars > FLUSH_CHARS:
-            self.flush()
-        elif not self._scheduled:
-            self._schedule()
-
-    def _enqueue(self, item: tuple, chars: int) -> None:
-        """Queue ``(function, version, block or its parts)``; written at once past ``FLUSH_CHARS`` queued, else the
-        writer thread is woken if it is not already due."""
-        self._queue.append(item)
+        queue.append(item)
         self._queued_chars += chars
-        if self._queued_chars > FLUSH_CHARS:
+        if self._queued_chars > FLUSH_CHARS or batch and len(queue) >= batch:
             self.flush()
         elif not self._scheduled:
             self._schedule()

@@ -11,7 +11,6 @@ Preparing a snapshot (unpacking, layer merge, interpreter choice) happens outsid
 """
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections import defaultdict
@@ -134,7 +133,7 @@ class WorkerPool:
         try:
             return env.invoke(request)
         finally:
-            self._give_back(key, arn, env)
+            self._release(snapshot, key, env)
 
     def _take_idle(self, key: tuple, arn: str, limit: int | None) -> Environment | None:
         """The warm path's one lock round: an idle environment of ``key``, now busy and counted in flight (None:
@@ -154,19 +153,10 @@ class WorkerPool:
             in_flight[arn] = running + 1
             return env
 
-    def _give_back(self, key: tuple, arn: str, env: Environment) -> None:
-        """The warm path's second lock round: ``env`` idle again (or closed if discarded or the pool is shut)."""
-        with self._lock:
-            self._in_flight[arn] -= 1
-            self._busy.discard(env)
-            if env.discarded or self._closed:
-                self._total -= 1
-                close = True
-            else:
-                self._idle[key].append(env)
-                close = False
-        if close:
-            env.close()
+    def _give_back(self, env: Environment) -> None:
+        """``Environment.start``'s release: the invocation ended, ``env`` is idle again (``_release``)."""
+        snapshot = env.snapshot
+        self._release(snapshot, snapshot.key, env)
 
     # -- the event-loop path ---------------------------------------------------------------------------------------
 
@@ -186,7 +176,7 @@ class WorkerPool:
         try:
             return await env.invoke_async(request, executor)
         finally:
-            self._give_back(key, arn, env)
+            self._release(snapshot, key, env)
 
     def start_invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, on_done,  # noqa: ANN001
                      concurrency_limit: int | None = None, executor: Executor | None = None) -> bool:
@@ -202,16 +192,13 @@ class WorkerPool:
         env = self._take_idle(key, arn, concurrency_limit)
         if env is None:
             return False
-        give_back = env.give_back           # made once per environment (its key and ARN never change)
-        if give_back is None:
-            give_back = env.give_back = functools.partial(self._give_back, key, arn, env)
         try:
-            started = env.start(request, on_done, executor, give_back)
+            started = env.start(request, on_done, executor, self._give_back)
         except BaseException:
-            give_back()
+            self._release(snapshot, key, env)
             raise
         if not started:
-            give_back()
+            self._release(snapshot, key, env)
         return started
 
     def _invoke_cold(self, snapshot: FunctionSnapshot, key: tuple, request: InvokeRequest,
@@ -254,6 +241,8 @@ class WorkerPool:
         return env, evicted
 
     def _release(self, snapshot: FunctionSnapshot, key: tuple, env: Environment | None) -> None:
+        """An invocation ended (the second lock round): uncounted, and ``env`` idle again, or closed if discarded or
+        the pool is shut (None: a cold start that made no environment)."""
         close = False
         with self._lock:
             self._in_flight[snapshot.function_arn] -= 1

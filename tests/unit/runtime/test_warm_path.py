@@ -66,6 +66,18 @@ def test_warm_blocks_queued_unformatted_read_as_formatted_and_in_order(tmp_path)
     other.close()
 
 
+def test_a_warm_block_that_fills_the_batch_writes_the_queue(tmp_path):
+    store = LogStore(tmp_path, flush_delay=60)            # the writer thread would wait a minute
+    other = LogStore(tmp_path)                             # another process's view: only what is on disk
+    store.append_warm_later("fn", "$LATEST", "rid-1", "", 0.5, 128, 40, 2)
+    assert other.read("fn") == ""                          # one of two: still queued
+    store.append_warm_later("fn", "$LATEST", "rid-2", "", 0.7, 128, 40, 2)
+    assert other.read("fn") == (invocation_block("", "rid-1", "$LATEST", "", 0.5, 128, 40)
+                                + invocation_block("", "rid-2", "$LATEST", "", 0.7, 128, 40))
+    store.close()
+    other.close()
+
+
 def test_writer_thread_writes_within_the_delay(tmp_path):
     store = LogStore(tmp_path, flush_delay=0.01)
     other = LogStore(tmp_path)
