@@ -17,7 +17,7 @@ import time
 
 from strata.runtime.context import ClientContextError, LambdaContext, parse_client_context
 from strata.runtime.loader import Fault, error_object, fault_object, load_handler, log_error
-from strata.runtime.protocol import HEADER, MARSHAL_VERSION, READ_CHUNK, FrameBuffer, frame, read_message, write_all
+from strata.runtime.protocol import HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
 
 # The -c program the pool runs: put strata's source folder on sys.path just long enough to import this module.
 BOOTSTRAP = ("import sys;sys.path.insert(0,{src!r});from strata.runtime.worker import main;"
@@ -124,8 +124,6 @@ def _serve(fd: int, wfd: int, send, handler) -> None:
     buffer = FrameBuffer()
     stdout, stderr = sys.stdout, sys.stderr
     read, write, marshal_loads, now = os.read, os.write, marshal.loads, time.time
-    rusage, rusage_self = getrusage, (RUSAGE_SELF if getrusage else 0)
-    dumps = marshal.dumps
     while True:
         data = read(fd, READ_CHUNK)
         # the usual case: exactly one whole request in one read
@@ -161,16 +159,7 @@ def _serve(fd: int, wfd: int, send, handler) -> None:
             except Exception as exc:
                 reply = _error_reply(error_object(exc, request_id))
             else:
-                if isinstance(result, (bytes, bytearray)):
-                    reply = ("ok", bytes(result), _max_rss_kb())
-                else:                  # this loop's work is all on the caller's wait: no call more
-                    try:
-                        body = encode(result).encode("utf-8")
-                    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
-                        reply = _error_reply(fault_object(
-                            Fault("Runtime.MarshalError", f"Unable to marshal response: {exc}"), request_id))
-                    else:
-                        reply = ("ok", body, rusage(rusage_self).ru_maxrss if rusage else 0)
+                reply = _result_reply(result, encode, request_id)
         try:                       # before the reply: what the invocation printed belongs to it
             stdout.flush()
         except (OSError, ValueError):
@@ -179,11 +168,21 @@ def _serve(fd: int, wfd: int, send, handler) -> None:
             stderr.flush()
         except (OSError, ValueError):
             pass
-        out = dumps(reply, MARSHAL_VERSION)
-        out = len(out).to_bytes(HEADER, "little") + out     # protocol.frame(), inline
+        out = frame(reply)
         written = write(wfd, out)
         if written < len(out):     # a large result: the pipe takes it in pieces
             write_all(wfd, out[written:])
+
+
+def _result_reply(result, encode, request_id: str) -> tuple:
+    if isinstance(result, (bytes, bytearray)):
+        return ("ok", bytes(result), _max_rss_kb())
+    try:
+        body = encode(result).encode("utf-8")
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        return _error_reply(fault_object(Fault("Runtime.MarshalError", f"Unable to marshal response: {exc}"),
+                                         request_id))
+    return ("ok", body, _max_rss_kb())
 
 
 def _error_reply(error: dict) -> tuple:

@@ -264,26 +264,17 @@ class _InvokeAnswer(Deferred):
 
     def started(self, request_id: str, version: str) -> None:
         """The invocation runs (the runtime's hook, right after the request went to the worker): a plain success
-        will be 200 with these headers, rendered now, while the worker works, so the reply only adds the body.
-        (``Deferred.expect``, inline: one call less on the hot path.)"""
-        headers = [(_REQUEST_ID, request_id.encode()), (_EXECUTED_VERSION, version.encode("latin-1")), _JSON_CONTENT]
-        self.expected = (200, headers)
-        render = self.app.head_renderer
-        if render is not None:
-            self.expected_head = render(200, headers)
+        will be 200 with these headers, rendered now, while the worker works, so the reply only adds the body."""
+        self.expect(200, [(_REQUEST_ID, request_id.encode()), (_EXECUTED_VERSION, version.encode("latin-1")),
+                          _JSON_CONTENT], self.app.head_renderer)
 
     def succeeded(self, payload: bytes) -> bool:
         """A plain success (200, no function error, no log tail): the expected head and this body. False when
         ``started`` was not heard (the runtime then calls ``__call__`` with the whole result)."""
-        expected = self.expected
-        if expected is None:
+        if self.expected is None:
             return False
-        slots = self.app.invoke_slots
-        if slots.waiters:
-            slots.give()
-        else:
-            slots.free += 1                   # ``give`` when nobody waits for a slot
-        self.resolve((200, expected[1], payload, False))   # as render_invoke would answer (a test holds them equal)
+        self.app.invoke_slots.give()
+        self.resolve_body(payload)            # as render_invoke would answer (a test holds them equal)
         return True
 
     def __call__(self, result: Any, error: BaseException | None) -> None:

@@ -46,10 +46,7 @@ class ServiceDispatch:
         """Invoke started on the loop, ``on_done(invoke_result, error)`` called when it ends (a warm worker, a cached
         resolution); the result is the runtime's ``InvokeResult`` itself (``response.render_invoke`` shapes it).
         False when it cannot go that way: use ``invoke_async``."""
-        get = params.get                # _invoke_args, inline (the hot path)
-        return self.service.start_invoke(params["FunctionName"], get("Qualifier"), get("Payload") or b"",
-                                         get("InvocationType") or "RequestResponse", get("LogType") or "None",
-                                         get("ClientContext"), on_done, executor)
+        return self.service.start_invoke(*_invoke_args(params), on_done, executor)
 
     def _shaped(self, result: Any) -> dict[str, Any]:
         out = self._invoke_result(result)
