@@ -137,10 +137,11 @@ class Environment:
         """``invoke_async``'s warm path without a coroutine, for ``strata serve``: send ``request`` now and call
         ``on_done(result, None)`` (or ``on_done(None, error)``) straight from the loop's reader callback when the
         reply comes, with no trip through the loop's ready queue. A plain success goes to
-        ``on_done.succeeded(payload)`` when it has one and that returns True (no result object is made). The log
-        block is queued after ``on_done`` returns (the caller's answer goes out first), then ``release(self)`` says the
-        environment is free again. False when there is no live warm worker: nothing was sent, use
-        ``invoke_async``. The endings that block (deadline, memory kill, exit) finish in ``executor`` as
+        ``on_done.succeeded(payload)`` when it has one and that returns True (no result object is made).
+        ``release(self)`` says the environment is free again *before* ``on_done`` runs (what the function printed is
+        collected first), so ``on_done`` may start the next invocation on it at once, while it answers this one; a
+        plain success's log block is queued after ``on_done`` returns. False when there is no live warm worker:
+        nothing was sent, use ``invoke_async``. The endings that block (deadline, memory kill, exit) finish in ``executor`` as
         ``invoke_async``'s do, then call ``on_done`` on the loop. Same outcomes and logs as ``invoke_async``."""
         worker = self.worker
         if worker is None or worker.proc.returncode is not None:
@@ -275,13 +276,13 @@ class Environment:
             body, self._pending_output = self._pending_output + body, ""
         return body
 
-    def _log_warm(self, request_id: str, duration_ms: float, rss_kb: int) -> None:
+    def _log_warm(self, request_id: str, output: str, duration_ms: float, rss_kb: int) -> None:
         """``_finish``'s log part for a warm invocation that returned a plain result (no init, no runtime line, no
-        tail): the block queued unformatted (a full batch is written), nothing else made. The server's hot path runs
-        it after the answer went out."""
-        self.logs.append_warm_later(self._function_name, self._version, request_id, self._take_output(), duration_ms,
+        tail), ``output`` its ``_take_output()``: the block queued unformatted (a full batch is written), nothing else
+        made. The server's hot path runs it after the answer went out (and the environment may already serve the
+        next invocation: hence the output taken before)."""
+        self.logs.append_warm_later(self._function_name, self._version, request_id, output, duration_ms,
                                     self._memory_size, (rss_kb + 1023) // 1024, WRITE_BATCH)
-        self.last_used = _monotonic()
 
     def kill_worker(self) -> None:
         """Kill the worker from another thread (pool shutdown); the running invocation sees it exit."""
@@ -313,13 +314,18 @@ class _ReplyWaiter:
         self.finished = False
 
     def _end(self, result: InvokeResult | None, error: BaseException | None) -> None:
+        """The environment given back, then ``on_done`` told (which may hand the environment its next invocation)."""
         try:
-            self.on_done(result, error)
+            self._give_back()
         finally:
-            if self.release is not None:
-                self.release(self.env)
+            self.on_done(result, error)
 
-    drains_output = True                 # what the handler printed is collected after the answer went out
+    def _give_back(self) -> None:
+        self.env.last_used = _monotonic()        # before it is idle: the reaper judges idle environments by it
+        if self.release is not None:
+            self.release(self.env)
+
+    drains_output = True                 # what the handler printed is collected here (``set_result``), not by the reader
 
     def done(self) -> bool:
         return self.finished
@@ -332,34 +338,33 @@ class _ReplyWaiter:
         if kind == "ok" or kind == "error":
             ended = _perf_counter()
             env, request, payload = self.env, self.request, message[1]
-            if request.log_type == "Tail" or (kind == "ok" and len(payload) > RESPONSE_MAX):
-                try:                          # the log text (or the size error) is part of the answer
+            duration_ms = (ended - self.started) * 1000
+            if kind == "error" or request.log_type == "Tail" or len(payload) > RESPONSE_MAX:
+                try:                          # a function error, the log text or the size error: made at once
                     worker.drain()
-                    result = env._finish(request, "", (kind, payload, None), (ended - self.started) * 1000, None,
-                                         message[2])
+                    result = env._finish(request, "", (kind, payload, None), duration_ms, None, message[2])
+                    env._write_queued_logs(WRITE_BATCH)
                 except BaseException as exc:  # noqa: BLE001 - the caller hears of it, as from invoke_async
                     self._end(None, exc)
                     return
                 self._end(result, None)
                 return
-            # the answer goes out first; the log block is queued after (formatted with its batch), then the release
+            # A plain success. What it printed is collected and the environment given back first, so that the answer
+            # (``on_done``) can start a queued invocation on it before writing this one's response (the worker runs
+            # while the server writes); the log block is queued last (formatted with its batch).
             try:
-                succeeded = getattr(self.on_done, "succeeded", None) if kind == "ok" else None
+                worker.drain()
+                output = env._take_output()
+            except BaseException as exc:      # noqa: BLE001 - the caller hears of it, as from invoke_async
+                self._end(None, exc)
+                return
+            self._give_back()
+            try:
+                succeeded = getattr(self.on_done, "succeeded", None)
                 if succeeded is None or not succeeded(payload):
-                    self.on_done(_result(200, payload, env._version, request.request_id,
-                                         None if kind == "ok" else "Unhandled", None), None)
+                    self.on_done(_result(200, payload, env._version, request.request_id, None, None), None)
             finally:
-                try:
-                    worker.drain()
-                    duration_ms = (ended - self.started) * 1000
-                    if kind == "ok" and worker is env.worker:
-                        env._log_warm(request.request_id, duration_ms, message[2])
-                    else:
-                        env._finish(request, "", (kind, payload, None), duration_ms, None, message[2])
-                        env._write_queued_logs(WRITE_BATCH)
-                finally:
-                    if self.release is not None:
-                        self.release(env)
+                env._log_warm(request.request_id, output, duration_ms, message[2])
             return
         if message is not EXITED:
             worker.drain()

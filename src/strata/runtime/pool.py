@@ -183,8 +183,8 @@ class WorkerPool:
         """A warm RequestResponse invocation started from the event loop without a coroutine
         (``Environment.start``): ``on_done(result, error)`` is called when it ends. False when it cannot start
         that way (no idle warm environment, another invocation type): nothing was counted or sent, use
-        ``invoke_async``. Throttling raises here, as from ``invoke_async``. The environment is given back after
-        ``on_done`` has run and the log block is queued."""
+        ``invoke_async``. Throttling raises here, as from ``invoke_async``. The environment is given back just before
+        ``on_done`` runs, so ``on_done`` can start the next invocation on it at once."""
         if request.invocation_type != "RequestResponse":
             return False
         key = snapshot.key

@@ -144,9 +144,15 @@ class LambdaApp:
             return self.error_response(ServiceException("An internal error occurred."))
         name = op.name
         if name == "Invoke":
-            if self.start_invoke is not None and self.invoke_slots.try_take():
-                answer = self._start_invoke(op, params)
-                if answer is not None:
+            if self.start_invoke is not None:
+                slots = self.invoke_slots
+                if slots.try_take():
+                    answer = self._start_invoke(op, params)
+                    if answer is not None:
+                        return answer
+                elif self.invoke_async is not None:   # every slot busy: wait in line as a callback, no task
+                    answer = _InvokeAnswer(self, op, params)
+                    slots.wait(answer)
                     return answer
             if self.invoke_async is not None:
                 return self._invoke_on_loop(op, params)
@@ -176,11 +182,28 @@ class LambdaApp:
             return None
         return answer
 
-    async def _invoke_on_loop(self, op: OperationSpec, params: dict[str, Any]) -> Response:
-        """Invoke that has to wait: for a slot, a cold start, a resolution the cache does not hold."""
+    def _start_queued(self, answer: "_InvokeAnswer", params: dict[str, Any]) -> None:
+        """A queued Invoke's turn (``answer`` holds a slot now): on the hot path when the warm worker is free, else
+        as ``_invoke_on_loop`` with the slot it holds. Called from ``_Slots.give``: never raises."""
+        op = answer.op
+        try:
+            started = self.start_invoke(params, answer, self.invoke_pool)
+        except BaseException as exc:  # noqa: BLE001 - the caller's answer
+            self.invoke_slots.give()
+            answer.resolve(self._answer(op, None, exc))
+            return
+        if not started:
+            task = asyncio.ensure_future(self._invoke_on_loop(op, params, holding=True))
+            _waiting.add(task)                 # the loop keeps only a weak reference to a task
+            task.add_done_callback(answer.resolve_task)
+
+    async def _invoke_on_loop(self, op: OperationSpec, params: dict[str, Any], holding: bool = False) -> Response:
+        """Invoke that has to wait: for a slot (unless ``holding`` one), a cold start, a resolution the cache does not
+        hold."""
         slots = self.invoke_slots
         try:
-            await slots.take()
+            if not holding:
+                await slots.take()
             try:
                 result = None
                 if self.start_invoke is not None:      # the slot came free: the warm worker may be idle now
@@ -254,13 +277,40 @@ class LambdaApp:
 
 class _InvokeAnswer(Deferred):
     """The hot path's answer: ``Deferred`` for the HTTP server, and the ``on_done(result, error)`` the runtime calls
-    when the invocation ends (one object per request, no closure). Gives the slot back, then resolves."""
+    when the invocation ends (one object per request, no closure). Gives the slot back, then resolves.
 
-    __slots__ = ("app", "op")
+    With ``params`` it is also an Invoke waiting in line for a slot (``_Slots.wait``): ``set_result`` is its turn,
+    which starts it (``LambdaApp._start_queued``). The runtime gives the environment back before ``on_done``, and
+    ``succeeded`` gives the slot back before writing its answer, so the next in line is sent to the warm worker
+    first and the worker runs it while this answer is written."""
 
-    def __init__(self, app: LambdaApp, op: OperationSpec) -> None:
+    __slots__ = ("app", "op", "params")
+
+    def __init__(self, app: LambdaApp, op: OperationSpec, params: dict[str, Any] | None = None) -> None:
         Deferred.__init__(self)
-        self.app, self.op = app, op
+        self.app, self.op, self.params = app, op, params
+
+    # -- waiting in line (``_Slots``): future-like ------------------------------------------------------------------
+
+    def done(self) -> bool:
+        """Its turn came, or its client went away first: nothing more to hand it."""
+        return self.params is None
+
+    def set_result(self, _: None) -> None:
+        params, self.params = self.params, None
+        self.app._start_queued(self, params)
+
+    def cancel(self) -> None:
+        """The client went away: an Invoke still in line never runs (one already running runs to its end)."""
+        self.params = None
+
+    def resolve_task(self, task: asyncio.Future) -> None:
+        """The answer of ``_invoke_on_loop`` (the turn could not start on the hot path)."""
+        _waiting.discard(task)
+        if task.cancelled():                  # the server is stopping
+            self.resolve(self.app.error_response(ServiceException("The server is shutting down.")))
+        else:
+            self.resolve(task.result())       # _invoke_on_loop answers every error itself
 
     def started(self, request_id: str, version: str) -> None:
         """The invocation runs (the runtime's hook, right after the request went to the worker): a plain success
@@ -310,21 +360,32 @@ def _settle(waiter: asyncio.Future, result: Any, error: BaseException | None) ->
         waiter.set_result(result)
 
 
+_waiting: set = set()                    # tasks of queued Invokes that could not start on the hot path
+
+
 class _Slots:
     """At most ``n`` invocations at once, first come first served. Taking a free slot is a plain call (the hot
-    path has no coroutine to await in); a waiter is handed the slot of the invocation that ends."""
+    path has no coroutine to await in); a waiter is handed the slot of the invocation that ends. A waiter is
+    future-like (``done()``, ``set_result(None)``): an asyncio future (``take``), or a queued Invoke's answer
+    (``wait``), whose ``set_result`` starts it right there."""
 
-    __slots__ = ("free", "waiters")
+    __slots__ = ("free", "waiters", "giving")
 
     def __init__(self, n: int) -> None:
         self.free = n
-        self.waiters: collections.deque[asyncio.Future] = collections.deque()
+        self.waiters: collections.deque = collections.deque()
+        self.giving = False
 
     def try_take(self) -> bool:
         if self.free > 0 and not self.waiters:
             self.free -= 1
             return True
         return False
+
+    def wait(self, waiter) -> None:  # noqa: ANN001 - future-like
+        """Queue ``waiter`` for the next free slot (the caller found none: ``try_take`` was False)."""
+        self.waiters.append(waiter)
+        self._hand_out()
 
     async def take(self) -> None:
         if self.try_take():
@@ -339,10 +400,21 @@ class _Slots:
             raise
 
     def give(self) -> None:
-        waiters = self.waiters
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+        """A slot comes free: to the first waiter still waiting, else back to the pool. A waiter's ``set_result`` may
+        give a slot back at once (its Invoke failed to start): handed on by the loop here, not by recursion."""
         self.free += 1
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        if self.giving:
+            return
+        self.giving = True
+        try:
+            waiters = self.waiters
+            while self.free > 0 and waiters:
+                waiter = waiters.popleft()
+                if not waiter.done():
+                    self.free -= 1
+                    waiter.set_result(None)
+        finally:
+            self.giving = False

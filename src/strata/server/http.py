@@ -222,7 +222,6 @@ class HttpConnection(asyncio.Protocol):
         self.head_done = False
         self.head_bytes = 0                # bytes received while the head was incomplete
         self.continue_pending = False      # a pipelined request waits for its 100 Continue
-        self.expected_head: tuple | None = None  # (headers, rendered head) of the Deferred being waited for
         self.linger_until: float | None = None   # answered with a close: discarding input until then
         self.peer_eof = False                    # the client half-closed: close once its answers are out
         self.lingered = 0
@@ -403,9 +402,6 @@ class HttpConnection(asyncio.Protocol):
                 if answer.answer is None:
                     self.task = answer
                     self.task_method, self.task_keep_alive = method, keep_alive
-                    expected = answer.expected
-                    if expected is not None:  # the head of the expected answer, rendered before the work started
-                        self.expected_head = (expected[1], answer.expected_head or self.server.head(*expected))
                     answer.then(self._on_resolved)
                     return
                 answer = answer.answer
@@ -445,9 +441,9 @@ class HttpConnection(asyncio.Protocol):
     def _resolved(self, answer: Response) -> None:
         """A ``Deferred`` answered (from the app's callback): write it now; a pipelined next request starts on the
         next loop pass, once the app has finished its bookkeeping for this one (its worker given back)."""
-        self.task = None
+        deferred, self.task = self.task, None
         if not self.closed:
-            self._send(answer, self.task_method, self.task_keep_alive)
+            self._send(answer, self.task_method, self.task_keep_alive, deferred)
             if self.queue:
                 self.loop.call_soon(self._pump)
             elif self.reading_paused or self.peer_eof or self.continue_pending or self.closed:
@@ -455,14 +451,16 @@ class HttpConnection(asyncio.Protocol):
             else:
                 self.idle_since = self.server.now      # what _pump would conclude: nothing left to do
 
-    def _send(self, answer: Response, method: str, keep_alive: bool) -> None:
+    def _send(self, answer: Response, method: str, keep_alive: bool, deferred: Deferred | None = None) -> None:
+        """Write ``answer``; a ``deferred``'s answer with the head it expected (``Deferred.expect``, told once the work
+        started) adds only content-length and the body to that head, rendered while the work ran."""
         status, headers, body, close = answer
         close = close or not keep_alive or self.server.should_exit
-        expected = self.expected_head
-        if expected is not None:
-            self.expected_head = None
-            if expected[0] is headers and not close and method != "HEAD":    # rendered while the worker ran
-                self.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (expected[1], len(body), body))
+        if deferred is not None and not close and method != "HEAD":
+            expected = deferred.expected
+            if expected is not None and expected[1] is headers:
+                head = deferred.expected_head or self.server.head(status, headers)
+                self.transport.write(b"%scontent-length: %d\r\n\r\n%s" % (head, len(body), body))
                 return
         parts = [self.server.head(status, headers), b"content-length: %d\r\n" % len(body)]
         if close:

@@ -45,3 +45,51 @@ def test_warm_invokes_over_http_log_their_output_in_their_own_blocks(tmp_path, s
     finally:
         stop()
         service.close()
+
+
+def test_invokes_waiting_in_line_for_one_slot_run_on_the_one_warm_worker_with_their_own_logs(tmp_path, spec):
+    """``invoke_threads=1`` and 8 clients at once: the line is served by the one warm environment (each next
+    invocation is sent to its worker as the previous one is answered), every answer is the caller's own, and every
+    invocation's output is in its own block."""
+    import http.client
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    home = tmp_path / "home"
+    service = LambdaService(home)
+    served, stop = run_in_thread(LambdaApp(ServiceDispatch(service), spec, invoke_threads=1))
+    try:
+        lam = boto3.client("lambda", endpoint_url=served.url, region_name="us-east-1", aws_access_key_id="x",
+                           aws_secret_access_key="x")
+        lam.create_function(FunctionName="f", Runtime="python3.12", Role="arn:aws:iam::123456789012:role/r",
+                            Handler="app.handler", Code={"ZipFile": zip_bytes({"app.py": HANDLER})})
+        lam.invoke(FunctionName="f", Payload=b"{}")   # warm
+
+        def client(c: int) -> list[tuple[bytes, bytes, str]]:
+            conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+            out = []
+            for n in range(25):
+                body = json.dumps({"client": c, "n": n}).encode()
+                conn.request("POST", "/2015-03-31/functions/f/invocations", body=body)
+                response = conn.getresponse()
+                out.append((body, response.read(), response.getheader("x-amzn-RequestId")))
+            conn.close()
+            return out
+
+        with ThreadPoolExecutor(8) as pool:
+            results = [r for rs in pool.map(client, range(8)) for r in rs]
+        assert all(sent == got for sent, got, _ in results)
+        ids = [rid for _, _, rid in results]
+        assert len(set(ids)) == 200
+        assert service.runtime.environment_count() == 1  # waited in line for the warm one: no cold start
+        reader = LogStore(home)
+        deadline = time.monotonic() + 5
+        while (not all(f"REPORT RequestId: {rid}" in (text := reader.read("f")) for rid in ids)
+               and time.monotonic() < deadline):
+            time.sleep(0.01)                          # the server's writer writes within its flush delay
+        for rid in ids:
+            assert (f"START RequestId: {rid} Version: $LATEST\nhello from {rid}\nEND RequestId: {rid}\n"
+                    f"REPORT RequestId: {rid}") in text
+    finally:
+        stop()
+        service.close()
