@@ -84,9 +84,8 @@ def start_invoke(ctx: Context, runtime: Runtime, function_name: str, qualifier: 
     """``invoke_async``'s hot case started on the loop with a callback: a RequestResponse invocation within the
     payload limit whose resolution is cached, on a warm environment. ``on_done(result, error)`` is called when it
     ends. False for anything else (nothing ran, nothing was counted): ``invoke_async`` then does it, with every
-    check and error. An ``on_done`` with a ``started(request_id, version)`` method hears those right after the
-    request went to the worker, before its reply can reach ``on_done`` (unless a whole reply was already buffered:
-    then ``on_done`` runs first, and must cope without the hint).
+    check and error. ``on_done``'s optional hooks (``started``, ``succeeded``, ``sole``) are the runtime's
+    (``Environment.start``).
 
     Kept apart from ``_plan`` on purpose: the checks it skips can only fail on the paths it refuses."""
     if invocation_type != "RequestResponse" or log_type not in LOG_TYPES or len(payload) > v.SYNC_PAYLOAD_MAX:
@@ -102,12 +101,7 @@ def start_invoke(ctx: Context, runtime: Runtime, function_name: str, qualifier: 
         return False
     snapshot = resolved.snapshot if resolved.weight is None else resolved.pick(ctx)
     request = _request(payload, ctx.new_id(), resolved.invoked_arn, invocation_type, log_type, client_context)
-    if not start(snapshot, request, on_done, resolved.reserved_concurrency, executor):
-        return False
-    started = getattr(on_done, "started", None)
-    if started is not None:  # after the send, while the worker runs: its reply is read on a later loop pass
-        started(request.request_id, snapshot.version)    # what a plain success will carry (the server renders it)
-    return True
+    return start(snapshot, request, on_done, resolved.reserved_concurrency, executor)
 
 
 def _running_loop():  # noqa: ANN202 - an asyncio loop

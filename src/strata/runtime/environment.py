@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Union
 
 from strata.runtime import sandbox
 from strata.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
-from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, RESPONSE_MAX, TAIL_BYTES
+from strata.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, REPLY_POLL, RESPONSE_MAX, TAIL_BYTES
 from strata.runtime.logs import WRITE_BATCH, LogStore, invocation_block
 from strata.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess, running_loop
 
@@ -80,6 +80,7 @@ class Environment:
         self.discarded = False            # true after an init error or close(): never reuse
         self.last_used = time.monotonic()
         self._pending_output = ""
+        self._replies_quickly = True      # the last warm invocation replied within REPLY_POLL: worth polling for
         # constant parts of every invocation, computed once
         self._timeout = float(snapshot.timeout)
         self._timeout_ms = int(self._timeout * 1000)
@@ -140,9 +141,13 @@ class Environment:
         ``on_done.succeeded(payload)`` when it has one and that returns True (no result object is made).
         ``release(self)`` says the environment is free again *before* ``on_done`` runs (what the function printed is
         collected first), so ``on_done`` may start the next invocation on it at once, while it answers this one; a
-        plain success's log block is queued after ``on_done`` returns. False when there is no live warm worker:
-        nothing was sent, use ``invoke_async``. The endings that block (deadline, memory kill, exit) finish in ``executor`` as
-        ``invoke_async``'s do, then call ``on_done`` on the loop. Same outcomes and logs as ``invoke_async``."""
+        plain success's log block is queued after ``on_done`` returns. An ``on_done.started(request_id, version)``
+        hears those right after the send (unless a whole reply was already buffered: then ``on_done`` came first).
+        With ``on_done.sole`` true (its caller runs nothing else) the reply pipe is polled for up to
+        ``limits.REPLY_POLL`` before this returns, so a quick reply is answered without the loop going to sleep.
+        False when there is no live warm worker: nothing was sent, use ``invoke_async``. The endings that block
+        (deadline, memory kill, exit) finish in ``executor`` as ``invoke_async``'s do, then call ``on_done`` on the
+        loop. Same outcomes and logs as ``invoke_async``."""
         worker = self.worker
         if worker is None or worker.proc.returncode is not None:
             return False
@@ -156,12 +161,19 @@ class Environment:
             return False
         deadline = _monotonic() + self._timeout
         waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
-        worker.begin_wait(waiter, deadline, worker.current_loop())
+        loop = worker.current_loop()
+        worker.begin_wait(waiter, deadline, loop)
         if worker.buffer.data:           # a whole reply already read (the rest of an earlier read): rare
             message = worker.buffered()
             if message is not None:
                 worker.end_wait()
                 waiter.set_result(message)
+                return True
+        hint = getattr(on_done, "started", None)
+        if hint is not None:              # while the worker runs: what a plain success will carry
+            hint(request.request_id, self._version)
+        if self._replies_quickly and getattr(on_done, "sole", False):
+            worker.poll_reply(REPLY_POLL, loop)   # the caller runs nothing else: catch the reply before sleeping
         return True
 
     def _live_worker(self) -> WorkerProcess | None:
@@ -338,6 +350,7 @@ class _ReplyWaiter:
         if kind == "ok" or kind == "error":
             ended = _perf_counter()
             env, request, payload = self.env, self.request, message[1]
+            env._replies_quickly = ended - self.started <= REPLY_POLL
             duration_ms = (ended - self.started) * 1000
             if kind == "error" or request.log_type == "Tail" or len(payload) > RESPONSE_MAX:
                 try:                          # a function error, the log text or the size error: made at once

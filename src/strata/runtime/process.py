@@ -39,6 +39,8 @@ _loads = marshal.loads
 _dumps = marshal.dumps
 _write = os.write
 _monotonic = time.monotonic
+_perf_counter = time.perf_counter
+_sched_yield = os.sched_yield
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _POLLIN = select.POLLIN | select.POLLHUP | select.POLLERR
 TIMEOUT = ("timeout",)
@@ -353,6 +355,19 @@ class WorkerProcess:
         due = now + min(deadline - now, MEMORY_WATCH_PERIOD) + 0.001
         self._due = due
         self._arm(loop, due - now, due)
+
+    def poll_reply(self, seconds: float, loop) -> bool:  # noqa: ANN001 - an asyncio loop
+        """Look at the reply pipe for up to ``seconds``, yielding the CPU between looks, and hand a reply that comes
+        to the waiter (``begin_wait``) at once, as the loop's reader would: True if the pipe turned readable. Why: the loop would
+        sleep, and waking a sleeping vCPU costs a VM more than this wait (``limits.REPLY_POLL``)."""
+        poll = self.reply_poller.poll
+        until = _perf_counter() + seconds
+        while not poll(0):
+            if _perf_counter() > until:
+                return False
+            _sched_yield()
+        self._on_reply(loop)
+        return True
 
     def buffered(self) -> tuple | None:
         """A message already received whole (the rest of an earlier read), its output collected."""

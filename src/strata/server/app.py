@@ -172,6 +172,8 @@ class LambdaApp:
         rendered straight from the runtime's ``InvokeResult``. None (slot given back) when the invocation cannot
         start that way."""
         answer = _InvokeAnswer(self, op)
+        slots = self.invoke_slots
+        answer.sole = slots.free == slots.size - 1    # nothing else runs: the runtime may wait for a quick reply
         try:
             started = self.start_invoke(params, answer, self.invoke_pool)
         except BaseException as exc:
@@ -284,11 +286,14 @@ class _InvokeAnswer(Deferred):
     ``succeeded`` gives the slot back before writing its answer, so the next in line is sent to the warm worker
     first and the worker runs it while this answer is written."""
 
-    __slots__ = ("app", "op", "params")
+    __slots__ = ("app", "op", "params", "sole")
 
     def __init__(self, app: LambdaApp, op: OperationSpec, params: dict[str, Any] | None = None) -> None:
         Deferred.__init__(self)
         self.app, self.op, self.params = app, op, params
+        # the only invocation the server runs, started from a request (never from a slot's hand-over, which happens
+        # while the previous answer waits to be written): the runtime may poll for its reply before the loop sleeps
+        self.sole = False
 
     # -- waiting in line (``_Slots``): future-like ------------------------------------------------------------------
 
@@ -369,9 +374,10 @@ class _Slots:
     future-like (``done()``, ``set_result(None)``): an asyncio future (``take``), or a queued Invoke's answer
     (``wait``), whose ``set_result`` starts it right there."""
 
-    __slots__ = ("free", "waiters", "giving")
+    __slots__ = ("size", "free", "waiters", "giving")
 
     def __init__(self, n: int) -> None:
+        self.size = n
         self.free = n
         self.waiters: collections.deque = collections.deque()
         self.giving = False

@@ -404,7 +404,9 @@ class HttpConnection(asyncio.Protocol):
                     self.task_method, self.task_keep_alive = method, keep_alive
                     answer.then(self._on_resolved)
                     return
-                answer = answer.answer
+                deferred, answer = answer, answer.answer
+                self._send(answer, method, keep_alive, deferred)
+                continue
             if type(answer) is tuple:
                 self._send(answer, method, keep_alive)
                 continue
