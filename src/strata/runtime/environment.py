@@ -337,7 +337,7 @@ class _ReplyWaiter:
         if self.release is not None:
             self.release(self.env)
 
-    drains_output = True                 # what the handler printed is collected here (``set_result``), not by the reader
+    drains_output = True                 # what the handler printed is collected by ``set_result``, not the reader
 
     def done(self) -> bool:
         return self.finished

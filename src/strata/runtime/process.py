@@ -358,8 +358,8 @@ class WorkerProcess:
 
     def poll_reply(self, seconds: float, loop) -> bool:  # noqa: ANN001 - an asyncio loop
         """Look at the reply pipe for up to ``seconds``, yielding the CPU between looks, and hand a reply that comes
-        to the waiter (``begin_wait``) at once, as the loop's reader would: True if the pipe turned readable. Why: the loop would
-        sleep, and waking a sleeping vCPU costs a VM more than this wait (``limits.REPLY_POLL``)."""
+        to the waiter (``begin_wait``) at once, as the loop's reader would: True if the pipe turned readable. Why:
+        the loop would sleep, and waking a sleeping vCPU costs a VM more than this wait (``limits.REPLY_POLL``)."""
         poll = self.reply_poller.poll
         until = _perf_counter() + seconds
         while not poll(0):
