@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE))
 from build_floors import rawzip, walk_lstat, walk_read_sha256  # noqa: E402
 from build_tree import make_tree  # noqa: E402
 
-from strata.build import archive, build_targets, find_build_targets  # noqa: E402
+from strata.artifacts import archive, build_targets, find_build_targets  # noqa: E402
 from strata.cli.build import load_template_data  # noqa: E402
 
 TEMPLATE = """\

@@ -66,9 +66,9 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def versions(app: Path, env: dict[str, str]) -> dict[str, int]:
     """Published versions per function logical id, as the Lambda service holds them (retained ones included)."""
-    from strata.engine.describe import describe
-    from strata.lambda_.service import LambdaService
-    from strata.lambda_.wire import dispatch
+    from strata.local.engine.describe import describe
+    from strata.local.lambda_service.service import LambdaService
+    from strata.local.lambda_service.wire import dispatch
 
     home = Path(env["STRATA_HOME"])
     info = describe(home, app.name)

@@ -31,13 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from strata.build.store import ArtifactStore  # noqa: E402
-from strata.lambda_.service import LambdaService  # noqa: E402
-from strata.lambda_.shapes import FunctionCode  # noqa: E402
-from strata.runtime.api import FunctionSnapshot, InvokeRequest  # noqa: E402
-from strata.runtime.interpreter import current  # noqa: E402
-from strata.runtime.pool import WorkerPool  # noqa: E402
-from strata.runtime.protocol import FrameBuffer, frame, read_message, write_all  # noqa: E402
+from strata.artifacts.store import ArtifactStore  # noqa: E402
+from strata.local.lambda_service.service import LambdaService  # noqa: E402
+from strata.local.lambda_service.shapes import FunctionCode  # noqa: E402
+from strata.local.runtime.api import FunctionSnapshot, InvokeRequest  # noqa: E402
+from strata.local.runtime.interpreter import current  # noqa: E402
+from strata.local.runtime.pool import WorkerPool  # noqa: E402
+from strata.local.runtime.protocol import FrameBuffer, frame, read_message, write_all  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 HANDLER = "def handler(event, context):\n    return {'ok': True, 'n': event['n']}\n"

@@ -3,7 +3,7 @@
 Three servers, each its own process, serve ``POST /2015-03-31/functions/bench-fn/invocations`` with a 100-byte JSON
 event and a tiny handler (``return event``) through ONE warm worker:
 - floor: ``server_floor.py``, a minimal asyncio responder + a minimal worker (what the hardware allows);
-- HTTP layer: ``server_http_only.py``, strata's server (``strata.server.http`` + ``LambdaApp``, Invoke by its hot
+- HTTP layer: ``server_http_only.py``, strata's server (``strata.local.server.http`` + ``LambdaApp``, Invoke by its hot
   path) in front of the floor's worker: what the server itself costs;
 - strata serve: the real thing with ``--invoke-threads 1`` (so requests queue for the single warm environment instead
   of starting more): control-plane look-up (cached) + ``WorkerPool``'s worker, the response written from the loop's

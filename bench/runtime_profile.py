@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_runtime import EVENT, HANDLER, RUNTIME, bare_warm  # noqa: E402
-from strata.lambda_.service import LambdaService  # noqa: E402
-from strata.lambda_.shapes import FunctionCode  # noqa: E402
+from strata.local.lambda_service.service import LambdaService  # noqa: E402
+from strata.local.lambda_service.shapes import FunctionCode  # noqa: E402
 
 
 def per_call(fn, n: int, reps: int = 7) -> float:
@@ -73,13 +73,13 @@ def main() -> None:
         pool = service.runtime
         ctx = service.ctx
 
-        from strata.lambda_ import invoke as inv
-        from strata.lambda_.lookup import resolve_target
-        from strata.lambda_.names import LATEST, resolve_function
-        from strata.runtime.api import InvokeRequest, InvokeResult
-        from strata.runtime.environment import _result
-        from strata.runtime.logs import invocation_block, report_line
-        from strata.runtime.protocol import frame
+        from strata.local.lambda_service import invoke as inv
+        from strata.local.lambda_service.lookup import resolve_target
+        from strata.local.lambda_service.names import LATEST, resolve_function
+        from strata.local.runtime.api import InvokeRequest, InvokeResult
+        from strata.local.runtime.environment import _result
+        from strata.local.runtime.logs import invocation_block, report_line
+        from strata.local.runtime.protocol import frame
 
         ref = resolve_function("bench", None, region=ctx.region, namespaced=True, max_length=170)
         with ctx.db.transaction(write=False) as tx:

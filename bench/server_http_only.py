@@ -1,4 +1,4 @@
-"""strata's HTTP layer alone, for ``bench_server.py``: the real ``LambdaApp`` on ``strata.server.http`` (routes,
+"""strata's HTTP layer alone, for ``bench_server.py``: the real ``LambdaApp`` on ``strata.local.server.http`` (routes,
 parsing, validation, invoke slots, serialization, request ids) whose Invoke goes to the floor's minimal warm worker
 instead of the control plane and ``WorkerPool``. Comparing it with the floor isolates what the server itself costs.
 
@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from server_floor import Worker  # noqa: E402
 
-from strata.lambda_.context import random_uuid  # noqa: E402
-from strata.runtime.api import InvokeResult  # noqa: E402
-from strata.server.app import LambdaApp  # noqa: E402
-from strata.server.model import service_spec  # noqa: E402
-from strata.server.runner import bind, make_server  # noqa: E402
+from strata.local.lambda_service.context import random_uuid  # noqa: E402
+from strata.local.runtime.api import InvokeResult  # noqa: E402
+from strata.local.server.app import LambdaApp  # noqa: E402
+from strata.local.server.model import service_spec  # noqa: E402
+from strata.local.server.runner import bind, make_server  # noqa: E402
 
 
 class LoopWorker:

@@ -69,7 +69,7 @@ class _AtOnce:
         raise NotImplementedError(operation)
 
     def start_invoke(self, params: dict, on_done, executor: object = None) -> bool:  # noqa: ANN001
-        from strata.lambda_.context import random_uuid
+        from strata.local.lambda_service.context import random_uuid
 
         on_done.started(random_uuid(), "$LATEST")
         on_done.succeeded(params["Payload"])
@@ -77,15 +77,15 @@ class _AtOnce:
 
 
 async def _drive(path: str, n: int, home: Path) -> None:
-    from strata.server.app import LambdaApp
-    from strata.server.http import HttpConnection, HttpServer
-    from strata.server.model import service_spec
+    from strata.local.server.app import LambdaApp
+    from strata.local.server.http import HttpConnection, HttpServer
+    from strata.local.server.model import service_spec
 
     service = None
     if path == "full":
-        from strata.lambda_.service import LambdaService
-        from strata.lambda_.shapes import FunctionCode
-        from strata.server.operations import ServiceDispatch
+        from strata.local.lambda_service.service import LambdaService
+        from strata.local.lambda_service.shapes import FunctionCode
+        from strata.local.server.operations import ServiceDispatch
 
         service = LambdaService(home)
         buffer = io.BytesIO()

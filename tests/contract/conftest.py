@@ -20,8 +20,8 @@ from contract_http import over_http
 
 @contextmanager
 def in_process(home: Path) -> Iterator[Any]:
-    """``strata.lambda_.wire.dispatch`` called directly on a ``LambdaService`` over ``home``."""
-    from strata.lambda_.service import LambdaService
+    """``strata.local.lambda_service.wire.dispatch`` called directly on a ``LambdaService`` over ``home``."""
+    from strata.local.lambda_service.service import LambdaService
 
     service = LambdaService(home)
     try:

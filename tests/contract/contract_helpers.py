@@ -23,13 +23,13 @@ class InProcessLambda:
     """boto3-like client over ``wire.dispatch``: ``lam.create_function(**params)`` -> ``dispatch("CreateFunction")``."""
 
     def __init__(self, service: Any) -> None:
-        from strata.lambda_.wire import OPERATIONS
+        from strata.local.lambda_service.wire import OPERATIONS
 
         self.service = service
         self._operations = {method: operation for operation, method in OPERATIONS.items()}
 
     def __getattr__(self, name: str):
-        from strata.lambda_.wire import dispatch
+        from strata.local.lambda_service.wire import dispatch
 
         operation = self._operations.get(name)
         if operation is None:

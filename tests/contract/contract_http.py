@@ -1,6 +1,6 @@
 """The contract suite's HTTP transport: a real boto3 client against ``strata serve``'s app on a loopback port.
 
-One server (``strata.server.http`` on a thread, free port) per test session and worker; each test's ``LambdaService`` over its own
+One server (``strata.local.server.http`` on a thread, free port) per test session and worker; each test's ``LambdaService`` over its own
 home is swapped in as the app's dispatcher, so tests stay isolated while paying the server start once.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ _shared: dict[str, Any] = {}
 def _server() -> dict[str, Any]:
     with _lock:
         if not _shared:
-            from strata.server.app import LambdaApp
-            from strata.server.model import service_spec
-            from strata.server.runner import run_in_thread
+            from strata.local.server.app import LambdaApp
+            from strata.local.server.model import service_spec
+            from strata.local.server.runner import run_in_thread
 
             app = LambdaApp(_unset, service_spec())
             served, stop = run_in_thread(app)
@@ -60,8 +60,8 @@ def over_http(home: Path) -> Iterator[Any]:
     import boto3
     from botocore.config import Config
 
-    from strata.lambda_.service import LambdaService
-    from strata.server.operations import ServiceDispatch
+    from strata.local.lambda_service.service import LambdaService
+    from strata.local.server.operations import ServiceDispatch
 
     server = _server()
     service = LambdaService(home)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-pytest.importorskip("strata.runtime.pool")
+pytest.importorskip("strata.local.runtime.pool")
 
 from contract_helpers import arn, create, make_zip, payload_of  # noqa: E402
 

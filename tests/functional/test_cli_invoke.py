@@ -10,7 +10,7 @@ from strata_testkit import run_cli, zip_bytes
 
 from strata.cli.main import main
 
-pytest.importorskip("strata.runtime.pool")
+pytest.importorskip("strata.local.runtime.pool")
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 CODE = ("def handler(event, context):\n    print('handled', event)\n    return {'got': event}\n"
@@ -19,8 +19,8 @@ CODE = ("def handler(event, context):\n    print('handled', event)\n    return {
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    from strata.lambda_.service import LambdaService
-    from strata.lambda_.shapes import FunctionCode
+    from strata.local.lambda_service.service import LambdaService
+    from strata.local.lambda_service.shapes import FunctionCode
 
     monkeypatch.setenv("STRATA_HOME", str(tmp_path / "home"))
     with LambdaService(tmp_path / "home") as service:
@@ -96,7 +96,7 @@ def test_logs_of_unknown_function(home, capsys):
 
 def test_logs_follow_prints_new_text(home, capsys):
     from strata.cli.logs import follow
-    from strata.runtime.logs import LogStore
+    from strata.local.runtime.logs import LogStore
 
     store = LogStore(home)
     store.append("fn", "$LATEST", "first\n")
@@ -110,7 +110,7 @@ def test_logs_follow_prints_new_text(home, capsys):
 
 
 def test_tail_log_result_is_base64(home):
-    from strata.lambda_.service import LambdaService
+    from strata.local.lambda_service.service import LambdaService
 
     with LambdaService(home) as service:
         result = service.invoke("fn", payload=b"{}", log_type="Tail")

@@ -132,7 +132,7 @@ def test_stacks_events_and_delete(deployed):
 
 def test_two_deploys_at_once_one_fails_fast_and_wait_waits(deployed):
     app, home = deployed
-    from strata.engine.lock import StackLock
+    from strata.local.engine.lock import StackLock
 
     change_layer(app, 2)
     strata(app, home, "plan")      # builds, so the timed deploys below are short

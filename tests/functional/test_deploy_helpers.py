@@ -47,8 +47,8 @@ _VOLATILE = {"LastModified", "RevisionId", "CodeSize", "LastUpdateStatus", "Stat
 
 def service_snapshot(home: Path) -> dict[str, Any]:
     """Functions (every version's configuration, aliases, tags) and layer versions, as the service reports them."""
-    from strata.lambda_.service import LambdaService
-    from strata.lambda_.wire import dispatch
+    from strata.local.lambda_service.service import LambdaService
+    from strata.local.lambda_service.wire import dispatch
 
     service = LambdaService(home)
     try:
@@ -73,7 +73,7 @@ def service_snapshot(home: Path) -> dict[str, Any]:
 
 def stack_view(app: Path, home: Path) -> dict[str, Any]:
     """What must be equal between an interrupted-then-completed deploy and an uninterrupted one."""
-    from strata.engine.describe import describe as read
+    from strata.local.engine.describe import describe as read
 
     info = json.loads(json.dumps(read(home, app.name), default=str))
     return {"status": info["StackStatus"].replace("CREATE_", "X_").replace("UPDATE_", "X_"),

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from strata_testkit import zip_bytes
 
-from strata.server.client import invoke_via_server
-from strata.server.discovery import running_server
+from strata.local.server.client import invoke_via_server
+from strata.local.server.discovery import running_server
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 HANDLER = ("import json\n"

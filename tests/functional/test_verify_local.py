@@ -31,7 +31,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> Path:
 
 @pytest.fixture
 def client(tmp_path: Path):
-    from strata.engine.client import LocalLambdaClient
+    from strata.local.engine.client import LocalLambdaClient
 
     lam = LocalLambdaClient(tmp_path / "home", region="us-east-1", account_id="123456789012")
     yield lam
@@ -39,7 +39,7 @@ def client(tmp_path: Path):
 
 
 def _function(client, logical_id: str) -> str:
-    from strata.verify.local import local_deployed_stack
+    from strata.local.verify import local_deployed_stack
 
     stack = local_deployed_stack(client.home, STACK)
     return stack.resources[logical_id].physical_id
@@ -156,7 +156,7 @@ def test_verify_of_an_unknown_stack_says_so(app, capsys):
 
 
 def test_verify_local_api_reads_through_the_same_checker(app, tmp_path):
-    from strata.verify.local import verify_local
+    from strata.local.verify import verify_local
 
     report = verify_local(tmp_path / "home", STACK)
     assert report.ok and report.target == "local"

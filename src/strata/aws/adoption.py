@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strata.aws.errors import aws_errors
-from strata.lambda_.errors import is_not_found
+from strata.model.lambda_errors import is_not_found
 from strata.transform.result import FunctionVersionInfo
 from strata.transform.versions import VERSION_TYPE, rename_logical_ids
 from strata.verify.checker import content_findings

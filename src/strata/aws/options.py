@@ -56,7 +56,7 @@ def deploy_config(*, template_file: str, stack_name: str | None, parameter_overr
                   config_file: str | None, config_env: str, no_verify: bool, home: Path | None = None) -> Any:
     """The ``AwsDeployConfig`` for these flags, with samconfig.toml filling what the flags leave out."""
     from strata.aws.deploy import DEFAULT_CAPABILITIES, AwsDeployConfig
-    from strata.aws.samconfig import find_samconfig, override_texts, parse_tags, read_samconfig, words
+    from strata.samconfig import find_samconfig, override_texts, parse_tags, read_samconfig, words
     from strata.template.parameters import parse_parameter_overrides
 
     template_path = Path(template_file)
@@ -87,7 +87,7 @@ def deploy_config(*, template_file: str, stack_name: str | None, parameter_overr
 def connection_settings(*, template_file: str, stack_name: str | None, region: str | None, profile: str | None,
                         endpoint_url: str | None, config_file: str | None, config_env: str) -> dict[str, Any]:
     """stack_name, region, profile and endpoint_url from flags, else samconfig.toml (its deploy section)."""
-    from strata.aws.samconfig import find_samconfig, read_samconfig
+    from strata.samconfig import find_samconfig, read_samconfig
 
     sam = read_samconfig(find_samconfig(Path(template_file), config_file), env=config_env, command="deploy")
     return {"stack_name": stack_name or sam.get("stack_name"), "region": region or sam.get("region"),

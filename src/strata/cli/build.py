@@ -1,7 +1,7 @@
 """``strata build``: zip every local code and layer folder of a template into the artifact store.
 
 Prints one row per target (logical id, source, short sha256, size, built/cached). Kept thin: loading is
-``strata.template.load``, the work is ``strata.build``; errors are ``StrataError``s for the CLI's boundary.
+``strata.template.load``, the work is ``strata.artifacts``; errors are ``StrataError``s for the CLI's boundary.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from strata.cli.options import echo_json, output_option, template_option
 @click.option("--fast", is_flag=True, help="Deflate level 1: about twice as fast, about 10% bigger zips.")
 def build(template_file: str, output: str, fast: bool) -> None:
     """Build code and layer folders into deterministic, cached zips."""
-    from strata.build import build_targets
-    from strata.build.targets_cache import cached_targets
+    from strata.artifacts import build_targets
+    from strata.artifacts.targets_cache import cached_targets
     from strata.paths import state_home
 
     template_path = Path(template_file)

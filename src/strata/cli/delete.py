@@ -13,8 +13,8 @@ from strata.cli.options import echo_json, output_option, template_option
 @output_option
 def delete(template_file: str, stack_name: str | None, wait: bool, output: str) -> None:
     from strata.cli.deploy import default_stack_name, home_for
-    from strata.engine.api import Engine
-    from strata.engine.render import progress_line
+    from strata.local.engine.api import Engine
+    from strata.local.engine.render import progress_line
 
     stack_name = stack_name or default_stack_name(template_file)
     engine = Engine(home_for(template_file),

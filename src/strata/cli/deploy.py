@@ -65,8 +65,8 @@ def deploy(template_file: str, stack_name: str | None, parameter_overrides: tupl
     ops = take_ops(aws)            # --force, --shift-speed, --error-threshold (strata.cli.ops_options)
     if target == "aws":
         return deploy_aws(template_file, stack_name, parameter_overrides, region, no_execute, output, aws)
-    from strata.engine.api import Engine
-    from strata.engine.render import outputs_text, plan_text, progress_line
+    from strata.local.engine.api import Engine
+    from strata.local.engine.render import outputs_text, plan_text, progress_line
 
     region = region or "us-east-1"
     stack_name = stack_name or default_stack_name(template_file)
@@ -143,7 +143,7 @@ def _verify_local(home: Path, stack_name: str, region: str, account_id: str, fun
     path stays cheap; ``strata verify`` checks the whole stack any time.)"""
     from strata.cli.verify import render
     from strata.errors import StrataError
-    from strata.verify.local import verify_local
+    from strata.local.verify import verify_local
 
     if not functions:
         return

@@ -12,8 +12,8 @@ from strata.cli.options import echo_json, output_option, template_option
 @output_option
 def describe(template_file: str, stack_name: str | None, output: str) -> None:
     from strata.cli.deploy import default_stack_name, home_for
-    from strata.engine.describe import describe as read
-    from strata.engine.render import describe_text
+    from strata.local.engine.describe import describe as read
+    from strata.local.engine.render import describe_text
 
     info = read(home_for(template_file), stack_name or default_stack_name(template_file))
     if output == "json":

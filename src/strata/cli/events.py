@@ -15,7 +15,7 @@ from strata.cli.options import echo_json, output_option, template_option
 @output_option
 def events(template_file: str, stack_name: str | None, max_items: int | None, output: str) -> None:
     from strata.cli.deploy import default_stack_name, home_for
-    from strata.engine.describe import events as read
+    from strata.local.engine.describe import events as read
 
     found = read(home_for(template_file), stack_name or default_stack_name(template_file), max_items)
     if output == "json":

@@ -36,7 +36,7 @@ def invoke(target: str, event_file, log_type: str, invocation_type: str, region:
     target = resolve_target(home, target, stack_name)
     server = _running_server(home)
     if server is not None:  # a `strata serve` owns this state: use its warm workers instead of a cold start here
-        from strata.server.client import invoke_via_server
+        from strata.local.server.client import invoke_via_server
 
         name, _, qualifier = _split_qualifier(target)
         result = invoke_via_server(server, name, qualifier or None, payload, invocation_type, log_type)
@@ -44,7 +44,7 @@ def invoke(target: str, event_file, log_type: str, invocation_type: str, region:
             click.echo(f"queued on {server} (RequestId: {result.request_id})", err=True)
             return 0
     else:
-        from strata.lambda_.service import LambdaService
+        from strata.local.lambda_service.service import LambdaService
 
         with LambdaService(home, region=region or "us-east-1") as service:
             result = service.invoke(target, payload=payload, invocation_type=invocation_type, log_type=log_type)
@@ -66,7 +66,7 @@ def invoke(target: str, event_file, log_type: str, invocation_type: str, region:
 
 
 def _running_server(home) -> str | None:
-    from strata.server.discovery import running_server
+    from strata.local.server.discovery import running_server
 
     return running_server(home)
 

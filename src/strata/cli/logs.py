@@ -30,7 +30,7 @@ def logs(target: str, tail: bool, stack_name: str | None, where: str = "local", 
     if where == "aws":
         return logs_aws(target, tail, stack_name, since, region, profile, endpoint_url)
     from strata.paths import state_home
-    from strata.runtime.logs import LogStore
+    from strata.local.runtime.logs import LogStore
 
     home = state_home()
     target = resolve_target(home, target, stack_name)
@@ -67,14 +67,14 @@ def follow(store, name: str, versions: list[str] | None, offsets: dict[str, int]
 
 def _versions(home, target: str) -> tuple[str, list[str] | None]:
     """(function name, versions to show or None for all); an alias is resolved through the service."""
-    from strata.lambda_.names import LATEST, is_version_number, parse_function_name
+    from strata.local.lambda_service.names import LATEST, is_version_number, parse_function_name
 
     ref = parse_function_name(target, namespaced=True)
     if ref.qualifier is None:
         return ref.name, None
     if ref.qualifier == LATEST or is_version_number(ref.qualifier):
         return ref.name, [ref.qualifier]
-    from strata.lambda_.service import LambdaService
+    from strata.local.lambda_service.service import LambdaService
 
     alias = LambdaService(home).get_alias(function_name=ref.name, name=ref.qualifier)
     extra = list((alias.routing_config.additional_version_weights or {}) if alias.routing_config else {})
@@ -82,7 +82,7 @@ def _versions(home, target: str) -> tuple[str, list[str] | None]:
 
 
 def _require_function(home, name: str) -> None:
-    from strata.lambda_.service import LambdaService
+    from strata.local.lambda_service.service import LambdaService
 
     LambdaService(home).get_function_configuration(function_name=name)
 

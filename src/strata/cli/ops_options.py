@@ -1,5 +1,5 @@
 """What ``strata deploy`` gains from the ops features: ``--force`` (move rollback-pinned aliases forward),
-``--shift-speed``/``--error-threshold`` (local traffic shifting, ``strata.shift``), and automatic pruning after a
+``--shift-speed``/``--error-threshold`` (local traffic shifting, ``strata.local.shift``), and automatic pruning after a
 deploy (``Metadata: strata: prune`` in the template, or ``strata_prune_keep`` in samconfig.toml). Kept apart from
 ``deploy.py`` so that module only wires them in."""
 from __future__ import annotations
@@ -65,7 +65,7 @@ def take_ops(kwargs: dict[str, Any]) -> OpsFlags:
 
 def shifter_for(flags: OpsFlags, echo: Callable[[str], None] | None) -> Any:
     """The engine's traffic shifter, built on first use (a deploy without DeploymentPreference never imports
-    ``strata.shift``); ``echo`` prints its progress live: phase or weight changes at once, counts at most once a
+    ``strata.local.shift``); ``echo`` prints its progress live: phase or weight changes at once, counts at most once a
     second."""
     return _LazyShifter(flags, echo)
 
@@ -86,7 +86,7 @@ class _LazyShifter:
 
     def update_alias(self, *args: Any) -> Any:
         if self._shifter is None:
-            from strata.shift.shifter import Shifter
+            from strata.local.shift.shifter import Shifter
 
             self._shifter = Shifter(speed=self.flags.shift_speed, error_threshold=self.flags.error_threshold / 100,
                                     on_progress=self._show)
@@ -96,7 +96,7 @@ class _LazyShifter:
 def auto_prune(home: Path, stack_name: str, template: dict[str, Any], template_file: str, aws: dict[str, Any], *,
                region: str, account_id: str, echo: Callable[[str], None] | None) -> Any:
     """After a local deploy: prune as the template's Metadata or samconfig.toml asks (None when neither does)."""
-    from strata.aws.samconfig import find_samconfig, read_samconfig
+    from strata.samconfig import find_samconfig, read_samconfig
     from strata.ops.prune import prune_local, prune_settings
 
     sam = read_samconfig(find_samconfig(Path(template_file), aws.get("config_file")),

@@ -20,8 +20,8 @@ from strata.cli.options import echo_json, output_option, parameter_overrides_opt
 @output_option
 def plan(template_file: str, stack_name: str | None, parameter_overrides: tuple[str, ...], region: str | None,
          account_id: str, strict: bool, force: bool, output: str) -> None:
-    from strata.engine.api import Engine
-    from strata.engine.render import plan_text
+    from strata.local.engine.api import Engine
+    from strata.local.engine.render import plan_text
 
     region = region or "us-east-1"
     stack_name = stack_name or default_stack_name(template_file)

@@ -29,10 +29,10 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
           secret_access_key: str | None, invoke_threads: int, region: str | None) -> None:
     """Serve Lambda's REST API (routes from botocore's model) on the local Lambda service and its warm workers."""
     from strata.paths import cache_dir, state_home
-    from strata.server.app import LambdaApp
-    from strata.server.auth import Credentials, Verifier
-    from strata.server.model import service_spec
-    from strata.server.runner import ServerConfigError, is_loopback, serve as run
+    from strata.local.server.app import LambdaApp
+    from strata.local.server.auth import Credentials, Verifier
+    from strata.local.server.model import service_spec
+    from strata.local.server.runner import ServerConfigError, is_loopback, serve as run
 
     if bool(access_key_id) != bool(secret_access_key):
         raise ServerConfigError("--access-key-id and --secret-access-key go together: one of them is missing",
@@ -46,8 +46,8 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
     home = state_home(template_file)
     spec = service_spec(cache_dir(home))
 
-    from strata.lambda_.service import LambdaService
-    from strata.server.operations import ServiceDispatch
+    from strata.local.lambda_service.service import LambdaService
+    from strata.local.server.operations import ServiceDispatch
 
     service = LambdaService(home, **({"region": region} if region else {}))
     app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)

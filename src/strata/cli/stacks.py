@@ -13,7 +13,7 @@ from strata.cli.options import echo_json, output_option, template_option
 @output_option
 def stacks(template_file: str, output: str) -> None:
     from strata.cli.deploy import home_for
-    from strata.engine.describe import stacks as read
+    from strata.local.engine.describe import stacks as read
 
     found = read(home_for(template_file))
     if output == "json":

@@ -15,7 +15,7 @@ def resolve_target(home: Path, target: str, stack_name: str | None) -> str:
     """``target`` as the Lambda service names it: unchanged without a stack, else ``physical-name[:qualifier]``."""
     if not stack_name:
         return target
-    from strata.engine.describe import resolve_function
+    from strata.local.engine.describe import resolve_function
 
     logical_id, _, qualifier = target.partition(":")
     physical = resolve_function(home, stack_name, logical_id)

@@ -22,7 +22,7 @@ Check = Callable[[Template, Context], list[Problem]]
 # Extra checks after loading and parameters, in order. Append here; each returns problems (empty when fine).
 def sam_rules(template: Template, context: Context) -> list[Problem]:
     """aws-sam-translator's own validation (only for templates that declare the SAM transform)."""
-    from strata.build import find_build_targets
+    from strata.artifacts import find_build_targets
     from strata.errors import BuildError
     from strata.transform import sam
     from strata.transform.pipeline import translator_parameter_values, with_placeholders

@@ -36,7 +36,7 @@ def verify(template_file: str, stack_name: str | None, target: str, repair: bool
         report = verify_aws(session, name, repair=repair)
     else:
         from strata.paths import state_home
-        from strata.verify.local import verify_local
+        from strata.local.verify import verify_local
 
         name = stack_name or default_stack_name(Path(template_file))
         report = verify_local(state_home(template_file), name, region=region or "us-east-1", account_id=account_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from strata.lambda_.errors import is_not_found
+from strata.model.lambda_errors import is_not_found
 from strata.verify.checker import content_findings
 from strata.verify.model import ExpectedFunction
 

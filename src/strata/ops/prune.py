@@ -265,10 +265,10 @@ def _bool(value: Any) -> bool:
 def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool = False, dry_run: bool = False,
                 region: str = "us-east-1", account_id: str = "123456789012", client: Any = None) -> PruneReport:
     """Prune the locally deployed ``stack_name`` under its lock."""
-    from strata.engine.client import LocalLambdaClient
-    from strata.engine.history import AliasHistory
-    from strata.engine.lock import StackLock
-    from strata.engine.state import StackState
+    from strata.local.engine.client import LocalLambdaClient
+    from strata.local.engine.history import AliasHistory
+    from strata.local.engine.lock import StackLock
+    from strata.local.engine.state import StackState
 
     home = Path(home)
     owned = client is None

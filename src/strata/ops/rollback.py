@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from strata.engine.history import ROLLBACK, AliasMove
+from strata.local.engine.history import ROLLBACK, AliasMove
 from strata.errors import StrataError
 from strata.ops.checks import VersionCheck, check_version
 
@@ -127,11 +127,11 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
                    region: str = "us-east-1", account_id: str = "123456789012", client: Any = None,
                    clock: Callable[[], float] = time.time, verify: bool = True) -> RollbackReport:
     """Move ``alias`` of ``function`` (logical id or name) in ``stack_name`` back, pin it, verify the stack."""
-    from strata.build.store import ArtifactStore
-    from strata.engine.client import LocalLambdaClient
-    from strata.engine.history import AliasHistory, Pin
-    from strata.engine.lock import StackLock
-    from strata.engine.state import StackState
+    from strata.artifacts.store import ArtifactStore
+    from strata.local.engine.client import LocalLambdaClient
+    from strata.local.engine.history import AliasHistory, Pin
+    from strata.local.engine.lock import StackLock
+    from strata.local.engine.state import StackState
 
     home = Path(home)
     owned = client is None
@@ -178,7 +178,7 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
         report = RollbackReport("local", stack_name, logical_id, name, alias, current, to_version, routing, True,
                                 check.checked)
         if verify:
-            from strata.verify.local import verify_local
+            from strata.local.verify import verify_local
 
             report.verify = verify_local(home, stack_name, region=region, account_id=account_id, client=client)
         return report

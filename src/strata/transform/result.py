@@ -42,5 +42,5 @@ class TransformResult:
     template: dict[str, Any]                         # plain CloudFormation: the same document for every target
     functions: dict[str, FunctionVersionInfo]        # by function logical id
     parameters: dict[str, Any]                       # resolved parameter values (defaults + overrides)
-    artifacts: list[Any] = field(default_factory=list)   # strata.build.BuiltArtifact, in build order
+    artifacts: list[Any] = field(default_factory=list)   # strata.artifacts.BuiltArtifact, in build order
     translated_from_cache: bool = False

@@ -5,7 +5,7 @@ and verifies again, returning the second report with the repairs listed. It take
 deployed, from either target) and a Lambda reader (boto3's client, or the local service's boto3-style adapter), so
 the same checker runs on AWS and on the local engine.
 
-For the local target: ``strata.verify.local.verify_local(home, stack_name, repair=...)``;
+For the local target: ``strata.local.verify.verify_local(home, stack_name, repair=...)``;
 for AWS: ``strata.aws.verify.verify_aws(session, stack_name, repair=...)``.
 """
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from strata.lambda_.errors import is_not_found
+from strata.model.lambda_errors import is_not_found
 from strata.verify.model import ExpectedAlias, ExpectedFunction, Finding, VerifyReport
 from strata.verify.reader import LambdaReader
 from strata.verify.settings import differences, live_settings

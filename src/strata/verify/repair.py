@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strata.errors import StrataError
-from strata.lambda_.errors import is_not_found
+from strata.model.lambda_errors import is_not_found
 from strata.verify.checker import content_findings
 from strata.verify.model import ExpectedFunction, Finding, VerifyReport
 from strata.verify.reader import LambdaRepairer

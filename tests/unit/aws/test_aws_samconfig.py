@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from strata.aws.options import MissingSettingError, deploy_config
-from strata.aws.samconfig import SamConfigError, parse_tags, read_samconfig
+from strata.samconfig import SamConfigError, parse_tags, read_samconfig
 
 SAMCONFIG = """\
 version = 0.1

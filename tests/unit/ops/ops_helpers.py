@@ -8,7 +8,7 @@ from typing import Any
 
 from strata_testkit import zip_bytes
 
-from strata.build.store import ArtifactStore
+from strata.artifacts.store import ArtifactStore
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/test"

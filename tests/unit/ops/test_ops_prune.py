@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import pytest
 
-from strata.engine.api import Engine
+from strata.local.engine.api import Engine
 from strata.ops.prune import Inventory, VersionInfo, plan_prune, prune_local, prune_settings
 from strata.ops.rollback import rollback_local
-from strata.verify.local import verify_local
+from strata.local.verify import verify_local
 
 from ops_helpers import app, payload, result
 

@@ -5,12 +5,12 @@ import base64
 
 import pytest
 
-from strata.build.store import ArtifactStore
-from strata.engine.api import Engine
-from strata.engine.history import AliasHistory, AliasMove
-from strata.engine.render import plan_text
+from strata.artifacts.store import ArtifactStore
+from strata.local.engine.api import Engine
+from strata.local.engine.history import AliasHistory, AliasMove
+from strata.local.engine.render import plan_text
 from strata.ops.rollback import RollbackRefused, previous_version, rollback_local
-from strata.verify.local import verify_local
+from strata.local.verify import verify_local
 
 from ops_helpers import app, payload, result
 

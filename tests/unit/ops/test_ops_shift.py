@@ -5,10 +5,10 @@ from collections import Counter
 
 import pytest
 
-from strata.engine.api import Engine
-from strata.engine.history import AliasHistory
-from strata.shift.schedule import schedule_for
-from strata.shift.shifter import Shifter
+from strata.local.engine.api import Engine
+from strata.local.engine.history import AliasHistory
+from strata.local.shift.schedule import schedule_for
+from strata.local.shift.shifter import Shifter
 
 from ops_helpers import HOOK_FAILS, HOOK_OK, HOOK_RAISES, FakeClock, app, payload, result
 

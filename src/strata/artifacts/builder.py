@@ -1,0 +1,284 @@
+"""Build targets into artifacts: walk, consult the stat cache, and zip only when some content really changed.
+
+Contract: no network (pip runs only on a dependency-cache miss); reads nothing but the cache on a no-op build (walk +
+lstat); a touched-but-identical tree re-hashes only the changed-stat files and reuses the artifact; contents that
+match any earlier build (a revert, a branch switch) reuse that build's artifact through a manifest index
+(``cache/build/manifests/<digest of names, exec bits, content hashes, deps, level>`` -> artifact sha256); a rebuild
+writes a deterministic zip (``archive``) into the content-addressed ``ArtifactStore``. Targets that share a source (same real
+folder, layout and dependency runtime) are built once. The zip writer and thread pools are imported only after a
+change is found, so the no-op path stays close to a bare walk.
+
+Layouts: a function's folder goes at the zip root; a layer with ``Metadata.BuildMethod: python3.x`` goes under
+``python/`` (SAM's layout), its ``requirements.txt`` installed there too. A ``requirements.txt`` at the root of a
+Python function's folder (or of such a layer) is installed with pip into a cached folder and merged in; the
+function's own files win on a path clash.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from strata.artifacts import cache
+from strata.artifacts import digest
+from strata.artifacts.digest import default_workers, hash_files
+from strata.artifacts.store import Artifact, ArtifactStore
+from strata.artifacts.targets import BuildTarget
+from strata.artifacts.walk import Tree, walk_tree
+from strata.errors import BuildError
+from strata.paths import cache_dir
+
+REQUIREMENTS = "requirements.txt"
+EXEC_BITS = 0o111
+MANIFEST_FORMAT = 1  # bump when the zip layout changes (archive.py), so old manifests stop matching
+
+
+@dataclass(frozen=True)
+class BuiltArtifact:
+    """A target and the artifact that holds its code; ``cached`` is True when no zip was written."""
+
+    target: BuildTarget
+    artifact: Artifact
+    cached: bool
+
+
+class _Unit(NamedTuple):
+    """What determines one zip: the real source, where it goes in the zip, the deps runtime and the deflate level."""
+
+    source: str
+    prefix: str  # "" or "python/"
+    deps_runtime: str | None  # set when a requirements.txt will be installed
+    level: int
+    zip_file: bool
+
+    def cache_path(self, home: Path) -> str:
+        name = hashlib.sha256(repr(tuple(self)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return os.path.join(cache_dir(home), "build", name + ".marshal")
+
+
+def build_targets(
+    targets: list[BuildTarget],
+    home: Path,
+    *,
+    progress: bool = False,
+    level: int = 6,
+    clock: Callable[[], int] = time.time_ns,
+) -> list[BuiltArtifact]:
+    """Build every target (each distinct source once) and return one ``BuiltArtifact`` per target, in order.
+
+    ``clock`` (ns) dates the racily-clean rule (see ``strata.artifacts.cache``); tests inject it.
+    """
+    if not 0 <= level <= 9:
+        raise BuildError(f"compression level {level} is not between 0 and 9")
+    home = Path(home)
+    done: dict[_Unit, tuple[Artifact, bool]] = {}
+    results = []
+    for target in targets:
+        unit = _unit_for(target, level)
+        if unit not in done:
+            done[unit] = _build_unit(unit, target, home, progress, clock)
+        artifact, cached = done[unit]
+        results.append(BuiltArtifact(target, artifact, cached))
+    return results
+
+
+def _unit_for(target: BuildTarget, level: int) -> _Unit:
+    source = os.path.realpath(target.source)
+    if target.is_zip_file and os.path.isfile(source):
+        return _Unit(source, "", None, 0, True)
+    method = (target.build_method or "").lower()
+    if target.kind == "layer":
+        python = method.startswith("python")
+        runtime = target.build_method if python else None
+    else:
+        python = target.runtime is None or target.runtime.startswith("python")
+        runtime = target.runtime
+    deps = python and os.path.isfile(os.path.join(source, REQUIREMENTS))
+    prefix = "python/" if target.kind == "layer" and method.startswith("python") else ""
+    return _Unit(source, prefix, (runtime or "") if deps else None, level, False)
+
+
+def _label(target: BuildTarget) -> str:
+    return f"{target.logical_id} ({target.property} {target.source})"
+
+
+def _build_unit(unit: _Unit, target: BuildTarget, home: Path, progress: bool,
+                clock: Callable[[], int]) -> tuple[Artifact, bool]:
+    start_ns = clock()
+    store = ArtifactStore(home)
+    cache_path = unit.cache_path(home)
+    record = cache.load(cache_path)
+    if unit.zip_file:
+        return _use_zip_file(unit, target, store, cache_path, record, start_ns)
+    try:
+        tree = walk_tree(unit.source)
+    except BuildError as exc:
+        raise BuildError(f"{_label(target)}: {exc.message}", hint=exc.hint) from None
+    stats = tree.stats
+
+    if record is not None and record["stats"] == stats:  # the no-op path: nothing was read
+        artifact = store.get(record["sha256"])
+        if artifact is not None and _deps_present(home, record["deps"]):
+            return artifact, True
+
+    content: dict[str, tuple[bytes, bool]] = {}
+    if record is not None:  # re-hash the files whose stat changed; reuse the artifact if no content did
+        old_stats, old_content = record["stats"], record.content
+        stale = []
+        for rel, key in stats.items():
+            known = old_content.get(rel)
+            if known is not None and old_stats.get(rel) == key:
+                content[rel] = known
+            else:
+                stale.append((rel, tree.path(rel), key))
+        if stale:
+            digests = hash_files([p for _r, p, _k in stale], [k[1] for _r, _p, k in stale], default_workers())
+            for (rel, _path, key), sha in zip(stale, digests):
+                content[rel] = (sha, bool(key[0] & EXEC_BITS))
+        deps = _deps_key(unit, content, tree)
+        if _deps_present(home, deps):
+            if content == old_content and deps == record["deps"]:
+                known_sha = record["sha256"]  # touched but identical
+            else:
+                known_sha = _read_manifest(home, _manifest(unit, content, deps))  # built before (e.g. a revert)
+            artifact = store.get(known_sha) if known_sha else None
+            if artifact is not None:
+                _save(cache_path, tree, content, deps, artifact, start_ns)
+                return artifact, True
+    else:  # nothing to compare with: zip straight away (the zip pass hashes every file anyway)
+        deps = _deps_key(unit, content, tree)
+
+    artifact = _zip_unit(unit, target, home, store, tree, content, deps, progress)
+    _save(cache_path, tree, content, deps, artifact, start_ns)
+    _write_manifest(home, _manifest(unit, content, deps), artifact.sha256)
+    return artifact, False
+
+
+def _manifest(unit: _Unit, content: dict, deps: str | None) -> str:
+    """Digest of everything that decides the zip's bytes: names, exec bits, content hashes, deps, level, format."""
+    h = hashlib.sha256(repr((MANIFEST_FORMAT, unit.prefix, unit.level, deps)).encode())
+    for rel in sorted(content):
+        sha, executable = content[rel]
+        h.update(f"\0{rel}\0{int(executable)}".encode("utf-8", "surrogateescape"))
+        h.update(sha)
+    return h.hexdigest()
+
+
+def _manifest_path(home: Path, manifest: str) -> str:
+    return os.path.join(cache_dir(home), "build", "manifests", manifest[:2], manifest)
+
+
+def _read_manifest(home: Path, manifest: str) -> str | None:
+    try:
+        with open(_manifest_path(home, manifest), encoding="ascii") as fh:
+            sha = fh.read().strip()
+    except (OSError, ValueError):
+        return None
+    return sha if len(sha) == 64 else None
+
+
+def _write_manifest(home: Path, manifest: str, sha: str) -> None:
+    path = _manifest_path(home, manifest)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "w", encoding="ascii") as fh:
+            fh.write(sha)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _deps_key(unit: _Unit, content: dict, tree: Tree) -> str | None:
+    if unit.deps_runtime is None or REQUIREMENTS not in tree.stats:
+        return None
+    from strata.artifacts.deps import deps_key
+
+    if REQUIREMENTS not in content:  # first build: only this one file is hashed ahead of the zip
+        key = tree.stats[REQUIREMENTS]
+        content[REQUIREMENTS] = (digest.hash_file(tree.path(REQUIREMENTS)), bool(key[0] & EXEC_BITS))
+    return deps_key(content[REQUIREMENTS][0], unit.deps_runtime)
+
+
+def _deps_present(home: Path, key: str | None) -> bool:
+    if key is None:
+        return True
+    from strata.artifacts.deps import deps_dir
+
+    return deps_dir(home, key).is_dir()
+
+
+def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore, tree: Tree,
+              content: dict, deps: str | None, progress: bool) -> Artifact:
+    """Write the zip for ``tree`` (+ installed deps) into the store; refresh ``content`` from what was read."""
+    from strata.artifacts.archive import Member, write_zip
+    from strata.artifacts.progress import Progress
+
+    members = [Member(unit.prefix + rel, tree.path(rel), bool(key[0] & EXEC_BITS), key[1])
+               for rel, key in tree.stats.items()]
+    total = sum(key[1] for key in tree.stats.values())
+    if deps is not None:
+        from strata.artifacts.deps import ensure_deps
+
+        folder = ensure_deps(home, deps, Path(unit.source) / REQUIREMENTS, what=_label(target))
+        ours = {m.arcname for m in members}
+        installed = walk_tree(str(folder))
+        for rel, key in installed.stats.items():
+            if unit.prefix + rel not in ours:
+                members.append(Member(unit.prefix + rel, installed.path(rel), bool(key[0] & EXEC_BITS), key[1]))
+                total += key[1]
+    by_arcname = {unit.prefix + rel: rel for rel in tree.stats}
+    bar = Progress(progress, target.logical_id, total)
+
+    def on_member(member: Member, packed) -> None:
+        rel = by_arcname.get(member.arcname)
+        if rel is not None:  # what was zipped is what the cache must remember
+            content[rel] = (packed.content_sha256, member.executable)
+        bar.advance(packed.size)
+
+    tmp = store.temp_path()
+    try:
+        with open(tmp, "wb") as fh:
+            sha, _size = write_zip(members, fh, level=unit.level, workers=default_workers(), on_member=on_member)
+        return store.put_file(tmp, sha)
+    except FileNotFoundError as exc:
+        raise BuildError(f"{_label(target)}: {exc.filename} disappeared during the build",
+                         hint="run the build again") from None
+    finally:
+        bar.close()
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _use_zip_file(unit: _Unit, target: BuildTarget, store: ArtifactStore, cache_path: str, record: cache.Record | None,
+                  start_ns: int) -> tuple[Artifact, bool]:
+    """A ``.zip`` named directly is the artifact as-is: hash it (unless the stat cache vouches) and store it."""
+    try:
+        s = os.stat(unit.source)
+    except FileNotFoundError:
+        raise BuildError(f"{_label(target)}: the file does not exist") from None
+    key = (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
+    if record is not None and record["stats"] == {"": key}:
+        artifact = store.get(record["sha256"])
+        if artifact is not None:
+            return artifact, True
+    sha = digest.hash_file(unit.source).hex()
+    artifact = store.get(sha)
+    cached = artifact is not None
+    if artifact is None:
+        artifact = store.put_file(Path(unit.source), sha)
+    single = Tree(os.path.dirname(unit.source), {"": key}, {"": unit.source})
+    _save(cache_path, single, {"": (bytes.fromhex(sha), False)}, None, artifact, start_ns)
+    return artifact, cached
+
+
+def _save(cache_path: str, tree: Tree, content: dict, deps: str | None, artifact: Artifact,
+          start_ns: int) -> None:
+    """Record this build; racily-clean entries keep their hash but lose their stat key (re-hashed next time)."""
+    threshold = start_ns - cache.RACY_SLACK_NS  # cache.is_racy, inlined for 10k files
+    stats = {rel: (key if (key[3] if len(key) == 5 else max(key[3], key[6])) < threshold else None)
+             for rel, key in tree.stats.items()}
+    cache.save(cache_path, {"stats": stats, "deps": deps, "sha256": artifact.sha256}, content)

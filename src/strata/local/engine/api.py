@@ -1,0 +1,366 @@
+"""The stack engine's entry points: plan, deploy, delete, describe, stacks, events, resolve_function.
+
+``plan`` only reads. ``deploy`` = (complete any interrupted deploy) -> plan -> apply, under the stack's lock; a plan
+with nothing to change writes nothing and calls nothing. The Lambda client is created on first use, so a no-op
+deploy neither opens the Lambda service nor imports boto3.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from strata.local.engine.request import Request
+from strata.local.engine.desired import parse_stack
+from strata.local.engine.lock import StackLock
+from strata.local.engine.model import Action, Plan
+from strata.local.engine.planner import plan as make_plan
+from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
+from strata.errors import StateError, StrataError
+from strata.transform.result import FingerprintInput, FunctionVersionInfo, TransformResult
+
+if TYPE_CHECKING:       # apply (and the handlers) load only when something is to be done
+    from strata.local.engine.apply import Executor, Progress, StepFailed
+    from strata.local.engine.journal import CrashPoints
+    from strata.local.engine.handlers.base import AliasShifter
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+
+@dataclass
+class DeployReport:
+    """What a deploy did: ``status`` is no-changes | not-executed | complete | rolled-back | failed."""
+
+    stack_name: str
+    plan: Plan
+    status: str
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: "StepFailed | None" = None
+    cleanup_failures: list[str] = field(default_factory=list)
+    recovered: str | None = None          # what happened to an interrupted deploy found at start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"StackName": self.stack_name, "Status": self.status, "Plan": self.plan.to_dict(),
+                "Outputs": self.outputs,
+                "Error": None if self.error is None else {
+                    "LogicalResourceId": self.error.logical_id, "ResourceType": self.error.resource_type,
+                    "Action": self.error.action, "Message": self.error.reason},
+                "CleanupFailures": self.cleanup_failures, "Recovered": self.recovered}
+
+
+def functions_to_json(functions: dict[str, FunctionVersionInfo]) -> dict[str, dict[str, Any]]:
+    return {fid: {"version_id": f.version_id, "fingerprint": f.fingerprint,
+                  "inputs": [{"name": i.name, "display": i.display, "digest": i.digest} for i in f.inputs]}
+            for fid, f in functions.items()}
+
+
+def functions_from_json(data: dict[str, dict[str, Any]]) -> dict[str, FunctionVersionInfo]:
+    return {fid: FunctionVersionInfo(fid, f.get("version_id"), (), f["fingerprint"], None,
+                                     tuple(FingerprintInput(i["name"], i["display"], i["digest"])
+                                           for i in f.get("inputs", ())))
+            for fid, f in data.items()}
+
+
+class Engine:
+    """One stack engine over one state home. ``client_factory`` makes the Lambda client on first need."""
+
+    def __init__(self, home: Path, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
+                 client: Any = None, client_factory: Callable[[], Any] | None = None,
+                 progress: "Progress | None" = None, crash: "CrashPoints | None" = None,
+                 clock: Callable[[], float] = time.time, shifter: "AliasShifter | None" = None) -> None:
+        self.home = Path(home)
+        self.region, self.account_id = region, account_id
+        self._client = client
+        self._client_factory = client_factory
+        self._owns_client = client is None and client_factory is None
+        self.progress = progress
+        self._crash = crash
+        self.clock = clock
+        self.shifter = shifter            # strata.local.shift.Shifter, given by the caller (the engine never imports it)
+        self._state: StackState | None = None
+
+    @property
+    def crash(self) -> "CrashPoints":
+        if self._crash is None:
+            from strata.local.engine.journal import CrashPoints
+
+            self._crash = CrashPoints()
+        return self._crash
+
+    @property
+    def state(self) -> StackState:
+        if self._state is None:
+            self._state = StackState(self.home, clock=self.clock)
+        return self._state
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            if self._client_factory is not None:
+                self._client = self._client_factory()
+            else:
+                from strata.local.engine.client import LocalLambdaClient
+
+                self._client = LocalLambdaClient(self.home, region=self.region, account_id=self.account_id)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None and self._owns_client and hasattr(self._client, "close"):
+            self._client.close()
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    def _executor(self, stack_name: str, deploy_id: int, region: str | None = None,
+                  account_id: str | None = None) -> "Executor":
+        from strata.local.engine.apply import Executor
+
+        executor = Executor(self.state, self.client, stack_name=stack_name, region=region or self.region,
+                            account_id=account_id or self.account_id, deploy_id=deploy_id, crash=self.crash,
+                            progress=self.progress)
+        executor.shifter = self.shifter
+        return executor
+
+    # ---- plan -------------------------------------------------------------------------------------------------
+    def request_for(self, stack_name: str, result: TransformResult, *, disable_rollback: bool = False) -> Request:
+        return Request(stack_name, result.template, dict(result.parameters), functions_to_json(result.functions),
+                       self.region, self.account_id, disable_rollback)
+
+    def plan(self, stack_name: str, result: TransformResult, *, force: bool = False) -> Plan:
+        """The change set for deploying ``result`` as ``stack_name``; reads state only."""
+        result, pinned = self._pinned(stack_name, result, force)
+        request = self.request_for(stack_name, result)
+        return _noted(self._plan(request, result.functions), pinned.notes)
+
+    def _pinned(self, stack_name: str, result: TransformResult, force: bool) -> tuple[TransformResult, Any]:
+        """Rollback pins applied to the template (``engine.pins``): pinned aliases stay unless ``force``."""
+        from dataclasses import replace
+
+        from strata.local.engine.history import AliasHistory
+        from strata.local.engine.pins import apply_pins
+
+        pinned = apply_pins(result.template, AliasHistory(self.state.db).pins(stack_name), force=force)
+        return (result if pinned.template is result.template else replace(result, template=pinned.template)), pinned
+
+    def _plan(self, request: Request, functions: dict[str, FunctionVersionInfo]) -> Plan:
+        state = self.state
+        resolver = request.resolver()
+        desired = parse_stack(request.template, resolver)
+        stack = state.stack(request.stack_name)
+        return make_plan(request.stack_name, desired, resolver, state.resources(request.stack_name),
+                         functions=functions, previous_fingerprints=state.fingerprints(request.stack_name),
+                         stored_outputs=stack.outputs if stack else {},
+                         recovering=state.has_unfinished_deploy(request.stack_name))
+
+    # ---- deploy -------------------------------------------------------------------------------------------------
+    def deploy(self, stack_name: str, result: TransformResult, *, execute: bool = True, strict: bool = False,
+               disable_rollback: bool = False, wait: bool = False, force: bool = False,
+               on_plan: Callable[[Plan], None] | None = None) -> DeployReport:
+        """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed.
+        ``force`` moves aliases pinned by ``strata rollback`` forward again."""
+        result, pinned = self._pinned(stack_name, result, force)
+        request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
+        if not execute:
+            plan = _noted(self._plan(request, result.functions), pinned.notes)
+            _check_strict(plan, strict)
+            if on_plan is not None:
+                on_plan(plan)
+            return DeployReport(stack_name, plan, "not-executed")
+        with StackLock(self.home, stack_name, wait=wait):
+            recovered = self.recover(stack_name)
+            plan = _noted(self._plan(request, result.functions), pinned.notes)
+            _check_strict(plan, strict)
+            if on_plan is not None:
+                on_plan(plan)
+            if plan.is_empty:
+                report = DeployReport(stack_name, plan, "no-changes", self._outputs(stack_name), recovered=recovered)
+            else:
+                report = self._run(request, plan)
+                report.recovered = recovered
+            if pinned.released and report.status in ("complete", "no-changes"):
+                from strata.local.engine.history import AliasHistory
+
+                with self.state.transaction():
+                    for logical_id in pinned.released:
+                        AliasHistory(self.state.db).unpin(stack_name, logical_id)
+            return report
+
+    def _run(self, request: Request, plan: Plan) -> DeployReport:
+        state, name = self.state, request.stack_name
+        existing = state.stack(name)
+        creating = existing is None or not state.resources(name)
+        snapshot = {"resources": [resource_to_json(r) for r in state.resources(name).values()],
+                    "stack_status": existing.status if existing else None}
+        with state.transaction():
+            deploy_id = state.start_deploy(name, "deploy", request.to_json(), snapshot)
+            state.put_stack(name, "CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS", deploy_id=deploy_id)
+        executor = self._executor(name, deploy_id)
+        executor.stack_event("CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS")
+        return self._continue(executor, request, plan, IN_PROGRESS, snapshot, creating)
+
+    def _continue(self, executor: "Executor", request: Request, plan: Plan, phase: str, snapshot: dict[str, Any],
+                  creating: bool) -> DeployReport:
+        """Run a deploy from ``phase`` to its end (also used to complete an interrupted one)."""
+        from strata.local.engine.apply import StepFailed
+
+        state, name = self.state, request.stack_name
+        prefix = "CREATE" if creating else "UPDATE"
+        if phase == ROLLBACK:
+            return self._rollback(executor, request, plan, snapshot, creating, None)
+        if phase == IN_PROGRESS:
+            try:
+                outputs = executor.forward(request)
+            except StepFailed as failure:
+                if request.disable_rollback:
+                    with state.transaction():
+                        state.set_deploy_status(executor.deploy_id, "FAILED", error=failure.message, finished=True)
+                        state.put_stack(name, f"{prefix}_FAILED")
+                    executor.stack_event(f"{prefix}_FAILED", failure.message)
+                    return DeployReport(name, plan, "failed", error=failure)
+                return self._rollback(executor, request, plan, snapshot, creating, failure)
+        else:
+            outputs = None
+        resolver = request.resolver()
+        desired = parse_stack(request.template, resolver)
+        failures = executor.cleanup(set(desired.resources))
+        if outputs is None:       # resumed at cleanup: the outputs were resolved by the interrupted run
+            outputs = _resolve_outputs(executor, request, state.resources(name))
+        self.crash("before-complete")
+        with state.transaction():
+            for fid, info in request.functions.items():
+                if fid in desired.resources:
+                    state.put_fingerprint(name, fid, info["fingerprint"], info["inputs"])
+            for fid in state.fingerprints(name):
+                if fid not in desired.resources:
+                    state.drop_fingerprint(name, fid)
+            state.put_stack(name, f"{prefix}_COMPLETE", template=request.template, parameters=request.parameters,
+                            outputs=outputs)
+            state.set_deploy_status(executor.deploy_id, "COMPLETE", finished=True)
+        executor.stack_event(f"{prefix}_COMPLETE")
+        return DeployReport(name, plan, "complete", outputs, cleanup_failures=failures)
+
+    def _rollback(self, executor: "Executor", request: Request, plan: Plan, snapshot: dict[str, Any],
+                  creating: bool, failure: "StepFailed | None") -> DeployReport:
+        from strata.local.engine.apply import StepFailed
+
+        state, name = self.state, request.stack_name
+        if failure is not None:
+            with state.transaction():
+                state.set_deploy_status(executor.deploy_id, ROLLBACK, error=failure.message)
+        label = "ROLLBACK" if creating else "UPDATE_ROLLBACK"
+        executor.stack_event(f"{label}_IN_PROGRESS", failure.message if failure else None)
+        problems = executor.rollback(snapshot)
+        status = f"{label}_FAILED" if problems else f"{label}_COMPLETE"
+        with state.transaction():
+            state.set_deploy_status(executor.deploy_id, "ROLLBACK_FAILED" if problems else "ROLLED_BACK",
+                                    error="; ".join(problems) or None, finished=True)
+            state.put_stack(name, status)
+        executor.stack_event(status, "; ".join(problems) or None)
+        if failure is None:
+            record = state.deploy(executor.deploy_id)
+            failure = StepFailed(name, "AWS::CloudFormation::Stack", "deploy", (record.error if record else None)
+                                 or "interrupted deploy rolled back")
+        return DeployReport(name, plan, "rolled-back" if not problems else "failed", error=failure,
+                            cleanup_failures=problems)
+
+    # ---- recovery ---------------------------------------------------------------------------------------------------
+    def recover(self, stack_name: str) -> str | None:
+        """Complete (or finish rolling back) an interrupted deploy or delete of ``stack_name``; caller holds the
+        lock. Returns a sentence saying what was done, or None when nothing was interrupted."""
+        record = self.state.unfinished_deploy(stack_name)
+        if record is None:
+            return None
+        request = Request.from_json(record.request) if record.kind == "deploy" else None
+        region = request.region if request else record.request.get("region", self.region)
+        account = request.account_id if request else record.request.get("account_id", self.account_id)
+        executor = self._executor(stack_name, record.id, region, account)
+        executor.reconcile_open_intents()
+        if record.kind == "delete":
+            self._delete(executor, stack_name)
+            return f"completed the interrupted delete of stack {stack_name} (deploy {record.id})"
+        assert request is not None
+        creating = not record.snapshot["resources"]
+        empty_plan = Plan(stack_name, ())
+        report = self._continue(executor, request, empty_plan, record.status, record.snapshot, creating)
+        if report.status == "complete":
+            return f"completed the interrupted deploy {record.id} of stack {stack_name}"
+        return f"rolled back the interrupted deploy {record.id} of stack {stack_name}"
+
+    # ---- delete -----------------------------------------------------------------------------------------------------
+    def delete(self, stack_name: str, *, wait: bool = False) -> dict[str, Any]:
+        if self.state.stack(stack_name) is None and not self.state.has_unfinished_deploy(stack_name):
+            raise StateError(f"stack {stack_name!r} does not exist", hint="`strata stacks` lists the stacks")
+        with StackLock(self.home, stack_name, wait=wait):
+            self.recover(stack_name) if self.state.has_unfinished_deploy(stack_name) else None
+            if self.state.stack(stack_name) is None:
+                return {"StackName": stack_name, "Status": "DELETE_COMPLETE", "Retained": []}
+            state = self.state
+            snapshot = {"resources": [resource_to_json(r) for r in state.resources(stack_name).values()]}
+            with state.transaction():
+                deploy_id = state.start_deploy(stack_name, "delete", {"region": self.region,
+                                                                      "account_id": self.account_id}, snapshot)
+                state.put_stack(stack_name, "DELETE_IN_PROGRESS", deploy_id=deploy_id)
+            executor = self._executor(stack_name, deploy_id)
+            return self._delete(executor, stack_name)
+
+    def _delete(self, executor: "Executor", stack_name: str) -> dict[str, Any]:
+        state = self.state
+        executor.stack_event("DELETE_IN_PROGRESS")
+        retained = [r.logical_id for r in state.resources(stack_name).values() if r.deletion_policy == "Retain"]
+        failures = executor.cleanup(set())
+        if failures:
+            with state.transaction():
+                state.set_deploy_status(executor.deploy_id, "FAILED", error="; ".join(failures), finished=True)
+                state.put_stack(stack_name, "DELETE_FAILED")
+            executor.stack_event("DELETE_FAILED", "; ".join(failures))
+            raise StrataError(f"could not delete {', '.join(failures)} of stack {stack_name}",
+                              hint="`strata events` shows why; fix it and run `strata delete` again")
+        from strata.local.engine.history import AliasHistory
+
+        with state.transaction():
+            state.drop_stack(stack_name)
+            AliasHistory(state.db).forget_stack(stack_name)
+            state.set_deploy_status(executor.deploy_id, "COMPLETE", finished=True)
+        executor.stack_event("DELETE_COMPLETE")
+        return {"StackName": stack_name, "Status": "DELETE_COMPLETE", "Retained": retained}
+
+    # ---- reads ------------------------------------------------------------------------------------------------------
+    def _outputs(self, stack_name: str) -> dict[str, Any]:
+        stack = self.state.stack(stack_name)
+        return stack.outputs if stack else {}
+
+
+def _noted(plan: Plan, notes: tuple[str, ...]) -> Plan:
+    """The plan with rollback-pin notes among its warnings (printed with it, and in its JSON)."""
+    if not notes:
+        return plan
+    from dataclasses import replace
+
+    return replace(plan, warnings=plan.warnings + notes)
+
+
+def _check_strict(plan: Plan, strict: bool) -> None:
+    if strict and plan.not_emulated:
+        changes = {c.logical_id: c.type for c in plan.changes}
+        listed = ", ".join(f"{lid} ({changes.get(lid, '?')})" for lid in plan.not_emulated)
+        raise StrataError(f"--strict: the local engine does not emulate {listed}",
+                          hint="drop --strict to record them without running them, or deploy to AWS")
+
+
+def _resolve_outputs(executor: "Executor", request: Request, deployed: dict) -> dict[str, Any]:
+    """Outputs from the state alone (every resource is deployed by the time cleanup runs)."""
+    resolver = request.resolver()
+    desired = parse_stack(request.template, resolver)
+    for lid, res in deployed.items():
+        resolver.set_known(lid, res.attributes, res.emulated)
+    outputs: dict[str, Any] = {}
+    for name, spec in desired.outputs.items():
+        outputs[name] = {"Value": resolver.resolve(spec.get("Value"), ("Outputs", name, "Value")),
+                         "Description": spec.get("Description")}
+    return outputs
+
+
+__all__ = ["DeployReport", "Engine", "Action"]

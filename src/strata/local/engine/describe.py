@@ -1,0 +1,114 @@
+"""Read models over the stack state: describe, stacks, events, and ``resolve_function`` (a stack's logical id ->
+the Lambda function name, for ``strata invoke/logs LOGICAL_ID --stack-name S``). Reads only."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from strata.local.engine.state import StackState
+from strata.errors import StateError
+
+FUNCTION = "AWS::Lambda::Function"
+VERSION = "AWS::Lambda::Version"
+ALIAS = "AWS::Lambda::Alias"
+
+
+def _state(home: Path) -> StackState:
+    return StackState(Path(home))
+
+
+def _require(state: StackState, stack_name: str):
+    stack = state.stack(stack_name)
+    if stack is None:
+        names = ", ".join(s.name for s in state.stacks()) or "none"
+        raise StateError(f"stack {stack_name!r} does not exist (stacks: {names})",
+                         hint="deploy it with `strata deploy`, or pass --stack-name")
+    return stack
+
+
+def describe(home: Path, stack_name: str) -> dict[str, Any]:
+    """Resources with physical ids, per function its versions and aliases (with their versions), outputs."""
+    state = _state(home)
+    try:
+        stack = _require(state, stack_name)
+        resources = state.resources(stack_name)
+        orphans = state.orphans(stack_name)
+        interrupted = state.has_unfinished_deploy(stack_name)
+    finally:
+        state.close()
+    functions: dict[str, dict[str, Any]] = {}
+    by_name: dict[str, str] = {}
+    for res in resources.values():
+        if res.type == FUNCTION:
+            functions[res.logical_id] = {"FunctionName": res.physical_id, "Arn": res.attributes.get("Arn"),
+                                         "Versions": [], "Aliases": []}
+            by_name[res.physical_id] = res.logical_id
+    for res in resources.values():
+        if res.type == VERSION:
+            owner = by_name.get(res.physical_id.split(":")[6])
+            if owner:
+                functions[owner]["Versions"].append({"LogicalResourceId": res.logical_id,
+                                                     "Version": res.attributes.get("Version")})
+        elif res.type == ALIAS:
+            owner = by_name.get(res.physical_id.split(":")[6])
+            if owner:
+                weights = (res.properties.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or []
+                functions[owner]["Aliases"].append({
+                    "LogicalResourceId": res.logical_id, "Name": res.properties.get("Name"),
+                    "FunctionVersion": str(res.properties.get("FunctionVersion")),
+                    "AdditionalVersionWeights": {str(w["FunctionVersion"]): w["FunctionWeight"] for w in weights}
+                    if isinstance(weights, list) else weights})
+    return {
+        "StackName": stack.name, "StackStatus": stack.status, "LastUpdated": stack.updated_at,
+        "Interrupted": interrupted,
+        "Resources": [{"LogicalResourceId": r.logical_id, "ResourceType": r.type,
+                       "PhysicalResourceId": r.physical_id, "Emulated": r.emulated,
+                       "DeletionPolicy": r.deletion_policy} for r in resources.values()],
+        "Functions": functions,
+        "PendingCleanup": [{"LogicalResourceId": o.logical_id, "PhysicalResourceId": o.physical_id}
+                           for o, _ in orphans],
+        "Outputs": stack.outputs,
+        "Parameters": stack.parameters,
+    }
+
+
+def stacks(home: Path) -> list[dict[str, Any]]:
+    state = _state(home)
+    try:
+        return [{"StackName": s.name, "StackStatus": s.status, "CreatedAt": s.created_at, "LastUpdated": s.updated_at,
+                 "Resources": len(state.resources(s.name))} for s in state.stacks()]
+    finally:
+        state.close()
+
+
+def events(home: Path, stack_name: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """Newest first; events outlive a deleted stack (as CloudFormation's do for a while)."""
+    state = _state(home)
+    try:
+        found = state.events(stack_name, limit)
+        if not found and state.stack(stack_name) is None:
+            _require(state, stack_name)
+        return found
+    finally:
+        state.close()
+
+
+def resolve_function(home: Path, stack_name: str, logical_id: str) -> str:
+    """The Lambda function name behind ``logical_id`` of ``stack_name``: a Function's name, or ``name:qualifier``
+    for a Version or an Alias."""
+    state = _state(home)
+    try:
+        _require(state, stack_name)
+        resources = state.resources(stack_name)
+    finally:
+        state.close()
+    res = resources.get(logical_id)
+    if res is None or res.type not in (FUNCTION, VERSION, ALIAS):
+        known = ", ".join(r.logical_id for r in resources.values() if r.type == FUNCTION) or "none"
+        what = "is not a function" if res is not None else "is not in the stack"
+        raise StateError(f"{logical_id} {what} {stack_name!r} (functions: {known})",
+                         hint="pass a function's logical id, or the function name itself")
+    if res.type == FUNCTION:
+        return res.physical_id
+    parts = res.physical_id.split(":")
+    return f"{parts[6]}:{parts[7]}"

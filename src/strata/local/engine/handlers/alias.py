@@ -1,0 +1,71 @@
+"""``AWS::Lambda::Alias``: Name and FunctionName are create-only (a change replaces the alias); FunctionVersion,
+Description and RoutingConfig update in place. CloudFormation's RoutingConfig is a list
+``AdditionalVersionWeights: [{FunctionVersion, FunctionWeight}]``; the API's is a map version -> weight.
+Ref: the alias ARN."""
+from __future__ import annotations
+
+from typing import Any
+
+from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, function_name_of
+from strata.local.engine.model import DeployedResource
+from strata.model.lambda_errors import is_not_found
+
+
+class AliasHandler(Handler):
+    type_name = "AWS::Lambda::Alias"
+    replace_on = frozenset({"Name", "FunctionName"})
+
+    def intent(self, ctx: HandlerContext, logical_id: str, props: dict[str, Any], nonce: str) -> dict[str, Any]:
+        return {"function": function_name_of(str(props["FunctionName"])), "name": str(props["Name"])}
+
+    def create(self, ctx: HandlerContext, logical_id: str, props: dict[str, Any],
+               intent: dict[str, Any]) -> Outcome:
+        params = {"FunctionName": intent["function"], "Name": intent["name"], **_members(props)}
+        if not params.get("RoutingConfig"):
+            params.pop("RoutingConfig", None)
+        result = ctx.client.create_alias(**params)
+        return _outcome(result.get("AliasArn") or ctx.function_arn(intent["function"], intent["name"]))
+
+    def reconcile(self, ctx: HandlerContext, logical_id: str, props: dict[str, Any],
+                  intent: dict[str, Any]) -> Outcome | None:
+        try:
+            result = ctx.client.get_alias(FunctionName=intent["function"], Name=intent["name"])
+        except Exception as exc:  # noqa: BLE001
+            if is_not_found(exc):
+                return None
+            raise
+        return _outcome(result.get("AliasArn") or ctx.function_arn(intent["function"], intent["name"]))
+
+    def update(self, ctx: HandlerContext, current: DeployedResource, props: dict[str, Any]) -> Outcome:
+        members = _members(props)
+        old = _members(current.properties)
+        if current.dirty or members != old:
+            function = function_name_of(str(props["FunctionName"]))
+            ctx.client.update_alias(FunctionName=function, Name=str(props["Name"]), **members)
+        return Outcome(current.physical_id, current.attributes)
+
+    def delete(self, ctx: HandlerContext, current: DeployedResource) -> None:
+        parts = current.physical_id.split(":")
+        try:
+            ctx.client.delete_alias(FunctionName=parts[6], Name=parts[7])
+        except Exception as exc:  # noqa: BLE001
+            if not is_not_found(exc):
+                raise
+
+
+def routing_config(value: Any) -> dict[str, Any]:
+    """CloudFormation's list form -> the API's map form (``{}`` when there is no routing)."""
+    weights = (value or {}).get("AdditionalVersionWeights") or []
+    if isinstance(weights, dict):
+        return {"AdditionalVersionWeights": {str(k): float(v) for k, v in weights.items()}}
+    return {"AdditionalVersionWeights": {str(w["FunctionVersion"]): float(w["FunctionWeight"]) for w in weights}}
+
+
+def _members(props: dict[str, Any]) -> dict[str, Any]:
+    """The updatable members in API form; Description and RoutingConfig always present, so removing them resets."""
+    return {"FunctionVersion": str(props["FunctionVersion"]), "Description": props.get("Description", ""),
+            "RoutingConfig": routing_config(props.get("RoutingConfig"))}
+
+
+def _outcome(arn: str) -> Outcome:
+    return Outcome(arn, {"Ref": arn, "AliasArn": arn})

@@ -1,0 +1,207 @@
+"""plan: desired stack vs deployed state -> ``Plan`` (per resource create/update/replace/delete/no-op, with reasons).
+
+Contract: changes nothing (no Lambda call, no state write). ``decide`` is the one rule book, used by plan with
+what is known before deploy and again by apply, per resource, with the attributes of what apply just did: a
+reference to a resource being created or replaced is "known after apply", and counts as a (conditional) change.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from strata.local.engine.desired import apply_order, edges
+from strata.local.engine.graph import topological_order
+from strata.local.engine.handlers import handler_for, is_emulated
+from strata.local.engine.model import Action, Change, DeployedResource, DesiredResource, DesiredStack, Plan
+from strata.local.engine.resolve import StackResolver
+from strata.template.intrinsics import Unresolved, contains_unresolved, depends_of
+from strata.transform.result import FunctionVersionInfo
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    changed: tuple[str, ...]
+    reasons: tuple[str, ...]
+    conditional: bool
+
+
+_NOOP = Decision(Action.NOOP, (), (), False)
+
+
+def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedResource | None,
+           *, strict_types: bool = False) -> Decision:
+    """What to do with one resource, given its resolved properties (which may hold ``Unresolved`` values)."""
+    if current is None:
+        return Decision(Action.CREATE, (), ("new resource",), False)
+    if current.type != desired.type:
+        return Decision(Action.REPLACE, ("Type",), (f"type changed ({current.type} -> {desired.type})",), False)
+    policies_same = (desired.deletion_policy, desired.update_replace_policy) == \
+        (current.deletion_policy, current.update_replace_policy)
+    if props == current.properties and not current.dirty and policies_same:
+        return _NOOP     # fast path: equal plain values (an Unresolved never equals a deployed value)
+    emulated = is_emulated(desired.type)
+    changed = sorted(k for k in set(props) | set(current.properties)
+                     if contains_unresolved(props.get(k)) or props.get(k, _MISSING) != current.properties.get(k, _MISSING))
+    conditional = any(contains_unresolved(props.get(k)) for k in changed)
+    reasons = tuple(_describe_change(k, current.properties.get(k, _MISSING), props.get(k, _MISSING))
+                    for k in changed)
+    if not changed:
+        if current.dirty:
+            return Decision(Action.UPDATE, (), ("finishing an interrupted update",), False)
+        if not policies_same:
+            return Decision(Action.UPDATE, (), ("DeletionPolicy/UpdateReplacePolicy changed (recorded)",), False)
+        return Decision(Action.NOOP, (), (), False)
+    replacing = handler_for(desired.type, emulated=emulated).requires_replacement(set(changed))
+    if replacing:
+        why = ", ".join(sorted(replacing))
+        return Decision(Action.REPLACE, tuple(changed), (f"{why} cannot change in place",) + reasons, conditional)
+    return Decision(Action.UPDATE, tuple(changed), reasons, conditional)
+
+
+def _describe_change(key: str, old: Any, new: Any) -> str:
+    if new is _MISSING:
+        return f"{key} removed"
+    if isinstance(new, Unresolved) or contains_unresolved(new):
+        deps = ", ".join(sorted(depends_of(new)))
+        return f"{key} known after apply (depends on {deps})"
+    if old is _MISSING:
+        return f"{key} added ({_short(new)})"
+    path, old, new = _first_difference(key, old, new)
+    if old is _MISSING:
+        return f"{path} added ({_short(new)})"
+    if new is _MISSING:
+        return f"{path} removed (was {_short(old)})"
+    return f"{path}: {_short(old)} -> {_short(new)}"
+
+
+def _first_difference(path: str, old: Any, new: Any) -> tuple[str, Any, Any]:
+    """Descend into mappings while only one member differs, so the reason names the leaf that changed (a list of
+    ``{Key, Value}`` pairs, CloudFormation's tag form, is read as the mapping it stands for)."""
+    old, new = _as_mapping(old), _as_mapping(new)
+    while isinstance(old, dict) and isinstance(new, dict):
+        keys = [k for k in sorted(set(old) | set(new)) if old.get(k, _MISSING) != new.get(k, _MISSING)]
+        if len(keys) != 1:
+            break
+        path, old, new = f"{path}.{keys[0]}", _as_mapping(old.get(keys[0], _MISSING)), \
+            _as_mapping(new.get(keys[0], _MISSING))
+    return path, old, new
+
+
+def _as_mapping(value: Any) -> Any:
+    if isinstance(value, list) and value and all(isinstance(v, dict) and set(v) == {"Key", "Value"} for v in value):
+        return {v["Key"]: v["Value"] for v in value}
+    return value
+
+
+_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def _short(value: Any, width: int = 48) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    text = _HEX.sub(lambda m: m.group(0)[:8] + "..", text)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def version_reasons(logical_id: str, functions: Mapping[str, FunctionVersionInfo],
+                    previous: Mapping[str, tuple[str, list[dict[str, str]]]],
+                    deployed: Mapping[str, DeployedResource]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Why a new Version resource publishes: the fingerprint inputs that changed since the previous deploy.
+
+    Returns (reasons, warnings)."""
+    info = next((f for f in functions.values() if f.version_id == logical_id), None)
+    if info is None:
+        return ("new Version resource",), ()
+    fn = info.function_id
+    before = previous.get(fn)
+    if before is None:
+        if fn in deployed:
+            return (f"publish a new version of {fn} (no fingerprint recorded by an earlier deploy)",), ()
+        return (f"publish the first version of {fn}",), ()
+    old_fp, old_inputs = before
+    if old_fp == info.fingerprint:
+        return ((f"publish a new version of {fn}",),
+                (f"{logical_id}: the fingerprint of {fn} did not change; Lambda will answer that a version exists",))
+    old = {i["name"]: i for i in old_inputs}
+    new = {i.name: i for i in info.inputs}
+    diffs: list[str] = []
+    for name, item in new.items():
+        was = old.get(name)
+        if was is None:
+            diffs.append(f"{name} added ({item.display})")
+        elif was["digest"] != item.digest:
+            diffs.append(f"{name} changed ({was['display']} -> {item.display})")
+    diffs += [f"{name} removed" for name in old if name not in new]
+    if not diffs:
+        diffs = ["its fingerprint changed"]
+    return (f"publish a new version of {fn} because " + "; ".join(diffs),), ()
+
+
+def deletion_order(deployed: Mapping[str, DeployedResource], doomed: set[str]) -> list[str]:
+    """Resources to delete, dependents first (reverse of the order they were deployed in)."""
+    graph = {lid: tuple(d for d in deployed[lid].depends_on if d in doomed) for lid in deployed if lid in doomed}
+    return list(reversed(topological_order(graph)))
+
+
+def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deployed: Mapping[str, DeployedResource],
+         *, functions: Mapping[str, FunctionVersionInfo] | None = None,
+         previous_fingerprints: Mapping[str, tuple[str, list[dict[str, str]]]] | None = None,
+         stored_outputs: Mapping[str, Any] | None = None, recovering: bool = False) -> Plan:
+    """The change set for deploying ``desired`` over ``deployed``."""
+    functions = functions or {}
+    previous_fingerprints = previous_fingerprints or {}
+    changes: list[Change] = []
+    warnings: list[str] = []
+    not_emulated: list[str] = []
+    for info in functions.values():
+        warnings += [f"{info.function_id}: {w}" for w in info.warnings]
+    for logical_id in apply_order(desired):
+        res = desired.resources[logical_id]
+        current = deployed.get(logical_id)
+        emulated = is_emulated(res.type)
+        if not emulated:
+            not_emulated.append(logical_id)
+        props = resolver.resolve(res.properties, ("Resources", logical_id, "Properties"))
+        decision = decide(res, props, current)
+        reasons = decision.reasons
+        if res.type == "AWS::Lambda::Version" and decision.action in (Action.CREATE, Action.REPLACE):
+            why, warn = version_reasons(logical_id, functions, previous_fingerprints, deployed)
+            reasons = why + (reasons if decision.action is Action.REPLACE else ())
+            warnings += list(warn)
+        if not emulated and decision.action is not Action.NOOP:
+            reasons = reasons + ("not emulated: recorded only",)
+        changes.append(Change(logical_id, res.type, decision.action, reasons, decision.changed,
+                              current.physical_id if current else None, emulated, decision.conditional))
+        if decision.action in (Action.CREATE, Action.REPLACE):
+            resolver.set_pending(logical_id)
+        else:
+            assert current is not None
+            resolver.set_known(logical_id, current.attributes, current.emulated)
+    doomed = {lid for lid in deployed if lid not in desired.resources}
+    for logical_id in deletion_order(deployed, doomed):
+        current = deployed[logical_id]
+        retain = current.deletion_policy == "Retain"
+        why = "removed from the template" if logical_id not in desired.excluded else "its Condition is false"
+        changes.append(Change(logical_id, current.type, Action.RETAIN if retain else Action.DELETE,
+                              (why + (" (DeletionPolicy: Retain keeps it)" if retain else ""),),
+                              (), current.physical_id, current.emulated))
+    outputs_changed = _outputs_changed(desired, resolver, stored_outputs or {})
+    return Plan(stack_name, tuple(changes), tuple(warnings), tuple(not_emulated), outputs_changed, recovering)
+
+
+def _outputs_changed(desired: DesiredStack, resolver: StackResolver, stored: Mapping[str, Any]) -> bool:
+    if set(desired.outputs) != set(stored):
+        return True
+    for name, spec in desired.outputs.items():
+        value = resolver.resolve(spec.get("Value"), ("Outputs", name, "Value"))
+        if contains_unresolved(value) or value != (stored.get(name) or {}).get("Value"):
+            return True
+    return False
+
+
+__all__ = ["Decision", "decide", "deletion_order", "edges", "plan", "version_reasons"]

@@ -1,0 +1,88 @@
+"""Text rendering of plans, deploy progress, reports and descriptions for the CLI (JSON output uses ``to_dict``)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from strata.local.engine.model import Action, Plan
+
+SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "±", Action.DELETE: "-", Action.RETAIN: "=",
+           Action.NOOP: " "}
+
+
+def plan_text(plan: Plan) -> str:
+    lines: list[str] = []
+    if plan.recovering:
+        lines.append(f"Stack {plan.stack_name} has an interrupted deploy: it is completed first.")
+    effective = plan.effective
+    if not effective:
+        if plan.outputs_changed:
+            lines.append(f"Stack {plan.stack_name}: only outputs change.")
+        elif not plan.recovering:
+            lines.append(f"No changes: stack {plan.stack_name} is up to date.")
+    else:
+        unchanged = len(plan.changes) - len(effective)
+        lines.append(f"Plan for stack {plan.stack_name}: {_counts(plan)}" + (f", {unchanged} unchanged" if unchanged
+                                                                            else ""))
+        width = max(len(c.logical_id) for c in effective)
+        for change in effective:
+            flag = " (not emulated)" if not change.emulated else ""
+            maybe = " (decided during apply)" if change.conditional else ""
+            lines.append(f"  {SYMBOLS[change.action]} {change.action.value:<8} {change.logical_id:<{width}}  "
+                         f"{change.type}{flag}{maybe}")
+            for reason in change.reasons:
+                if reason not in ("new resource", "not emulated: recorded only"):
+                    lines.append(f"      {reason}")
+    if plan.not_emulated:
+        lines.append(f"NOT EMULATED (kept in state, not run locally): {', '.join(plan.not_emulated)}")
+    for warning in plan.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def _counts(plan: Plan) -> str:
+    counts: dict[str, int] = {}
+    for change in plan.effective:
+        counts[change.action.value] = counts.get(change.action.value, 0) + 1
+    return ", ".join(f"{n} to {a}" for a, n in counts.items())
+
+
+def progress_line(logical_id: str, type_: str, physical: str | None, status: str, reason: str | None) -> str:
+    stamp = time.strftime("%H:%M:%S")
+    text = f"{stamp}  {status:<24} {logical_id}"
+    if physical and status.endswith(("COMPLETE", "SKIPPED")) and type_ != "AWS::CloudFormation::Stack":
+        text += f"  {physical}"
+    if reason and (status.endswith("FAILED") or "ROLLBACK" in status or reason == "rollback"):
+        text += f"  ({reason})"
+    return text
+
+
+def outputs_text(outputs: dict[str, Any]) -> str:
+    if not outputs:
+        return ""
+    width = max(len(k) for k in outputs)
+    return "Outputs:\n" + "\n".join(f"  {k:<{width}}  {v.get('Value') if isinstance(v, dict) else v}"
+                                    for k, v in sorted(outputs.items()))
+
+
+def describe_text(info: dict[str, Any]) -> str:
+    lines = [f"Stack {info['StackName']}: {info['StackStatus']}"]
+    if info.get("Interrupted"):
+        lines.append("  (an interrupted deploy is pending: the next `strata deploy` completes it)")
+    width = max((len(r["LogicalResourceId"]) for r in info["Resources"]), default=0)
+    lines.append("Resources:")
+    for res in info["Resources"]:
+        flag = "  (not emulated)" if not res["Emulated"] else ""
+        lines.append(f"  {res['LogicalResourceId']:<{width}}  {res['ResourceType']:<32} {res['PhysicalResourceId']}{flag}")
+    if info["Functions"]:
+        lines.append("Functions:")
+        for logical_id, fn in info["Functions"].items():
+            versions = ", ".join(v["Version"] for v in fn["Versions"]) or "none"
+            lines.append(f"  {logical_id} ({fn['FunctionName']}): versions {versions}")
+            for alias in fn["Aliases"]:
+                weights = "".join(f", {w:.0%} -> {v}" for v, w in alias["AdditionalVersionWeights"].items())
+                lines.append(f"    alias {alias['Name']} -> {alias['FunctionVersion']}{weights}")
+    if info["PendingCleanup"]:
+        lines.append("Pending cleanup: " + ", ".join(p["PhysicalResourceId"] for p in info["PendingCleanup"]))
+    text = outputs_text(info["Outputs"])
+    return "\n".join(lines) + ("\n" + text if text else "")

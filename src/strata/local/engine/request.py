@@ -1,0 +1,35 @@
+"""What a deploy asks for, stored with its record so an interrupted deploy can be completed as it was asked."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from strata.local.engine.resolve import StackResolver
+from strata.template.intrinsics import to_plain
+
+
+@dataclass
+class Request:
+    """What a deploy wants, stored with its record so an interrupted deploy can be completed as asked."""
+
+    stack_name: str
+    template: dict[str, Any]
+    parameters: dict[str, Any]
+    functions: dict[str, dict[str, Any]]       # function id -> {version_id, fingerprint, inputs[{name,display,digest}]}
+    region: str
+    account_id: str
+    disable_rollback: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stack_name": self.stack_name, "template": self.template, "parameters": to_plain(self.parameters),
+                "functions": self.functions, "region": self.region, "account_id": self.account_id,
+                "disable_rollback": self.disable_rollback}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Request":
+        return cls(data["stack_name"], data["template"], data["parameters"], data["functions"], data["region"],
+                   data["account_id"], bool(data.get("disable_rollback")))
+
+    def resolver(self) -> StackResolver:
+        return StackResolver(self.template, self.parameters, region=self.region, account_id=self.account_id,
+                             stack_name=self.stack_name)

@@ -1,0 +1,290 @@
+"""Stack state in the shared SQLite database (``strata.paths.database_path``), in tables prefixed ``stack_``.
+
+Tables: stacks, resources (physical ids, resolved properties as deployed, attributes, dependencies), orphans (old
+physical resources of replaced resources awaiting cleanup), deploys (history; the desired template and the
+pre-deploy snapshot, so an interrupted deploy can be completed or rolled back), journal (intent before each Lambda
+call), events, fingerprints (each function's version fingerprint inputs as last deployed). Every step is one
+transaction; nothing here calls Lambda.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from strata.local.engine.model import DeployedResource
+from strata.paths import database_path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS stack_stacks (
+  name TEXT PRIMARY KEY, status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+  last_deploy_id INTEGER, template TEXT, parameters TEXT, outputs TEXT);
+CREATE TABLE IF NOT EXISTS stack_resources (
+  stack TEXT NOT NULL, logical_id TEXT NOT NULL, type TEXT NOT NULL, physical_id TEXT NOT NULL,
+  properties TEXT NOT NULL, attributes TEXT NOT NULL, depends_on TEXT NOT NULL,
+  deletion_policy TEXT NOT NULL, update_replace_policy TEXT NOT NULL, emulated INTEGER NOT NULL,
+  dirty INTEGER NOT NULL DEFAULT 0, updated_at REAL NOT NULL, PRIMARY KEY (stack, logical_id));
+CREATE TABLE IF NOT EXISTS stack_orphans (
+  stack TEXT NOT NULL, logical_id TEXT NOT NULL, physical_id TEXT NOT NULL, record TEXT NOT NULL,
+  deploy_id INTEGER NOT NULL, retain INTEGER NOT NULL, PRIMARY KEY (stack, logical_id, physical_id));
+CREATE TABLE IF NOT EXISTS stack_deploys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, stack TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
+  started_at REAL NOT NULL, finished_at REAL, request TEXT NOT NULL, snapshot TEXT NOT NULL, error TEXT);
+CREATE INDEX IF NOT EXISTS stack_deploys_by_stack ON stack_deploys (stack, id);
+CREATE TABLE IF NOT EXISTS stack_journal (
+  deploy_id INTEGER NOT NULL, seq INTEGER NOT NULL, logical_id TEXT NOT NULL, action TEXT NOT NULL,
+  intent TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (deploy_id, seq));
+CREATE TABLE IF NOT EXISTS stack_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, stack TEXT NOT NULL, deploy_id INTEGER, at REAL NOT NULL,
+  logical_id TEXT NOT NULL, type TEXT NOT NULL, physical_id TEXT, status TEXT NOT NULL, reason TEXT);
+CREATE INDEX IF NOT EXISTS stack_events_by_stack ON stack_events (stack, id);
+CREATE TABLE IF NOT EXISTS stack_fingerprints (
+  stack TEXT NOT NULL, function_id TEXT NOT NULL, fingerprint TEXT NOT NULL, inputs TEXT NOT NULL,
+  PRIMARY KEY (stack, function_id));
+"""
+
+# Deploy statuses: in progress ones are what recovery looks for.
+IN_PROGRESS = "IN_PROGRESS"
+CLEANUP = "CLEANUP_IN_PROGRESS"
+ROLLBACK = "ROLLBACK_IN_PROGRESS"
+UNFINISHED = (IN_PROGRESS, CLEANUP, ROLLBACK)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class DeployRecord:
+    id: int
+    stack: str
+    kind: str                    # "deploy" or "delete"
+    status: str
+    started_at: float
+    finished_at: float | None
+    request: dict[str, Any]      # desired template, parameters, function infos, options
+    snapshot: dict[str, Any]     # resources and orphans before the deploy (rollback target)
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StackRecord:
+    name: str
+    status: str
+    created_at: float
+    updated_at: float
+    last_deploy_id: int | None
+    template: dict[str, Any] | None
+    parameters: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+def resource_to_json(res: DeployedResource) -> dict[str, Any]:
+    return {"logical_id": res.logical_id, "type": res.type, "physical_id": res.physical_id,
+            "properties": res.properties, "attributes": res.attributes, "depends_on": list(res.depends_on),
+            "deletion_policy": res.deletion_policy, "update_replace_policy": res.update_replace_policy,
+            "emulated": res.emulated}
+
+
+def resource_from_json(data: dict[str, Any]) -> DeployedResource:
+    return DeployedResource(data["logical_id"], data["type"], data["physical_id"], data["properties"],
+                            data["attributes"], tuple(data.get("depends_on", ())),
+                            data.get("deletion_policy", "Delete"), data.get("update_replace_policy", "Delete"),
+                            bool(data.get("emulated", True)), bool(data.get("dirty", False)))
+
+
+class StackState:
+    """The engine's view of the database. One connection; ``transaction()`` is one atomic step."""
+
+    def __init__(self, home: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = database_path(Path(home))
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout = 60000")
+        if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            self.db.execute("PRAGMA journal_mode = WAL")
+        # WAL + NORMAL: a commit survives the process being killed (what the journal guards against), not a power
+        # cut; it saves an fsync per step.
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stack_fingerprints'").fetchone():
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ---- stacks ---------------------------------------------------------------------------------------------
+    def stack(self, name: str) -> StackRecord | None:
+        row = self.db.execute("SELECT name, status, created_at, updated_at, last_deploy_id, template, parameters, "
+                              "outputs FROM stack_stacks WHERE name = ?", (name,)).fetchone()
+        return _stack(row) if row else None
+
+    def stacks(self) -> list[StackRecord]:
+        rows = self.db.execute("SELECT name, status, created_at, updated_at, last_deploy_id, template, parameters, "
+                               "outputs FROM stack_stacks ORDER BY name").fetchall()
+        return [_stack(r) for r in rows]
+
+    def put_stack(self, name: str, status: str, *, deploy_id: int | None = None, template: dict | None = None,
+                  parameters: dict | None = None, outputs: dict | None = None) -> None:
+        now = self.clock()
+        existing = self.stack(name)
+        if existing is None:
+            self.db.execute("INSERT INTO stack_stacks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (name, status, now, now, deploy_id, _dumps(template) if template is not None else None,
+                             _dumps(parameters or {}), _dumps(outputs or {})))
+            return
+        self.db.execute(
+            "UPDATE stack_stacks SET status = ?, updated_at = ?, last_deploy_id = COALESCE(?, last_deploy_id), "
+            "template = COALESCE(?, template), parameters = COALESCE(?, parameters), outputs = COALESCE(?, outputs) "
+            "WHERE name = ?",
+            (status, now, deploy_id, _dumps(template) if template is not None else None,
+             _dumps(parameters) if parameters is not None else None,
+             _dumps(outputs) if outputs is not None else None, name))
+
+    def drop_stack(self, name: str) -> None:
+        for table in ("stack_stacks",):
+            self.db.execute(f"DELETE FROM {table} WHERE name = ?", (name,))
+        for table in ("stack_resources", "stack_orphans", "stack_fingerprints"):
+            self.db.execute(f"DELETE FROM {table} WHERE stack = ?", (name,))
+
+    # ---- resources --------------------------------------------------------------------------------------------
+    def resources(self, stack: str) -> dict[str, DeployedResource]:
+        rows = self.db.execute(
+            "SELECT logical_id, type, physical_id, properties, attributes, depends_on, deletion_policy, "
+            "update_replace_policy, emulated, dirty FROM stack_resources WHERE stack = ? ORDER BY rowid",
+            (stack,)).fetchall()
+        return {r[0]: DeployedResource(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), tuple(json.loads(r[5])),
+                                       r[6], r[7], bool(r[8]), bool(r[9])) for r in rows}
+
+    def put_resource(self, stack: str, res: DeployedResource) -> None:
+        self.db.execute(
+            "INSERT INTO stack_resources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stack, logical_id) "
+            "DO UPDATE SET type = excluded.type, physical_id = excluded.physical_id, properties = excluded.properties,"
+            " attributes = excluded.attributes, depends_on = excluded.depends_on, "
+            "deletion_policy = excluded.deletion_policy, update_replace_policy = excluded.update_replace_policy, "
+            "emulated = excluded.emulated, dirty = excluded.dirty, updated_at = excluded.updated_at",
+            (stack, res.logical_id, res.type, res.physical_id, _dumps(res.properties), _dumps(res.attributes),
+             _dumps(list(res.depends_on)), res.deletion_policy, res.update_replace_policy, int(res.emulated),
+             int(res.dirty), self.clock()))
+
+    def mark_dirty(self, stack: str, logical_id: str) -> None:
+        self.db.execute("UPDATE stack_resources SET dirty = 1 WHERE stack = ? AND logical_id = ?", (stack, logical_id))
+
+    def drop_resource(self, stack: str, logical_id: str) -> None:
+        self.db.execute("DELETE FROM stack_resources WHERE stack = ? AND logical_id = ?", (stack, logical_id))
+
+    # ---- orphans (old physical resources of replacements, deleted at cleanup) --------------------------------
+    def orphans(self, stack: str) -> list[tuple[DeployedResource, bool]]:
+        rows = self.db.execute("SELECT record, retain FROM stack_orphans WHERE stack = ? ORDER BY rowid",
+                               (stack,)).fetchall()
+        return [(resource_from_json(json.loads(r[0])), bool(r[1])) for r in rows]
+
+    def put_orphan(self, stack: str, res: DeployedResource, deploy_id: int, retain: bool) -> None:
+        self.db.execute("INSERT OR REPLACE INTO stack_orphans VALUES (?, ?, ?, ?, ?, ?)",
+                        (stack, res.logical_id, res.physical_id, _dumps(resource_to_json(res)), deploy_id,
+                         int(retain)))
+
+    def drop_orphan(self, stack: str, logical_id: str, physical_id: str) -> None:
+        self.db.execute("DELETE FROM stack_orphans WHERE stack = ? AND logical_id = ? AND physical_id = ?",
+                        (stack, logical_id, physical_id))
+
+    # ---- deploys and journal ----------------------------------------------------------------------------------
+    def start_deploy(self, stack: str, kind: str, request: dict[str, Any], snapshot: dict[str, Any]) -> int:
+        cur = self.db.execute(
+            "INSERT INTO stack_deploys (stack, kind, status, started_at, request, snapshot) VALUES (?, ?, ?, ?, ?, ?)",
+            (stack, kind, IN_PROGRESS, self.clock(), _dumps(request), _dumps(snapshot)))
+        return int(cur.lastrowid)
+
+    def set_deploy_status(self, deploy_id: int, status: str, *, error: str | None = None,
+                          finished: bool = False) -> None:
+        self.db.execute("UPDATE stack_deploys SET status = ?, error = COALESCE(?, error), finished_at = ? "
+                        "WHERE id = ?", (status, error, self.clock() if finished else None, deploy_id))
+
+    def deploy(self, deploy_id: int) -> DeployRecord | None:
+        row = self.db.execute("SELECT id, stack, kind, status, started_at, finished_at, request, snapshot, error "
+                              "FROM stack_deploys WHERE id = ?", (deploy_id,)).fetchone()
+        return _deploy(row) if row else None
+
+    def unfinished_deploy(self, stack: str) -> DeployRecord | None:
+        row = self.db.execute(
+            "SELECT id, stack, kind, status, started_at, finished_at, request, snapshot, error FROM stack_deploys "
+            "WHERE stack = ? AND status IN (?, ?, ?) ORDER BY id DESC LIMIT 1", (stack, *UNFINISHED)).fetchone()
+        return _deploy(row) if row else None
+
+    def has_unfinished_deploy(self, stack: str) -> bool:
+        return self.db.execute("SELECT 1 FROM stack_deploys WHERE stack = ? AND status IN (?, ?, ?) LIMIT 1",
+                               (stack, *UNFINISHED)).fetchone() is not None
+
+    def deploys(self, stack: str) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT id, kind, status, started_at, finished_at, error FROM stack_deploys "
+                               "WHERE stack = ? ORDER BY id", (stack,)).fetchall()
+        return [{"Id": r[0], "Kind": r[1], "Status": r[2], "StartedAt": r[3], "FinishedAt": r[4], "Error": r[5]}
+                for r in rows]
+
+    def add_intent(self, deploy_id: int, logical_id: str, action: str, intent: dict[str, Any]) -> int:
+        row = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM stack_journal WHERE deploy_id = ?",
+                              (deploy_id,)).fetchone()
+        seq = int(row[0])
+        self.db.execute("INSERT INTO stack_journal VALUES (?, ?, ?, ?, ?, 0)",
+                        (deploy_id, seq, logical_id, action, _dumps(intent)))
+        return seq
+
+    def finish_intent(self, deploy_id: int, seq: int) -> None:
+        self.db.execute("UPDATE stack_journal SET done = 1 WHERE deploy_id = ? AND seq = ?", (deploy_id, seq))
+
+    def open_intents(self, deploy_id: int) -> list[tuple[int, str, str, dict[str, Any]]]:
+        rows = self.db.execute("SELECT seq, logical_id, action, intent FROM stack_journal "
+                               "WHERE deploy_id = ? AND done = 0 ORDER BY seq", (deploy_id,)).fetchall()
+        return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    # ---- events and fingerprints -------------------------------------------------------------------------------
+    def add_event(self, stack: str, deploy_id: int | None, logical_id: str, type_: str, physical_id: str | None,
+                  status: str, reason: str | None = None) -> None:
+        self.db.execute("INSERT INTO stack_events (stack, deploy_id, at, logical_id, type, physical_id, status, "
+                        "reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (stack, deploy_id, self.clock(), logical_id, type_, physical_id, status, reason))
+
+    def events(self, stack: str, limit: int | None = None) -> list[dict[str, Any]]:
+        sql = ("SELECT id, deploy_id, at, logical_id, type, physical_id, status, reason FROM stack_events "
+               "WHERE stack = ? ORDER BY id DESC")
+        rows = self.db.execute(sql + (f" LIMIT {int(limit)}" if limit else ""), (stack,)).fetchall()
+        return [{"EventId": r[0], "DeployId": r[1], "Timestamp": r[2], "LogicalResourceId": r[3],
+                 "ResourceType": r[4], "PhysicalResourceId": r[5], "ResourceStatus": r[6], "ResourceStatusReason": r[7]}
+                for r in rows]
+
+    def fingerprints(self, stack: str) -> dict[str, tuple[str, list[dict[str, str]]]]:
+        rows = self.db.execute("SELECT function_id, fingerprint, inputs FROM stack_fingerprints WHERE stack = ?",
+                               (stack,)).fetchall()
+        return {r[0]: (r[1], json.loads(r[2])) for r in rows}
+
+    def put_fingerprint(self, stack: str, function_id: str, fingerprint: str, inputs: list[dict[str, str]]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO stack_fingerprints VALUES (?, ?, ?, ?)",
+                        (stack, function_id, fingerprint, _dumps(inputs)))
+
+    def drop_fingerprint(self, stack: str, function_id: str) -> None:
+        self.db.execute("DELETE FROM stack_fingerprints WHERE stack = ? AND function_id = ?", (stack, function_id))
+
+
+def _stack(row: tuple) -> StackRecord:
+    return StackRecord(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]) if row[5] else None,
+                       json.loads(row[6] or "{}"), json.loads(row[7] or "{}"))
+
+
+def _deploy(row: tuple) -> DeployRecord:
+    return DeployRecord(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), json.loads(row[7]),
+                        row[8])

@@ -1,0 +1,135 @@
+"""What an execution environment looks like from inside: folders, ``sys.path``, environment variables.
+
+Lambda's Python runtime gives a function ``/var/task`` (code, the working directory), ``/opt`` (layers merged in
+order), a writable ``/tmp`` and a fixed set of variables (reference sections 8.4, 10.5). Here the same roles are
+played by real folders under the strata home: the unpacked code folder, the merged layer folder, a private temp
+folder per environment (``TMPDIR``). Nothing is written to the real ``/opt`` or ``/var/task``.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+from strata.paths import runtime_dir
+from strata.local.runtime import interpreter as interpreters
+from strata.local.runtime.api import FunctionSnapshot
+from strata.local.runtime.layers import Unpacked, check_total, merged_opt, unpack
+
+# Dummy credentials: boto3 inside a handler finds credentials and talks to whatever endpoint the user configured.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "ASIASTRATALOCAL00000",
+    "AWS_SECRET_ACCESS_KEY": "strataLocalSecretAccessKey0000000000000000",
+    "AWS_SESSION_TOKEN": "strata-local-session-token",
+}
+RESERVED = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR", "TZ",
+})
+_SRC = str(Path(__file__).resolve().parents[3])        # the folder holding the strata package
+RUNTIME_DIR = str(Path(__file__).resolve().parent)     # LAMBDA_RUNTIME_DIR: where the bootstrap lives
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The on-disk part of a snapshot's environments, shared by all of them."""
+
+    code_dir: Path
+    opt_dir: Path | None
+    interpreter: interpreters.Interpreter
+    python_paths: tuple[str, ...]       # put in front of the interpreter's own sys.path, in this order
+    command: tuple[str, ...]            # interpreter + flags + bootstrap; the worker adds fd and paths
+
+
+def prepare(snapshot: FunctionSnapshot, home: Path) -> Prepared:
+    """Unpack code and layers (once per digest), merge the layers, pick the interpreter."""
+    root = runtime_dir(home)
+    code = unpack(snapshot.code_zip, snapshot.code_sha256, root)
+    layers: list[Unpacked] = [unpack(layer.zip_path, layer.sha256, root) for layer in snapshot.layers]
+    check_total([code, *layers])
+    opt = merged_opt(layers, tuple(layer.sha256 for layer in snapshot.layers), root) if layers else None
+    chosen = interpreters.resolve(snapshot.runtime, home)
+    paths = [str(code.path)]
+    if opt is not None:
+        major_minor = snapshot.runtime.removeprefix("python") if snapshot.runtime.startswith("python") else \
+            "%d.%d" % chosen.version
+        paths += [str(opt / "python" / "lib" / f"python{major_minor}" / "site-packages"), str(opt / "python")]
+    bundled = bundled_site_packages() if chosen.version == sys.version_info[:2] else None
+    if bundled:
+        paths.append(bundled)
+    from strata.local.runtime.worker import BOOTSTRAP
+    command = (chosen.path, "-I", "-S", "-c", BOOTSTRAP.format(src=_SRC))
+    return Prepared(code.path, opt, chosen, tuple(paths), command)
+
+
+@lru_cache(maxsize=1)
+def bundled_site_packages() -> str | None:
+    """The folder holding boto3, standing in for the runtime's own site-packages (Lambda bundles boto3), or None."""
+    spec = importlib.util.find_spec("boto3")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(Path(list(spec.submodule_search_locations)[0]).parent)
+
+
+def log_stream_name(version: str) -> str:
+    """``YYYY/MM/DD/[<version>]<32 hex>``, one per environment, as Lambda names them."""
+    return f"{datetime.now(timezone.utc):%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
+
+
+def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, log_stream: str) -> dict[str, str]:
+    """The worker's environment: Lambda's reserved variables, then the function's own (never overriding those)."""
+    code = str(prepared.code_dir)
+    opt = str(prepared.opt_dir) if prepared.opt_dir else None
+    interpreter_bin = os.path.dirname(prepared.interpreter.path)
+    path = [interpreter_bin, "/usr/local/bin", "/usr/bin", "/bin"] + ([f"{opt}/bin"] if opt else [])
+    libs = [code, f"{code}/lib"] + ([f"{opt}/lib"] if opt else [])
+    env = {
+        "PATH": ":".join(path),
+        "LD_LIBRARY_PATH": ":".join(libs),
+        "LANG": "en_US.UTF-8",
+        "LC_CTYPE": "C.UTF-8",
+        "PWD": code,
+        "TMPDIR": tmp_dir,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+    }
+    for key, value in snapshot.environment:
+        if key not in RESERVED:
+            env[key] = value
+    env.update(DUMMY_CREDENTIALS)
+    env.update({
+        "_HANDLER": snapshot.handler,
+        "AWS_REGION": snapshot.region,
+        "AWS_DEFAULT_REGION": snapshot.region,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{snapshot.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": snapshot.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": snapshot.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(snapshot.memory_size),
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": log_group(snapshot),
+        "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
+        "LAMBDA_TASK_ROOT": code,
+        "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
+        "TZ": ":UTC",
+    })
+    return env
+
+
+def log_group(snapshot: FunctionSnapshot) -> str:
+    return snapshot.log_group or f"/aws/lambda/{snapshot.function_name}"
+
+
+def init_line(snapshot: FunctionSnapshot, prepared: Prepared) -> str:
+    """The cold start's first log line: Lambda's INIT_START, plus which interpreter runs and why."""
+    version = "%d.%d" % prepared.interpreter.version
+    return (f"INIT_START Runtime Version: {snapshot.runtime}\tInterpreter: Python {version} "
+            f"({prepared.interpreter.note})\n")

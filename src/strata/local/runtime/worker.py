@@ -1,0 +1,198 @@
+"""The worker process: one Lambda execution environment. Started by the pool as
+``<python> -I -S -c BOOTSTRAP <read fd>,<write fd> <sys.path entries...>`` with the function's environment variables,
+its code folder as working directory, stdout+stderr on a pipe the pool reads (the function log), requests arriving on
+``<read fd>`` and replies going out on ``<write fd>`` (two pipes).
+
+Init imports the handler once (module state then lives as long as the worker); each request runs one invocation.
+Imports are kept to what the first reply needs (json for the event, marshal for frames): start-up time is cold-start
+time. Runs on whichever interpreter the function's runtime selects, so it uses nothing newer than Python 3.8.
+"""
+from __future__ import annotations
+
+import json
+import marshal
+import os
+import sys
+import time
+
+from strata.local.runtime.context import ClientContextError, LambdaContext, parse_client_context
+from strata.local.runtime.loader import Fault, error_object, fault_object, load_handler, log_error
+from strata.local.runtime.protocol import HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
+
+# The -c program the pool runs: put strata's source folder on sys.path just long enough to import this module.
+BOOTSTRAP = ("import sys;sys.path.insert(0,{src!r});from strata.local.runtime.worker import main;"
+             "del sys.path[0];main()")
+
+try:
+    from resource import RUSAGE_SELF, getrusage
+except ImportError:  # not POSIX: no peak-memory figure
+    getrusage = None
+
+
+def _max_rss_kb() -> int:
+    return getrusage(RUSAGE_SELF).ru_maxrss if getrusage else 0
+
+
+def _decimal_default(value):
+    """Lambda writes Decimal as a number; the stdlib encoder can only approximate that with int/float."""
+    if type(value).__name__ == "Decimal":
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _encoder() -> json.JSONEncoder:
+    # python3.12+ runtimes keep non-ASCII characters unescaped in responses (reference 10.2)
+    runtime = os.environ.get("AWS_EXECUTION_ENV", "").replace("AWS_Lambda_python", "")
+    try:
+        modern = tuple(int(p) for p in runtime.split(".")[:2]) >= (3, 12)
+    except ValueError:
+        modern = sys.version_info >= (3, 12)
+    return json.JSONEncoder(default=_decimal_default, ensure_ascii=not modern)
+
+
+class _Encode:
+    """``encoder.encode`` without rebuilding the C encoder on every call (``JSONEncoder.iterencode`` does, which is
+    half the cost of encoding a small result). Same output; falls back to ``encoder.encode`` where the C encoder is
+    missing, and starts afresh after an error (the C encoder may leave entries in its circular-reference marks)."""
+
+    def __init__(self, encoder: json.JSONEncoder) -> None:
+        self._encoder = encoder
+        self._c = None
+        try:
+            from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
+        except ImportError:  # pragma: no cover - a CPython without _json
+            return
+        if c_make_encoder is None:  # pragma: no cover
+            return
+        quote = encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+
+        def make():
+            return c_make_encoder({} if encoder.check_circular else None, encoder.default, quote, None,
+                                  encoder.key_separator, encoder.item_separator, encoder.sort_keys,
+                                  encoder.skipkeys, encoder.allow_nan)
+        self._make = make
+        self._c = make()
+
+    def __call__(self, value) -> str:
+        c = self._c
+        if c is None:
+            return self._encoder.encode(value)
+        try:
+            return "".join(c(value, 0))
+        except BaseException:
+            self._c = self._make()
+            raise
+
+
+def _setup_streams() -> None:
+    """print() reaches the log line by line, as in Lambda (the pool reads the pipe while the handler runs)."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True, errors="backslashreplace")
+
+
+def main() -> None:
+    rfd, _, wfd = sys.argv[1].partition(",")
+    rfd = int(rfd)
+    wfd = int(wfd) if wfd else rfd          # one descriptor both ways (a socket) still works
+    sys.path[:0] = sys.argv[2:]
+    sys.argv = [os.path.abspath(__file__)]
+    _setup_streams()
+    LambdaContext.configure()
+
+    def send(message: tuple) -> None:
+        write_all(wfd, frame(message))
+
+    try:
+        handler = load_handler(os.environ.get("_HANDLER", ""))
+    except Fault as fault:
+        _init_failed(send, fault_object(fault, ""))
+    except Exception as exc:  # module-level code raised: errorType is the exception's class
+        _init_failed(send, error_object(exc, ""))
+    send(("ready",))
+    _serve(rfd, wfd, send, handler)
+
+
+def _init_failed(send, error: dict) -> None:
+    log_error(error)
+    send(("init_error", json.dumps(error).encode()))
+    os._exit(0)
+
+
+def _serve(fd: int, wfd: int, send, handler) -> None:
+    encode = _Encode(_encoder())
+    loads = json.loads
+    buffer = FrameBuffer()
+    stdout, stderr = sys.stdout, sys.stderr
+    read, write, marshal_loads, now = os.read, os.write, marshal.loads, time.time
+    while True:
+        data = read(fd, READ_CHUNK)
+        # the usual case: exactly one whole request in one read
+        if not buffer.data and len(data) > HEADER and len(data) == HEADER + int.from_bytes(data[:HEADER], "little"):
+            message = marshal_loads(data[HEADER:])
+        elif not data:
+            os._exit(0)            # the pool closed its end: nothing more to do
+        else:
+            buffer.feed(data)
+            message = read_message(fd, buffer)
+            if message is None:
+                os._exit(0)
+        request_id, payload, timeout_ms, invoked_arn, client_context = message
+        deadline_ms = now() * 1000 + timeout_ms
+        try:
+            context = LambdaContext(request_id, deadline_ms, invoked_arn,
+                                    parse_client_context(client_context, loads) if client_context else None)
+            try:
+                event = loads(payload) if payload else {}
+            except ValueError as exc:
+                raise Fault("Runtime.UnmarshalError", f"Unable to unmarshal input: {exc}") from None
+        except ClientContextError as exc:
+            reply = _error_reply(fault_object(Fault("Runtime.LambdaContextUnmarshalError", str(exc)), request_id))
+        except Fault as fault:
+            reply = _error_reply(fault_object(fault, request_id))
+        else:
+            try:
+                result = handler(event, context)
+            except MemoryError:
+                _flush(stdout, stderr)
+                send(("oom", _max_rss_kb()))
+                os._exit(1)
+            except Exception as exc:
+                reply = _error_reply(error_object(exc, request_id))
+            else:
+                reply = _result_reply(result, encode, request_id)
+        try:                       # before the reply: what the invocation printed belongs to it
+            stdout.flush()
+        except (OSError, ValueError):
+            pass
+        try:
+            stderr.flush()
+        except (OSError, ValueError):
+            pass
+        out = frame(reply)
+        written = write(wfd, out)
+        if written < len(out):     # a large result: the pipe takes it in pieces
+            write_all(wfd, out[written:])
+
+
+def _result_reply(result, encode, request_id: str) -> tuple:
+    if isinstance(result, (bytes, bytearray)):
+        return ("ok", bytes(result), _max_rss_kb())
+    try:
+        body = encode(result).encode("utf-8")
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        return _error_reply(fault_object(Fault("Runtime.MarshalError", f"Unable to marshal response: {exc}"),
+                                         request_id))
+    return ("ok", body, _max_rss_kb())
+
+
+def _error_reply(error: dict) -> tuple:
+    log_error(error)
+    return ("error", json.dumps(error).encode(), _max_rss_kb())
+
+
+def _flush(*streams) -> None:
+    for stream in streams:
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass

@@ -1,0 +1,62 @@
+"""Errors only the HTTP door can raise: routing, authentication, malformed HTTP, slow clients.
+
+They are ``LambdaError``s, so the server renders them like every other (``x-amzn-ErrorType`` + JSON body); the texts
+are the ones AWS's front end sends (authentication errors carry only ``message``, like ``ValidationException``).
+"""
+from __future__ import annotations
+
+from strata.model.lambda_errors import LambdaError
+
+
+class _FrontEndError(LambdaError):
+    """An error from AWS's front end (not from Lambda itself): body is just ``{"message": ...}``."""
+
+    message_key = "message"
+
+    def to_body(self) -> dict[str, object]:
+        return {"message": self.message}
+
+
+class UnknownOperationException(LambdaError):
+    code, status, message_key = "UnknownOperationException", 404, "message"
+
+
+class MissingAuthenticationTokenException(_FrontEndError):
+    code, status = "MissingAuthenticationTokenException", 403
+
+
+class IncompleteSignatureException(_FrontEndError):
+    code, status = "IncompleteSignatureException", 403
+
+
+class UnrecognizedClientException(_FrontEndError):
+    code, status = "UnrecognizedClientException", 403
+
+
+class InvalidSignatureException(_FrontEndError):
+    code, status = "InvalidSignatureException", 403
+
+
+class BadRequestException(_FrontEndError):
+    """The bytes are not an HTTP/1.1 request (the parser gave up); the connection is closed afterwards."""
+
+    code, status = "BadRequestException", 400
+
+
+class HeaderTooLargeException(_FrontEndError):
+    """Request line plus headers over the server's limit; the connection is closed afterwards."""
+
+    code, status = "RequestHeaderFieldsTooLarge", 431
+
+
+class RequestTimeoutException(_FrontEndError):
+    """The client stopped sending its body (a slow or stuck client); the connection is closed afterwards."""
+
+    code, status = "RequestTimeoutException", 408
+
+
+MISSING_TOKEN = "Missing Authentication Token"
+UNRECOGNIZED_CLIENT = "The security token included in the request is invalid."
+SIGNATURE_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
+                      "Check your AWS Secret Access Key and signing method. "
+                      "Consult the service documentation for details.")

@@ -1,0 +1,128 @@
+"""Run the app on strata's HTTP server (``server/http.py``: httptools + uvloop): bind, advertise in
+``server.json``, serve, clean up. The socket is bound here, so ``--port 0`` works and ``server.json`` names the real
+port before the first request can arrive.
+"""
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import signal
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from strata.errors import StrataError
+from strata.local.server import discovery
+from strata.local.server.app import LambdaApp
+from strata.local.server.http import HttpServer
+
+LOOPBACK_DEFAULT = "127.0.0.1"
+
+
+class ServerConfigError(StrataError):
+    """``strata serve`` cannot start as asked (address in use, public bind without credentials ...)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, or a clear error saying what to do."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServerConfigError(f"port {port} on {host} is already in use",
+                                    hint="is another `strata serve` running? pick a free one with --port") from None
+        raise ServerConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                                hint="check --host (an address of this machine) and --port") from None
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class Served:
+    """A server started by ``run_in_thread``: its URL and the ``HttpServer`` (set ``should_exit`` to stop it)."""
+
+    url: str
+    host: str
+    port: int
+    server: HttpServer
+
+
+def make_server(app: LambdaApp, sock: socket.socket | None = None) -> HttpServer:
+    """The server for ``app`` (``sock`` is passed to ``run``); keep-alive connections idle 75 s, as AWS's front end."""
+    return HttpServer(app, keep_alive=75.0, body_timeout=app.body_timeout)
+
+
+def serve(app: LambdaApp, home: Path, host: str, port: int, *, stack_name: str | None = None,
+          on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM (or ``should_exit``); ``server.json`` exists exactly while serving.
+
+    SIGINT/SIGTERM stop the server gracefully from the moment ``server.json`` appears: until the event loop installs
+    its own handlers, these ask the server to stop (a Ctrl+C right after start used to raise KeyboardInterrupt
+    instead: exit status 1, a traceback)."""
+    sock = bind(host, port)
+    actual_port = sock.getsockname()[1]
+    server = make_server(app, sock)
+    previous = _stop_on_signals(server)
+    try:
+        info = discovery.write(home, host, actual_port, stack_name)
+        try:
+            if on_ready:
+                on_ready(info.url)
+            server.run(sockets=[sock])
+        finally:
+            discovery.remove(home)
+            sock.close()
+            app.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logging.getLogger("strata.local.server").info("server on %s stopped", info.url)
+
+
+def _stop_on_signals(server: HttpServer) -> dict:
+    """SIGINT/SIGTERM call ``server.handle_exit`` (main thread only, where Python delivers signals); the previous
+    handlers, to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, lambda _sig, _frame: server.handle_exit())
+            for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0) -> tuple[Served, Callable[[], None]]:
+    """Serve ``app`` on a background thread (tests, benchmarks); returns the server and a ``stop()``."""
+    sock = bind(host, port)
+    server = make_server(app, sock)
+    actual = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="strata-serve", daemon=True)
+    thread.start()
+    import time
+
+    limit = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < limit:
+        time.sleep(0.005)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        app.close()
+
+    host_text = f"[{host}]" if ":" in host else host
+    return Served(f"http://{host_text}:{actual}", host, actual, server), stop

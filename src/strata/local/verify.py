@@ -1,0 +1,62 @@
+"""verify on the local target: the deployed stack from the engine's state, the live functions from the local Lambda
+service (through the engine's boto3-style ``LocalLambdaClient``), same checker as AWS.
+
+The engine records, per stack, the stack template and parameter values of the last successful deploy and, per
+resource, its physical id and GetAtt attributes (``strata.local.engine.state.StackState``); that is the ``DeployedStack``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Collection
+
+from strata.errors import StateError
+from strata.verify import verify_stack
+from strata.verify.model import DeployedStack, StackResource, VerifyReport
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+
+def local_deployed_stack(home: Path, stack_name: str, *, region: str = DEFAULT_REGION,
+                         account_id: str = DEFAULT_ACCOUNT) -> DeployedStack:
+    """What the local engine deployed for ``stack_name``."""
+    from strata.local.engine.state import StackState
+
+    state = StackState(Path(home))
+    try:
+        record = state.stack(stack_name)
+        if record is None:
+            names = ", ".join(s.name for s in state.stacks()) or "none"
+            raise StateError(f"stack {stack_name!r} does not exist locally (stacks: {names})",
+                             hint="deploy it with `strata deploy`, or pass --stack-name")
+        resources = state.resources(stack_name)
+    finally:
+        state.close()
+    if not record.template:
+        raise StateError(f"stack {stack_name!r} has no completed deploy to verify ({record.status})",
+                         hint="run `strata deploy` first")
+    return DeployedStack(
+        name=stack_name, template=record.template, parameters=dict(record.parameters or {}),
+        resources={lid: StackResource(lid, res.type, res.physical_id, dict(res.attributes))
+                   for lid, res in resources.items()},
+        region=region, account_id=account_id, status=record.status, outputs=dict(record.outputs or {}))
+
+
+def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
+                 repair: bool = False, client: object | None = None,
+                 only: "Collection[str] | None" = None) -> VerifyReport:
+    """Check (and with ``repair`` fix) every function of a locally deployed stack, or those in ``only``."""
+    from strata.local.engine.client import LocalLambdaClient
+
+    from strata.local.verify_pins import check_pins, pinned_aliases, without_pinned
+
+    stack = local_deployed_stack(home, stack_name, region=region, account_id=account_id)
+    pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
+    reader = client or LocalLambdaClient(Path(home), region=region, account_id=account_id)
+    try:
+        report = verify_stack(without_pinned(stack, pins), reader, target="local", repair=repair,
+                              sleep=lambda _s: None, only=only)
+        return check_pins(reader, pins, report)
+    finally:
+        if client is None:
+            reader.close()  # type: ignore[union-attr]

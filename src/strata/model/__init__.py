@@ -1,0 +1,1 @@
+"""What both targets and every stage share about Lambda and deployed stacks, each concept defined once."""
