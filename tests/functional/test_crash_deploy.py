@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from test_deploy_helpers import STRATA, change_layer, copy_app, edit_template, env_for, stack_view, strata
+from deploy_helpers import STRATA, change_layer, copy_app, edit_template, env_for, stack_view, strata
 
 
 def apply_step(app, step: int) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from test_deploy_helpers import change_layer, copy_app, describe, service_snapshot, strata
+from deploy_helpers import change_layer, copy_app, describe, service_snapshot, strata
 
 
 def test_rollback_pin_force_and_prune_through_the_cli(tmp_path):

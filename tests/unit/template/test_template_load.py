@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 
 import pytest
 
@@ -180,14 +179,8 @@ def test_forEach_resources_are_left_to_language_extensions() -> None:
     load("Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Topics: [T, [a, b], {}]\n")
 
 
-def test_large_template_loads_fast(big_template_text: str) -> None:
-    text = big_template_text.encode()
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        template = load_template_text(text)
-        timings.append(time.perf_counter() - start)
+def test_large_template_loads_whole(big_template_text: str) -> None:
+    """502 resources, every node marked; how fast is measured by ``bench/bench_template_load.py``."""
+    template = load_template_text(big_template_text.encode())
     assert len(template.data["Resources"]) == 502
-    # ~0.12-0.15 s on an idle 2-core box; the bound only catches gross regressions (PyYAML's pure-Python parser
-    # takes seconds) while leaving room for a loaded CI machine running tests in parallel
-    assert sorted(timings)[2] < 1.0
+    assert template.marks.get(("Resources", "Fn499")) is not None

@@ -19,6 +19,7 @@ class FakeDispatch:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
         self.release = threading.Event()   # "blocker" invocations wait for it
+        self.gathering: threading.Barrier | None = None   # "gather" invocations: all of them in flight at once
 
     def __call__(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -69,10 +70,13 @@ class FakeDispatch:
             time.sleep(float(Payload or b"0.5"))
         elif FunctionName == "blocker":
             self.release.wait(10)
+        elif FunctionName == "gather":
+            assert self.gathering is not None
+            self.gathering.wait(10)        # BrokenBarrierError (a 500) unless every party is in flight together
         elif FunctionName == "fails":
             return {"StatusCode": 200, "FunctionError": "Unhandled", "ExecutedVersion": "$LATEST",
                     "Payload": b'{"errorMessage":"boom","errorType":"Exception"}'}
-        elif FunctionName not in ("echo", "sleeper", "blocker"):
+        elif FunctionName not in ("echo", "sleeper", "blocker", "gather"):
             self._config(FunctionName)
         kind = InvocationType or "RequestResponse"
         if kind == "Event":
