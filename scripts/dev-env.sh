@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Create (or reuse) the project's virtualenv in .venv and install strata with its test extras.
-# Sourced by scripts/demo.sh and scripts/test.sh; needs only python3 (>= 3.11) and access to PyPI.
+# Create (or reuse) the project's virtualenv in .venv and install strata into it; sourced by scripts/demo.sh and
+# scripts/test.sh. Needs only python3 (>= 3.11) and access to PyPI.
+# STRATA_EXTRAS names the extras to install: empty for the demo (strata alone), "test" for the test suite.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${STRATA_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
+EXTRAS="${STRATA_EXTRAS:-}"
 if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
-STAMP="$VENV/.strata-installed"
+STAMP="$VENV/.strata-installed${EXTRAS:+-$EXTRAS}"
 if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[test]"
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT${EXTRAS:+[$EXTRAS]}"
   touch "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
