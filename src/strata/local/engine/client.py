@@ -7,7 +7,10 @@ created on first call, so a plan that changes nothing never opens it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from strata.local.runtime.logs import LogStore
 
 
 class LambdaClient(Protocol):
@@ -97,6 +100,15 @@ class LocalLambdaClient:
         """Stop the service's runtime if this client started the service."""
         if self._service is not None and self._owned:
             self._service.close()
+
+    def invocation_logs(self) -> LogStore:
+        """Where this client's invocations are logged: the in-process pool's own store when the service runs one
+        (reading through it writes its queued blocks first), else the home's."""
+        from strata.local.runtime.logs import LogStore
+        from strata.local.runtime.pool import WorkerPool
+
+        runtime = self.service.runtime
+        return runtime.logs if isinstance(runtime, WorkerPool) else LogStore(self.home)
 
     def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         from strata.local.lambda_service.wire import dispatch

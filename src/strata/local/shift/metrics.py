@@ -10,8 +10,9 @@ processes appear once their pool writes its queue (``strata.local.runtime.logs.F
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
+
+from strata.local.runtime.logs import LogStore
 
 ERROR_MARKS = ("\n[ERROR] ", "Task timed out after", "Runtime exited")
 
@@ -30,14 +31,19 @@ class Metrics(Protocol):
     def read(self) -> dict[str, VersionStats]: ...
 
 
+@runtime_checkable
+class InvocationLogSource(Protocol):
+    """A Lambda client whose invocations are logged on this machine (``LocalLambdaClient``): the capability the
+    shifter needs to count a version's invocations and errors."""
+
+    def invocation_logs(self) -> LogStore: ...
+
+
 class LogMetrics:
     """Counts completed invocation blocks per version of one function since construction."""
 
-    def __init__(self, home: Path, function_name: str, versions: list[str], *, store: Any = None) -> None:
-        from strata.local.runtime.logs import LogStore
-
-        # the in-process pool's own store, when there is one: reading through it writes its queued blocks first
-        self.store = store if store is not None else LogStore(Path(home))
+    def __init__(self, store: LogStore, function_name: str, versions: list[str]) -> None:
+        self.store = store
         self.function_name = function_name
         self.offsets = {v: self._size(v) for v in versions}
         self.pending = {v: "" for v in versions}

@@ -20,7 +20,7 @@ from typing import Any
 from strata.local.engine.handlers.base import Outcome, ResourceFailed
 from strata.local.engine.model import DeployedResource
 from strata.local.shift.hooks import HookResult, run_hook
-from strata.local.shift.metrics import LogMetrics, Metrics, VersionStats
+from strata.local.shift.metrics import InvocationLogSource, LogMetrics, Metrics, VersionStats
 from strata.local.shift.schedule import Schedule, schedule_for
 
 GROUP = "AWS::CodeDeploy::DeploymentGroup"
@@ -212,12 +212,10 @@ class _Run:
 
 
 def _log_metrics(client: Any, function_name: str, versions: list[str]) -> Metrics:
-    """Log-based counts for the local service (``LocalLambdaClient``); none for another kind of client."""
-    home = getattr(client, "home", None)
-    if home is None:
+    """Log-based counts for a client whose invocations are logged here (``LocalLambdaClient``); none for another."""
+    if not isinstance(client, InvocationLogSource):
         return _NoMetrics()
-    pool = getattr(getattr(client, "service", None), "runtime", None)
-    return LogMetrics(home, function_name, versions, store=getattr(pool, "logs", None))
+    return LogMetrics(client.invocation_logs(), function_name, versions)
 
 
 def _referenced(value: Any, resources: dict[str, DeployedResource]) -> DeployedResource | None:
