@@ -19,7 +19,8 @@ from strata.local.engine.model import Action, Plan
 from strata.local.engine.planner import plan as make_plan
 from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
 from strata.errors import StateError, StrataError
-from strata.transform.result import FingerprintInput, FunctionVersionInfo, TransformResult
+from strata.transform.result import FunctionVersionInfo, TransformResult
+from strata.transform.why import FunctionFingerprint
 
 if TYPE_CHECKING:       # apply (and the handlers) load only when something is to be done
     from strata.local.engine.apply import Executor, Progress, StepFailed
@@ -49,19 +50,6 @@ class DeployReport:
                     "LogicalResourceId": self.error.logical_id, "ResourceType": self.error.resource_type,
                     "Action": self.error.action, "Message": self.error.reason},
                 "CleanupFailures": self.cleanup_failures, "Recovered": self.recovered}
-
-
-def functions_to_json(functions: dict[str, FunctionVersionInfo]) -> dict[str, dict[str, Any]]:
-    return {fid: {"version_id": f.version_id, "fingerprint": f.fingerprint,
-                  "inputs": [{"name": i.name, "display": i.display, "digest": i.digest} for i in f.inputs]}
-            for fid, f in functions.items()}
-
-
-def functions_from_json(data: dict[str, dict[str, Any]]) -> dict[str, FunctionVersionInfo]:
-    return {fid: FunctionVersionInfo(fid, f.get("version_id"), (), f["fingerprint"], None,
-                                     tuple(FingerprintInput(i["name"], i["display"], i["digest"])
-                                           for i in f.get("inputs", ())))
-            for fid, f in data.items()}
 
 
 class Engine:
@@ -126,7 +114,8 @@ class Engine:
 
     # ---- plan -------------------------------------------------------------------------------------------------
     def request_for(self, stack_name: str, result: TransformResult, *, disable_rollback: bool = False) -> Request:
-        return Request(stack_name, result.template, dict(result.parameters), functions_to_json(result.functions),
+        functions = {fid: FunctionFingerprint.of(f) for fid, f in result.functions.items()}
+        return Request(stack_name, result.template, dict(result.parameters), functions,
                        self.region, self.account_id, disable_rollback)
 
     def plan(self, stack_name: str, result: TransformResult, *, force: bool = False) -> Plan:
@@ -232,7 +221,7 @@ class Engine:
         with state.transaction():
             for fid, info in request.functions.items():
                 if fid in desired.resources:
-                    state.put_fingerprint(name, fid, info["fingerprint"], info["inputs"])
+                    state.put_fingerprint(name, fid, info)
             for fid in state.fingerprints(name):
                 if fid not in desired.resources:
                     state.drop_fingerprint(name, fid)

@@ -19,6 +19,7 @@ from strata.local.engine.model import Action, Change, DeployedResource, DesiredR
 from strata.local.engine.resolve import StackResolver
 from strata.template.intrinsics import Unresolved, contains_unresolved, depends_of
 from strata.transform.result import FunctionVersionInfo
+from strata.transform.why import FunctionFingerprint, why_new
 
 _MISSING = object()
 
@@ -109,11 +110,10 @@ def _short(value: Any, width: int = 48) -> str:
 
 
 def version_reasons(logical_id: str, functions: Mapping[str, FunctionVersionInfo],
-                    previous: Mapping[str, tuple[str, list[dict[str, str]]]],
+                    previous: Mapping[str, FunctionFingerprint],
                     deployed: Mapping[str, DeployedResource]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Why a new Version resource publishes: the fingerprint inputs that changed since the previous deploy.
-
-    Returns (reasons, warnings)."""
+    """Why a new Version resource publishes: the fingerprint inputs that changed since the previous deploy
+    (``strata.transform.why``). Returns (reasons, warnings)."""
     info = next((f for f in functions.values() if f.version_id == logical_id), None)
     if info is None:
         return ("new Version resource",), ()
@@ -123,23 +123,10 @@ def version_reasons(logical_id: str, functions: Mapping[str, FunctionVersionInfo
         if fn in deployed:
             return (f"publish a new version of {fn} (no fingerprint recorded by an earlier deploy)",), ()
         return (f"publish the first version of {fn}",), ()
-    old_fp, old_inputs = before
-    if old_fp == info.fingerprint:
+    if before.fingerprint == info.fingerprint:
         return ((f"publish a new version of {fn}",),
                 (f"{logical_id}: the fingerprint of {fn} did not change; Lambda will answer that a version exists",))
-    old = {i["name"]: i for i in old_inputs}
-    new = {i.name: i for i in info.inputs}
-    diffs: list[str] = []
-    for name, item in new.items():
-        was = old.get(name)
-        if was is None:
-            diffs.append(f"{name} added ({item.display})")
-        elif was["digest"] != item.digest:
-            diffs.append(f"{name} changed ({was['display']} -> {item.display})")
-    diffs += [f"{name} removed" for name in old if name not in new]
-    if not diffs:
-        diffs = ["its fingerprint changed"]
-    return (f"publish a new version of {fn} because " + "; ".join(diffs),), ()
+    return (f"publish a new version of {fn} because " + "; ".join(why_new(before, info)),), ()
 
 
 def deletion_order(deployed: Mapping[str, DeployedResource], doomed: set[str]) -> list[str]:
@@ -150,7 +137,7 @@ def deletion_order(deployed: Mapping[str, DeployedResource], doomed: set[str]) -
 
 def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deployed: Mapping[str, DeployedResource],
          *, functions: Mapping[str, FunctionVersionInfo] | None = None,
-         previous_fingerprints: Mapping[str, tuple[str, list[dict[str, str]]]] | None = None,
+         previous_fingerprints: Mapping[str, FunctionFingerprint] | None = None,
          stored_outputs: Mapping[str, Any] | None = None, recovering: bool = False) -> Plan:
     """The change set for deploying ``desired`` over ``deployed``."""
     functions = functions or {}

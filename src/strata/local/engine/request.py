@@ -6,6 +6,7 @@ from typing import Any
 
 from strata.local.engine.resolve import StackResolver
 from strata.template.intrinsics import to_plain
+from strata.transform.why import FunctionFingerprint
 
 
 @dataclass
@@ -15,19 +16,20 @@ class Request:
     stack_name: str
     template: dict[str, Any]
     parameters: dict[str, Any]
-    functions: dict[str, dict[str, Any]]       # function id -> {version_id, fingerprint, inputs[{name,display,digest}]}
+    functions: dict[str, FunctionFingerprint]  # function id -> its fingerprint inputs (stored when the deploy completes)
     region: str
     account_id: str
     disable_rollback: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"stack_name": self.stack_name, "template": self.template, "parameters": to_plain(self.parameters),
-                "functions": self.functions, "region": self.region, "account_id": self.account_id,
+                "functions": {fid: f.to_json() for fid, f in self.functions.items()}, "region": self.region, "account_id": self.account_id,
                 "disable_rollback": self.disable_rollback}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Request":
-        return cls(data["stack_name"], data["template"], data["parameters"], data["functions"], data["region"],
+        return cls(data["stack_name"], data["template"], data["parameters"],
+                   {fid: FunctionFingerprint.from_json(f) for fid, f in data["functions"].items()}, data["region"],
                    data["account_id"], bool(data.get("disable_rollback")))
 
     def resolver(self) -> StackResolver:

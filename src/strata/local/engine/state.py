@@ -19,6 +19,7 @@ from typing import Any
 
 from strata.local.engine.model import DeployedResource
 from strata.paths import database_path
+from strata.transform.why import FunctionFingerprint
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stack_stacks (
@@ -267,14 +268,21 @@ class StackState:
                  "ResourceType": r[4], "PhysicalResourceId": r[5], "ResourceStatus": r[6], "ResourceStatusReason": r[7]}
                 for r in rows]
 
-    def fingerprints(self, stack: str) -> dict[str, tuple[str, list[dict[str, str]]]]:
+    def fingerprints(self, stack: str) -> dict[str, FunctionFingerprint]:
+        """Each function's fingerprint inputs as last deployed. The ``inputs`` column holds the stored form of
+        ``strata.transform.why``; rows written before it hold the list of inputs alone, read the same way."""
         rows = self.db.execute("SELECT function_id, fingerprint, inputs FROM stack_fingerprints WHERE stack = ?",
                                (stack,)).fetchall()
-        return {r[0]: (r[1], json.loads(r[2])) for r in rows}
+        out = {}
+        for function_id, fingerprint, text in rows:
+            data = json.loads(text)
+            out[function_id] = FunctionFingerprint.from_json(
+                data if isinstance(data, dict) else {"fingerprint": fingerprint, "inputs": data})
+        return out
 
-    def put_fingerprint(self, stack: str, function_id: str, fingerprint: str, inputs: list[dict[str, str]]) -> None:
+    def put_fingerprint(self, stack: str, function_id: str, record: FunctionFingerprint) -> None:
         self.db.execute("INSERT OR REPLACE INTO stack_fingerprints VALUES (?, ?, ?, ?)",
-                        (stack, function_id, fingerprint, _dumps(inputs)))
+                        (stack, function_id, record.fingerprint, json.dumps(record.to_json(), separators=(",", ":"))))
 
     def drop_fingerprint(self, stack: str, function_id: str) -> None:
         self.db.execute("DELETE FROM stack_fingerprints WHERE stack = ? AND function_id = ?", (stack, function_id))
