@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ class AwsDeployConfig:
     endpoint_url: str | None = None
     capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
     execute: bool = True
-    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     verify: bool = True
     home: Path | None = None
@@ -267,7 +267,7 @@ def _execute(cfn: Any, change_set: ChangeSet, progress: Callable[[str], None],
     return followed.status
 
 
-def _stack_parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+def _stack_parameters(template: dict[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
     """The overrides CloudFormation gets: only parameters the stack template declares (others use defaults)."""
     declared = template.get("Parameters") or {}
     return {k: v for k, v in overrides.items() if k in declared}

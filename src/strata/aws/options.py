@@ -69,8 +69,7 @@ def deploy_config(*, template_file: str, stack_name: str | None, parameter_overr
     if not bucket:
         raise MissingSettingError("no S3 bucket for the code artifacts",
                                   hint="pass --s3-bucket, or set s3_bucket in samconfig.toml [default.deploy.parameters]")
-    overrides = parse_parameter_overrides(override_texts(sam.get("parameter_overrides")))
-    overrides.update(parse_parameter_overrides(parameter_overrides))
+    overrides = parse_parameter_overrides([*override_texts(sam.get("parameter_overrides")), *parameter_overrides])
     tag_values = parse_tags(sam.get("tags"))
     tag_values.update(parse_tags(list(tags)))
     caps = [c for text in capabilities for c in text.replace(",", " ").split()] or words(sam.get("capabilities"))

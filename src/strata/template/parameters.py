@@ -1,17 +1,20 @@
-"""Parameters, pseudo parameters and conditions: everything intrinsics may read, checked and resolved up front.
+"""Parameters: the overrides a user gives, read once at the edge, and every value checked against its declaration.
 
-Contract: pure. ``parse_parameter_overrides`` reads SAM CLI's ``--parameter-overrides`` syntax;
+Contract: pure. ``parse_parameter_overrides`` reads SAM CLI's ``--parameter-overrides`` syntax into a
+``ParameterOverrides`` value, which is what every later stage takes;
 ``build_context`` checks every parameter value against its declaration (type, AllowedValues, AllowedPattern,
-lengths, bounds), fills pseudo parameters for the region/account/stack, evaluates the Conditions section, and raises
-every problem at once, each located at the parameter in the template.
+lengths, bounds), then builds the stack's evaluation context with ``strata.template.context.context_for`` (pseudo
+parameters, mappings, conditions), and raises every problem at once, each located at the parameter in the template.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from strata.errors import Location, Problem, StrataError, TemplateError
-from strata.template.intrinsics import Context, Unresolved, evaluate_conditions
+from strata.template.context import context_for
+from strata.template.intrinsics import Context, Unresolved
 from strata.template.load import Template
 
 OVERRIDES_EXAMPLE = "Key1=Value1 Key2='value with spaces' or ParameterKey=Key1,ParameterValue=Value1"
@@ -31,7 +34,27 @@ _CFN_PAIR = re.compile(rf"ParameterKey={_KEY},ParameterValue={_VALUE}")
 _SAM_PAIR = re.compile(rf" {_KEY}={_VALUE}")
 
 
-def parse_parameter_overrides(values: Iterable[str]) -> dict[str, str]:
+class ParameterOverrides(Mapping[str, str]):
+    """Parameter values a user gave (``--parameter-overrides``, samconfig.toml): name -> the text given. Read-only;
+    equal to any mapping with the same items."""
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values = dict(values or {})
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"ParameterOverrides({self._values!r})"
+
+
+def parse_parameter_overrides(values: Iterable[str]) -> ParameterOverrides:
     """``["A=1 B='x y'", "ParameterKey=C,ParameterValue=z"]`` -> ``{"A": "1", "B": "x y", "C": "z"}`` (later wins).
 
     Unlike SAM CLI, text that is not part of a pair is an error instead of being silently dropped.
@@ -50,7 +73,7 @@ def parse_parameter_overrides(values: Iterable[str]) -> dict[str, str]:
         if position == 0:
             raise OverrideSyntaxError(f"cannot read parameter overrides {value!r}", hint=f"write {OVERRIDES_EXAMPLE}")
         _expect_blank(text[position:], value)
-    return result
+    return ParameterOverrides(result)
 
 
 def _expect_blank(between: str, value: str) -> None:
@@ -86,38 +109,7 @@ def _known_type(kind: str) -> bool:
     return bool(match) and _known_type(match.group(1))
 
 
-def _partition(region: str) -> tuple[str, str]:
-    """(partition, URL suffix) for a region name."""
-    if region.startswith("cn-"):
-        return "aws-cn", "amazonaws.com.cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov", "amazonaws.com"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b", "sc2s.sgov.gov"
-    if region.startswith("us-iso-"):
-        return "aws-iso", "c2s.ic.gov"
-    return "aws", "amazonaws.com"
-
-
-def pseudo_parameters(region: str, account_id: str, stack_name: str, partition: str | None = None) -> dict[str, Any]:
-    """The pseudo parameters for a stack; StackId is derived from the names so it is stable across runs."""
-    default_partition, url_suffix = _partition(region)
-    partition = partition or default_partition
-    import uuid  # only here: uuid's import costs milliseconds on every CLI start
-
-    stack_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"strata:{partition}:{region}:{account_id}:{stack_name}")
-    return {
-        "AWS::Region": region,
-        "AWS::AccountId": account_id,
-        "AWS::Partition": partition,
-        "AWS::URLSuffix": url_suffix,
-        "AWS::StackName": stack_name,
-        "AWS::StackId": f"arn:{partition}:cloudformation:{region}:{account_id}:stack/{stack_name}/{stack_uuid}",
-        "AWS::NotificationARNs": [],
-    }
-
-
-def build_context(template: Template, overrides: dict[str, str], *, region: str = "us-east-1",
+def build_context(template: Template, overrides: Mapping[str, str], *, region: str = "us-east-1",
                   account_id: str = "123456789012", stack_name: str = "strata-stack",
                   partition: str | None = None, require_values: bool = True) -> Context:
     """Resolve parameters (overrides over defaults), pseudo parameters and conditions; all problems at once.
@@ -143,33 +135,24 @@ def build_context(template: Template, overrides: dict[str, str], *, region: str 
         problems.append(Problem(
             f"--parameter-overrides sets {name!r}, which the template does not declare (its parameters: {known})",
             template.locate(("Parameters",)) if declared else Location(template.filename)))
-    mappings = data.get("Mappings") or {}
-    if not isinstance(mappings, dict):
+    if not isinstance(data.get("Mappings") or {}, dict):
         problems.append(Problem("Mappings must be a mapping", template.locate(("Mappings",))))
-        mappings = {}
-    resources = data.get("Resources")
-    context = Context(
-        parameters=parameters,
-        pseudo=pseudo_parameters(region, account_id, stack_name, partition),
-        mappings=mappings,
-        conditions={},
-        resources=frozenset(k for k in resources if isinstance(k, str)) if isinstance(resources, dict) else frozenset(),
-        locate=template.locate,
-    )
+    context = None
     try:
-        context.conditions = evaluate_conditions(data.get("Conditions"), context, template.locate)
+        context = context_for(data, parameters, region=region, account_id=account_id, stack_name=stack_name,
+                              partition=partition, locate=template.locate)
     except TemplateError as exc:
         problems += exc.problems
-    if problems:
+    if problems or context is None:
         raise TemplateError(problems)
     return context
 
 
-def _lacks_value(spec: Any, name: str, overrides: dict[str, str]) -> bool:
+def _lacks_value(spec: Any, name: str, overrides: Mapping[str, str]) -> bool:
     return isinstance(spec, dict) and "Default" not in spec and name not in overrides
 
 
-def _resolve_parameter(template: Template, name: str, spec: Any, overrides: dict[str, str]) -> tuple[Any, list[Problem]]:
+def _resolve_parameter(template: Template, name: str, spec: Any, overrides: Mapping[str, str]) -> tuple[Any, list[Problem]]:
     """One parameter's value, or the problems with its declaration or value."""
     here = ("Parameters", name)
     if not isinstance(spec, dict):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from strata.paths import state_home
-from strata.template.intrinsics import Context, Unresolved, evaluate_conditions
+from strata.template.context import context_for
+from strata.template.intrinsics import Context, Unresolved
 from strata.template.load import Template, load_template
-from strata.template.parameters import build_context
+from strata.template.parameters import ParameterOverrides, build_context
 from strata.transform.cache import TranslatorCache, cache_key
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
 from strata.transform.versions import PLACEHOLDER_BUCKET, CodeArtifact, PostPassInput, placeholder_key, post_pass
@@ -24,7 +26,7 @@ SAM_FUNCTION = "AWS::Serverless::Function"
 SAM_LAYER = "AWS::Serverless::LayerVersion"
 
 
-def transform(template_path: str | Path, *, parameter_overrides: dict[str, str] | None = None,
+def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, str] | None = None,
               region: str = "us-east-1", account_id: str = "123456789012", stack_name: str | None = None,
               home: Path | None = None, code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
               progress: bool = False, use_cache: bool = True,
@@ -36,7 +38,7 @@ def transform(template_path: str | Path, *, parameter_overrides: dict[str, str] 
     template_path = Path(template_path).resolve()
     stack_name = stack_name or default_stack_name(template_path)
     home = Path(home) if home is not None else state_home(template_path)
-    context = build_context(template, dict(parameter_overrides or {}), region=region, account_id=account_id,
+    context = build_context(template, parameter_overrides or ParameterOverrides(), region=region, account_id=account_id,
                             stack_name=stack_name, require_values=require_parameter_values)
 
     targets = find_build_targets(template.data, template_path.parent)
@@ -45,7 +47,9 @@ def transform(template_path: str | Path, *, parameter_overrides: dict[str, str] 
                  CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}
 
     translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache)
-    stack_context = _stack_context(translated["template"], context)
+    # the stack template's own mappings and conditions (SAM may add some), with the same parameters
+    stack_context = context_for(translated["template"], context.parameters, region=region, account_id=account_id,
+                                stack_name=stack_name)
     output = post_pass(PostPassInput(
         template=translated["template"], artifacts=artifacts, context=stack_context,
         sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
@@ -126,14 +130,6 @@ def with_placeholders(data: dict[str, Any], targets: list) -> dict[str, Any]:
         else:
             props[target.property] = {"S3Bucket": PLACEHOLDER_BUCKET, "S3Key": key}
     return copy
-
-
-def _stack_context(stack: dict[str, Any], context: Context) -> Context:
-    """The evaluation context of the stack template: same parameters, the stack's own conditions and mappings."""
-    base = Context(parameters=context.parameters, pseudo=context.pseudo, mappings=stack.get("Mappings") or {},
-                   conditions={}, resources=frozenset(stack.get("Resources") or {}))
-    base.conditions = evaluate_conditions(stack.get("Conditions") or {}, base)
-    return base
 
 
 def _rtype(resource: Any) -> str | None:

@@ -10,8 +10,8 @@ import base64
 import re
 from typing import Any
 
-from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate, evaluate_conditions
-from strata.template.parameters import pseudo_parameters
+from strata.template.context import context_for
+from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate
 from strata.verify.model import DeployedStack, ExpectedAlias, ExpectedFunction, StackResource
 from strata.verify.settings import SETTINGS
 
@@ -95,26 +95,9 @@ def _alias(props: dict[str, Any]) -> ExpectedAlias:
 
 def stack_context(stack: DeployedStack) -> Context:
     """Evaluation context of the deployed template: its parameter values, pseudo parameters and physical ids."""
-    template = stack.template
-    declared = template.get("Parameters") or {}
-    parameters: dict[str, Any] = {}
-    for name, spec in declared.items():
-        value = stack.parameters.get(name, (spec or {}).get("Default") if isinstance(spec, dict) else None)
-        kind = str((spec or {}).get("Type", "String")) if isinstance(spec, dict) else "String"
-        if value is None:
-            parameters[name] = Unresolved({"Ref": name}, frozenset())
-        elif kind.startswith("List<") or kind == "CommaDelimitedList":
-            parameters[name] = [v.strip() for v in str(value).split(",")] if not isinstance(value, list) else value
-        else:
-            parameters[name] = value
-    pseudo = pseudo_parameters(stack.region, stack.account_id, stack.name, stack.partition)
-    if stack.stack_id:
-        pseudo["AWS::StackId"] = stack.stack_id
-    context = Context(parameters=parameters, pseudo=pseudo, mappings=template.get("Mappings") or {}, conditions={},
-                      resources=frozenset(template.get("Resources") or {}),
-                      resolve_resource=lambda lid, attr: _resolve(stack, lid, attr))
-    context.conditions = evaluate_conditions(template.get("Conditions"), context)
-    return context
+    return context_for(stack.template, stack.parameters, region=stack.region, account_id=stack.account_id,
+                       stack_name=stack.name, partition=stack.partition, stack_id=stack.stack_id,
+                       resolve_resource=lambda lid, attr: _resolve(stack, lid, attr))
 
 
 def _resolve(stack: DeployedStack, logical_id: str, attribute: str | None) -> Any:

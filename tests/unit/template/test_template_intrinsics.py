@@ -12,7 +12,7 @@ from strata.errors import Location, TemplateError
 from strata.template.intrinsics import (
     FUNCTIONS, NO_VALUE, Context, Unresolved, contains_unresolved, evaluate, evaluate_conditions,
 )
-from strata.template.parameters import pseudo_parameters
+from strata.template.context import pseudo_parameters
 
 
 @pytest.fixture

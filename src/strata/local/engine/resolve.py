@@ -1,41 +1,28 @@
-"""Intrinsics over the stack template with deployed resource attributes: the ``resolve_resource`` hook of
-``strata.template.intrinsics.Context``. A resource that is being created or replaced is not known yet: references
+"""Intrinsics over the stack template with deployed resource attributes: the stack's evaluation context
+(``strata.template.context.context_for``) with a ``resolve_resource`` hook over what the engine deployed. A resource that is being created or replaced is not known yet: references
 to it stay ``Unresolved`` (plan shows them as "known after apply"); apply resolves each resource after everything
 it depends on is done, so by then they are known.
 
 Reads only; changes nothing."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from strata.errors import StrataError
-from strata.template.intrinsics import Context, Unresolved, contains_unresolved, evaluate, evaluate_conditions
-from strata.template.parameters import pseudo_parameters
+from strata.template.context import context_for
+from strata.template.intrinsics import Unresolved, contains_unresolved, evaluate
 
 
 class StackResolver:
     """Evaluates template values for one stack; ``known`` maps logical id -> attributes (``Ref`` included)."""
 
-    def __init__(self, template: dict[str, Any], parameters: dict[str, Any], *, region: str, account_id: str,
+    def __init__(self, template: dict[str, Any], parameters: Mapping[str, Any], *, region: str, account_id: str,
                  stack_name: str) -> None:
-        resources = template.get("Resources") or {}
-        self.ctx = Context(parameters=dict(parameters), pseudo=pseudo_parameters(region, account_id, stack_name),
-                           mappings=template.get("Mappings") or {}, conditions={},
-                           resources=frozenset(resources), resolve_resource=self._resource)
-        self._fill_parameter_defaults(template)
-        self.ctx.conditions = evaluate_conditions(template.get("Conditions"), self.ctx)
         self.known: dict[str, dict[str, Any]] = {}
         self.emulated: dict[str, bool] = {}
-
-    def _fill_parameter_defaults(self, template: dict[str, Any]) -> None:
-        """A hand-made result may omit parameters that have defaults: CloudFormation would use the default."""
-        for name, spec in (template.get("Parameters") or {}).items():
-            if name in self.ctx.parameters or not isinstance(spec, dict) or "Default" not in spec:
-                continue
-            default = spec["Default"]
-            if str(spec.get("Type", "String")).startswith("List<") or spec.get("Type") == "CommaDelimitedList":
-                default = [p.strip() for p in str(default).split(",")] if isinstance(default, str) else default
-            self.ctx.parameters[name] = default
+        self.ctx = context_for(template, parameters, region=region, account_id=account_id, stack_name=stack_name,
+                               resolve_resource=self._resource)
 
     def condition(self, name: str | None) -> bool:
         if name is None:
