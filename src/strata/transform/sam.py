@@ -71,13 +71,6 @@ def is_sam_template(data: dict[str, Any]) -> bool:
         isinstance(res, dict) and str(res.get("Type", "")).startswith("AWS::Serverless::") for res in resources.values())
 
 
-def translator_version() -> str:
-    """The installed aws-sam-translator version (part of the transform cache key). Reads package metadata only."""
-    from importlib.metadata import version
-
-    return version("aws-sam-translator")
-
-
 def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
               locate: Callable[[tuple, str | None], Location] | None = None) -> dict[str, Any]:
     """Run aws-sam-translator on a copy of ``data``; raise ``TemplateError`` listing every translator finding."""

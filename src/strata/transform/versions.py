@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from strata.errors import StrataError
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, evaluate
 from strata.transform import fields
 from strata.transform.result import FingerprintInput, FunctionVersionInfo
@@ -166,7 +167,11 @@ def _fill_code_locations(logical_id: str, resource: dict, data: PostPassInput) -
             key = location.get("S3Key")
             artifact = data.artifacts.get(key)
             if artifact is None:
-                raise KeyError(f"no built artifact for placeholder {key!r} (resource {logical_id})")
+                raise StrataError(
+                    f"resource {logical_id}: {prop} points at s3://{PLACEHOLDER_BUCKET}/{key}, but strata built "
+                    f"nothing for it (the bucket name {PLACEHOLDER_BUCKET!r} is reserved for code strata builds)",
+                    hint=f"give {logical_id}'s {prop} a local path (strata builds and uploads it) or a bucket of "
+                         "your own")
             props[prop] = {"S3Bucket": data.code_bucket, "S3Key": f"{data.code_prefix}{artifact.sha256}.zip"}
             found[logical_id] = artifact
     return found

@@ -109,7 +109,7 @@ def _short(value: Any, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def version_reasons(logical_id: str, functions: Mapping[str, FunctionVersionInfo],
+def _publish_reasons(logical_id: str, functions: Mapping[str, FunctionVersionInfo],
                     previous: Mapping[str, FunctionFingerprint],
                     deployed: Mapping[str, DeployedResource]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Why a new Version resource publishes: the fingerprint inputs that changed since the previous deploy
@@ -157,7 +157,7 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
         decision = decide(res, props, current)
         reasons = decision.reasons
         if res.type == "AWS::Lambda::Version" and decision.action in (Action.CREATE, Action.REPLACE):
-            why, warn = version_reasons(logical_id, functions, previous_fingerprints, deployed)
+            why, warn = _publish_reasons(logical_id, functions, previous_fingerprints, deployed)
             reasons = why + (reasons if decision.action is Action.REPLACE else ())
             warnings += list(warn)
         if not emulated and decision.action is not Action.NOOP:
@@ -191,4 +191,4 @@ def _outputs_changed(desired: DesiredStack, resolver: StackResolver, stored: Map
     return False
 
 
-__all__ = ["Decision", "decide", "deletion_order", "edges", "plan", "version_reasons"]
+__all__ = ["Decision", "decide", "deletion_order", "edges", "plan"]

@@ -163,11 +163,6 @@ class GetFunctionResponse:
 
 
 @dataclass(frozen=True)
-class DeleteFunctionResponse:
-    status_code: int = 204
-
-
-@dataclass(frozen=True)
 class ListFunctionsResponse:
     functions: list[FunctionConfiguration] = field(default_factory=list)
     next_marker: str | None = None
