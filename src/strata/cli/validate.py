@@ -5,6 +5,7 @@ its context and returns problems. A new check (aws-sam-translator's own validati
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -59,7 +60,7 @@ class Validation:
         return not self.problems
 
 
-def run_validation(template_file: str, overrides: dict[str, str], region: str | None = None,
+def run_validation(template_file: str, overrides: Mapping[str, str], region: str | None = None,
                    checks: list[Check] | None = None) -> Validation:
     """Load, build the context, run the checks; stops early only when a later stage has nothing to work on."""
     result = Validation()

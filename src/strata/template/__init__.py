@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from strata.template.context import context_for, pseudo_parameters
 from strata.template.intrinsics import (
-    NO_VALUE, Context, Unresolved, contains_unresolved, evaluate, evaluate_conditions, to_plain,
+    NO_VALUE,
+    Context,
+    Unresolved,
+    contains_unresolved,
+    evaluate,
+    evaluate_conditions,
+    to_plain,
 )
 from strata.template.load import Template, check_structure, load_template, load_template_text, parse_template_text
 from strata.template.marks import Marks

@@ -17,6 +17,7 @@ from typing import Any
 
 from strata.template.intrinsics import Context, Locate, Unresolved, evaluate_conditions
 
+
 def context_for(template: Mapping[str, Any], parameters: Mapping[str, Any], *, region: str, account_id: str,
                 stack_name: str, partition: str | None = None,
                 stack_id: str | None = None, resolve_resource: Callable[[str, str | None], Any] | None = None,

@@ -152,7 +152,8 @@ def _lacks_value(spec: Any, name: str, overrides: Mapping[str, str]) -> bool:
     return isinstance(spec, dict) and "Default" not in spec and name not in overrides
 
 
-def _resolve_parameter(template: Template, name: str, spec: Any, overrides: Mapping[str, str]) -> tuple[Any, list[Problem]]:
+def _resolve_parameter(template: Template, name: str, spec: Any,
+                       overrides: Mapping[str, str]) -> tuple[Any, list[Problem]]:
     """One parameter's value, or the problems with its declaration or value."""
     here = ("Parameters", name)
     if not isinstance(spec, dict):

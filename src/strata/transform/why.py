@@ -29,7 +29,7 @@ class FunctionFingerprint:
     version_id: str | None = None
 
     @classmethod
-    def of(cls, info: FunctionVersionInfo) -> "FunctionFingerprint":
+    def of(cls, info: FunctionVersionInfo) -> FunctionFingerprint:
         return cls(info.fingerprint, tuple(info.inputs), info.version_id)
 
     def to_json(self) -> dict[str, Any]:
@@ -39,7 +39,7 @@ class FunctionFingerprint:
                 "inputs": {i.name: {"digest": i.digest, "display": i.display} for i in self.inputs}}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> "FunctionFingerprint":
+    def from_json(cls, data: Mapping[str, Any]) -> FunctionFingerprint:
         """Read ``to_json``'s form, and the local engine's earlier one (``version_id``; ``inputs`` as a list of
         ``{name, display, digest}``), which existing ``.strata/`` state and interrupted deploys still hold."""
         raw = data.get("inputs") or {}
@@ -48,7 +48,8 @@ class FunctionFingerprint:
                                             str((item or {}).get("digest", "")))
                            for name, item in raw.items())
         else:
-            inputs = tuple(FingerprintInput(str(item["name"]), str(item.get("display", "")), str(item.get("digest", "")))
+            inputs = tuple(FingerprintInput(str(item["name"]), str(item.get("display", "")),
+                                            str(item.get("digest", "")))
                            for item in raw if isinstance(item, Mapping) and "name" in item)
         version = data.get("version", data.get("version_id"))
         return cls(str(data.get("fingerprint", "")), inputs, None if version is None else str(version))

@@ -16,18 +16,18 @@ class Request:
     stack_name: str
     template: dict[str, Any]
     parameters: dict[str, Any]
-    functions: dict[str, FunctionFingerprint]  # function id -> its fingerprint inputs (stored when the deploy completes)
+    functions: dict[str, FunctionFingerprint]  # function id -> its fingerprint inputs, stored when the deploy completes
     region: str
     account_id: str
     disable_rollback: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"stack_name": self.stack_name, "template": self.template, "parameters": to_plain(self.parameters),
-                "functions": {fid: f.to_json() for fid, f in self.functions.items()}, "region": self.region, "account_id": self.account_id,
-                "disable_rollback": self.disable_rollback}
+                "functions": {fid: f.to_json() for fid, f in self.functions.items()}, "region": self.region,
+                "account_id": self.account_id, "disable_rollback": self.disable_rollback}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Request":
+    def from_json(cls, data: dict[str, Any]) -> Request:
         return cls(data["stack_name"], data["template"], data["parameters"],
                    {fid: FunctionFingerprint.from_json(f) for fid, f in data["functions"].items()}, data["region"],
                    data["account_id"], bool(data.get("disable_rollback")))

@@ -1,7 +1,7 @@
 """Intrinsics over the stack template with deployed resource attributes: the stack's evaluation context
-(``strata.template.context.context_for``) with a ``resolve_resource`` hook over what the engine deployed. A resource that is being created or replaced is not known yet: references
-to it stay ``Unresolved`` (plan shows them as "known after apply"); apply resolves each resource after everything
-it depends on is done, so by then they are known.
+(``strata.template.context.context_for``) with a ``resolve_resource`` hook over what the engine deployed. A resource
+that is being created or replaced is not known yet: references to it stay ``Unresolved`` (plan shows them as "known
+after apply"); apply resolves each resource after everything it depends on is done, so by then they are known.
 
 Reads only; changes nothing."""
 from __future__ import annotations

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
+from engine_helpers import info, result
+from test_engine_deploy import app
+
 from strata.local.engine.request import Request
 from strata.transform.result import FingerprintInput
 from strata.transform.why import FunctionFingerprint
-
-from engine_helpers import info, result
-from test_engine_deploy import app
 
 
 def test_the_state_holds_the_stored_form(engine, home):
@@ -21,7 +21,8 @@ def test_the_state_holds_the_stored_form(engine, home):
 
 def test_fingerprints_an_earlier_strata_stored_still_explain_the_next_version(engine, home):
     engine.deploy("s", result(app(home), functions={"Fn": info("Fn", "FnVersionA", "f1", code="aaaa", layer="l1")}))
-    earlier = [{"name": "code", "display": "aaaa", "digest": "aaaa"}, {"name": "layer", "display": "l1", "digest": "l1"}]
+    earlier = [{"name": "code", "display": "aaaa", "digest": "aaaa"},
+               {"name": "layer", "display": "l1", "digest": "l1"}]
     with engine.state.transaction() as db:
         db.execute("UPDATE stack_fingerprints SET inputs = ? WHERE stack = 's' AND function_id = 'Fn'",
                    (json.dumps(earlier),))
