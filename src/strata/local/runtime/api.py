@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import Callable, Literal, Protocol, Union
 
 InvocationType = Literal["RequestResponse", "Event", "DryRun"]
 LogType = Literal["None", "Tail"]
@@ -72,6 +72,11 @@ class InvokeResult:
     request_id: str
     function_error: str | None = None      # "Unhandled" on function errors
     log_result: str | None = None          # base64 of the last 4 KB of the log when log_type == "Tail"
+
+
+# called once when a started invocation ends: (result, None) or (None, error). It may also carry hooks the runtime
+# looks for (``started``, ``succeeded``, ``sole``: ``Environment.start``)
+OnDone = Callable[[Union[InvokeResult, None], Union[BaseException, None]], None]
 
 
 class Runtime(Protocol):

@@ -15,18 +15,16 @@ import tempfile
 import time
 from dataclasses import fields
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING, Callable
 
 from strata.local.runtime import sandbox
-from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
+from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone
 from strata.local.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, REPLY_POLL, RESPONSE_MAX, TAIL_BYTES
 from strata.local.runtime.logs import WRITE_BATCH, LogStore, invocation_block
 from strata.local.runtime.process import EXITED, OUT_OF_MEMORY, TIMEOUT, WorkerProcess, running_loop
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
-
-OnDone = Callable[[Union[InvokeResult, None], Union[BaseException, None]], None]
 
 _perf_counter = time.perf_counter
 _monotonic = time.monotonic

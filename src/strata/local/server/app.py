@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, cast
 from urllib.parse import parse_qsl
 
 from strata.local.lambda_service.context import random_uuid
@@ -33,9 +33,27 @@ from strata.local.server.request import RequestReader
 from strata.local.server.response import render, render_error, render_invoke
 from strata.local.server.routes import RouteTable
 
+if TYPE_CHECKING:
+    from strata.local.runtime.api import OnDone
+
 log = logging.getLogger("strata.local.server")
 
 Dispatch = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class InvokeAsync(Protocol):
+    """A dispatcher's optional Invoke for the event loop: ``dispatch("Invoke", params)``'s result, awaited; what
+    blocks runs in ``executor``."""
+
+    def __call__(self, params: dict[str, Any], executor: Executor | None = None) -> Awaitable[dict[str, Any]]: ...
+
+
+class StartInvoke(Protocol):
+    """A dispatcher's optional warm Invoke: started on the loop, ``on_done(invoke_result, error)`` called when it
+    ends; False when it cannot start that way."""
+
+    def __call__(self, params: dict[str, Any], on_done: OnDone, executor: Executor | None = None) -> bool: ...
+
 
 INVOKE_OPERATIONS = frozenset({"Invoke", "InvokeAsync", "InvokeWithResponseStream"})
 
@@ -81,8 +99,9 @@ class LambdaApp:
         self.body_timeout = body_timeout
         self.invoke_pool = ThreadPoolExecutor(invoke_threads, thread_name_prefix="strata-invoke")
         self.invoke_slots = _Slots(invoke_threads)              # invocations at once, threads or not
-        self.head_renderer = None          # set by the HTTP server: renders a response head (before a warm invoke)
-        self._matches: dict[tuple[str, str, str], tuple[OperationSpec, dict[str, str], list]] = {}
+        # set by the HTTP server: renders a response head (before a warm invoke)
+        self.head_renderer: Callable[[int, list[tuple[bytes, bytes]]], bytes] | None = None
+        self._matches: dict[tuple[str, str, str], tuple[OperationSpec, dict[str, str], list[tuple[str, str]]]] = {}
         self.control_pool = ThreadPoolExecutor(control_threads, thread_name_prefix="strata-control")
 
     @property
@@ -93,8 +112,8 @@ class LambdaApp:
     def dispatch(self, dispatch: Dispatch) -> None:
         """Swappable (the contract suite attaches each test's service to one server); its Invoke doors with it."""
         self._dispatch = dispatch
-        self.invoke_async = getattr(dispatch, "invoke_async", None)
-        self.start_invoke = getattr(dispatch, "start_invoke", None)
+        self.invoke_async: InvokeAsync | None = getattr(dispatch, "invoke_async", None)
+        self.start_invoke: StartInvoke | None = getattr(dispatch, "start_invoke", None)
 
     def close(self) -> None:
         self.invoke_pool.shutdown(wait=False, cancel_futures=True)
@@ -110,9 +129,9 @@ class LambdaApp:
         limit = limits.body_limit(op.name, invocation_type)
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            error = limits.too_large(op.name, invocation_type, int(declared))
-            error.close_connection = int(declared) > limits.DRAIN_CAP  # not worth reading all of it to discard it
-            raise error
+            size = int(declared)
+            # past DRAIN_CAP not worth reading all of it to discard it: answer and close
+            raise limits.too_large(op.name, invocation_type, size, close_connection=size > limits.DRAIN_CAP)
         return Admitted(op, labels, query, headers, method, raw_path, raw_query, auth, invocation_type, limit)
 
     def too_large(self, admitted: Admitted, size: int) -> LambdaError:
@@ -123,8 +142,8 @@ class LambdaApp:
         try:
             op = admitted.op
             headers = admitted.headers
-            if admitted.auth is not None:
-                self.verifier.verify(SignedRequest(admitted.method, admitted.raw_path, admitted.raw_query, headers,
+            if admitted.auth is not None:            # only a verifier's precheck makes one
+                cast(Verifier, self.verifier).verify(SignedRequest(admitted.method, admitted.raw_path, admitted.raw_query, headers,
                                                    body), admitted.auth)
             if body and (op.payload is not None or op.body):
                 declared = headers.get("content-type", "")
@@ -144,10 +163,11 @@ class LambdaApp:
             return self.error_response(ServiceException("An internal error occurred."))
         name = op.name
         if name == "Invoke":
-            if self.start_invoke is not None:
+            start_invoke = self.start_invoke
+            if start_invoke is not None:
                 slots = self.invoke_slots
                 if slots.try_take():
-                    answer = self._start_invoke(op, params)
+                    answer = self._start_invoke(start_invoke, op, params)
                     if answer is not None:
                         return answer
                 elif self.invoke_async is not None:   # every slot busy: wait in line as a callback, no task
@@ -167,7 +187,8 @@ class LambdaApp:
 
     # -- answering ---------------------------------------------------------------------------------------------------
 
-    def _start_invoke(self, op: OperationSpec, params: dict[str, Any]) -> Response | Deferred | None:
+    def _start_invoke(self, start_invoke: StartInvoke, op: OperationSpec,
+                      params: dict[str, Any]) -> Response | Deferred | None:
         """The hot path, holding a slot: a warm worker's reply answers the request from the loop's reader callback,
         rendered straight from the runtime's ``InvokeResult``. None (slot given back) when the invocation cannot
         start that way."""
@@ -175,7 +196,7 @@ class LambdaApp:
         slots = self.invoke_slots
         answer.sole = slots.free == slots.size - 1    # nothing else runs: the runtime may wait for a quick reply
         try:
-            started = self.start_invoke(params, answer, self.invoke_pool)
+            started = start_invoke(params, answer, self.invoke_pool)
         except BaseException as exc:
             self.invoke_slots.give()
             return self._answer(op, None, exc)
@@ -189,7 +210,8 @@ class LambdaApp:
         as ``_invoke_on_loop`` with the slot it holds. Called from ``_Slots.give``: never raises."""
         op = answer.op
         try:
-            started = self.start_invoke(params, answer, self.invoke_pool)
+            # only queued (``respond``) when the dispatcher has start_invoke
+            started = cast(StartInvoke, self.start_invoke)(params, answer, self.invoke_pool)
         except BaseException as exc:  # noqa: BLE001 - the caller's answer
             self.invoke_slots.give()
             answer.resolve(self._answer(op, None, exc))
@@ -212,7 +234,8 @@ class LambdaApp:
                     waiter = asyncio.get_running_loop().create_future()
                     if self.start_invoke(params, lambda out, error: _settle(waiter, out, error), self.invoke_pool):
                         return _invoke_response(await waiter)     # the runtime's InvokeResult
-                result = await self.invoke_async(params, self.invoke_pool)
+                # called (``respond``, ``_start_queued``) only when the dispatcher has invoke_async
+                result = await cast(InvokeAsync, self.invoke_async)(params, self.invoke_pool)
             finally:
                 slots.give()
         except BaseException as exc:
@@ -303,7 +326,7 @@ class _InvokeAnswer(Deferred):
 
     def set_result(self, _: None) -> None:
         params, self.params = self.params, None
-        self.app._start_queued(self, params)
+        self.app._start_queued(self, cast("dict[str, Any]", params))     # ``_Slots`` hands turns only to undone
 
     def cancel(self) -> None:
         """The client went away: an Invoke still in line never runs (one already running runs to its end)."""
@@ -365,7 +388,14 @@ def _settle(waiter: asyncio.Future, result: Any, error: BaseException | None) ->
         waiter.set_result(result)
 
 
-_waiting: set = set()                    # tasks of queued Invokes that could not start on the hot path
+_waiting: set[asyncio.Future[Response]] = set()                    # tasks of queued Invokes that could not start on the hot path
+
+
+class _Waiter(Protocol):
+    """Future-like, for ``_Slots``: an asyncio future, or a queued Invoke's answer."""
+
+    def done(self) -> bool: ...
+    def set_result(self, result: None, /) -> None: ...
 
 
 class _Slots:
@@ -379,7 +409,7 @@ class _Slots:
     def __init__(self, n: int) -> None:
         self.size = n
         self.free = n
-        self.waiters: collections.deque = collections.deque()
+        self.waiters: collections.deque[_Waiter] = collections.deque()
         self.giving = False
 
     def try_take(self) -> bool:
@@ -388,7 +418,7 @@ class _Slots:
             return True
         return False
 
-    def wait(self, waiter) -> None:  # noqa: ANN001 - future-like
+    def wait(self, waiter: _Waiter) -> None:
         """Queue ``waiter`` for the next free slot (the caller found none: ``try_take`` was False)."""
         self.waiters.append(waiter)
         self._hand_out()

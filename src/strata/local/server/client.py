@@ -23,6 +23,8 @@ def _connection(url: str, timeout: float) -> http.client.HTTPConnection:
     conn = pool.get(url)
     if conn is None:
         parts = urlsplit(url)
+        if parts.hostname is None:
+            raise ValueError(f"no host in the server URL {url!r}")
         conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
         pool[url] = conn
     conn.timeout = timeout

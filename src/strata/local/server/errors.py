@@ -5,7 +5,7 @@ are the ones AWS's front end sends (authentication errors carry only ``message``
 """
 from __future__ import annotations
 
-from strata.model.lambda_errors import LambdaError
+from strata.model.lambda_errors import LambdaError, RequestEntityTooLargeException
 
 
 class _FrontEndError(LambdaError):
@@ -53,6 +53,14 @@ class RequestTimeoutException(_FrontEndError):
     """The client stopped sending its body (a slow or stuck client); the connection is closed afterwards."""
 
     code, status = "RequestTimeoutException", 408
+
+
+class UndrainableBodyException(RequestEntityTooLargeException):
+    """The 413 for a body declared larger than ``limits.DRAIN_CAP``: the same answer, but it goes out at once and the
+    connection closes (``close_connection``, which the HTTP layer honours on any error) instead of reading the body
+    only to discard it."""
+
+    close_connection = True
 
 
 MISSING_TOKEN = "Missing Authentication Token"

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import http
 import logging
 import signal
 import threading
 from email.utils import formatdate
-from typing import Any, Awaitable, Protocol, Union
+import socket
+from typing import Any, Awaitable, Callable, Protocol, Union, cast
 
 import httptools
 
@@ -48,6 +50,10 @@ from strata.local.server.limits import DRAIN_CAP
 log = logging.getLogger("strata.local.server")
 
 Response = tuple[int, list[tuple[bytes, bytes]], bytes, bool]
+Head = tuple[int, list[tuple[bytes, bytes]]]
+HeadRenderer = Callable[[int, list[tuple[bytes, bytes]]], bytes]
+# a complete request waiting its turn: (admitted, error, body, method, keep_alive)
+Queued = tuple[Any, Union[LambdaError, None], bytes, str, bool]
 
 MAX_HEAD = 64 * 1024        # request line + headers; larger gets 431 and a close
 READ_SLACK = 64 * 1024      # a read may also carry the end of the previous message
@@ -81,21 +87,21 @@ class Deferred:
 
     def __init__(self) -> None:
         self.answer: Response | None = None
-        self._callback = None
+        self._callback: Callable[[Response], None] | None = None
         # (status, headers) the app expects to answer with, told before the work starts (``expect``): the server
         # renders that head meanwhile (``render`` is ``HttpServer.head``, handed to the app as ``head_renderer``),
         # and ``resolve_body`` answers with it and just the body
-        self.expected: tuple[int, list[tuple[bytes, bytes]]] | None = None
+        self.expected: Head | None = None
         self.expected_head: bytes | None = None
 
-    def expect(self, status: int, headers: list[tuple[bytes, bytes]], render=None) -> None:  # noqa: ANN001
+    def expect(self, status: int, headers: list[tuple[bytes, bytes]], render: HeadRenderer | None = None) -> None:
         self.expected = (status, headers)
         if render is not None:
             self.expected_head = render(status, headers)
 
     def resolve_body(self, body: bytes) -> None:
         """Answer with the expected status and headers (``expect`` was called) and ``body``."""
-        status, headers = self.expected
+        status, headers = cast("Head", self.expected)     # set by ``expect``, which callers call first
         self.resolve((status, headers, body, False))
 
     def resolve(self, answer: Response) -> None:
@@ -106,7 +112,7 @@ class Deferred:
         if callback is not None:
             callback(answer)
 
-    def then(self, callback) -> None:  # noqa: ANN001 - called with the Response
+    def then(self, callback: Callable[[Response], None]) -> None:
         if self.answer is not None:
             callback(self.answer)
         else:
@@ -145,7 +151,7 @@ class HttpServer:
             self.force_exit = True
         self.should_exit = True
 
-    def run(self, sockets: list) -> None:
+    def run(self, sockets: list[socket.socket]) -> None:
         """Serve on ``sockets`` (bound, listening) in a new event loop, uvloop when installed."""
         try:
             import uvloop
@@ -154,7 +160,7 @@ class HttpServer:
         else:
             uvloop.run(self.serve(sockets))
 
-    async def serve(self, sockets: list) -> None:
+    async def serve(self, sockets: list[socket.socket]) -> None:
         loop = asyncio.get_running_loop()
         self.loop = loop
         if threading.current_thread() is threading.main_thread():
@@ -200,13 +206,16 @@ class HttpServer:
 class HttpConnection(asyncio.Protocol):
     """One client connection: parse, queue complete requests, answer them in order."""
 
+    transport: asyncio.Transport        # set by connection_made, asyncio's first call (so never None when used)
+
     def __init__(self, server: HttpServer) -> None:
         self.server = server
         self.app = server.app
-        self.loop = server.loop
+        loop = server.loop
+        assert loop is not None, "connections are made while the server serves"
+        self.loop = loop
         self.parser = httptools.HttpRequestParser(self)
-        self.transport: asyncio.Transport | None = None
-        self.queue: collections.deque[tuple] = collections.deque()   # (admitted, error, body, method, keep_alive)
+        self.queue: collections.deque[Queued] = collections.deque()
         self.task: asyncio.Future | Deferred | None = None           # the request being answered, if it waits
         self.task_method = "GET"                                     # ... its method and keep-alive
         self.task_keep_alive = True
@@ -238,8 +247,8 @@ class HttpConnection(asyncio.Protocol):
 
     # -- asyncio.Protocol --------------------------------------------------------------------------------------------
 
-    def connection_made(self, transport) -> None:  # noqa: ANN001 - an asyncio transport
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)     # a stream server's transport
         self.server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -410,8 +419,8 @@ class HttpConnection(asyncio.Protocol):
             if type(answer) is tuple:
                 self._send(answer, method, keep_alive)
                 continue
-            task = self.task = asyncio.ensure_future(answer)
-            task.add_done_callback(lambda done, m=method, k=keep_alive: self._answered(done, m, k))
+            task = self.task = asyncio.ensure_future(cast("Awaitable[Response]", answer))
+            task.add_done_callback(functools.partial(self._answered, method=method, keep_alive=keep_alive))
             return
         if self.reading_paused and not self.broken and not queue and not self.closed:
             self.reading_paused = False
@@ -443,7 +452,7 @@ class HttpConnection(asyncio.Protocol):
     def _resolved(self, answer: Response) -> None:
         """A ``Deferred`` answered (from the app's callback): write it now; a pipelined next request starts on the
         next loop pass, once the app has finished its bookkeeping for this one (its worker given back)."""
-        deferred, self.task = self.task, None
+        deferred, self.task = cast(Deferred, self.task), None     # only a Deferred calls back here
         if not self.closed:
             self._send(answer, self.task_method, self.task_keep_alive, deferred)
             if self.queue:

@@ -6,6 +6,7 @@ that sends its whole body before reading still gets the answer on a live connect
 """
 from __future__ import annotations
 
+from strata.local.server.errors import UndrainableBodyException
 from strata.model.lambda_errors import RequestEntityTooLargeException
 
 SYNC_INVOKE = 6_291_456          # 6 MB, RequestResponse / DryRun request
@@ -27,11 +28,14 @@ def body_limit(operation: str, invocation_type: str | None) -> int:
     return CODE_UPLOAD if operation in _CODE_OPERATIONS else DEFAULT
 
 
-def too_large(operation: str, invocation_type: str | None, size: int) -> RequestEntityTooLargeException:
-    """AWS's 413 for a body of ``size`` bytes."""
+def too_large(operation: str, invocation_type: str | None, size: int,
+              close_connection: bool = False) -> RequestEntityTooLargeException:
+    """AWS's 413 for a body of ``size`` bytes; with ``close_connection``, one the server answers at once and then
+    closes the connection."""
+    error = UndrainableBodyException if close_connection else RequestEntityTooLargeException
     limit = body_limit(operation, invocation_type)
     if operation in ("Invoke", "InvokeAsync") and (invocation_type == "Event" or operation == "InvokeAsync"):
-        return RequestEntityTooLargeException(
+        return error(
             f"{size} byte payload is too large for the Event invocation type (limit {limit} bytes)")
-    return RequestEntityTooLargeException(
+    return error(
         f"Request must be smaller than {limit} bytes for the {_WIRE_NAMES.get(operation, operation)} operation")

@@ -10,11 +10,21 @@ callback instead of a coroutine, handing over the ``InvokeResult`` unshaped (the
 """
 from __future__ import annotations
 
-from typing import Any
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from strata.local.runtime.api import OnDone
+    from strata.local.server.app import InvokeAsync, StartInvoke
 
 
 class ServiceDispatch:
-    """``(operation, params) -> result`` over one ``LambdaService``; blocking, called from the server's threads."""
+    """``(operation, params) -> result`` over one ``LambdaService``; blocking, called from the server's threads.
+    ``invoke_async`` and ``start_invoke`` are None when the service lacks them: the server then runs Invoke through
+    ``__call__`` in its threads."""
+
+    invoke_async: InvokeAsync | None
+    start_invoke: StartInvoke | None
 
     def __init__(self, service: Any) -> None:
         from strata.local.lambda_service.wire import dispatch, invoke_result
@@ -22,10 +32,8 @@ class ServiceDispatch:
         self.service = service
         self._dispatch = dispatch
         self._invoke_result = invoke_result
-        if not hasattr(service, "invoke_async"):
-            self.invoke_async = None      # the server then runs Invoke through __call__ in its threads
-        if not hasattr(service, "start_invoke"):
-            self.start_invoke = None
+        self.invoke_async = self._invoke_async if hasattr(service, "invoke_async") else None
+        self.start_invoke = self._start_invoke if hasattr(service, "start_invoke") else None
 
     def __call__(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if operation != "Invoke":
@@ -35,14 +43,14 @@ class ServiceDispatch:
             name, qualifier=qualifier, payload=payload, invocation_type=invocation_type, log_type=log_type,
             client_context=client_context))
 
-    async def invoke_async(self, params: dict[str, Any], executor: Any = None) -> dict[str, Any]:
+    async def _invoke_async(self, params: dict[str, Any], executor: Executor | None = None) -> dict[str, Any]:
         """Invoke on the running event loop; what must block runs in ``executor``. Same result as ``__call__``."""
         name, qualifier, payload, invocation_type, log_type, client_context = _invoke_args(params)
         return self._shaped(await self.service.invoke_async(
             name, qualifier=qualifier, payload=payload, invocation_type=invocation_type, log_type=log_type,
             client_context=client_context, executor=executor))
 
-    def start_invoke(self, params: dict[str, Any], on_done: Any, executor: Any = None) -> bool:
+    def _start_invoke(self, params: dict[str, Any], on_done: OnDone, executor: Executor | None = None) -> bool:
         """Invoke started on the loop, ``on_done(invoke_result, error)`` called when it ends (a warm worker, a cached
         resolution); the result is the runtime's ``InvokeResult`` itself (``response.render_invoke`` shapes it).
         False when it cannot go that way: use ``invoke_async``."""

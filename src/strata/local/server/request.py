@@ -12,7 +12,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from strata.model.lambda_errors import InvalidRequestContentException
 from strata.local.server.model import Member, OperationSpec, ServiceSpec
@@ -102,7 +102,8 @@ class RequestReader:
         raise_if_any(errors)
         return params
 
-    def _put(self, params: dict, m: Member, raw: Any, errors: list[str], convert, path: str | None = None) -> None:
+    def _put(self, params: dict[str, Any], m: Member, raw: Any, errors: list[str], convert: Callable[..., Any],
+             path: str | None = None) -> None:
         try:
             params[m.name] = convert(m.shape, raw) if path is None else convert(m.shape, raw, path)
         except _TypeProblem as exc:
@@ -208,7 +209,9 @@ class _Plan:
 
     __slots__ = ("uri", "query", "headers", "payload", "required", "violations")
 
-    def __init__(self, uri, query, headers, payload, required, violations) -> None:  # noqa: ANN001
+    def __init__(self, uri: tuple[tuple[str, str], ...], query: tuple[tuple[str, str], ...],
+                 headers: tuple[tuple[str, str], ...], payload: str | None, required: tuple[str, ...],
+                 violations: tuple[Callable[[str, Any], list[str]], tuple[tuple[str, str], ...]]) -> None:
         self.uri, self.query, self.headers, self.payload = uri, query, headers, payload
         self.required, self.violations = required, violations
 
