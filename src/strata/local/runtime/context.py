@@ -9,6 +9,11 @@ import os
 import sys
 import time
 
+TYPE_CHECKING = False           # typing.TYPE_CHECKING without importing typing (the worker's start-up is cold start)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 
 class CognitoIdentity:
     __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
@@ -54,7 +59,7 @@ class ClientContextError(Exception):
     """The client context header was not base64 JSON (Lambda: ``Runtime.LambdaContextUnmarshalError``)."""
 
 
-def parse_client_context(encoded: str | None, loads) -> ClientContext | None:
+def parse_client_context(encoded: str | None, loads: Callable[[bytes], Any]) -> ClientContext | None:
     """Decode the base64 JSON client context as sent on the wire (``loads`` is the worker's json.loads)."""
     if not encoded:
         return None

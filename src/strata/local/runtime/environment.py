@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import fields
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, cast
 
 from strata.local.runtime import sandbox
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone
@@ -48,8 +48,9 @@ if tuple(f.name for f in fields(InvokeResult)) != _RESULT_FIELDS or hasattr(Invo
     _result = InvokeResult  # noqa: F811 - the contract changed shape: use its constructor
 
 
-_SIGNAL_TEXT = {signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
-                signal.SIGTERM: "terminated", signal.SIGBUS: "bus error", signal.SIGILL: "illegal instruction"}
+_SIGNAL_TEXT: dict[int, str] = {
+    signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault", signal.SIGABRT: "aborted",
+    signal.SIGTERM: "terminated", signal.SIGBUS: "bus error", signal.SIGILL: "illegal instruction"}
 
 
 def _error_payload(error_type: str, message: str) -> bytes:
@@ -96,7 +97,7 @@ class Environment:
             head, init_ms, failed = self._start(request)
             if failed is not None:
                 return self._finish(request, head, failed, 0.0, init_ms, self.snapshot.memory_size * 1024)
-            worker = self.worker
+            worker = cast(WorkerProcess, self.worker)     # _start made it, and it is ready
         # the warm path: everything per invocation that does not depend on the request was computed in __init__
         started = _perf_counter()
         deadline = _monotonic() + self._timeout

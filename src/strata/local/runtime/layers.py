@@ -18,6 +18,7 @@ import stat
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def check_total(parts: list[Unpacked]) -> None:
         raise UnsafeArchiveError(UNZIPPED_MESSAGE)
 
 
-def _publish(root: Path, final: Path, build) -> None:
+def _publish(root: Path, final: Path, build: Callable[[Path], object]) -> None:
     """Build into a private temp folder, then rename into place; losing a race to another process is fine."""
     tmp_root = root / ".tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,11 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False           # typing.TYPE_CHECKING without importing typing (the worker's start-up is cold start)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -21,7 +26,7 @@ class Fault(Exception):
         self.trace = trace or []
 
 
-def load_handler(spec: str):
+def load_handler(spec: str) -> Callable[..., Any]:
     """Import the handler's module and return the function (raises ``Fault`` or what module code raised)."""
     try:
         module_name, function_name = spec.rsplit(".", 1)

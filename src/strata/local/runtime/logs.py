@@ -36,6 +36,10 @@ WRITE_BATCH = 16
 # A queue holding more text than this (characters) is written at once by the invoking thread (a chatty handler).
 FLUSH_CHARS = 1 << 18
 
+# a queued block: (function, version, text), or a warm block's parts (request id, body, duration ms, memory size,
+# max memory MB), formatted when the queue is written
+_Queued = tuple[str, str, "str | tuple[str, str, float, int, int]"]
+
 log = logging.getLogger("strata.local.runtime")
 _live: "weakref.WeakSet[LogStore]" = weakref.WeakSet()     # for the exit hook
 
@@ -82,7 +86,7 @@ class LogStore:
         self.flush_delay = flush_delay
         self._fds: dict[tuple[str, str], int] = {}     # (function, version) -> O_APPEND descriptor
         self._lock = threading.Lock()
-        self._queue: collections.deque[tuple[str, str, str]] = collections.deque()   # (function, version, block)
+        self._queue: collections.deque[_Queued] = collections.deque()   # (function, version, block)
         self._queued_chars = 0                         # approximate (not locked): only decides an early flush
         self._scheduled = False                        # the writer thread has been woken for what is queued
         self._wake = threading.Event()
@@ -121,7 +125,7 @@ class LogStore:
         self._enqueue((function_name, version, (request_id, body, duration_ms, memory_size, max_memory_mb)),
                       len(body) + 200, batch)
 
-    def _enqueue(self, item: tuple, chars: int, batch: int = 0) -> None:
+    def _enqueue(self, item: _Queued, chars: int, batch: int = 0) -> None:
         """Queue ``(function, version, block or its parts)``; written at once past ``FLUSH_CHARS`` queued or when
         the queue holds ``batch`` blocks, else the writer thread is woken if it is not already due."""
         queue = self._queue
@@ -180,7 +184,7 @@ class LogStore:
             batches: dict[tuple[str, str], list[str]] = {}
             while queue:
                 function_name, version, text = queue.popleft()
-                if type(text) is tuple:                # a warm block queued unformatted
+                if isinstance(text, tuple):                # a warm block queued unformatted
                     request_id, body, duration_ms, memory_size, max_memory_mb = text
                     text = invocation_block("", request_id, version, body, duration_ms, memory_size, max_memory_mb,
                                             None)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from strata.model.lambda_errors import ServiceException, TooManyRequestsException
 from strata.local.runtime import sandbox
-from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
+from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone
 from strata.local.runtime.environment import Environment
 from strata.local.runtime.events import EventQueue
 from strata.local.runtime.process import running_loop
@@ -178,7 +178,7 @@ class WorkerPool:
         finally:
             self._release(snapshot, key, env)
 
-    def start_invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, on_done,  # noqa: ANN001
+    def start_invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, on_done: OnDone,
                      concurrency_limit: int | None = None, executor: Executor | None = None) -> bool:
         """A warm RequestResponse invocation started from the event loop without a coroutine
         (``Environment.start``): ``on_done(result, error)`` is called when it ends. False when it cannot start
@@ -243,27 +243,28 @@ class WorkerPool:
     def _release(self, snapshot: FunctionSnapshot, key: tuple, env: Environment | None) -> None:
         """An invocation ended (the second lock round): uncounted, and ``env`` idle again, or closed if discarded or
         the pool is shut (None: a cold start that made no environment)."""
-        close = False
+        close = None
         with self._lock:
             self._in_flight[snapshot.function_arn] -= 1
             if env is not None:
                 self._busy.discard(env)
             if env is None or env.discarded or self._closed:
                 self._total -= 1
-                close = env is not None
+                close = env
             else:
                 self._idle[key].append(env)
-        if close:
-            env.close()
+        if close is not None:
+            close.close()
 
     def _oldest_idle(self) -> Environment | None:
         """Remove and return the least recently used idle environment (caller holds the lock)."""
-        best_key, best = None, None
-        for key, envs in self._idle.items():
+        best_envs: list[Environment] | None = None
+        best = None
+        for envs in self._idle.values():
             if envs and (best is None or envs[0].last_used < best.last_used):
-                best_key, best = key, envs[0]
-        if best is not None:
-            self._idle[best_key].pop(0)
+                best_envs, best = envs, envs[0]
+        if best_envs is not None:
+            best_envs.pop(0)
         return best
 
     def _prepare(self, snapshot: FunctionSnapshot, key: tuple) -> sandbox.Prepared:

@@ -21,18 +21,19 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from strata.local.runtime.limits import ADDRESS_SPACE_HEADROOM_MB, MEMORY_WATCH_PERIOD, OUTPUT_CAP
 from strata.local.runtime.protocol import HEADER, MARSHAL_VERSION, READ_CHUNK, FrameBuffer, write_all
 
 if TYPE_CHECKING:
+    import asyncio
     from concurrent.futures import Executor
 
 try:
     import resource
 except ImportError:  # pragma: no cover - not POSIX
-    resource = None
+    resource = None  # type: ignore[assignment]  # mypy checks for Linux, where resource always imports
 
 _read = os.read
 _loads = marshal.loads
@@ -48,6 +49,15 @@ OUT_OF_MEMORY = ("oom_killed",)
 EXITED = ("exited",)
 _LATE = ("late",)                       # receive_async: the deadline passed, decide off the loop
 _OVER_MEMORY = ("over_memory",)         # receive_async: the sampled resident set is over the limit
+
+
+class ReplyWaiter(Protocol):
+    """Who waits for a worker's reply (``WorkerProcess.begin_wait``): an asyncio future, or the runtime's callback
+    object. It may also say ``drains_output`` (it collects the output written before the reply itself)."""
+
+    def done(self) -> bool: ...
+    def set_result(self, message: tuple[Any, ...], /) -> None: ...
+    def set_exception(self, error: BaseException, /) -> None: ...
 
 
 @dataclass
@@ -123,15 +133,15 @@ class WorkerProcess:
         self.dead = False
         # receive_async's state (event-loop thread only): the loop the reply pipe is registered with, the waiting
         # invocation, its deadline and next check, the worker's one timer, the loop watching the output pipe
-        self._loop = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
-        self._waiter = None
+        self._waiter: ReplyWaiter | None = None
         self._deadline = 0.0
         self._due = 0.0
-        self._timer = None
+        self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
-        self._timer_loop = None
-        self._out_loop = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._out_loop: asyncio.AbstractEventLoop | None = None
         if resource is not None and hasattr(resource, "prlimit"):
             backstop = (memory_mb + ADDRESS_SPACE_HEADROOM_MB) * 1024 * 1024
             try:
@@ -216,7 +226,7 @@ class WorkerProcess:
         self.end_wait()
         return await self.settle(message, deadline, executor)
 
-    def begin_wait(self, waiter, deadline: float, loop) -> None:  # noqa: ANN001 - a future-like, an asyncio loop
+    def begin_wait(self, waiter: ReplyWaiter, deadline: float, loop: asyncio.AbstractEventLoop) -> None:
         """Hand the next reply to ``waiter`` (``done()``, ``set_result(message)``, ``set_exception(exc)``: an asyncio
         future, or the server's callback object, which answers without a trip through the loop's ready queue).
         ``set_result`` may also get ``_LATE``/``_OVER_MEMORY``/``EXITED``: pass those to ``settle``. Call
@@ -247,7 +257,7 @@ class WorkerProcess:
             return await running_loop().run_in_executor(executor, self.exited)
         return message
 
-    def _watch_on(self, loop) -> None:  # noqa: ANN001 - an asyncio loop
+    def _watch_on(self, loop: asyncio.AbstractEventLoop) -> None:
         """Register the reply pipe with ``loop`` (for good; an earlier loop's registration is dropped)."""
         old = self._loop
         if old is not None and not old.is_closed():
@@ -259,7 +269,7 @@ class WorkerProcess:
         self._loop = loop
         self._loop_thread = threading.get_ident()
 
-    def current_loop(self):  # noqa: ANN201 - an asyncio loop
+    def current_loop(self) -> asyncio.AbstractEventLoop:
         """The running loop of this thread: the one the reply pipe is registered with when that one runs here
         (no system call: ``asyncio.get_running_loop`` checks the process id with ``getpid`` on every call, one
         system call per warm invoke), else ``asyncio.get_running_loop()``."""
@@ -268,7 +278,7 @@ class WorkerProcess:
             return loop                 # a thread runs one loop at a time: this is it
         return running_loop()
 
-    def _unwatch(self, loop) -> None:  # noqa: ANN001 - an asyncio loop
+    def _unwatch(self, loop: asyncio.AbstractEventLoop) -> None:
         """Drop ``loop``'s registration of the reply pipe (on ``loop``'s thread, or while it is not running)."""
         try:
             loop.remove_reader(self.fd)
@@ -277,7 +287,7 @@ class WorkerProcess:
         if self._loop is loop:
             self._loop = None
 
-    def _arm(self, loop, delay: float, at: float) -> None:  # noqa: ANN001 - an asyncio loop
+    def _arm(self, loop: asyncio.AbstractEventLoop, delay: float, at: float) -> None:
         timer = self._timer
         if timer is not None and self._timer_loop is loop:    # another loop's timer: that loop is closed or idle
             timer.cancel()
@@ -297,7 +307,7 @@ class WorkerProcess:
             except Exception:  # noqa: BLE001 - a closed loop: nothing left registered
                 pass
 
-    def _on_reply(self, loop) -> None:  # noqa: ANN001 - the loop this registration belongs to
+    def _on_reply(self, loop: asyncio.AbstractEventLoop) -> None:      # the loop this registration belongs to
         waiter = self._waiter
         if waiter is None or waiter.done() or self._loop is not loop:
             self._unwatch(loop)         # nobody waits here (a blocking caller reads it, or end of file while idle)
@@ -327,7 +337,7 @@ class WorkerProcess:
         waiter = self._waiter
         if waiter is None or waiter.done():
             return                      # idle: the next invocation arms it again
-        loop = self._timer_loop
+        loop = cast("asyncio.AbstractEventLoop", self._timer_loop)     # set with the timer that calls this
         now = _monotonic()
         due = self._due
         if now < due - 0.001:           # armed for an earlier invocation: wait for this one's check
@@ -356,7 +366,7 @@ class WorkerProcess:
         self._due = due
         self._arm(loop, due - now, due)
 
-    def poll_reply(self, seconds: float, loop) -> bool:  # noqa: ANN001 - an asyncio loop
+    def poll_reply(self, seconds: float, loop: asyncio.AbstractEventLoop) -> bool:
         """Look at the reply pipe for up to ``seconds``, yielding the CPU between looks, and hand a reply that comes
         to the waiter (``begin_wait``) at once, as the loop's reader would: True if the pipe turned readable. Why:
         the loop would sleep, and waking a sleeping vCPU costs a VM more than this wait (``limits.REPLY_POLL``)."""
@@ -523,7 +533,7 @@ def _grow_pipe(fd: int) -> None:
         pass
 
 
-def running_loop():  # noqa: ANN201 - an asyncio loop
+def running_loop() -> asyncio.AbstractEventLoop:
     """``asyncio.get_running_loop()``, importing asyncio only when an event-loop caller exists (the CLI's blocking
     path never pays for it; once imported, the import statement is a dictionary look-up)."""
     import asyncio

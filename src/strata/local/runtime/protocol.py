@@ -29,7 +29,7 @@ def frame(message: tuple) -> bytes:
     return len(body).to_bytes(HEADER, "little") + body
 
 
-def write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes | memoryview) -> None:
     """Write every byte (large payloads take several writes on a pipe)."""
     view = memoryview(data)
     while view:

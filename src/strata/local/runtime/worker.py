@@ -9,6 +9,7 @@ time. Runs on whichever interpreter the function's runtime selects, so it uses n
 """
 from __future__ import annotations
 
+import io
 import json
 import marshal
 import os
@@ -19,6 +20,13 @@ from strata.local.runtime.context import ClientContextError, LambdaContext, pars
 from strata.local.runtime.loader import Fault, error_object, fault_object, load_handler, log_error
 from strata.local.runtime.protocol import HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
 
+TYPE_CHECKING = False           # typing.TYPE_CHECKING without importing typing (start-up time is cold-start time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Send = Callable[[tuple[Any, ...]], None]
+
 # The -c program the pool runs: put strata's source folder on sys.path just long enough to import this module.
 BOOTSTRAP = ("import sys;sys.path.insert(0,{src!r});from strata.local.runtime.worker import main;"
              "del sys.path[0];main()")
@@ -26,14 +34,14 @@ BOOTSTRAP = ("import sys;sys.path.insert(0,{src!r});from strata.local.runtime.wo
 try:
     from resource import RUSAGE_SELF, getrusage
 except ImportError:  # not POSIX: no peak-memory figure
-    getrusage = None
+    def _max_rss_kb() -> int:
+        return 0
+else:
+    def _max_rss_kb() -> int:
+        return getrusage(RUSAGE_SELF).ru_maxrss
 
 
-def _max_rss_kb() -> int:
-    return getrusage(RUSAGE_SELF).ru_maxrss if getrusage else 0
-
-
-def _decimal_default(value):
+def _decimal_default(value: Any) -> Any:
     """Lambda writes Decimal as a number; the stdlib encoder can only approximate that with int/float."""
     if type(value).__name__ == "Decimal":
         return int(value) if value == value.to_integral_value() else float(value)
@@ -57,23 +65,22 @@ class _Encode:
 
     def __init__(self, encoder: json.JSONEncoder) -> None:
         self._encoder = encoder
-        self._c = None
+        self._c: Callable[[Any, int], Any] | None = None
         try:
-            from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii
+            from _json import make_encoder as c_make_encoder    # what json.encoder's c_make_encoder is
+            from json.encoder import encode_basestring, encode_basestring_ascii
         except ImportError:  # pragma: no cover - a CPython without _json
-            return
-        if c_make_encoder is None:  # pragma: no cover
             return
         quote = encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
 
-        def make():
+        def make() -> Callable[[Any, int], Any]:
             return c_make_encoder({} if encoder.check_circular else None, encoder.default, quote, None,
                                   encoder.key_separator, encoder.item_separator, encoder.sort_keys,
                                   encoder.skipkeys, encoder.allow_nan)
         self._make = make
         self._c = make()
 
-    def __call__(self, value) -> str:
+    def __call__(self, value: Any) -> str:
         c = self._c
         if c is None:
             return self._encoder.encode(value)
@@ -87,19 +94,20 @@ class _Encode:
 def _setup_streams() -> None:
     """print() reaches the log line by line, as in Lambda (the pool reads the pipe while the handler runs)."""
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(line_buffering=True, errors="backslashreplace")
+        if isinstance(stream, io.TextIOWrapper):     # the interpreter's own streams at start-up
+            stream.reconfigure(line_buffering=True, errors="backslashreplace")
 
 
 def main() -> None:
-    rfd, _, wfd = sys.argv[1].partition(",")
-    rfd = int(rfd)
-    wfd = int(wfd) if wfd else rfd          # one descriptor both ways (a socket) still works
+    read_text, _, write_text = sys.argv[1].partition(",")
+    rfd = int(read_text)
+    wfd = int(write_text) if write_text else rfd          # one descriptor both ways (a socket) still works
     sys.path[:0] = sys.argv[2:]
     sys.argv = [os.path.abspath(__file__)]
     _setup_streams()
     LambdaContext.configure()
 
-    def send(message: tuple) -> None:
+    def send(message: tuple[Any, ...]) -> None:
         write_all(wfd, frame(message))
 
     try:
@@ -112,13 +120,13 @@ def main() -> None:
     _serve(rfd, wfd, send, handler)
 
 
-def _init_failed(send, error: dict) -> None:
+def _init_failed(send: Send, error: dict[str, Any]) -> None:
     log_error(error)
     send(("init_error", json.dumps(error).encode()))
     os._exit(0)
 
 
-def _serve(fd: int, wfd: int, send, handler) -> None:
+def _serve(fd: int, wfd: int, send: Send, handler: Callable[[Any, LambdaContext], Any]) -> None:
     encode = _Encode(_encoder())
     loads = json.loads
     buffer = FrameBuffer()
@@ -174,7 +182,7 @@ def _serve(fd: int, wfd: int, send, handler) -> None:
             write_all(wfd, out[written:])
 
 
-def _result_reply(result, encode, request_id: str) -> tuple:
+def _result_reply(result: Any, encode: _Encode, request_id: str) -> tuple[Any, ...]:
     if isinstance(result, (bytes, bytearray)):
         return ("ok", bytes(result), _max_rss_kb())
     try:
@@ -185,12 +193,12 @@ def _result_reply(result, encode, request_id: str) -> tuple:
     return ("ok", body, _max_rss_kb())
 
 
-def _error_reply(error: dict) -> tuple:
+def _error_reply(error: dict[str, Any]) -> tuple[Any, ...]:
     log_error(error)
     return ("error", json.dumps(error).encode(), _max_rss_kb())
 
 
-def _flush(*streams) -> None:
+def _flush(*streams: Any) -> None:
     for stream in streams:
         try:
             stream.flush()
