@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from strata.artifacts.store import ArtifactStore
 from strata.local.lambda_service import validation as v
@@ -43,12 +44,12 @@ def store_code(artifacts: ArtifactStore, *, zip_file: bytes | None, s3_bucket: s
         return StoredCode(artifact.sha256, artifact.size, unzipped, str(artifact.path))
     if s3_bucket is not None and s3_key is not None:
         match = _CONTENT_KEY.fullmatch(s3_key)
-        artifact = artifacts.get(match.group(1)) if match else None
-        if artifact is None:
+        found = artifacts.get(match.group(1)) if match else None
+        if found is None:
             raise InvalidParameterValueException(NO_SUCH_KEY)
-        with open(artifact.path, "rb") as fh:
+        with open(found.path, "rb") as fh:
             unzipped = _unzipped_size(fh)
-        return StoredCode(artifact.sha256, artifact.size, unzipped, str(artifact.path))
+        return StoredCode(found.sha256, found.size, unzipped, str(found.path))
     raise InvalidParameterValueException(NO_SOURCE)
 
 
@@ -58,7 +59,7 @@ def unzipped_size_of_bytes(data: bytes) -> int:
     return _unzipped_size(io.BytesIO(data))
 
 
-def _unzipped_size(fh) -> int:
+def _unzipped_size(fh: BinaryIO) -> int:
     try:
         with zipfile.ZipFile(fh) as zf:
             return sum(info.file_size for info in zf.infolist())

@@ -7,6 +7,7 @@ from strata.model.lambda_errors import InvalidParameterValueException
 from strata.local.lambda_service.functions import unqualified
 from strata.local.lambda_service.lookup import require_function
 from strata.local.lambda_service.shapes import AccountLimit, AccountUsage, Concurrency, GetAccountSettingsResponse
+from strata.local.lambda_service.store import Tx
 
 ACCOUNT_CONCURRENCY = 1000
 UNRESERVED_MINIMUM = 100
@@ -19,8 +20,7 @@ def put_function_concurrency(ctx: Context, *, function_name: str, reserved_concu
     checks.raise_if_any()
     with ctx.db.transaction(write=True) as tx:
         fn = require_function(tx, ctx, ref.name)
-        others = sum(r or 0 for name in tx.function_names() if name != ref.name
-                     for r in [tx.get_function(name).reserved_concurrency])
+        others = sum(_reserved(tx, name) for name in tx.function_names() if name != ref.name)
         if ACCOUNT_CONCURRENCY - others - reserved_concurrent_executions < UNRESERVED_MINIMUM:
             raise InvalidParameterValueException(
                 "Specified ReservedConcurrentExecutions for function decreases account's "
@@ -48,8 +48,14 @@ def delete_function_concurrency(ctx: Context, *, function_name: str) -> None:
 def get_account_settings(ctx: Context) -> GetAccountSettingsResponse:
     with ctx.db.transaction(write=False) as tx:
         names = tx.function_names()
-        reserved = sum(tx.get_function(n).reserved_concurrency or 0 for n in names)
+        reserved = sum(_reserved(tx, n) for n in names)
         total = tx.total_code_size()
     return GetAccountSettingsResponse(
         account_limit=AccountLimit(unreserved_concurrent_executions=ACCOUNT_CONCURRENCY - reserved),
         account_usage=AccountUsage(total_code_size=total, function_count=len(names)))
+
+
+def _reserved(tx: Tx, name: str) -> int:
+    """The reserved concurrency of a function ``tx`` lists (0: none reserved)."""
+    fn = tx.get_function(name)
+    return (fn.reserved_concurrency or 0) if fn is not None else 0

@@ -3,6 +3,7 @@ checks (4.3), and the transitional states AWS reports right after Create/Update 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 from dataclasses import dataclass
 
 from strata.local.lambda_service import validation as v
@@ -71,7 +72,7 @@ def initial_config(name: str, arn: str) -> FunctionConfiguration:
 
 def apply_settings(config: FunctionConfiguration, s: Settings) -> FunctionConfiguration:
     """``config`` with every given setting applied (an explicit empty environment or list replaces the old one)."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}                 # FunctionConfiguration field -> value of that field's type
     for name in ("role", "handler", "runtime", "description", "timeout", "memory_size", "dead_letter_config",
                  "ephemeral_storage", "file_system_configs"):
         value = getattr(s, name)

@@ -57,7 +57,7 @@ def to_wire(value: Any) -> Any:
 
 def from_wire(cls: type[T], data: dict[str, Any]) -> T:
     """Build shape ``cls`` from boto3-shaped ``data``; unknown members are ignored."""
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable; mypy thinks not (python/mypy#11470)
     kwargs: dict[str, Any] = {}
     for member, item in data.items():
         attr = attr_name(member)
@@ -72,7 +72,7 @@ def convert_value(annotation: Any, item: Any) -> Any:
         return None
     target = _strip_optional(annotation)
     origin = typing.get_origin(target)
-    if dataclasses.is_dataclass(target) and isinstance(item, dict):
+    if isinstance(target, type) and dataclasses.is_dataclass(target) and isinstance(item, dict):
         return from_wire(target, item)
     if origin is list and isinstance(item, list):
         (inner,) = typing.get_args(target) or (Any,)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from strata.artifacts.store import code_sha256_of
 from strata.local.lambda_service import validation as v
@@ -14,8 +15,10 @@ from strata.local.lambda_service.layers import resolve_function_layers
 from strata.local.lambda_service.lookup import present, require_function, require_latest, resolve_target
 from strata.local.lambda_service.names import LATEST, FunctionRef, is_version_number, resolve_function, validation_message
 from strata.local.lambda_service.paging import paginate
-from strata.local.lambda_service.shapes import (Concurrency, FunctionCode, FunctionCodeLocation, FunctionConfiguration,
-                                   GetFunctionResponse, ListFunctionsResponse)
+from strata.local.lambda_service.shapes import (Concurrency, DeadLetterConfig, Environment, EphemeralStorage,
+                                   FileSystemConfig, FunctionCode, FunctionCodeLocation, FunctionConfiguration,
+                                   GetFunctionResponse, ImageConfig, Layer, ListFunctionsResponse, LoggingConfig,
+                                   SnapStart, TracingConfig, VpcConfig)
 from strata.local.lambda_service.store import FunctionRow, Tx, VersionRow
 from strata.local.lambda_service.versions import check_revision, listed, publish_from_latest
 
@@ -35,12 +38,15 @@ def unqualified(ctx: Context, function_name: str) -> FunctionRef:
 
 def create_function(ctx: Context, *, function_name: str, role: str, code: FunctionCode, runtime: str | None = None,
                     handler: str | None = None, description: str | None = None, timeout: int | None = None,
-                    memory_size: int | None = None, publish: bool = False, vpc_config=None,
-                    package_type: str | None = None, dead_letter_config=None, environment=None,
-                    kms_key_arn: str | None = None, tracing_config=None, tags: dict[str, str] | None = None,
-                    layers: list[str] | None = None, file_system_configs=None, image_config=None,
-                    architectures: list[str] | None = None, ephemeral_storage=None, snap_start=None,
-                    logging_config=None, code_signing_config_arn: str | None = None) -> FunctionConfiguration:
+                    memory_size: int | None = None, publish: bool = False, vpc_config: VpcConfig | None = None,
+                    package_type: str | None = None, dead_letter_config: DeadLetterConfig | None = None,
+                    environment: Environment | None = None, kms_key_arn: str | None = None,
+                    tracing_config: TracingConfig | None = None, tags: dict[str, str] | None = None,
+                    layers: list[str] | None = None, file_system_configs: list[FileSystemConfig] | None = None,
+                    image_config: ImageConfig | None = None, architectures: list[str] | None = None,
+                    ephemeral_storage: EphemeralStorage | None = None, snap_start: SnapStart | None = None,
+                    logging_config: LoggingConfig | None = None,
+                    code_signing_config_arn: str | None = None) -> FunctionConfiguration:
     if len(function_name) <= 140:
         ref = resolve_function(function_name, None, region=ctx.region)
         if len(ref.name) > v.NAME_MAX:  # reference 3.2: IPVE on create, with the validation text
@@ -138,7 +144,7 @@ def update_function_code(ctx: Context, *, function_name: str, zip_file: bytes | 
 
 
 def update_function_configuration(ctx: Context, *, function_name: str, revision_id: str | None = None,
-                                  layers: list[str] | None = None, **given) -> FunctionConfiguration:
+                                  layers: list[str] | None = None, **given: Any) -> FunctionConfiguration:
     ref = unqualified(ctx, function_name)
     settings = Settings(**given)
     check_settings(settings)
@@ -198,7 +204,7 @@ def _with_code(config: FunctionConfiguration, stored: StoredCode, ctx: Context) 
                                last_modified=ctx.now())
 
 
-def _attach_layers(tx: Tx, ctx: Context, arns: list[str], code_unzipped: int):
+def _attach_layers(tx: Tx, ctx: Context, arns: list[str], code_unzipped: int) -> list[Layer]:
     attached = resolve_function_layers(tx, ctx, arns)
     check_unzipped_total(code_unzipped + sum(row.unzipped_size for _, row in attached))
     return [layer for layer, _ in attached]

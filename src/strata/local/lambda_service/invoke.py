@@ -18,14 +18,22 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, cast
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import RequestEntityTooLargeException
 from strata.local.lambda_service.lookup import Target, resolve_target
-from strata.local.lambda_service.names import LATEST, parse_layer_version_arn, resolve_function
+from strata.local.lambda_service.names import LATEST, FunctionRef, parse_layer_version_arn, resolve_function
 from strata.local.lambda_service.store import BUSY_TIMEOUT_MS, Database, Tx, VersionRow
-from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, LayerSnapshot, Runtime
+from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, LayerSnapshot, OnDone, Runtime
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from strata.local.runtime.api import InvocationType, LogType
 
 _monotonic = time.monotonic
 
@@ -46,11 +54,11 @@ def check_payload(payload: bytes, invocation_type: str) -> None:
 
 def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifier: str | None = None,
            payload: bytes = b"", invocation_type: str = "RequestResponse", log_type: str = "None",
-           client_context: str | None = None, get_runtime=None) -> InvokeResult:
+           client_context: str | None = None, get_runtime: Callable[[], Runtime]) -> InvokeResult:
     """``get_runtime`` supplies the runtime lazily, so DryRun and failed look-ups never start one."""
     plan = _plan(ctx, function_name, qualifier, payload, invocation_type, log_type, client_context)
     if type(plan) is not tuple:
-        return plan
+        return cast(InvokeResult, plan)     # answered without running (DryRun)
     snapshot, request, limit = plan
     runner = runtime if runtime is not None else get_runtime()
     return runner.invoke(snapshot, request, concurrency_limit=limit)
@@ -58,7 +66,8 @@ def invoke(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifi
 
 async def invoke_async(ctx: Context, runtime: Runtime | None, *, function_name: str, qualifier: str | None = None,
                        payload: bytes = b"", invocation_type: str = "RequestResponse", log_type: str = "None",
-                       client_context: str | None = None, get_runtime=None, executor=None) -> InvokeResult:
+                       client_context: str | None = None, get_runtime: Callable[[], Runtime],
+                       executor: Executor | None = None) -> InvokeResult:
     """``invoke`` for a caller on an asyncio event loop: the same checks and result. A cached resolution is used
     inline (microseconds); a cache miss resolves in ``executor`` (it reads the database). The runtime's own
     ``invoke_async`` runs the invocation when it has one, else its blocking ``invoke`` runs in ``executor``."""
@@ -67,7 +76,7 @@ async def invoke_async(ctx: Context, runtime: Runtime | None, *, function_name: 
     if plan is None:
         plan = await _running_loop().run_in_executor(executor, _plan, *args)
     if type(plan) is not tuple:
-        return plan
+        return cast(InvokeResult, plan)     # answered without running (DryRun)
     snapshot, request, limit = plan
     runner = runtime if runtime is not None else get_runtime()
     run = getattr(runner, "invoke_async", None)
@@ -80,7 +89,8 @@ async def invoke_async(ctx: Context, runtime: Runtime | None, *, function_name: 
 
 
 def start_invoke(ctx: Context, runtime: Runtime, function_name: str, qualifier: str | None, payload: bytes,
-                 invocation_type: str, log_type: str, client_context: str | None, on_done, executor=None) -> bool:
+                 invocation_type: str, log_type: str, client_context: str | None, on_done: OnDone,
+                 executor: Executor | None = None) -> bool:
     """``invoke_async``'s hot case started on the loop with a callback: a RequestResponse invocation within the
     payload limit whose resolution is cached, on a warm environment. ``on_done(result, error)`` is called when it
     ends. False for anything else (nothing ran, nothing was counted): ``invoke_async`` then does it, with every
@@ -104,7 +114,7 @@ def start_invoke(ctx: Context, runtime: Runtime, function_name: str, qualifier: 
     return start(snapshot, request, on_done, resolved.reserved_concurrency, executor)
 
 
-def _running_loop():  # noqa: ANN202 - an asyncio loop
+def _running_loop() -> asyncio.AbstractEventLoop:
     """The running loop, importing asyncio only on the paths that need it (a cache miss, a blocking runtime)."""
     import asyncio
 
@@ -159,8 +169,11 @@ def _request(payload: bytes, request_id: str, invoked_arn: str, invocation_type:
 
 
 if tuple(f.name for f in dataclasses.fields(InvokeRequest)) != _REQUEST_FIELDS or hasattr(InvokeRequest, "__slots__"):
-    def _request(*values):  # noqa: F811 - the contract changed shape: use its constructor
-        return InvokeRequest(*values)
+    def _request(payload: bytes, request_id: str, invoked_arn: str, invocation_type: str,  # noqa: F811
+                 log_type: str, client_context: str | None) -> InvokeRequest:
+        """The contract changed shape: use its constructor (the types were checked by the callers)."""
+        return InvokeRequest(payload, request_id, invoked_arn, cast("InvocationType", invocation_type),
+                             cast("LogType", log_type), client_context)
 
 
 class _Resolved:
@@ -185,7 +198,7 @@ class _Resolved:
         return self.snapshot
 
 
-def _resolve(tx: Tx, ctx: Context, ref, target: Target) -> _Resolved:
+def _resolve(tx: Tx, ctx: Context, ref: FunctionRef, target: Target) -> _Resolved:
     resolved = _Resolved(ctx.function_arn(ref.name, ref.qualifier), target.function.reserved_concurrency,
                          _snapshot(tx, ctx, target.version))
     alias = target.alias
@@ -222,7 +235,7 @@ class _ResolvedCache:
         self._lock = threading.Lock()
         self._state: int | None = None
         self._entries: dict[tuple[str, str | None], _Resolved] = {}
-        self._shm = None                          # read-only map of the -shm file, once the connection is open
+        self._shm: mmap.mmap | None = None        # read-only map of the -shm file, once the connection is open
         self._shm_broken = False
         self._fast: tuple[bytes, int] | None = None   # (header, data_version) as last asked
         self._recheck_at = 0.0
@@ -259,7 +272,7 @@ class _ResolvedCache:
             except sqlite3.Error:
                 return None, None
             fast = self._fast
-            if (header is not None and fast is not None and state != fast[1]
+            if (shm is not None and fast is not None and state != fast[1]      # shm: a header was read
                     and shm[:self.HEADER] == fast[0]):
                 # a commit moved data_version, and a commit rewrites the header before it is visible: a header
                 # still as it was means the map does not show what SQLite does

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import cast
 
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import ResourceNotFoundException
@@ -57,4 +58,5 @@ def resolve_target(tx: Tx, ctx: Context, ref: FunctionRef, *, missing_suffix: st
 
 def present(config: FunctionConfiguration, ctx: Context, qualifier_in_arn: str | None) -> FunctionConfiguration:
     """The stored configuration with the FunctionArn the request form calls for (reference 3.4)."""
-    return dataclasses.replace(config, function_arn=ctx.function_arn(config.function_name, qualifier_in_arn))
+    name = cast(str, config.function_name)      # a stored configuration always names its function
+    return dataclasses.replace(config, function_arn=ctx.function_arn(name, qualifier_in_arn))

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from strata.artifacts.store import ArtifactStore
 from strata.local.lambda_service import aliases, concurrency, functions, invoke, layers, versions
@@ -28,7 +29,10 @@ from strata.local.lambda_service.shapes import (AliasConfiguration, AliasRouting
                                    TracingConfig, VpcConfig)
 from strata.local.lambda_service.store import Database
 from strata.paths import database_path
-from strata.local.runtime.api import InvokeResult, Runtime
+from strata.local.runtime.api import InvokeResult, OnDone, Runtime
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
 class LambdaService:
@@ -253,7 +257,8 @@ class LambdaService:
                              client_context=client_context, get_runtime=lambda: self.runtime)
 
     def start_invoke(self, function_name: str, qualifier: str | None, payload: bytes, invocation_type: str,
-                     log_type: str, client_context: str | None, on_done, executor=None) -> bool:  # noqa: ANN001
+                     log_type: str, client_context: str | None, on_done: OnDone,
+                     executor: Executor | None = None) -> bool:
         """A warm invocation started on the event loop with a callback ``on_done(result, error)`` instead of a
         coroutine (``strata serve``'s hot path; positional, as every call costs there); False when it cannot go that
         way: use ``invoke_async``."""
@@ -262,7 +267,8 @@ class LambdaService:
 
     def invoke_async(self, function_name: str, *, qualifier: str | None = None, payload: bytes = b"",
                      invocation_type: str = "RequestResponse", log_type: str = "None",
-                     client_context: str | None = None, executor=None) -> Awaitable[InvokeResult]:
+                     client_context: str | None = None,
+                     executor: Executor | None = None) -> Awaitable[InvokeResult]:
         """``invoke`` awaited on an asyncio event loop (``strata serve``): same checks, semantics and result; a warm
         invocation waits on the loop, and what blocks (a look-up missing the cache, a cold start) runs in
         ``executor`` (``None``: the loop's default). Returns ``invoke.invoke_async``'s coroutine itself (one

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from strata.model.lambda_errors import InvalidParameterValueException, ValidationException
 
@@ -175,10 +176,10 @@ def _java_list(items: Iterable[object]) -> str:
     return "[" + ", ".join(str(i) for i in items) + "]"
 
 
-def _java_map(mapping: Mapping[object, object]) -> str:
+def _java_map(mapping: Mapping[Any, object]) -> str:
     return "{" + ", ".join(f"{k}={v}" for k, v in mapping.items()) + "}"
 
 
-def java_map(mapping: Mapping[object, object]) -> str:
+def java_map(mapping: Mapping[Any, object]) -> str:
     """A map as AWS's Java service prints it in validation texts: ``{2=2.0}``."""
     return _java_map(mapping)

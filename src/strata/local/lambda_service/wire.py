@@ -39,7 +39,8 @@ def dispatch(service: LambdaService, operation: str, params: dict[str, Any]) -> 
         raise UnsupportedOperationException(f"strata's local Lambda does not implement {operation}.")
     method = getattr(service, method_name)
     kwargs = _kwargs(type(service), method_name, params)
-    missing = [name for name, required in _params(type(service), method_name).items()
+    # a class is hashable; mypy thinks not (python/mypy#11470)
+    missing = [name for name, required in _params(type(service), method_name).items()  # type: ignore[arg-type]
                if required and name not in kwargs]
     if missing:  # botocore checks these client-side; other callers get AWS's server-side answer
         checks = Checks()
