@@ -214,7 +214,7 @@ def _deps_present(home: Path, key: str | None) -> bool:
 def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore, tree: Tree,
               content: dict, deps: str | None, progress: bool) -> Artifact:
     """Write the zip for ``tree`` (+ installed deps) into the store; refresh ``content`` from what was read."""
-    from strata.artifacts.archive import Member, write_zip
+    from strata.artifacts.archive import Member, Packed, write_zip
     from strata.artifacts.progress import Progress
 
     members = [Member(unit.prefix + rel, tree.path(rel), bool(key[0] & EXEC_BITS), key[1])
@@ -233,7 +233,7 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
     by_arcname = {unit.prefix + rel: rel for rel in tree.stats}
     bar = Progress(progress, target.logical_id, total)
 
-    def on_member(member: Member, packed) -> None:
+    def on_member(member: Member, packed: Packed) -> None:
         rel = by_arcname.get(member.arcname)
         if rel is not None:  # what was zipped is what the cache must remember
             content[rel] = (packed.content_sha256, member.executable)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import marshal
 import os
+from typing import Any
 
 FORMAT = 2
 RACY_SLACK_NS = 2_000_000_000
@@ -55,20 +56,22 @@ class Record:
     __slots__ = ("head", "_data", "_offset", "_content")
 
     def __init__(self, head: dict, data: bytes, offset: int) -> None:
-        self.head, self._data, self._offset, self._content = head, data, offset, None
+        self.head, self._data, self._offset = head, data, offset
+        self._content: dict[Any, Any] | None = None
 
-    def __getitem__(self, key: str):
+    def __getitem__(self, key: str) -> Any:
         return self.head[key]
 
     @property
-    def content(self) -> dict:
-        if self._content is None:
+    def content(self) -> dict[Any, Any]:
+        content = self._content
+        if content is None:
             try:
-                content = marshal.loads(memoryview(self._data)[self._offset:])
+                loaded = marshal.loads(memoryview(self._data)[self._offset:])
             except (EOFError, ValueError, TypeError):
-                content = {}
-            self._content = content if type(content) is dict else {}
-        return self._content
+                loaded = {}
+            content = self._content = loaded if type(loaded) is dict else {}
+        return content
 
 
 def save(path: str, head: dict, content: dict) -> None:

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress, TaskID
 
 DELAY_S = 0.5
 
@@ -19,32 +23,33 @@ class Progress:
         self.total = total_bytes
         self.done = 0
         self.start = time.monotonic()
-        self._bar = None
-        self._task = None
+        self._shown: tuple[RichProgress, TaskID] | None = None     # the bar and its task, once displayed
 
     def advance(self, nbytes: int) -> None:
         if not self.enabled:
             return
         self.done += nbytes
-        if self._bar is None:
+        shown = self._shown
+        if shown is None:
             if time.monotonic() - self.start < DELAY_S:
                 return
-            self._open()
-        self._bar.update(self._task, completed=self.done)
+            shown = self._shown = self._open()
+        bar, task = shown
+        bar.update(task, completed=self.done)
 
-    def _open(self) -> None:
+    def _open(self) -> tuple[RichProgress, TaskID]:
         from rich.console import Console
         from rich.progress import BarColumn, DownloadColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
-        self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        self._bar.start()
-        self._task = self._bar.add_task(f"building {self.label}", total=self.total, completed=self.done)
+        bar = RichProgress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                           TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        bar.start()
+        return bar, bar.add_task(f"building {self.label}", total=self.total, completed=self.done)
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
+        if self._shown is not None:
+            self._shown[0].stop()
+            self._shown = None
 
 
 def _stderr_is_tty() -> bool:

@@ -6,9 +6,11 @@ the template's folder. A path that does not exist is a ``BuildError`` naming the
 """
 from __future__ import annotations
 
+import builtins
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeGuard
 
 from strata.errors import BuildError
 
@@ -24,7 +26,7 @@ class BuildTarget:
     runtime: str | None
     build_method: str | None  # layer Metadata.BuildMethod
 
-    @property
+    @builtins.property          # the field ``property`` shadows the builtin for type checkers
     def is_zip_file(self) -> bool:
         return self.source.suffix.lower() in ZIP_SUFFIXES
 
@@ -81,7 +83,7 @@ def find_build_targets(template_data: dict, template_dir: Path) -> list[BuildTar
     return targets
 
 
-def _is_local(value: object) -> bool:
+def _is_local(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.strip() != "" and "://" not in value
 
 

@@ -8,12 +8,20 @@ Messages are marshal'd dicts behind a 4-byte length; both ends run the same inte
 """
 from __future__ import annotations
 
-import _signal
 import _socket
 import marshal
 import os
 import sys
 from array import array
+
+TYPE_CHECKING = False           # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import signal as _signal    # typeshed has no stub for _signal; signal is its typed face (same functions)
+    from collections.abc import Callable
+    from types import FrameType
+    from typing import Any
+else:
+    import _signal
 
 PROTOCOL = 3
 VERSION = sys.version
@@ -21,12 +29,12 @@ VERSION = sys.version
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _frame(message: dict) -> bytes:
+def _frame(message: dict[str, Any]) -> bytes:
     data = marshal.dumps(message)
     return len(data).to_bytes(4, "big") + data
 
 
-def send_message(sock, message: dict, fds: list[int] | None = None) -> None:
+def send_message(sock: _socket.socket, message: dict[str, Any], fds: list[int] | None = None) -> None:
     payload = _frame(message)
     if fds:
         sent = sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array("i", fds).tobytes())])
@@ -35,7 +43,7 @@ def send_message(sock, message: dict, fds: list[int] | None = None) -> None:
         payload = payload[sock.send(payload):]
 
 
-def recv_message(sock) -> dict | None:
+def recv_message(sock: _socket.socket) -> dict[str, Any] | None:
     head = _recv_exact(sock, 4)
     if head is None:
         return None
@@ -43,8 +51,9 @@ def recv_message(sock) -> dict | None:
     return None if body is None else marshal.loads(body)
 
 
-def _recv_exact(sock, size: int) -> bytes | None:
-    chunks, got = [], 0
+def _recv_exact(sock: _socket.socket, size: int) -> bytes | None:
+    chunks: list[bytes] = []
+    got = 0
     while got < size:
         try:
             chunk = sock.recv(size - got)
@@ -67,7 +76,7 @@ def _trusted(path: str) -> bool:
     return folder.st_uid == os.getuid() and not folder.st_mode & 0o077
 
 
-def _peer_is_us(sock) -> bool:
+def _peer_is_us(sock: _socket.socket) -> bool:
     """The listening process runs as this user (SO_PEERCRED: pid, uid, gid as three C ints)."""
     creds = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
     return int.from_bytes(creds[4:8], sys.byteorder, signed=True) == os.getuid()
@@ -111,8 +120,8 @@ def run_via_daemon(path: str, argv: list[str]) -> int | None:
         sock.close()
 
 
-def _forward(pid: int):
-    def handler(signum, _frame) -> None:
+def _forward(pid: int) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, _frame: FrameType | None) -> None:
         try:
             os.kill(pid, signum)
         except ProcessLookupError:

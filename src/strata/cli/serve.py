@@ -42,14 +42,15 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
             f"refusing to listen on {host} without credentials: anyone who can reach it could run code",
             hint="set --access-key-id and --secret-access-key (or STRATA_SERVER_ACCESS_KEY_ID / "
                  "STRATA_SERVER_SECRET_ACCESS_KEY) and sign requests with them, or keep --host 127.0.0.1")
-    verifier = Verifier(Credentials(access_key_id, secret_access_key)) if access_key_id else None
+    verifier = (Verifier(Credentials(access_key_id, secret_access_key))
+                if access_key_id and secret_access_key else None)     # both or neither (checked above)
     home = state_home(template_file)
     spec = service_spec(cache_dir(home))
 
     from strata.local.lambda_service.service import LambdaService
     from strata.local.server.operations import ServiceDispatch
 
-    service = LambdaService(home, **({"region": region} if region else {}))
+    service = LambdaService(home, region=region) if region else LambdaService(home)
     app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
 
     def ready(url: str) -> None:

@@ -63,7 +63,7 @@ class _Loader(yaml.CSafeLoader):
 
     json_numbers = False
 
-    def resolve(self, kind, value, implicit):  # type: ignore[override]
+    def resolve(self, kind, value, implicit):
         if kind is ScalarNode:
             if implicit[0]:
                 if self.json_numbers:
@@ -76,10 +76,10 @@ class _Loader(yaml.CSafeLoader):
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
 
-    def descend_resolver(self, current_node, current_index):  # type: ignore[override]
+    def descend_resolver(self, current_node, current_index):
         """No path resolvers are registered on the safe loader."""
 
-    def ascend_resolver(self):  # type: ignore[override]
+    def ascend_resolver(self):
         """No path resolvers are registered on the safe loader."""
 
 
@@ -89,7 +89,7 @@ class Template:
 
     path: Path | None
     text: bytes
-    data: dict
+    data: Any           # a mapping once the structure checks passed (load_template_text); else any YAML value
     marks: Marks
 
     def locate(self, path: tuple[str | int, ...], logical_id: str | None = None) -> Location:
@@ -251,7 +251,7 @@ class _Builder:
         self._done[key] = value
         return value
 
-    def sequence(self, node: SequenceNode, path: tuple) -> list:
+    def sequence(self, node: yaml.Node, path: tuple) -> list:      # a SequenceNode (its tag says so)
         marks = self.marks
         build = self.build
         result = []
@@ -262,7 +262,7 @@ class _Builder:
             result.append(build(item, child))
         return result
 
-    def mapping(self, node: MappingNode, path: tuple) -> dict:
+    def mapping(self, node: yaml.Node, path: tuple) -> dict:       # a MappingNode (its tag says so)
         marks = self.marks
         build = self.build
         result: dict = {}
