@@ -20,7 +20,7 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context

@@ -388,7 +388,7 @@ def _settle(waiter: asyncio.Future, result: Any, error: BaseException | None) ->
         waiter.set_result(result)
 
 
-_waiting: set[asyncio.Future[Response]] = set()                    # tasks of queued Invokes that could not start on the hot path
+_waiting: set[asyncio.Future[Response]] = set()      # tasks of queued Invokes that could not start on the hot path
 
 
 class _Waiter(Protocol):
