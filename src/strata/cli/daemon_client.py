@@ -16,7 +16,7 @@ from array import array
 
 TYPE_CHECKING = False           # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
-    import signal as _signal    # typeshed has no stub for _signal; signal is its typed face (same functions)
+    import signal as _signal  # typeshed has no stub for _signal; signal is its typed face (same functions)
     from collections.abc import Callable
     from types import FrameType
     from typing import Any

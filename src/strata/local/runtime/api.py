@@ -6,9 +6,10 @@ another version) gets fresh environments, as in Lambda. The runtime never reads 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Literal, Protocol, Union
+from typing import Literal, Protocol
 
 InvocationType = Literal["RequestResponse", "Event", "DryRun"]
 LogType = Literal["None", "Tail"]
@@ -76,7 +77,7 @@ class InvokeResult:
 
 # called once when a started invocation ends: (result, None) or (None, error). It may also carry hooks the runtime
 # looks for (``started``, ``succeeded``, ``sole``: ``Environment.start``)
-OnDone = Callable[[Union[InvokeResult, None], Union[BaseException, None]], None]
+OnDone = Callable[[InvokeResult | None, BaseException | None], None]
 
 
 class Runtime(Protocol):

@@ -67,7 +67,7 @@ class _Encode:
         self._encoder = encoder
         self._c: Callable[[Any, int], Any] | None = None
         try:
-            from _json import make_encoder as c_make_encoder    # what json.encoder's c_make_encoder is
+            from _json import make_encoder as c_make_encoder  # what json.encoder's c_make_encoder is
             from json.encoder import encode_basestring, encode_basestring_ascii
         except ImportError:  # pragma: no cover - a CPython without _json
             return

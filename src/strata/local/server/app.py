@@ -18,12 +18,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import parse_qsl
 
 from strata.local.lambda_service.context import random_uuid
-from strata.model.lambda_errors import LambdaError, ServiceException, UnsupportedMediaTypeException
 from strata.local.server import limits
 from strata.local.server.auth import Authorization, SignedRequest, Verifier
 from strata.local.server.errors import RequestTimeoutException, UnknownOperationException
@@ -32,6 +32,7 @@ from strata.local.server.model import OperationSpec, ServiceSpec
 from strata.local.server.request import RequestReader
 from strata.local.server.response import render, render_error, render_invoke
 from strata.local.server.routes import RouteTable
+from strata.model.lambda_errors import LambdaError, ServiceException, UnsupportedMediaTypeException
 
 if TYPE_CHECKING:
     from strata.local.runtime.api import OnDone
@@ -143,8 +144,9 @@ class LambdaApp:
             op = admitted.op
             headers = admitted.headers
             if admitted.auth is not None:            # only a verifier's precheck makes one
-                cast(Verifier, self.verifier).verify(SignedRequest(admitted.method, admitted.raw_path, admitted.raw_query, headers,
-                                                   body), admitted.auth)
+                verifier = cast(Verifier, self.verifier)
+                verifier.verify(SignedRequest(admitted.method, admitted.raw_path, admitted.raw_query, headers, body),
+                                admitted.auth)
             if body and (op.payload is not None or op.body):
                 declared = headers.get("content-type", "")
                 if declared not in _ACCEPTED_DECLARED:

@@ -36,16 +36,17 @@ import functools
 import http
 import logging
 import signal
-import threading
-from email.utils import formatdate
 import socket
-from typing import Any, Awaitable, Callable, Protocol, Union, cast
+import threading
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate
+from typing import Any, Protocol, Union, cast
 
 import httptools
 
-from strata.model.lambda_errors import LambdaError
 from strata.local.server.errors import BadRequestException, HeaderTooLargeException, RequestTimeoutException
 from strata.local.server.limits import DRAIN_CAP
+from strata.model.lambda_errors import LambdaError
 
 log = logging.getLogger("strata.local.server")
 
@@ -53,7 +54,7 @@ Response = tuple[int, list[tuple[bytes, bytes]], bytes, bool]
 Head = tuple[int, list[tuple[bytes, bytes]]]
 HeadRenderer = Callable[[int, list[tuple[bytes, bytes]]], bytes]
 # a complete request waiting its turn: (admitted, error, body, method, keep_alive)
-Queued = tuple[Any, Union[LambdaError, None], bytes, str, bool]
+Queued = tuple[Any, LambdaError | None, bytes, str, bool]
 
 MAX_HEAD = 64 * 1024        # request line + headers; larger gets 431 and a close
 READ_SLACK = 64 * 1024      # a read may also carry the end of the previous message

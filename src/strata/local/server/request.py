@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
-from strata.model.lambda_errors import InvalidRequestContentException
 from strata.local.server.model import Member, OperationSpec, ServiceSpec
 from strata.local.server.validate import DEFERRED, Validator, _line, camel, raise_if_any
+from strata.model.lambda_errors import InvalidRequestContentException
 
 _INTS = ("integer", "long")
 _FLOATS = ("double", "float")
