@@ -24,17 +24,17 @@ class Progress:
         self.total = total_bytes
         self.done = 0
         self.start = time.monotonic()
-        self._shown: tuple[RichProgress, TaskID] | None = None     # the bar and its task, once displayed
+        self._bar: tuple[RichProgress, TaskID] | None = None     # the displayed bar and its task
 
     def advance(self, nbytes: int) -> None:
         if not self.enabled:
             return
         self.done += nbytes
-        shown = self._shown
+        shown = self._bar
         if shown is None:
             if time.monotonic() - self.start < DELAY_S:
                 return
-            shown = self._shown = self._open()
+            shown = self._bar = self._open()
         bar, task = shown
         bar.update(task, completed=self.done)
 
@@ -49,9 +49,9 @@ class Progress:
         return bar, bar.add_task(f"building {self.label}", total=self.total, completed=self.done)
 
     def close(self) -> None:
-        if self._shown is not None:
-            self._shown[0].stop()
-            self._shown = None
+        if self._bar is not None:
+            self._bar[0].stop()
+            self._bar = None
 
 
 def _stderr_is_tty() -> bool:
