@@ -210,6 +210,33 @@ def test_expect_continue_over_the_limit_gets_413_without_sending_the_body_and_a_
     still_serving(server.port)
 
 
+def test_a_body_declared_past_the_drain_cap_gets_413_at_once_and_a_close(server):
+    from strata.local.server.limits import DRAIN_CAP
+
+    with Wire(server.port) as wire:
+        wire.send(b"POST " + ECHO + b" HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (DRAIN_CAP + 1))
+        wire.sock.settimeout(2.0)
+        reply = wire.response()                       # answered before any body byte was sent
+        assert reply.status == 413
+        assert reply.header("x-amzn-errortype") == "RequestEntityTooLargeException"
+        assert reply.json["message"] == "Request must be smaller than 6291456 bytes for the InvokeFunction operation"
+        assert reply.header("connection") == "close"
+        assert wire.closed_within(2.0)
+    still_serving(server.port)
+
+
+def test_a_body_declared_over_the_limit_but_within_the_drain_cap_is_drained_and_the_connection_kept(server):
+    body = b"x" * (6_291_456 + 1)
+    with Wire(server.port) as wire:
+        wire.send(post(ECHO, body))
+        reply = wire.response()
+        assert reply.status == 413
+        assert reply.header("x-amzn-errortype") == "RequestEntityTooLargeException"
+        assert reply.header("connection") is None
+        wire.send(post(ECHO, b'{"after": 1}'))         # the same connection still serves
+        assert wire.response().body == b'{"after": 1}'
+
+
 def test_expect_continue_pipelined_behind_another_request_gets_100_once_its_turn_comes(server):
     with Wire(server.port, timeout=1.5) as wire:
         wire.send(post(SLEEPER, b"0.1") + b"POST " + ECHO + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
