@@ -15,6 +15,7 @@ class LambdaError(StrataError):
     code = "ServiceException"
     status = 500
     message_key = "Message"
+    close_connection = False   # the HTTP server answers at once and closes instead of reading the body
 
     def __init__(self, message: str, **extra: object) -> None:
         super().__init__(message)

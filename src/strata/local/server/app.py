@@ -184,7 +184,7 @@ class LambdaApp:
     def error_response(self, error: LambdaError, request_id: str | None = None) -> Response:
         status, headers, body = render_error(error)
         headers.insert(0, (_REQUEST_ID, (request_id or random_uuid()).encode()))
-        close = bool(getattr(error, "close_connection", False)) or isinstance(error, RequestTimeoutException)
+        close = error.close_connection or isinstance(error, RequestTimeoutException)
         return status, headers, body, close
 
     # -- answering ---------------------------------------------------------------------------------------------------

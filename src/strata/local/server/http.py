@@ -347,7 +347,7 @@ class HttpConnection(asyncio.Protocol):
         try:
             self.admitted = self.app.admit(method, path.decode("latin-1"), query.decode("latin-1"), headers)
         except LambdaError as exc:
-            if getattr(exc, "close_connection", False) or _expects_continue(headers):
+            if exc.close_connection or _expects_continue(headers):
                 self._stop(exc)          # answer now; the body is not worth reading (or was not sent yet)
             self.error = exc             # answered once the body is in (and discarded): the connection stays usable
             return
