@@ -47,16 +47,22 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
                  only: "Collection[str] | None" = None) -> VerifyReport:
     """Check (and with ``repair`` fix) every function of a locally deployed stack, or those in ``only``."""
     from strata.local.engine.client import LocalLambdaClient
+    from strata.local.engine.operations import settle_if_free
 
     from strata.local.verify_pins import check_pins, pinned_aliases, without_pinned
 
-    stack = local_deployed_stack(home, stack_name, region=region, account_id=account_id)
-    pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
     reader = client or LocalLambdaClient(Path(home), region=region, account_id=account_id)
     try:
+        # an interrupted `strata rollback` / `strata prune` is completed first, so the alias, its pin and the
+        # stack's records agree before they are compared (an interrupted deploy is `strata deploy`'s to complete)
+        settled = settle_if_free(Path(home), stack_name, reader)
+        stack = local_deployed_stack(home, stack_name, region=region, account_id=account_id)
+        pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
         report = verify_stack(without_pinned(stack, pins), reader, target="local", repair=repair,
                               sleep=lambda _s: None, only=only)
-        return check_pins(reader, pins, report)
+        report = check_pins(reader, pins, report)
+        report.notes[:0] = [said[:1].upper() + said[1:] for said in settled]
+        return report
     finally:
         if client is None:
             reader.close()  # type: ignore[union-attr]

@@ -8,7 +8,8 @@ remains, nor any ``$LATEST``, of any function the service lists uses it. Bytes a
 version's ``CodeSize``, a layer version's ``Content.CodeSize``.
 
 ``plan_prune`` is pure (inventory in, ``PruneReport`` out); ``execute`` deletes through a boto3-style client, so the
-same code serves the local service and AWS. Local: ``prune_local`` also drops records of pruned versions the stack
+same code serves the local service and AWS. Local: ``prune_local`` deletes through the engine's journal (each deletion
+one step, ``local.engine.operations``) and drops, with each step's outcome, the records of the pruned version the stack
 state still holds (pending-cleanup orphans, leftovers of a failed cleanup), so later deploys do not trip over them.
 """
 from __future__ import annotations
@@ -206,7 +207,7 @@ def execute(client: Any, report: PruneReport) -> PruneReport:
     """Delete what ``report`` lists (functions first, so layers they used are free); failures are listed, and the
     items that failed move to ``kept``."""
     done: list[PruneItem] = []
-    for item in sorted(report.deleted, key=lambda i: (i.kind != "function", i.name, int(i.version))):
+    for item in _execution_order(report.deleted):
         try:
             if item.kind == "function":
                 client.delete_function(FunctionName=item.name, Qualifier=item.version)
@@ -263,11 +264,14 @@ def _bool(value: Any) -> bool:
 # ---- local -----------------------------------------------------------------------------------------------------------
 
 def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool = False, dry_run: bool = False,
-                region: str = "us-east-1", account_id: str = "123456789012", client: Any = None) -> PruneReport:
-    """Prune the locally deployed ``stack_name`` under its lock."""
+                region: str = "us-east-1", account_id: str = "123456789012", client: Any = None,
+                crash: Any = None) -> PruneReport:
+    """Prune the locally deployed ``stack_name`` under its lock. The deletions go through the engine's journal
+    (``local.engine.operations``; an interrupted rollback or prune of the stack is completed first)."""
     from strata.local.engine.client import LocalLambdaClient
     from strata.local.engine.history import AliasHistory
     from strata.local.engine.lock import StackLock
+    from strata.local.engine.operations import settle
     from strata.local.engine.state import StackState
 
     home = Path(home)
@@ -276,6 +280,7 @@ def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool 
     state = StackState(home)
     try:
         with StackLock(home, stack_name):
+            settle(state, client, stack_name)
             record = state.stack(stack_name)
             if record is None:
                 raise StrataError(f"stack {stack_name!r} does not exist", hint="`strata stacks` lists the stacks")
@@ -298,37 +303,37 @@ def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool 
                                 dry_run=dry_run)
             if dry_run:
                 return report
-            execute(client, report)
-            _forget_pruned(state, stack_name, report)
-            return report
+            return _execute_local(state, client, stack_name, report, crash)
     finally:
         state.close()
         if owned:
             client.close()
 
 
-def _forget_pruned(state: Any, stack_name: str, report: PruneReport) -> None:
-    """Drop stack-state records (resources, pending-cleanup orphans) of versions prune deleted."""
-    gone = {(i.name, i.version) for i in report.deleted if i.kind == "function"}
-    gone_layers = {(i.name, i.version) for i in report.deleted if i.kind == "layer"}
+def _execute_local(state: Any, client: Any, stack_name: str, report: PruneReport, crash: Any) -> PruneReport:
+    """``execute`` through the engine's journal: each deletion one step, the stack's records of what went (resources,
+    pending-cleanup orphans) dropped with its outcome, so later deploys do not trip over them."""
+    from strata.local.engine.operations import Deletion, delete_versions
 
-    def pruned(res: Any) -> bool:
-        parts = res.physical_id.split(":")
-        if res.type == VERSION:
-            return tuple(parts[6:8]) in gone
-        if res.type == LAYER:
-            return tuple(parts[6:8]) in gone_layers
-        return False
+    items = {(i.kind, i.name, i.version): i for i in _execution_order(report.deleted)}
+    outcomes = delete_versions(state, client, stack_name, [Deletion(*key) for key in items], crash=crash)
+    report.deleted = []
+    for outcome in outcomes:
+        d = outcome.deletion
+        item = items[(d.kind, d.name, d.version)]
+        if outcome.error is not None:
+            report.failures.append(f"{item.kind} {item.name}:{item.version}: {outcome.error}")
+            report.kept.append(PruneItem(item.kind, item.name, item.version, item.bytes,
+                                         f"delete failed: {outcome.error}"))
+        else:
+            report.deleted.append(item)
+            report.dropped_from_state += outcome.dropped
+    return report
 
-    with state.transaction():
-        for res in state.resources(stack_name).values():
-            if pruned(res):
-                state.drop_resource(stack_name, res.logical_id)
-                report.dropped_from_state.append(f"{res.logical_id} ({res.physical_id})")
-        for orphan, _ in state.orphans(stack_name):
-            if pruned(orphan):
-                state.drop_orphan(stack_name, orphan.logical_id, orphan.physical_id)
-                report.dropped_from_state.append(f"{orphan.logical_id} ({orphan.physical_id}, pending cleanup)")
+
+def _execution_order(items: list[PruneItem]) -> list[PruneItem]:
+    """Functions first, so the layers they used are free."""
+    return sorted(items, key=lambda i: (i.kind != "function", i.name, int(i.version)))
 
 
 # ---- aws -------------------------------------------------------------------------------------------------------------

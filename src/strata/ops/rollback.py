@@ -4,8 +4,10 @@ version is still fit to serve; on the local target record it as a pin the next d
 Local: under the stack's lock, the alias history (``engine.history``) says what the alias served before: the newest
 version it served that is older than the current one and was not itself rolled back from. The target is checked
 (``ops.checks``: exists, layers not deleted, code and settings as recorded, code bytes still stored), the alias
-moved with UpdateAlias (routing cleared), and in one transaction the stack state records it: the Alias resource's
-properties, a history row (cause "rollback"), a pin and an event. Then the stack is verified (pins included).
+moved with UpdateAlias (routing cleared) through the engine's journal (``local.engine.operations``: intent, call,
+then in one transaction the Alias resource's properties, a history row (cause "rollback"), a pin and an event), so a
+rollback killed at any point is completed by the next command that opens the stack. Then the stack is verified (pins
+included).
 
 AWS (``rollback_aws``): CloudFormation keeps no history or pin, so "previous" is the highest existing version below
 the current one, and the next deploy moves the alias forward again (the report says so).
@@ -15,7 +17,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -125,12 +127,19 @@ def _routing(alias: dict[str, Any]) -> dict[str, float]:
 
 def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "live", to_version: str | None = None,
                    region: str = "us-east-1", account_id: str = "123456789012", client: Any = None,
-                   clock: Callable[[], float] = time.time, verify: bool = True) -> RollbackReport:
-    """Move ``alias`` of ``function`` (logical id or name) in ``stack_name`` back, pin it, verify the stack."""
+                   clock: Callable[[], float] = time.time, verify: bool = True,
+                   crash: Any = None) -> RollbackReport:
+    """Move ``alias`` of ``function`` (logical id or name) in ``stack_name`` back, pin it, verify the stack.
+
+    The move goes through the engine's journal (``local.engine.operations``): an interrupted rollback or prune of
+    the stack is completed first, and when that was this same rollback (same alias, and the same ``to_version`` if
+    one is given), its completion is this command's result: running the command again after a crash rolls back once.
+    """
     from strata.artifacts.store import ArtifactStore
     from strata.local.engine.client import LocalLambdaClient
-    from strata.local.engine.history import AliasHistory, Pin
+    from strata.local.engine.history import AliasHistory
     from strata.local.engine.lock import StackLock
+    from strata.local.engine.operations import AliasRollback, roll_back_alias, settle
     from strata.local.engine.state import StackState
 
     home = Path(home)
@@ -139,6 +148,7 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
     state = StackState(home, clock=clock)
     try:
         with StackLock(home, stack_name):
+            settled = settle(state, client, stack_name)
             if state.has_unfinished_deploy(stack_name):
                 raise StrataError(f"stack {stack_name} has an interrupted deploy",
                                   hint="run `strata deploy` to complete it first")
@@ -153,30 +163,27 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
                                and r.physical_id.split(":")[6] == name)
                 raise StrataError(f"{logical_id} has no alias {alias!r} in stack {stack_name} "
                                   f"(aliases: {', '.join(known) or 'none'})", hint="pass --alias NAME")
-            live = client.get_alias(FunctionName=name, Name=alias)
-            current, routing = str(live["FunctionVersion"]), _routing(live)
-            history = AliasHistory(state.db)
-            to_version = _target_version(logical_id, alias, current, routing, to_version,
-                                         lambda: (history.moves(name, alias), _versions(client, name)))
-            store = ArtifactStore(home)
-            expected = history.expected_for(name, to_version)
-            check = check_version(client, name, to_version, expected,
-                                  code_present=lambda sha: store.has(base64.b64decode(sha).hex()))
-            refuse_unless_fit(check, name, alias)
-            client.update_alias(FunctionName=name, Name=alias, FunctionVersion=to_version,
-                                RoutingConfig={"AdditionalVersionWeights": {}})
-            props = {k: v for k, v in alias_res.properties.items() if k != "RoutingConfig"}
-            props["FunctionVersion"] = to_version
-            now = clock()
-            with state.transaction():
-                state.put_resource(stack_name, replace(alias_res, properties=props))
-                move_id = history.add(AliasMove(stack_name, alias_res.logical_id, name, alias, current, to_version,
-                                                {}, ROLLBACK, None, now, expected))
-                history.pin(Pin(stack_name, alias_res.logical_id, name, alias, to_version, now), move_id)
-                state.add_event(stack_name, None, alias_res.logical_id, ALIAS, alias_res.physical_id,
-                                "UPDATE_COMPLETE", f"strata rollback: version {current} -> {to_version} (pinned)")
-        report = RollbackReport("local", stack_name, logical_id, name, alias, current, to_version, routing, True,
-                                check.checked)
+            resumed = _resumed(state, settled, name, alias, to_version)
+            if resumed is not None:
+                move, said = resumed
+                report = RollbackReport("local", stack_name, logical_id, name, alias, move.from_version,
+                                        move.to_version, dict(move.from_routing), True,
+                                        notes=[said[:1].upper() + said[1:]])
+            else:
+                live = client.get_alias(FunctionName=name, Name=alias)
+                current, routing = str(live["FunctionVersion"]), _routing(live)
+                history = AliasHistory(state.db)
+                to_version = _target_version(logical_id, alias, current, routing, to_version,
+                                             lambda: (history.moves(name, alias), _versions(client, name)))
+                store = ArtifactStore(home)
+                expected = history.expected_for(name, to_version)
+                check = check_version(client, name, to_version, expected,
+                                      code_present=lambda sha: store.has(base64.b64decode(sha).hex()))
+                refuse_unless_fit(check, name, alias)
+                roll_back_alias(state, client, AliasRollback(stack_name, alias_res.logical_id, name, alias, current,
+                                                             to_version, routing, expected), crash=crash)
+                report = RollbackReport("local", stack_name, logical_id, name, alias, current, to_version, routing,
+                                        True, check.checked, notes=[s[:1].upper() + s[1:] for _, s in settled])
         if verify:
             from strata.local.verify import verify_local
 
@@ -186,6 +193,21 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
         state.close()
         if owned:
             client.close()
+
+
+def _resumed(state: Any, settled: list, name: str, alias: str, to_version: str | None) -> tuple[Any, str] | None:
+    """The interrupted rollback of this alias just completed (and, with ``to_version``, to that version), if any."""
+    from strata.local.engine.operations import ROLLBACK_OP, AliasRollback
+
+    for record, said in settled:
+        if record.kind != ROLLBACK_OP:
+            continue
+        move = AliasRollback.from_json(record.request["rollback"])
+        finished = state.deploy(record.id)
+        if (move.function_name, move.alias) == (name, alias) and finished is not None \
+                and finished.status == "COMPLETE" and to_version in (None, move.to_version):
+            return move, said
+    return None
 
 
 def _function(resources: dict[str, Any], function: str, stack_name: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from strata.local.engine.request import Request
 from strata.local.engine.desired import parse_stack
 from strata.local.engine.lock import StackLock
 from strata.local.engine.model import Action, Plan
+from strata.local.engine.operations import OPERATIONS
 from strata.local.engine.planner import plan as make_plan
 from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
 from strata.errors import StateError, StrataError
@@ -150,9 +151,9 @@ class Engine:
                on_plan: Callable[[Plan], None] | None = None) -> DeployReport:
         """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed.
         ``force`` moves aliases pinned by ``strata rollback`` forward again."""
-        result, pinned = self._pinned(stack_name, result, force)
-        request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
         if not execute:
+            result, pinned = self._pinned(stack_name, result, force)
+            request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
             plan = _noted(self._plan(request, result.functions), pinned.notes)
             _check_strict(plan, strict)
             if on_plan is not None:
@@ -160,6 +161,8 @@ class Engine:
             return DeployReport(stack_name, plan, "not-executed")
         with StackLock(self.home, stack_name, wait=wait):
             recovered = self.recover(stack_name)
+            result, pinned = self._pinned(stack_name, result, force)     # after recovery: it may have pinned
+            request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
             plan = _noted(self._plan(request, result.functions), pinned.notes)
             _check_strict(plan, strict)
             if on_plan is not None:
@@ -262,6 +265,12 @@ class Engine:
         record = self.state.unfinished_deploy(stack_name)
         if record is None:
             return None
+        if record.kind in OPERATIONS:        # an interrupted `strata rollback` / `strata prune`
+            from strata.local.engine.operations import recover_operation
+
+            said = recover_operation(self.state, self.client, record)
+            more = self.recover(stack_name)
+            return said if more is None else f"{said}; {more}"
         request = Request.from_json(record.request) if record.kind == "deploy" else None
         region = request.region if request else record.request.get("region", self.region)
         account = request.account_id if request else record.request.get("account_id", self.account_id)
