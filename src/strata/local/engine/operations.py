@@ -75,7 +75,7 @@ class DeletionOutcome:
     dropped: tuple[str, ...] = ()       # stack-state records dropped with it
 
 
-# ---- rollback ---------------------------------------------------------------------------------------------------------
+# ---- rollback --------------------------------------------------------------------------------------------------------
 
 def roll_back_alias(state: StackState, client: Any, move: AliasRollback, *, crash: CrashPoints | None = None) -> int:
     """Move the alias and record the move, the pin and the alias resource's new properties; returns the record id."""
@@ -115,7 +115,7 @@ def _record_rollback(state: StackState, move: AliasRollback, reason: str) -> Non
                     "UPDATE_COMPLETE", reason)
 
 
-# ---- prune ------------------------------------------------------------------------------------------------------------
+# ---- prune -----------------------------------------------------------------------------------------------------------
 
 def delete_versions(state: StackState, client: Any, stack: str, deletions: list[Deletion], *,
                     crash: CrashPoints | None = None) -> list[DeletionOutcome]:
@@ -172,7 +172,7 @@ def _forget(state: StackState, stack: str, item: Deletion) -> tuple[str, ...]:
     return tuple(dropped)
 
 
-# ---- recovery ---------------------------------------------------------------------------------------------------------
+# ---- recovery --------------------------------------------------------------------------------------------------------
 
 def recover_operation(state: StackState, client: Any, record: DeployRecord) -> str:
     """Settle the interrupted ``record`` (kind rollback or prune; the caller holds the stack's lock): complete its
