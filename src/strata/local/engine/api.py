@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from strata.local.engine.request import Request
 from strata.local.engine.desired import parse_stack
 from strata.local.engine.lock import StackLock
-from strata.local.engine.model import Action, Plan
+from strata.local.engine.model import Action, Change, Plan
 from strata.local.engine.operations import OPERATIONS
 from strata.local.engine.planner import plan as make_plan
 from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
@@ -43,6 +43,7 @@ class DeployReport:
     error: "StepFailed | None" = None
     cleanup_failures: list[str] = field(default_factory=list)
     recovered: str | None = None          # what happened to an interrupted deploy found at start
+    executed: tuple[Change, ...] = ()     # the changes applied, in the order they ran (deletes at cleanup)
 
     def to_dict(self) -> dict[str, Any]:
         return {"StackName": self.stack_name, "Status": self.status, "Plan": self.plan.to_dict(),
@@ -127,8 +128,6 @@ class Engine:
 
     def _pinned(self, stack_name: str, result: TransformResult, force: bool) -> tuple[TransformResult, Any]:
         """Rollback pins applied to the template (``engine.pins``): pinned aliases stay unless ``force``."""
-        from dataclasses import replace
-
         from strata.local.engine.history import AliasHistory
         from strata.local.engine.pins import apply_pins
 
@@ -140,21 +139,26 @@ class Engine:
         resolver = request.resolver()
         desired = parse_stack(request.template, resolver)
         stack = state.stack(request.stack_name)
-        return make_plan(request.stack_name, desired, resolver, state.resources(request.stack_name),
+        made = make_plan(request.stack_name, desired, resolver, state.resources(request.stack_name),
                          functions=functions, previous_fingerprints=state.fingerprints(request.stack_name),
                          stored_outputs=stack.outputs if stack else {},
                          recovering=state.has_unfinished_deploy(request.stack_name))
+        return replace(made, state_revision=state.revision(request.stack_name), request_digest=request.digest())
 
     # ---- deploy -------------------------------------------------------------------------------------------------
     def deploy(self, stack_name: str, result: TransformResult, *, execute: bool = True, strict: bool = False,
                disable_rollback: bool = False, wait: bool = False, force: bool = False,
-               on_plan: Callable[[Plan], None] | None = None) -> DeployReport:
+               on_plan: Callable[[Plan], None] | None = None, plan: Plan | None = None) -> DeployReport:
         """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed.
-        ``force`` moves aliases pinned by ``strata rollback`` forward again."""
+        ``force`` moves aliases pinned by ``strata rollback`` forward again.
+
+        ``plan``: a plan made earlier by ``plan()`` for the same ``result`` and ``force``, to be executed as it is;
+        when the stack changed since it was made (another deploy, a rollback, a prune, a recovered interruption) or
+        it was made for another request, ``StalePlan`` is raised before anything changes."""
         if not execute:
             result, pinned = self._pinned(stack_name, result, force)
             request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
-            plan = _noted(self._plan(request, result.functions), pinned.notes)
+            plan = plan or _noted(self._plan(request, result.functions), pinned.notes)
             _check_strict(plan, strict)
             if on_plan is not None:
                 on_plan(plan)
@@ -163,7 +167,10 @@ class Engine:
             recovered = self.recover(stack_name)
             result, pinned = self._pinned(stack_name, result, force)     # after recovery: it may have pinned
             request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
-            plan = _noted(self._plan(request, result.functions), pinned.notes)
+            if plan is None:
+                plan = _noted(self._plan(request, result.functions), pinned.notes)
+            else:
+                _check_basis(plan, self.state.revision(stack_name), request.digest(), recovered)
             _check_strict(plan, strict)
             if on_plan is not None:
                 on_plan(plan)
@@ -181,7 +188,11 @@ class Engine:
             return report
 
     def _run(self, request: Request, plan: Plan) -> DeployReport:
+        from strata.local.engine.apply import planned_steps
+
         state, name = self.state, request.stack_name
+        # the plan must cover this stack: checked before anything changes
+        planned_steps(plan, parse_stack(request.template, request.resolver()), state.resources(name))
         existing = state.stack(name)
         creating = existing is None or not state.resources(name)
         snapshot = {"resources": [resource_to_json(r) for r in state.resources(name).values()],
@@ -191,11 +202,14 @@ class Engine:
             state.put_stack(name, "CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS", deploy_id=deploy_id)
         executor = self._executor(name, deploy_id)
         executor.stack_event("CREATE_IN_PROGRESS" if creating else "UPDATE_IN_PROGRESS")
-        return self._continue(executor, request, plan, IN_PROGRESS, snapshot, creating)
+        report = self._continue(executor, request, plan, IN_PROGRESS, snapshot, creating, execute=plan)
+        report.executed = tuple(executor.executed)
+        return report
 
     def _continue(self, executor: "Executor", request: Request, plan: Plan, phase: str, snapshot: dict[str, Any],
-                  creating: bool) -> DeployReport:
-        """Run a deploy from ``phase`` to its end (also used to complete an interrupted one)."""
+                  creating: bool, execute: Plan | None = None) -> DeployReport:
+        """Run a deploy from ``phase`` to its end: the forward pass executes ``execute``, or (completing an interrupted
+        deploy, no plan) converges on the request."""
         from strata.local.engine.apply import StepFailed
 
         state, name = self.state, request.stack_name
@@ -204,7 +218,7 @@ class Engine:
             return self._rollback(executor, request, plan, snapshot, creating, None)
         if phase == IN_PROGRESS:
             try:
-                outputs = executor.forward(request)
+                outputs = executor.forward(request, execute)
             except StepFailed as failure:
                 if request.disable_rollback:
                     with state.transaction():
@@ -335,9 +349,23 @@ def _noted(plan: Plan, notes: tuple[str, ...]) -> Plan:
     """The plan with rollback-pin notes among its warnings (printed with it, and in its JSON)."""
     if not notes:
         return plan
-    from dataclasses import replace
-
     return replace(plan, warnings=plan.warnings + notes)
+
+
+class StalePlan(StrataError):
+    """The plan given to ``deploy`` was made over another state of the stack (or for another request)."""
+
+
+def _check_basis(plan: Plan, revision: str, digest: str, recovered: str | None) -> None:
+    """Refuse to execute ``plan`` unless the stack state and the request are the ones it was computed from."""
+    if plan.state_revision != revision:
+        why = f" ({recovered})" if recovered else ""
+        raise StalePlan(f"the stack {plan.stack_name} changed since this plan was made{why}: another deploy, a "
+                        "rollback, a prune or a change recorded in its state; nothing was changed",
+                        hint="plan again")
+    if plan.request_digest != digest:
+        raise StalePlan(f"this plan of stack {plan.stack_name} was made for another template, parameters or options "
+                        "(--force) than the ones being deployed; nothing was changed", hint="plan again")
 
 
 def _check_strict(plan: Plan, strict: bool) -> None:
@@ -361,4 +389,4 @@ def _resolve_outputs(executor: "Executor", request: Request, deployed: dict) -> 
     return outputs
 
 
-__all__ = ["DeployReport", "Engine", "Action"]
+__all__ = ["DeployReport", "Engine", "Action", "StalePlan"]

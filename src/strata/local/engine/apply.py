@@ -6,6 +6,11 @@ physical resources of replacements are deleted in reverse dependency order (Reta
 stops the forward pass; rollback then converges the stack back to the snapshot taken before the deploy (dependents
 first), unless rollback is disabled. Failures during cleanup are reported, never rolled back (as CloudFormation).
 
+It executes the ``Plan`` it is given (``Executor.forward(request, plan)``): ``planned_steps`` checks first that the
+plan covers exactly this stack, and each step takes the plan's action; a conditional change (decided on values known
+only during apply) may turn out smaller (an update a no-op, a replace an update), anything else fails the step. What
+ran is listed in ``Executor.executed``. Completing an interrupted deploy has no plan: it converges from the state.
+
 Every Lambda call is bracketed by the journal (intent committed before, outcome committed with the resource's new
 state after), and every phase is a convergence from what the state says, so a process killed at any point is
 completed by re-running the same phase (see ``recover``).
@@ -21,8 +26,8 @@ from strata.local.engine.graph import dependencies, topological_order
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.handlers.base import AliasShifter, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.journal import CrashPoints, Journal
-from strata.local.engine.model import Action, DeployedResource, DesiredResource
-from strata.local.engine.planner import decide
+from strata.local.engine.model import Action, Change, DeployedResource, DesiredResource, DesiredStack, Plan
+from strata.local.engine.planner import Decision, decide
 from strata.local.engine.request import Request
 from strata.local.engine.state import CLEANUP, ROLLBACK, StackState, resource_from_json
 from strata.errors import StrataError
@@ -55,6 +60,7 @@ class Executor:
         self.shifter: AliasShifter | None = None   # alias updates under a CodeDeploy UpdatePolicy (injected)
         self._update_policies: dict[str, Any] = {}
         self._history: Any = None
+        self.executed: list[Change] = []          # the changes this run made, in the order it made them
 
     # ---- events ---------------------------------------------------------------------------------------------------
     def _event(self, logical_id: str, type_: str, physical: str | None, status: str, reason: str | None = None) -> None:
@@ -67,11 +73,14 @@ class Executor:
             self._event(self.stack, STACK_TYPE, None, status, reason)
 
     # ---- forward --------------------------------------------------------------------------------------------------
-    def forward(self, request: Request) -> dict[str, Any]:
-        """Create/update/replace every desired resource in dependency order; returns the resolved outputs."""
+    def forward(self, request: Request, plan: Plan | None = None) -> dict[str, Any]:
+        """Execute the creates/updates/replaces of ``plan`` in dependency order; returns the resolved outputs.
+
+        Without a plan (completing an interrupted deploy) each resource converges on what the state says now."""
         resolver = request.resolver()
         desired = parse_stack(request.template, resolver)
         deployed = self.state.resources(self.stack)
+        planned = planned_steps(plan, desired, deployed) if plan is not None else None
         self._update_policies = {lid: body.get("UpdatePolicy") for lid, body in request.template["Resources"].items()
                                  if isinstance(body, dict) and body.get("UpdatePolicy")}
         for logical_id in apply_order(desired):
@@ -88,7 +97,8 @@ class Executor:
                                      f"cannot be resolved locally: {to_plain(props)}")
                 props = to_plain(props)
             deps = dependencies(res.properties, res.depends_on, desired.resources)
-            record = self._step(res, props, deployed.get(logical_id), deps)
+            change = planned[logical_id] if planned is not None else None
+            record = self._step(res, props, deployed.get(logical_id), deps, change)
             resolver.set_known(logical_id, record.attributes, record.emulated)
         outputs: dict[str, Any] = {}
         for name, spec in desired.outputs.items():
@@ -101,8 +111,10 @@ class Executor:
         return outputs
 
     def _step(self, res: DesiredResource, props: dict[str, Any], current: DeployedResource | None,
-              deps: tuple[str, ...]) -> DeployedResource:
+              deps: tuple[str, ...], change: Change | None = None) -> DeployedResource:
         decision = decide(res, props, current)
+        if change is not None:
+            decision = _as_planned(change, decision)
         action = decision.action
         emulated = is_emulated(res.type)
         handler = handler_for(res.type, emulated=emulated)
@@ -148,6 +160,8 @@ class Executor:
                 self._fail_create(res, props, intent, current, seq, deps, emulated, message)
                 raise StepFailed(res.logical_id, res.type, verb, message) from None
         self.crash("after-call")
+        self.executed.append(Change(res.logical_id, res.type, action, decision.reasons, decision.changed,
+                                    current.physical_id if current else None, emulated, decision.conditional))
         record = DeployedResource(res.logical_id, res.type, outcome.physical_id, props, outcome.attributes, deps,
                                   res.deletion_policy, res.update_replace_policy, emulated)
         with self.state.transaction():
@@ -220,6 +234,9 @@ class Executor:
             with self.state.transaction():
                 forget()
                 self._event(res.logical_id, res.type, res.physical_id, "DELETE_SKIPPED", "Retain")
+            if not orphan:
+                self.executed.append(Change(res.logical_id, res.type, Action.RETAIN, (), (), res.physical_id,
+                                            res.emulated))
             return True
         seq = self.journal.intent(res.logical_id, "delete", {"type": res.type, "physical_id": res.physical_id})
         with self.state.transaction():
@@ -232,6 +249,9 @@ class Executor:
                 self._event(res.logical_id, res.type, res.physical_id, "DELETE_FAILED", _message(exc))
             return False
         self.crash("after-call")
+        if not orphan:
+            self.executed.append(Change(res.logical_id, res.type, Action.DELETE, (), (), res.physical_id,
+                                        res.emulated))
         with self.state.transaction():
             self.journal.done(seq)
             forget()
@@ -349,6 +369,51 @@ class Executor:
                         self._event(logical_id, payload["type"], outcome.physical_id, "CREATE_COMPLETE",
                                     "found in the Lambda service after an interrupted deploy")
                 self.journal.done(seq)
+
+
+class PlanMismatch(StrataError):
+    """The plan does not describe the stack it is applied to (caught before anything changes)."""
+
+
+# a conditional change (decided on values known only during apply) may turn out smaller than planned
+_REFINES = {Action.UPDATE: (Action.NOOP,), Action.REPLACE: (Action.UPDATE, Action.NOOP)}
+
+
+def planned_steps(plan: Plan, desired: DesiredStack, deployed: dict[str, DeployedResource]) -> dict[str, Change]:
+    """The plan's change per desired resource, after checking the plan covers exactly this stack: every desired
+    resource once, in apply order, and a delete (or retain) for each deployed resource that left the template."""
+    forward = [c for c in plan.changes if c.action not in (Action.DELETE, Action.RETAIN)]
+    removed = {c.logical_id for c in plan.changes if c.action in (Action.DELETE, Action.RETAIN)}
+    order = apply_order(desired)
+    problems: list[str] = []
+    if [c.logical_id for c in forward] != order:
+        problems.append(f"it plans {', '.join(c.logical_id for c in forward) or 'nothing'} where the template has "
+                        f"{', '.join(order) or 'nothing'}")
+    leaving = set(deployed) - set(desired.resources)
+    if removed != leaving:
+        problems.append(f"it removes {', '.join(sorted(removed)) or 'nothing'} where "
+                        f"{', '.join(sorted(leaving)) or 'nothing'} left the template")
+    for change in forward:
+        current = deployed.get(change.logical_id)
+        if (change.action is Action.CREATE) != (current is None) or \
+                (current is not None and change.physical_id != current.physical_id):
+            has = current.physical_id if current else "none"
+            problems.append(f"{change.logical_id}: planned to {change.action.value} "
+                            f"{change.physical_id or 'a new resource'}, the stack has {has}")
+    if problems:
+        raise PlanMismatch(f"the plan of stack {plan.stack_name} does not match the stack: " + "; ".join(problems),
+                           hint="plan again")
+    return {c.logical_id: c for c in forward}
+
+
+def _as_planned(change: Change, decision: Decision) -> Decision:
+    """The decision apply takes for a planned change: the plan's action, or (for a conditional change) what the
+    values known now make of it; anything else means the plan no longer holds, and the step fails."""
+    if decision.action is change.action or (change.conditional and decision.action in _REFINES.get(change.action, ())):
+        return decision
+    raise StepFailed(change.logical_id, change.type, change.action.value,
+                     f"the plan says {change.action.value}, but the stack now needs {decision.action.value} "
+                     f"({'; '.join(decision.reasons) or 'no change'}); plan again")
 
 
 def _message(exc: BaseException) -> str:

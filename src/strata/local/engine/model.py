@@ -81,6 +81,10 @@ class Plan:
     not_emulated: tuple[str, ...] = ()     # logical ids of resource types the local engine only records
     outputs_changed: bool = False
     recovering: bool = False               # an interrupted deploy will be completed first
+    # what the plan was computed from, so apply executes it only over that (``Engine.deploy(plan=...)``): the stack
+    # state's revision (``StackState.revision``) and the request's digest (``Request.digest``)
+    state_revision: str = ""
+    request_digest: str = ""
 
     @property
     def effective(self) -> tuple[Change, ...]:
@@ -94,7 +98,8 @@ class Plan:
         return {"StackName": self.stack_name, "Changes": [c.to_dict() for c in self.effective],
                 "Unchanged": [c.logical_id for c in self.changes if c.action is Action.NOOP],
                 "Warnings": list(self.warnings), "NotEmulated": list(self.not_emulated),
-                "OutputsChanged": self.outputs_changed, "Recovering": self.recovering, "Empty": self.is_empty}
+                "OutputsChanged": self.outputs_changed, "Recovering": self.recovering, "Empty": self.is_empty,
+                "StateRevision": self.state_revision, "RequestDigest": self.request_digest}
 
 
 @dataclass

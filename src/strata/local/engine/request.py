@@ -1,6 +1,8 @@
 """What a deploy asks for, stored with its record so an interrupted deploy can be completed as it was asked."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,14 @@ class Request:
         return cls(data["stack_name"], data["template"], data["parameters"],
                    {fid: FunctionFingerprint.from_json(f) for fid, f in data["functions"].items()}, data["region"],
                    data["account_id"], bool(data.get("disable_rollback")))
+
+    def digest(self) -> str:
+        """What the deploy is asked to make (template, parameters, function infos, where), as a sha256: a plan made
+        for one request is not applied to another. Options that do not change what is made (rollback on failure)
+        stay out."""
+        basis = {k: v for k, v in self.to_json().items() if k != "disable_rollback"}
+        text = json.dumps(basis, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def resolver(self) -> StackResolver:
         return StackResolver(self.template, self.parameters, region=self.region, account_id=self.account_id,

@@ -8,6 +8,7 @@ transaction; nothing here calls Lambda.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -286,6 +287,29 @@ class StackState:
 
     def drop_fingerprint(self, stack: str, function_id: str) -> None:
         self.db.execute("DELETE FROM stack_fingerprints WHERE stack = ? AND function_id = ?", (stack, function_id))
+
+
+    # ---- revision ---------------------------------------------------------------------------------------------
+    def revision(self, stack: str) -> str:
+        """A digest of everything a plan of ``stack`` is computed from: the stack record, its resources (dirty flags
+        included), pending-cleanup orphans, recorded fingerprints, rollback pins, and its latest deploy, rollback or
+        prune record. Equal revisions mean the state has not changed in between (timestamps and events aside)."""
+        record = self.stack(stack)
+        latest = self.db.execute("SELECT id, status FROM stack_deploys WHERE stack = ? ORDER BY id DESC LIMIT 1",
+                                 (stack,)).fetchone()
+        pins: list[Any] = []
+        if self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stack_alias_pins'").fetchone():
+            pins = self.db.execute("SELECT logical_id, function_name, alias, version FROM stack_alias_pins "
+                                   "WHERE stack = ? ORDER BY logical_id", (stack,)).fetchall()
+        basis = {
+            "stack": None if record is None else [record.status, record.template, record.parameters, record.outputs],
+            "resources": [resource_to_json(r) | {"dirty": r.dirty} for r in self.resources(stack).values()],
+            "orphans": [[resource_to_json(r), retain] for r, retain in self.orphans(stack)],
+            "fingerprints": self.fingerprints(stack),
+            "pins": [list(p) for p in pins],
+            "latest": list(latest) if latest else None,
+        }
+        return hashlib.sha256(_dumps(basis).encode()).hexdigest()
 
 
 def _stack(row: tuple) -> StackRecord:
