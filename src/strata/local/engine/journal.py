@@ -37,7 +37,7 @@ class CrashPoints:
 
 
 class Journal:
-    """Intent/outcome bookkeeping for one deploy."""
+    """Intent/outcome bookkeeping for one deploy (or one ``strata rollback`` / ``strata prune``: ``operations``)."""
 
     def __init__(self, state: StackState, deploy_id: int, crash: CrashPoints | None = None) -> None:
         self.state = state
