@@ -7,8 +7,7 @@ import json
 import shutil
 
 import pytest
-
-from test_deploy_helpers import change_layer, copy_app, describe, env_for, service_snapshot, strata
+from deploy_helpers import change_layer, copy_app, describe, env_for, service_snapshot, strata
 
 
 @pytest.fixture(scope="module")

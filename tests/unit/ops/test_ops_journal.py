@@ -9,16 +9,15 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from ops_helpers import app, payload, result
 
 from strata.local.engine.api import Engine
 from strata.local.engine.history import AliasHistory
 from strata.local.engine.journal import CrashPoints
 from strata.local.engine.state import StackState
+from strata.local.verify import verify_local
 from strata.ops.prune import prune_local
 from strata.ops.rollback import RollbackRefused, rollback_local
-from strata.local.verify import verify_local
-
-from ops_helpers import app, payload, result
 
 POINTS = ("before-intent", "after-intent", "after-call", "after-done")
 

@@ -51,7 +51,7 @@ class AliasRollback:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "AliasRollback":
+    def from_json(cls, data: dict[str, Any]) -> AliasRollback:
         return cls(**data)
 
 

@@ -6,12 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from engine_helpers import ROLE_ARN, handler_code, layer_code, result, service_snapshot, stack_snapshot
 
 from strata.local.engine.api import StalePlan
 from strata.local.engine.apply import PlanMismatch
 from strata.local.engine.model import Action
-
-from engine_helpers import ROLE_ARN, handler_code, layer_code, result, service_snapshot, stack_snapshot
 
 
 def app(home: Path, *, layer: str = "a", version_id: str = "FnVersionA", plain: bool = True,
