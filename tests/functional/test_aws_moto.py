@@ -91,10 +91,10 @@ def _project(root: Path, template: str = TEMPLATE, body: str = "return 'hello'")
 
 
 def _config(template: Path, names: dict, endpoint: str, **extra):
-    from strata.aws.deploy import AwsDeployConfig
+    from strata.model.deploy import DeploySettings
 
-    return AwsDeployConfig(template_path=template, stack_name=names["stack"], s3_bucket=names["bucket"],
-                           s3_prefix="app", region="us-east-1", endpoint_url=endpoint, **extra)
+    return DeploySettings(template_path=template, stack_name=names["stack"], target="aws", s3_bucket=names["bucket"],
+                          s3_prefix="app", region="us-east-1", endpoint_url=endpoint, **extra)
 
 
 def _deploy(config, endpoint):

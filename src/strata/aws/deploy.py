@@ -11,6 +11,8 @@ Steps:
 5. show each resource's action and, for every new Version, which fingerprint inputs changed;
 6. execute, follow events to a terminal status (a failure raises with the first failure's reason), read outputs;
 7. verify (unless ``verify=False``).
+It takes the same ``DeploySettings`` and returns the same ``DeployResult`` as the local orchestrator
+(``strata.deploy.local``); the settings come resolved (``strata.deploy.settings``).
 """
 from __future__ import annotations
 
@@ -18,8 +20,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from strata.aws.adoption import Adoption, adopt_versions
@@ -30,12 +31,11 @@ from strata.aws.events import StackEvent, follow_stack, newest_event_id
 from strata.aws.fingerprints import recorded_fingerprints, version_reasons, with_fingerprints
 from strata.aws.session import AwsSession
 from strata.aws.stack import EMPTY_STATUSES, describe_stack, read_deployed_stack
-from strata.aws.upload import UploadReport, check_bucket, normalise_prefix, upload_artifacts, upload_template
+from strata.aws.upload import check_bucket, normalise_prefix, upload_artifacts, upload_template
 from strata.errors import StrataError
+from strata.model.deploy import AWS, DeployResult, DeploySettings
 from strata.transform.versions import VERSION_TYPE
-from strata.verify.model import VerifyReport
 
-DEFAULT_CAPABILITIES = ("CAPABILITY_IAM",)
 # Statuses from which an update can start.
 UPDATABLE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
                        "IMPORT_ROLLBACK_COMPLETE"})
@@ -43,23 +43,6 @@ UPDATABLE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_CO
 
 class VerifyFailedError(StrataError):
     """The deploy finished but a function does not serve what was deployed."""
-
-
-@dataclass(frozen=True)
-class AwsDeployConfig:
-    template_path: Path
-    stack_name: str
-    s3_bucket: str
-    s3_prefix: str = ""
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
-    execute: bool = True
-    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-    verify: bool = True
-    home: Path | None = None
 
 
 @dataclass
@@ -70,26 +53,18 @@ class VersionPlan:
     reasons: list[str]
 
 
-@dataclass
-class AwsDeployResult:
-    stack_name: str
-    outcome: str                                   # "deployed", "no-changes", "change-set-created"
-    change_set: ChangeSet | None = None
-    uploads: UploadReport | None = None
-    versions: list[VersionPlan] = field(default_factory=list)
-    adoptions: list[Adoption] = field(default_factory=list)
-    status: str | None = None
-    outputs: dict[str, str] = field(default_factory=dict)
-    verify: VerifyReport | None = None
-
-
-def deploy_to_aws(config: AwsDeployConfig, *, session: AwsSession | None = None,
+def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
                   out: Callable[[str], None] = print, progress: Callable[[str], None] | None = None,
-                  sleep: Callable[[float], None] = time.sleep) -> AwsDeployResult:
-    """Deploy ``config.template_path`` to the CloudFormation stack ``config.stack_name``; see the module docstring."""
+                  warn: Callable[[str], None] | None = None,
+                  sleep: Callable[[float], None] = time.sleep) -> DeployResult:
+    """Deploy ``config.template_path`` to the CloudFormation stack ``config.stack_name``; see the module docstring.
+    ``outcome``: deployed | no-changes | change-set-created; ``status`` the stack's status."""
     from strata.transform.pipeline import transform
 
     progress = progress or out
+    if not config.s3_bucket:
+        raise StrataError("no S3 bucket for the code artifacts", hint="pass --s3-bucket, or set s3_bucket in "
+                          "samconfig.toml [default.deploy.parameters]")
     session = session or AwsSession(config.region, config.profile, config.endpoint_url)
     cfn, s3 = session.client("cloudformation"), session.client("s3")
     prefix = normalise_prefix(config.s3_prefix)
@@ -128,8 +103,8 @@ def deploy_to_aws(config: AwsDeployConfig, *, session: AwsSession | None = None,
         parameters=_stack_parameters(template, config.parameter_overrides), capabilities=tuple(config.capabilities),
         tags=dict(config.tags))
     change_set = create_change_set(cfn, request, sleep=sleep)
-    outcome = AwsDeployResult(config.stack_name, "no-changes", change_set, uploads, versions, adoptions,
-                              status=status)
+    outcome = DeployResult(AWS, config.stack_name, "no-changes", status=status, change_set=change_set,
+                           uploads=uploads, versions=versions, adoptions=adoptions)
     if change_set.empty:
         delete_change_set(cfn, change_set)
         out(f"No changes: stack {config.stack_name} already matches the template.")

@@ -8,14 +8,15 @@ from strata.cli.options import echo_json, output_option, template_option
 
 @click.command(help="Show a deployed stack: resources, versions, aliases and outputs.")
 @template_option
-@click.option("--stack-name", default=None, help="Stack name (default: the template folder's name).")
+@click.option("--stack-name", default=None, help="Stack name (default: samconfig.toml, else the template folder's name).")
 @output_option
 def describe(template_file: str, stack_name: str | None, output: str) -> None:
-    from strata.cli.deploy import default_stack_name, home_for
+    from strata.deploy.settings import resolve_stack
     from strata.local.engine.describe import describe as read
     from strata.local.engine.render import describe_text
 
-    info = read(home_for(template_file), stack_name or default_stack_name(template_file))
+    stack = resolve_stack(template_file=template_file, stack_name=stack_name)
+    info = read(stack.home, stack.name)
     if output == "json":
         echo_json(info)
     else:

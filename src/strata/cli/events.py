@@ -10,14 +10,15 @@ from strata.cli.options import echo_json, output_option, template_option
 
 @click.command(help="Show a stack's deploy events, newest first.")
 @template_option
-@click.option("--stack-name", default=None, help="Stack name (default: the template folder's name).")
+@click.option("--stack-name", default=None, help="Stack name (default: samconfig.toml, else the template folder's name).")
 @click.option("--max-items", type=int, default=None, help="Show at most this many events.")
 @output_option
 def events(template_file: str, stack_name: str | None, max_items: int | None, output: str) -> None:
-    from strata.cli.deploy import default_stack_name, home_for
+    from strata.deploy.settings import resolve_stack
     from strata.local.engine.describe import events as read
 
-    found = read(home_for(template_file), stack_name or default_stack_name(template_file), max_items)
+    stack = resolve_stack(template_file=template_file, stack_name=stack_name)
+    found = read(stack.home, stack.name, max_items)
     if output == "json":
         echo_json(found)
         return

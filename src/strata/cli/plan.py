@@ -2,11 +2,13 @@
 Changes nothing (it builds artifacts, as ``strata transform`` does)."""
 from __future__ import annotations
 
+import sys
+
 import click
 
-from strata.cli.deploy import (account_option, default_stack_name, home_for, run_transform, stack_name_option,
-                               strict_option)
-from strata.cli.options import echo_json, output_option, parameter_overrides_option, region_option, template_option
+from strata.cli.deploy import account_option, stack_name_option, strict_option
+from strata.cli.options import (config_options, echo_json, output_option, parameter_overrides_option, region_option,
+                                template_option)
 
 
 @click.command(help="Show what deploy would create, update, replace or delete, and why.")
@@ -17,22 +19,16 @@ from strata.cli.options import echo_json, output_option, parameter_overrides_opt
 @account_option
 @strict_option
 @click.option("--force", is_flag=True, help="Plan as `strata deploy --force` (rollback-pinned aliases move forward).")
+@config_options
 @output_option
-def plan(template_file: str, stack_name: str | None, parameter_overrides: tuple[str, ...], region: str | None,
-         account_id: str, strict: bool, force: bool, output: str) -> None:
-    from strata.local.engine.api import Engine
+def plan(template_file: str, output: str, **flags: object) -> None:
+    from strata.deploy.local import plan_local
+    from strata.deploy.settings import resolve_deploy
     from strata.local.engine.render import plan_text
 
-    region = region or "us-east-1"
-    stack_name = stack_name or default_stack_name(template_file)
-    home = home_for(template_file)
-    result = run_transform(template_file, parameter_overrides, region, account_id, stack_name, home)
-    engine = Engine(home, region=region, account_id=account_id)
-    try:
-        report = engine.deploy(stack_name, result, execute=False, strict=strict, force=force)
-    finally:
-        engine.close()
+    found = plan_local(resolve_deploy(template_file=template_file, build_progress=sys.stderr.isatty(),
+                                      **flags))  # type: ignore[arg-type]
     if output == "json":
-        echo_json(report.plan.to_dict())
+        echo_json(found.to_dict())
     else:
-        click.echo(plan_text(report.plan))
+        click.echo(plan_text(found))

@@ -2,12 +2,10 @@
 ``--include-layers``, layer versions nothing uses any more); prints what goes and the bytes freed."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from strata.cli.options import echo_json
 from strata.cli.ops_options import deployed_stack_options
+from strata.cli.options import echo_json
 
 
 @click.command(help="Delete old function (and layer) versions that no alias, pin or template needs.")
@@ -16,26 +14,12 @@ from strata.cli.ops_options import deployed_stack_options
 @click.option("--include-layers", is_flag=True, help="Also delete the stack's layer versions nothing uses.")
 @click.option("--dry-run", is_flag=True, help="Only show what would be deleted and the bytes it would free.")
 @deployed_stack_options
-def prune(keep: int, include_layers: bool, dry_run: bool, template_file: str, stack_name: str | None, target: str,
-          region: str | None, account_id: str, profile: str | None, endpoint_url: str | None,
-          config_file: str | None, config_env: str, output: str) -> None:
-    from strata.transform.pipeline import default_stack_name
+def prune(keep: int, include_layers: bool, dry_run: bool, output: str, **where: object) -> None:
+    from strata.deploy.settings import resolve_stack
+    from strata.deploy.stack import prune_stack
 
-    if target == "aws":
-        from strata.aws.options import stack_session
-        from strata.ops.prune import prune_aws
-
-        name, session = stack_session(template_file=template_file, stack_name=stack_name, region=region,
-                                      profile=profile, endpoint_url=endpoint_url, config_file=config_file,
-                                      config_env=config_env)
-        report = prune_aws(session, name, keep=keep, include_layers=include_layers, dry_run=dry_run)
-    else:
-        from strata.ops.prune import prune_local
-        from strata.paths import state_home
-
-        name = stack_name or default_stack_name(Path(template_file))
-        report = prune_local(state_home(template_file), name, keep=keep, include_layers=include_layers,
-                             dry_run=dry_run, region=region or "us-east-1", account_id=account_id)
+    report = prune_stack(resolve_stack(**where), keep=keep, include_layers=include_layers,  # type: ignore[arg-type]
+                         dry_run=dry_run)
     if output == "json":
         echo_json(report.to_dict())
     else:

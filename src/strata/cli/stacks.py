@@ -12,10 +12,10 @@ from strata.cli.options import echo_json, output_option, template_option
 @template_option
 @output_option
 def stacks(template_file: str, output: str) -> None:
-    from strata.cli.deploy import home_for
     from strata.local.engine.describe import stacks as read
+    from strata.paths import state_home
 
-    found = read(home_for(template_file))
+    found = read(state_home(template_file))
     if output == "json":
         echo_json(found)
         return

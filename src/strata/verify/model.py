@@ -91,3 +91,18 @@ class VerifyReport:
                               "setting": f.setting, "message": f.message, "live": f.live, "expected": f.expected}
                              for f in self.findings],
                 "notes": list(self.notes), "repairs": list(self.repairs)}
+
+    def text(self) -> str:
+        """The text report: what was checked, what was repaired, each finding, notes, and the verdict."""
+        lines = [f"Stack {self.stack} ({self.target}):"]
+        lines += [f"  checked {line}" for line in self.checked]
+        lines += [f"  repaired: {line}" for line in self.repairs]
+        lines += [f"  MISMATCH {finding}" for finding in self.findings]
+        lines += [f"  note: {note}" for note in self.notes]
+        if self.ok:
+            lines.append("OK: every function serves what was deployed.")
+        else:
+            count = len(self.findings)
+            lines.append(f"FAILED: {count} mismatch{'es' if count != 1 else ''}; "
+                         "`strata verify --repair` restores what was deployed.")
+        return "\n".join(lines)

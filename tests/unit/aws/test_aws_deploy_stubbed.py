@@ -12,7 +12,8 @@ from botocore.stub import ANY
 
 from aws_stubs import (ACCOUNT, BUCKET, FUNCTION, STACK, STACK_ID, alias, change, client_error, configuration, event,
                        events, resources, stack, template_body, transformed)
-from strata.aws.deploy import AwsDeployConfig, deploy_to_aws
+from strata.aws.deploy import deploy_to_aws
+from strata.model.deploy import DeploySettings
 from strata.aws.errors import DeployFailedError, StackStateError
 from strata.aws.fingerprints import with_fingerprints
 
@@ -20,8 +21,9 @@ CS_ARN = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:changeSet/strata-1/0b1c2d3
 STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
-def _config(template, **extra) -> AwsDeployConfig:
-    return AwsDeployConfig(template_path=template, stack_name=STACK, s3_bucket=BUCKET, region="us-east-1", **extra)
+def _config(template, **extra) -> DeploySettings:
+    return DeploySettings(template_path=template, stack_name=STACK, target="aws", s3_bucket=BUCKET, region="us-east-1",
+                          **extra)
 
 
 def _run(stubs, config) -> tuple[Any, str]:

@@ -1,11 +1,11 @@
-"""samconfig.toml (SAM's file) and the flag > samconfig > default resolution of ``strata deploy --target aws``."""
+"""samconfig.toml (SAM's file) and the flag > samconfig > default resolution of ``strata deploy``, both targets."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from strata.aws.options import MissingSettingError, deploy_config
+from strata.deploy.settings import MissingSettingError, resolve_deploy, resolve_stack
 from strata.samconfig import SamConfigError, parse_tags, read_samconfig
 
 SAMCONFIG = """\
@@ -41,11 +41,11 @@ def project(tmp_path: Path) -> Path:
 
 
 def _config(template: Path, **flags):
-    values = dict(template_file=str(template), stack_name=None, parameter_overrides=(), region=None, no_execute=False,
+    values = dict(template_file=str(template), target="aws", stack_name=None, parameter_overrides=(), region=None, no_execute=False,
                   s3_bucket=None, s3_prefix=None, profile=None, endpoint_url=None, capabilities=(), tags=(),
                   config_file=None, config_env="default", no_verify=False)
     values.update(flags)
-    return deploy_config(**values)
+    return resolve_deploy(**values)
 
 
 def test_sam_settings_are_used(project):
@@ -105,3 +105,26 @@ def test_parse_tags_rejects_garbage():
     assert parse_tags(["a=1 b=two=2"]) == {"a": "1", "b": "two=2"}
     with pytest.raises(SamConfigError):
         parse_tags("novalue")
+
+
+def test_local_target_reads_the_same_samconfig(project):
+    settings = resolve_deploy(template_file=str(project), parameter_overrides=("Stage=dev",))
+    assert (settings.target, settings.stack_name, settings.region) == ("local", "shop", "eu-west-1")
+    assert settings.parameter_overrides == {"Stage": "dev", "Greeting": "Hello there"}
+    assert settings.samconfig["s3_bucket"] == "art-bucket" and settings.execute and settings.verify
+
+
+def test_local_target_defaults_without_samconfig(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my app").mkdir()
+    (tmp_path / "my app" / "template.yaml").write_text("Resources: {}\n")
+    settings = resolve_deploy(template_file=str(tmp_path / "my app" / "template.yaml"))
+    assert (settings.stack_name, settings.region, settings.parameter_overrides) == ("my-app", "us-east-1", {})
+
+
+def test_deployed_stack_is_named_by_flag_then_samconfig_then_folder(project):
+    assert resolve_stack(template_file=str(project)).name == "shop"
+    assert resolve_stack(template_file=str(project), config_env="staging").name == "shop-staging"
+    assert resolve_stack(template_file=str(project), stack_name="other").name == "other"
+    aws = resolve_stack(template_file=str(project), target="aws", endpoint_url="http://127.0.0.1:1")
+    assert (aws.region, aws.endpoint_url) == ("eu-west-1", "http://127.0.0.1:1")

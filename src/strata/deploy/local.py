@@ -1,0 +1,194 @@
+"""``strata deploy`` on the local target: transform -> plan -> apply -> verify -> prune -> report.
+
+Contract (the mirror of ``strata.aws.deploy``): the settings come resolved (``strata.deploy.settings``); the engine
+(``strata.local.engine``) is the only thing that changes the stack, and it is built here with its traffic shifter
+(``strata.local.shift``, imported only when an alias shifts); after a deploy that changed something, verify checks
+the functions it changed (``settings.verify``) and the automatic prune runs when the template's Metadata or
+samconfig.toml asks for it (``strata.ops.prune``). Everything printed goes through ``out`` (plan, results),
+``progress`` (each resource step; default ``out``) and ``warn`` (cleanup warnings, verify mismatches).
+
+It lives here and not in ``strata.local`` because it uses ``strata.ops``, which uses ``strata.local``.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from strata.errors import StrataError
+from strata.model.deploy import LOCAL, DeployResult, DeploySettings
+
+Echo = Callable[[str], None]
+
+# the engine's status -> the outcome both targets report
+OUTCOMES = {"complete": "deployed", "no-changes": "no-changes", "not-executed": "not-executed",
+            "rolled-back": "rolled-back", "failed": "failed"}
+
+
+def transform_for(settings: DeploySettings) -> Any:
+    """Build and transform the template for these settings (the ``TransformResult``)."""
+    from strata.transform.pipeline import transform
+
+    return transform(settings.template_path, parameter_overrides=settings.parameter_overrides,
+                     region=settings.region or "us-east-1", account_id=settings.account_id,
+                     stack_name=settings.stack_name, home=settings.home, progress=settings.build_progress)
+
+
+def _engine(settings: DeploySettings, progress: Echo | None = None, shifter: Any = None) -> Any:
+    from strata.local.engine.api import Engine
+    from strata.local.engine.render import progress_line
+
+    assert settings.home is not None
+    return Engine(settings.home, region=settings.region or "us-east-1", account_id=settings.account_id,
+                  progress=(lambda *event: progress(progress_line(*event))) if progress is not None else None,
+                  shifter=shifter)
+
+
+def plan_local(settings: DeploySettings) -> Any:
+    """What ``deploy_local`` would change (the engine's ``Plan``); changes nothing but the artifact store."""
+    result = transform_for(settings)
+    engine = _engine(settings)
+    try:
+        return engine.deploy(settings.stack_name, result, execute=False, strict=settings.strict,
+                             force=settings.force).plan
+    finally:
+        engine.close()
+
+
+def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo | None = None,
+                 warn: Echo | None = None) -> DeployResult:
+    """Deploy ``settings.template_path`` as the local stack ``settings.stack_name``; see the module docstring."""
+    from strata.local.engine.render import outputs_text, plan_text
+
+    progress = progress or out
+    warn = warn or out
+    name = settings.stack_name
+    result = transform_for(settings)
+
+    def show_plan(plan: Any) -> None:
+        out(plan_text(plan))
+        if not settings.execute:
+            out("Not executed (--no-execute).")
+
+    engine = _engine(settings, progress, LazyShifter(settings.shift_speed, settings.error_threshold, out))
+    try:
+        report = engine.deploy(name, result, execute=settings.execute, strict=settings.strict,
+                               disable_rollback=settings.disable_rollback, wait=settings.wait, force=settings.force,
+                               on_plan=show_plan)
+    finally:
+        engine.close()
+    outcome = DeployResult(LOCAL, name, OUTCOMES.get(report.status, report.status), report.status,
+                           dict(report.outputs), engine=report)
+    if report.recovered:
+        out(report.recovered[:1].upper() + report.recovered[1:] + ".")
+    if report.status in ("no-changes", "not-executed"):
+        return outcome
+    for failure in report.cleanup_failures:
+        warn(f"warning: could not clean up {failure} (see `strata events`)")
+    if report.error is not None:
+        verb = "rolled back" if report.status == "rolled-back" else "left as it is (--disable-rollback)" \
+            if settings.disable_rollback else "could not be rolled back"
+        outcome.failure = StrataError(f"deploy of stack {name} failed and was {verb}: {report.error.message}",
+                                      hint="`strata events --stack-name " + name + "` shows every step")
+        return outcome
+    out(f"Stack {name} deployed.")
+    text = outputs_text(report.outputs)
+    if text:
+        out(text)
+    if settings.verify:
+        outcome.verified = tuple(sorted(touched_functions(report.plan, result.template)))
+        outcome.verify = _verify(settings, set(outcome.verified), out, warn)
+    outcome.pruned = auto_prune(settings, result.template, out)
+    return outcome
+
+
+def touched_functions(plan: Any, template: dict[str, Any]) -> set[str]:
+    """Logical ids of the functions this deploy changed: the function itself, or one of its Versions or Aliases."""
+    resources = template.get("Resources") or {}
+    touched: set[str] = set()
+    for change in plan.effective:
+        if change.type == "AWS::Lambda::Function":
+            touched.add(change.logical_id)
+        elif change.type in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+            target = ((resources.get(change.logical_id) or {}).get("Properties") or {}).get("FunctionName")
+            if isinstance(target, dict) and isinstance(target.get("Ref"), str):
+                touched.add(target["Ref"])
+    return touched
+
+
+def _verify(settings: DeploySettings, functions: set[str], out: Echo, warn: Echo) -> Any:
+    """After a deploy that changed something: do the functions it changed serve what was just deployed, on
+    $LATEST, every alias and every routed version? (``--no-verify`` skips it; a no-op deploy skips it too, so that
+    path stays cheap; ``strata verify`` checks the whole stack any time.)"""
+    from strata.local.verify import verify_local
+
+    if not functions:
+        return None
+    assert settings.home is not None
+    name = settings.stack_name
+    report = verify_local(settings.home, name, region=settings.region or "us-east-1",
+                          account_id=settings.account_id, only=functions)
+    if not report.ok:
+        warn(report.text())
+        raise StrataError(f"stack {name} deployed, but verify found {len(report.findings)} mismatch(es)",
+                          hint="`strata verify --repair --stack-name " + name + "` fixes them")
+    names = ", ".join(sorted(functions))
+    out(f"Verified: {names} serve{'s' if len(functions) == 1 else ''} what was deployed.")
+    return report
+
+
+def auto_prune(settings: DeploySettings, template: dict[str, Any], out: Echo) -> Any:
+    """After a deploy: prune as the template's Metadata or samconfig.toml asks (None when neither does)."""
+    from strata.ops.prune import prune_local, prune_settings
+
+    wanted = prune_settings(template, settings.samconfig)
+    if wanted is None:
+        return None
+    assert settings.home is not None
+    report = prune_local(settings.home, settings.stack_name, keep=wanted.keep, include_layers=wanted.include_layers,
+                         region=settings.region or "us-east-1", account_id=settings.account_id)
+    if report.deleted or report.failures:
+        out(f"Automatic prune ({wanted.source}):\n" + report.text())
+    return report
+
+
+class LazyShifter:
+    """The engine's traffic shifter (``AliasShifter``), built on first use: a deploy without DeploymentPreference
+    never imports ``strata.local.shift``. ``echo`` shows its progress live: phase or weight changes at once, counts
+    at most once a second."""
+
+    def __init__(self, speed: float, error_threshold_percent: float, echo: Echo | None) -> None:
+        self.speed, self.error_threshold = speed, error_threshold_percent / 100
+        self.echo = echo
+        self._shifter: Any = None
+        self._last: tuple[Any, float] = (None, 0.0)
+
+    def _show(self, progress: Any) -> None:
+        if self.echo is None:
+            return
+        key, now = (progress.phase, progress.weight), time.monotonic()
+        if key != self._last[0] or now - self._last[1] >= 1.0 or progress.phase in ("complete", "failed"):
+            self.echo(progress.text())
+            self._last = (key, now)
+
+    def update_alias(self, *args: Any) -> Any:
+        if self._shifter is None:
+            from strata.local.shift.shifter import Shifter
+
+            self._shifter = Shifter(speed=self.speed, error_threshold=self.error_threshold, on_progress=self._show)
+        return self._shifter.update_alias(*args)
+
+
+def delete_local(home: Any, stack_name: str, *, wait: bool = False, progress: Echo | None = None) -> dict[str, Any]:
+    """Delete a locally deployed stack (Retain keeps resources); the engine's result document."""
+    from strata.local.engine.api import Engine
+    from strata.local.engine.render import progress_line
+
+    engine = Engine(home, progress=(lambda *event: progress(progress_line(*event))) if progress else None)
+    try:
+        return engine.delete(stack_name, wait=wait)
+    finally:
+        engine.close()
+
+
+__all__ = ["LazyShifter", "delete_local", "deploy_local", "plan_local", "touched_functions"]

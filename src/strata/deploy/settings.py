@@ -1,0 +1,108 @@
+"""One resolution of a deploy's settings for both targets: flag > samconfig.toml > default.
+
+samconfig.toml is SAM CLI's file (``strata.samconfig`` reads it): its deploy section gives stack_name, region,
+parameter_overrides (merged per key under the flags'), no_execute_changeset, and for the AWS target s3_bucket,
+s3_prefix, profile, endpoint_url, capabilities and tags. ``resolve_deploy`` makes the ``DeploySettings`` both
+orchestrators take; ``resolve_stack`` names an already deployed stack for the verbs that act on one (verify,
+rollback, prune, describe, events, delete, logs). Reads files only; changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from strata.errors import StrataError
+from strata.model.deploy import AWS, DEFAULT_ACCOUNT, DEFAULT_CAPABILITIES, DEFAULT_REGION, LOCAL, DeploySettings
+
+
+class MissingSettingError(StrataError):
+    """A setting the target needs is neither a flag nor in samconfig.toml (a usage error)."""
+
+    exit_code = 2
+
+
+def samconfig_for(template_file: str | Path, config_file: str | None = None,
+                  config_env: str = "default") -> dict[str, Any]:
+    """The deploy section of the samconfig.toml that goes with this template (empty when there is none)."""
+    from strata.samconfig import find_samconfig, read_samconfig
+
+    return read_samconfig(find_samconfig(Path(template_file), config_file), env=config_env, command="deploy")
+
+
+def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str | None = None,
+                   parameter_overrides: tuple[str, ...] = (), region: str | None = None,
+                   account_id: str = DEFAULT_ACCOUNT, no_execute: bool = False, no_verify: bool = False,
+                   config_file: str | None = None, config_env: str = "default", s3_bucket: str | None = None,
+                   s3_prefix: str | None = None, profile: str | None = None, endpoint_url: str | None = None,
+                   capabilities: tuple[str, ...] = (), tags: tuple[str, ...] = (), strict: bool = False,
+                   disable_rollback: bool = False, wait: bool = False, force: bool = False, shift_speed: float = 1.0,
+                   error_threshold: float = 0.0, build_progress: bool = False,
+                   home: Path | None = None) -> DeploySettings:
+    """The ``DeploySettings`` for these flag values (None or empty: not given), samconfig.toml filling the gaps."""
+    from strata.paths import state_home
+    from strata.samconfig import override_texts, parse_tags, words
+    from strata.template.parameters import parse_parameter_overrides
+    from strata.transform.pipeline import default_stack_name
+
+    template_path = Path(template_file)
+    sam = samconfig_for(template_path, config_file, config_env)
+    name = stack_name or sam.get("stack_name")
+    bucket = s3_bucket or sam.get("s3_bucket")
+    if target == AWS:
+        if not name:
+            raise MissingSettingError("no stack name for the aws target", hint="pass --stack-name, or set "
+                                      "stack_name in samconfig.toml [default.deploy.parameters]")
+        if not bucket:
+            raise MissingSettingError("no S3 bucket for the code artifacts", hint="pass --s3-bucket, or set "
+                                      "s3_bucket in samconfig.toml [default.deploy.parameters]")
+    overrides = parse_parameter_overrides([*override_texts(sam.get("parameter_overrides")), *parameter_overrides])
+    tag_values = parse_tags(sam.get("tags"))
+    tag_values.update(parse_tags(list(tags)))
+    caps = [c for text in capabilities for c in text.replace(",", " ").split()] or words(sam.get("capabilities"))
+    region = region or sam.get("region")
+    return DeploySettings(
+        template_path=template_path, stack_name=str(name or default_stack_name(template_path)), target=target,
+        region=str(region) if region else (DEFAULT_REGION if target == LOCAL else None),
+        parameter_overrides=overrides, execute=not (no_execute or bool(sam.get("no_execute_changeset"))),
+        verify=not no_verify, home=home if home is not None else state_home(template_path), samconfig=sam,
+        account_id=account_id, strict=strict, disable_rollback=disable_rollback, wait=wait, force=force,
+        shift_speed=shift_speed, error_threshold=error_threshold, build_progress=build_progress,
+        s3_bucket=str(bucket or ""), s3_prefix=str(s3_prefix if s3_prefix is not None else sam.get("s3_prefix") or ""),
+        profile=profile or sam.get("profile"), endpoint_url=endpoint_url or sam.get("endpoint_url"),
+        capabilities=tuple(caps) or DEFAULT_CAPABILITIES, tags=tag_values)
+
+
+@dataclass(frozen=True)
+class StackRef:
+    """A deployed stack and where it is: the local state folder, or an AWS account reached through a session."""
+
+    target: str
+    name: str
+    home: Path
+    region: str | None = None
+    account_id: str = DEFAULT_ACCOUNT
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+    def session(self) -> Any:
+        """The ``AwsSession`` for an AWS stack."""
+        from strata.aws.session import AwsSession
+
+        return AwsSession(self.region, self.profile, self.endpoint_url)
+
+
+def resolve_stack(*, template_file: str | None = "template.yaml", stack_name: str | None = None,
+                  target: str = LOCAL, region: str | None = None, account_id: str = DEFAULT_ACCOUNT,
+                  profile: str | None = None, endpoint_url: str | None = None, config_file: str | None = None,
+                  config_env: str = "default") -> StackRef:
+    """Flags first, then samconfig.toml's deploy section, then the template folder's name (and us-east-1 locally)."""
+    from strata.paths import state_home
+    from strata.transform.pipeline import default_stack_name
+
+    template_path = Path(template_file or "template.yaml")
+    sam = samconfig_for(template_path, config_file, config_env)
+    region = region or sam.get("region")
+    return StackRef(target, str(stack_name or sam.get("stack_name") or default_stack_name(template_path)),
+                    state_home(template_file), str(region) if region else (DEFAULT_REGION if target == LOCAL else None),
+                    account_id, profile or sam.get("profile"), endpoint_url or sam.get("endpoint_url"))
