@@ -21,7 +21,6 @@ strata deploy
 
 step "3. invoke HelloFunction:live"
 strata invoke HelloFunction:live --stack-name layered-app --event - <<<'{"name": "strata"}'
-echo
 
 step "4. change the shared layer's content; strata plan says who publishes and why"
 sed -i 's/LAYER_REVISION = 1/LAYER_REVISION = 2/' layers/shared/python/shared_greeting.py
@@ -32,7 +31,6 @@ strata deploy
 
 step "6. invoke HelloFunction:live again: version 2 serves the new layer"
 strata invoke HelloFunction:live --stack-name layered-app --event - <<<'{"name": "strata"}'
-echo
 
 step "7. a tag-only change: the deploy succeeds and publishes no version"
 sed -i 's/      app: layered-app/      app: layered-app\n      team: blue/' template.yaml

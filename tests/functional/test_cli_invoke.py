@@ -115,3 +115,12 @@ def test_tail_log_result_is_base64(home):
     with LambdaService(home) as service:
         result = service.invoke("fn", payload=b"{}", log_type="Tail")
     assert "END RequestId:" in base64.b64decode(result.log_result).decode()
+
+
+def test_invoke_output_ends_with_a_newline(home, capsys):
+    """So a shell prompt (or the next command's output) starts on its own line; the payload itself is unchanged."""
+    code, out, _err = run_cli(main, ["invoke", "fn"], capsys)
+    assert code == 0 and out.endswith("}\n") and not out.endswith("\n\n")
+    assert json.loads(out) == {"got": {}}
+    code, out, _err = run_cli(main, ["invoke", "bad"], capsys)
+    assert code == 1 and out.endswith("}\n")
