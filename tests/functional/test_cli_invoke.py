@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 
 import pytest
@@ -95,15 +96,16 @@ def test_logs_of_unknown_function(home, capsys):
 
 
 def test_logs_follow_prints_new_text(home, capsys):
-    from strata.cli.logs import follow
+    from strata.local.logs import follow
     from strata.local.runtime.logs import LogStore
 
     store = LogStore(home)
     store.append("fn", "$LATEST", "first\n")
     offsets: dict[str, int] = {}
-    follow(store, "fn", ["$LATEST"], offsets, interval=0, rounds=1)
+    emit = functools.partial(print, end="")
+    follow(store, "fn", ["$LATEST"], offsets, emit=emit, interval=0, rounds=1)
     store.append("fn", "$LATEST", "second\n")
-    follow(store, "fn", ["$LATEST"], offsets, interval=0, rounds=1)
+    follow(store, "fn", ["$LATEST"], offsets, emit=emit, interval=0, rounds=1)
     out, _ = capsys.readouterr()
     assert out == "first\nsecond\n"
     store.close()

@@ -115,3 +115,31 @@ def physical_function(session: Any, stack_name: str, logical_id: str) -> str:
     if detail.get("ResourceType") != "AWS::Lambda::Function":
         raise StrataError(f"{logical_id} in stack {stack_name} is a {detail.get('ResourceType')}, not a function")
     return str(detail["PhysicalResourceId"])
+
+
+def show_logs(target: str, *, emit: Callable[[str], None], note: Callable[[str], None], tail: bool = False,
+              stack_name: str | None = None, since: str = "10m", session: Any = None, region: str | None = None,
+              profile: str | None = None, endpoint_url: str | None = None, rounds: int | None = None,
+              sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time) -> None:
+    """``strata logs --target aws``: the log text of ``target`` (NAME[:QUALIFIER], or LOGICAL_ID[:QUALIFIER] with
+    ``stack_name``) from ``since`` ago, each event to ``emit`` ending in a newline; ``tail`` keeps following
+    (``rounds`` bounds it for tests)."""
+    from strata.aws.session import AwsSession
+
+    start_ms = int((now() - parse_since(since)) * 1000)
+    session = session or AwsSession(region, profile, endpoint_url)
+    name, _, qualifier = target.partition(":")
+    if stack_name:
+        name = physical_function(session, stack_name, name)
+    reader = AwsLogs(session, name, versions_of(session, name, qualifier or None))
+
+    def show(event: LogEvent) -> None:
+        emit(event.message if event.message.endswith("\n") else event.message + "\n")
+
+    events = reader.fetch(start_ms)
+    if not events and not tail:
+        note(f"no logs for {name} in the last {since}")
+    for event in events:
+        show(event)
+    if tail:
+        reader.follow(max(start_ms, reader.last), show, rounds=rounds, sleep=sleep)

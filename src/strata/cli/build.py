@@ -1,7 +1,7 @@
 """``strata build``: zip every local code and layer folder of a template into the artifact store.
 
 Prints one row per target (logical id, source, short sha256, size, built/cached). Kept thin: loading is
-``strata.template.load``, the work is ``strata.artifacts``; errors are ``StrataError``s for the CLI's boundary.
+``strata.template.load``, the work is ``strata.artifacts.project``; errors are ``StrataError``s for the CLI's boundary.
 """
 from __future__ import annotations
 
@@ -19,17 +19,12 @@ from strata.cli.options import echo_json, output_option, template_option
 @click.option("--fast", is_flag=True, help="Deflate level 1: about twice as fast, about 10% bigger zips.")
 def build(template_file: str, output: str, fast: bool) -> None:
     """Build code and layer folders into deterministic, cached zips."""
-    from strata.artifacts import build_targets
-    from strata.artifacts.targets_cache import cached_targets
+    from strata.artifacts.project import build_template
     from strata.paths import state_home
 
     template_path = Path(template_file)
-    home = state_home(template_path)
-    if not template_path.is_file():
-        load_template_data(template_path)  # raises the loader's own "cannot read template" error
-    targets = cached_targets(template_path, home, load_template_data)  # a no-op build parses nothing
+    built = build_template(template_path, state_home(template_path), level=1 if fast else 6)
     template_dir = template_path.resolve().parent
-    built = build_targets(targets, home, progress=True, level=1 if fast else 6)
     rows = [_row(item, template_dir) for item in built]
     if output == "json":
         echo_json(rows)
@@ -38,13 +33,6 @@ def build(template_file: str, output: str, fast: bool) -> None:
         click.echo("Nothing to build: no local CodeUri, ContentUri, Code or Content in the template.")
         return
     _print_table(rows)
-
-
-def load_template_data(path: Path) -> dict:
-    """The template as a plain dict (intrinsics in long form); one place to change how templates are read."""
-    from strata.template.load import load_template
-
-    return load_template(path).data
 
 
 def _row(item, template_dir: Path) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -28,39 +27,15 @@ from strata.cli.options import region_option
 def serve(host: str, port: int, stack_name: str | None, template_file: str | None, access_key_id: str | None,
           secret_access_key: str | None, invoke_threads: int, region: str | None) -> None:
     """Serve Lambda's REST API (routes from botocore's model) on the local Lambda service and its warm workers."""
-    from strata.paths import cache_dir, state_home
-    from strata.local.server.app import LambdaApp
-    from strata.local.server.auth import Credentials, Verifier
-    from strata.local.server.model import service_spec
-    from strata.local.server.runner import ServerConfigError, is_loopback, serve as run
+    from strata.local.server.runner import serve_home
+    from strata.paths import state_home
 
-    if bool(access_key_id) != bool(secret_access_key):
-        raise ServerConfigError("--access-key-id and --secret-access-key go together: one of them is missing",
-                                hint="set both (or STRATA_SERVER_ACCESS_KEY_ID and STRATA_SERVER_SECRET_ACCESS_KEY)")
-    if not is_loopback(host) and not access_key_id:
-        raise ServerConfigError(
-            f"refusing to listen on {host} without credentials: anyone who can reach it could run code",
-            hint="set --access-key-id and --secret-access-key (or STRATA_SERVER_ACCESS_KEY_ID / "
-                 "STRATA_SERVER_SECRET_ACCESS_KEY) and sign requests with them, or keep --host 127.0.0.1")
-    verifier = (Verifier(Credentials(access_key_id, secret_access_key))
-                if access_key_id and secret_access_key else None)     # both or neither (checked above)
     home = state_home(template_file)
-    spec = service_spec(cache_dir(home))
 
-    from strata.local.lambda_service.service import LambdaService
-    from strata.local.server.operations import ServiceDispatch
-
-    service = LambdaService(home, region=region) if region else LambdaService(home)
-    app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
-
-    def ready(url: str) -> None:
-        auth = "SigV4 required" if verifier else "no authentication (loopback only)"
+    def ready(url: str, signed: bool) -> None:
+        auth = "SigV4 required" if signed else "no authentication (loopback only)"
         click.echo(f"strata serve: Lambda API on {url} ({auth}); state {home}. Ctrl+C stops.", err=True)
         sys.stderr.flush()
 
-    try:
-        run(app, Path(home), host, port, stack_name=stack_name, on_ready=ready)
-    finally:
-        close = getattr(service, "close", None)
-        if close is not None:
-            close()
+    serve_home(home, host=host, port=port, stack_name=stack_name, access_key_id=access_key_id,
+               secret_access_key=secret_access_key, invoke_threads=invoke_threads, region=region, on_ready=ready)

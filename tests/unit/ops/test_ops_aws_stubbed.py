@@ -1,6 +1,7 @@
 """The AWS target of rollback, prune and logs, against botocore's Stubber (responses validated by the model)."""
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import botocore.session
@@ -10,7 +11,7 @@ from botocore.stub import Stubber
 from strata.aws.errors import AwsError
 from strata.aws.logs import parse_since
 from strata.aws.session import AwsSession
-from strata.cli.logs import logs_aws
+from strata.aws.logs import show_logs
 from strata.ops.prune import prune_aws
 from strata.ops.rollback import RollbackRefused, rollback_aws
 
@@ -134,6 +135,12 @@ def _event(n: int, version: str, message: str) -> dict[str, Any]:
             "message": message, "ingestionTime": 1_700_000_000_000 + n, "eventId": f"e{n}"}
 
 
+def logs_aws(target: str, tail: bool, stack_name: str | None, since: str, **extra: Any) -> None:
+    """``strata logs --target aws`` as the CLI runs it: log text on stdout, notes on stderr."""
+    show_logs(target, emit=lambda text: print(text, end=""), note=lambda text: print(text, file=sys.stderr),
+              tail=tail, stack_name=stack_name, since=since, **extra)
+
+
 def test_logs_aws_filters_by_alias_versions_and_tails(stubs, capsys):
     _resource(stubs)
     lam, logs = stubs.stub["lambda"], stubs.stub["logs"]
@@ -147,8 +154,8 @@ def test_logs_aws_filters_by_alias_versions_and_tails(stubs, capsys):
                        "nextToken": "t"})
     logs.add_response("filter_log_events", {"events": [_event(3, "3", "START v3\n"), _event(4, "2", "again")]},
                       {"logGroupName": f"/aws/lambda/{FN}", "startTime": 1_700_000_000_003, "interleaved": True})
-    logs_aws("Fn:live", True, STACK, "10m", None, None, None, session=stubs.session, rounds=1,
-             sleep=lambda s: None, now=lambda: 1_700_000_600)
+    logs_aws("Fn:live", True, STACK, "10m", session=stubs.session, rounds=1, sleep=lambda s: None,
+             now=lambda: 1_700_000_600)
     stubs.verify()
     assert capsys.readouterr().out == "START v2\nSTART v3\nagain\n"
 
@@ -156,14 +163,14 @@ def test_logs_aws_filters_by_alias_versions_and_tails(stubs, capsys):
 def test_logs_aws_without_a_log_group_says_so(stubs, capsys):
     stubs.stub["logs"].add_client_error("filter_log_events", "ResourceNotFoundException",
                                         "The specified log group does not exist.", 400)
-    assert logs_aws(FN, False, None, "1h", None, None, None, session=stubs.session) == 0
+    logs_aws(FN, False, None, "1h", session=stubs.session)
     assert "no logs for" in capsys.readouterr().err
 
 
 def test_logs_aws_errors_are_translated(stubs):
     stubs.stub["logs"].add_client_error("filter_log_events", "AccessDeniedException", "nope", 403)
     with pytest.raises(AwsError, match="access denied while reading CloudWatch Logs group /aws/lambda/"):
-        logs_aws(FN, False, None, "1h", None, None, None, session=stubs.session)
+        logs_aws(FN, False, None, "1h", session=stubs.session)
 
 
 def test_parse_since():

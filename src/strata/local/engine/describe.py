@@ -93,6 +93,18 @@ def events(home: Path, stack_name: str, limit: int | None = None) -> list[dict[s
         state.close()
 
 
+def resolve_target(home: Path, target: str, stack_name: str | None) -> str:
+    """How ``invoke`` and ``logs`` name a function: ``target`` unchanged without a stack (a name or ARN,
+    ``NAME[:QUALIFIER]``), else ``LOGICAL_ID[:QUALIFIER]`` of the stack -> ``physical-name[:qualifier]``."""
+    if not stack_name:
+        return target
+    logical_id, _, qualifier = target.partition(":")
+    physical = resolve_function(home, stack_name, logical_id)
+    if qualifier:
+        return f"{physical.split(':', 1)[0]}:{qualifier}"
+    return physical
+
+
 def resolve_function(home: Path, stack_name: str, logical_id: str) -> str:
     """The Lambda function name behind ``logical_id`` of ``stack_name``: a Function's name, or ``name:qualifier``
     for a Version or an Alias."""

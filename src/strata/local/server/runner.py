@@ -126,3 +126,36 @@ def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0) -
 
     host_text = f"[{host}]" if ":" in host else host
     return Served(f"http://{host_text}:{actual}", host, actual, server), stop
+
+
+def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, stack_name: str | None = None,
+               access_key_id: str | None = None, secret_access_key: str | None = None, invoke_threads: int = 64,
+               region: str | None = None, on_ready: Callable[[str, bool], None] | None = None) -> None:
+    """``strata serve``: the Lambda service of ``home`` over Lambda's REST API until stopped. Loopback only unless
+    credentials are given (then every request must be SigV4-signed with them). ``on_ready(url, signed)``."""
+    from strata.local.lambda_service.service import LambdaService
+    from strata.local.server.auth import Credentials, Verifier
+    from strata.local.server.model import service_spec
+    from strata.local.server.operations import ServiceDispatch
+    from strata.paths import cache_dir
+
+    if bool(access_key_id) != bool(secret_access_key):
+        raise ServerConfigError("--access-key-id and --secret-access-key go together: one of them is missing",
+                                hint="set both (or STRATA_SERVER_ACCESS_KEY_ID and STRATA_SERVER_SECRET_ACCESS_KEY)")
+    if not is_loopback(host) and not access_key_id:
+        raise ServerConfigError(
+            f"refusing to listen on {host} without credentials: anyone who can reach it could run code",
+            hint="set --access-key-id and --secret-access-key (or STRATA_SERVER_ACCESS_KEY_ID / "
+                 "STRATA_SERVER_SECRET_ACCESS_KEY) and sign requests with them, or keep --host 127.0.0.1")
+    verifier = (Verifier(Credentials(access_key_id, secret_access_key))
+                if access_key_id and secret_access_key else None)     # both or neither (checked above)
+    spec = service_spec(cache_dir(home))
+    service = LambdaService(home, region=region) if region else LambdaService(home)
+    app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
+    try:
+        serve(app, Path(home), host, port, stack_name=stack_name,
+              on_ready=(lambda url: on_ready(url, verifier is not None)) if on_ready else None)
+    finally:
+        close = getattr(service, "close", None)
+        if close is not None:
+            close()
