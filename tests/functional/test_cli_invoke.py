@@ -6,7 +6,6 @@ import functools
 import json
 
 import pytest
-
 from strata_testkit import run_cli, zip_bytes
 
 from strata.cli.main import main

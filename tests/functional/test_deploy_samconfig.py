@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from test_deploy_helpers import copy_app, strata
+from deploy_helpers import copy_app, strata
 
 SAMCONFIG = """\
 version = 0.1

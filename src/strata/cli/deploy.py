@@ -7,8 +7,14 @@ import sys
 import click
 
 from strata.cli.ops_options import ops_deploy_options
-from strata.cli.options import (aws_deploy_options, echo_json, output_option, parameter_overrides_option,
-                                region_option, template_option)
+from strata.cli.options import (
+    aws_deploy_options,
+    echo_json,
+    output_option,
+    parameter_overrides_option,
+    region_option,
+    template_option,
+)
 
 stack_name_option = click.option("--stack-name", default=None,
                                  help="Stack name (default: samconfig.toml, else the template folder's name).")

@@ -8,7 +8,8 @@ from strata.cli.options import echo_json, output_option, template_option
 
 @click.command(help="Show a deployed stack: resources, versions, aliases and outputs.")
 @template_option
-@click.option("--stack-name", default=None, help="Stack name (default: samconfig.toml, else the template folder's name).")
+@click.option("--stack-name", default=None,
+              help="Stack name (default: samconfig.toml, else the template folder's name).")
 @output_option
 def describe(template_file: str, stack_name: str | None, output: str) -> None:
     from strata.deploy.settings import resolve_stack

@@ -10,7 +10,8 @@ from strata.cli.options import echo_json, output_option, template_option
 
 @click.command(help="Show a stack's deploy events, newest first.")
 @template_option
-@click.option("--stack-name", default=None, help="Stack name (default: samconfig.toml, else the template folder's name).")
+@click.option("--stack-name", default=None,
+              help="Stack name (default: samconfig.toml, else the template folder's name).")
 @click.option("--max-items", type=int, default=None, help="Show at most this many events.")
 @output_option
 def events(template_file: str, stack_name: str | None, max_items: int | None, output: str) -> None:

@@ -1,9 +1,9 @@
 """``strata invoke NAME[:QUALIFIER]``: invoke a function on the local Lambda service under ``state_home()``
 (``strata.local.invoke``).
 
-stdout carries the returned payload and nothing else (ending in a newline); the log tail (``--log-type Tail``) and status notes go to
-stderr. Function errors and Lambda errors exit 1 with their message. An ``Event`` invocation is queued, and the
-command waits for it to run before exiting (there is no long-lived process to finish it otherwise).
+stdout carries the returned payload and nothing else (ending in a newline); the log tail (``--log-type Tail``) and
+status notes go to stderr. Function errors and Lambda errors exit 1 with their message. An ``Event`` invocation is
+queued, and the command waits for it to run before exiting (there is no long-lived process to finish it otherwise).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Click options of the operations around a deploy: pins (``--force``), traffic shifting (``--shift-speed``,
-``--error-threshold``; the shifter itself is built by ``strata.deploy.local``), and where a deployed stack is for the
+``--error-threshold``; the shifter itself is built by ``strata.local.deploy``), and where a deployed stack is for the
 verbs that act on one (rollback, prune)."""
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ ops_deploy_options = apply_options(OPTIONS)
 # samconfig.toml), stack name, target, region/account, AWS connection, output format.
 deployed_stack_options = apply_options([
     template_option,
-    click.option("--stack-name", default=None, help="Stack name (default: samconfig.toml, else the template folder's name)."),
+    click.option("--stack-name", default=None,
+                 help="Stack name (default: samconfig.toml, else the template folder's name)."),
     click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
                  help="Where the stack is deployed."),
     region_option,

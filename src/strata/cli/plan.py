@@ -7,8 +7,14 @@ import sys
 import click
 
 from strata.cli.deploy import account_option, stack_name_option, strict_option
-from strata.cli.options import (config_options, echo_json, output_option, parameter_overrides_option, region_option,
-                                template_option)
+from strata.cli.options import (
+    config_options,
+    echo_json,
+    output_option,
+    parameter_overrides_option,
+    region_option,
+    template_option,
+)
 
 
 @click.command(help="Show what deploy would create, update, replace or delete, and why.")
@@ -22,8 +28,8 @@ from strata.cli.options import (config_options, echo_json, output_option, parame
 @config_options
 @output_option
 def plan(template_file: str, output: str, **flags: object) -> None:
-    from strata.deploy.local import plan_local
     from strata.deploy.settings import resolve_deploy
+    from strata.local.deploy import plan_local
     from strata.local.engine.render import plan_text
 
     found = plan_local(resolve_deploy(template_file=template_file, build_progress=sys.stderr.isatty(),

@@ -10,7 +10,8 @@ from strata.cli.options import aws_connection_options, echo_json, output_option,
 
 @click.command(help="Check that every function serves what was deployed; --repair fixes what differs.")
 @template_option
-@click.option("--stack-name", default=None, help="Stack name (default: samconfig.toml, else the template folder's name).")
+@click.option("--stack-name", default=None,
+              help="Stack name (default: samconfig.toml, else the template folder's name).")
 @click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
               help="Where the stack is deployed.")
 @click.option("--repair", is_flag=True,

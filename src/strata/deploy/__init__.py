@@ -1,5 +1,5 @@
 """Deploying, one shape for both targets: resolve the settings (``settings``: flag > samconfig.toml > default), run
-the target's orchestrator (``local`` here, ``strata.aws.deploy`` for AWS: transform -> plan -> apply -> verify ->
+the target's orchestrator (``strata.local.deploy`` or ``strata.aws.deploy``: transform -> plan -> apply -> verify ->
 report), return one ``DeployResult`` (``strata.model.deploy``). ``stack`` acts on a stack already deployed (verify,
 rollback, prune) on either target.
 
@@ -20,6 +20,6 @@ def deploy(settings: DeploySettings, *, out: Callable[[str], None] = print,
         from strata.aws.deploy import deploy_to_aws
 
         return deploy_to_aws(settings, out=out, progress=progress, warn=warn)
-    from strata.deploy.local import deploy_local
+    from strata.local.deploy import deploy_local
 
     return deploy_local(settings, out=out, progress=progress, warn=warn)

@@ -63,7 +63,7 @@ def _versions(home: Path, target: str) -> tuple[str, list[str] | None]:
 
     alias = LambdaService(home).get_alias(function_name=ref.name, name=ref.qualifier)
     extra = list((alias.routing_config.additional_version_weights or {}) if alias.routing_config else {})
-    return ref.name, [alias.function_version, *extra]
+    return ref.name, [str(alias.function_version), *extra]
 
 
 def _require_function(home: Path, name: str) -> None:

@@ -5,10 +5,9 @@ its context and returns problems. A new check (aws-sam-translator's own validati
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from strata.errors import Problem, TemplateError
 from strata.template import Template, load_template

@@ -13,9 +13,9 @@ from botocore.stub import ANY
 from aws_stubs import (ACCOUNT, BUCKET, FUNCTION, STACK, STACK_ID, alias, change, client_error, configuration, event,
                        events, resources, stack, template_body, transformed)
 from strata.aws.deploy import deploy_to_aws
-from strata.model.deploy import DeploySettings
 from strata.aws.errors import DeployFailedError, StackStateError
 from strata.aws.fingerprints import with_fingerprints
+from strata.model.deploy import DeploySettings
 
 CS_ARN = f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:changeSet/strata-1/0b1c2d3e-0000-0000-0000-000000000000"
 STACK_TYPE = "AWS::CloudFormation::Stack"

@@ -9,9 +9,8 @@ import pytest
 from botocore.stub import Stubber
 
 from strata.aws.errors import AwsError
-from strata.aws.logs import parse_since
+from strata.aws.logs import parse_since, show_logs
 from strata.aws.session import AwsSession
-from strata.aws.logs import show_logs
 from strata.ops.prune import prune_aws
 from strata.ops.rollback import RollbackRefused, rollback_aws
 

@@ -6,8 +6,6 @@ Contract (the mirror of ``strata.aws.deploy``): the settings come resolved (``st
 the functions it changed (``settings.verify``) and the automatic prune runs when the template's Metadata or
 samconfig.toml asks for it (``strata.ops.prune``). Everything printed goes through ``out`` (plan, results),
 ``progress`` (each resource step; default ``out``) and ``warn`` (cleanup warnings, verify mismatches).
-
-It lives here and not in ``strata.local`` because it uses ``strata.ops``, which uses ``strata.local``.
 """
 from __future__ import annotations
 
