@@ -6,12 +6,12 @@ never leaves a truncated artifact under a valid name.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from strata.model.naming import artifact_file_name, code_sha256_of
 from strata.paths import artifacts_dir
 
 
@@ -28,11 +28,6 @@ class Artifact:
         return code_sha256_of(self.sha256)
 
 
-def code_sha256_of(hex_digest: str) -> str:
-    """Lambda's CodeSha256 (base64 of the raw digest) for a hex sha256."""
-    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
-
-
 class ArtifactStore:
     """Content-addressed zips under ``<home>/artifacts``."""
 
@@ -40,7 +35,7 @@ class ArtifactStore:
         self.root = artifacts_dir(Path(home))
 
     def path_for(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / f"{sha256}.zip"
+        return self.root / sha256[:2] / artifact_file_name(sha256)
 
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from strata.aws.errors import aws_errors, error_code
+from strata.model.naming import artifact_key
 
 
 @dataclass
@@ -25,10 +26,6 @@ def normalise_prefix(prefix: str | None) -> str:
     """SAM's ``s3_prefix`` is a folder: ``app`` and ``app/`` both mean keys under ``app/``."""
     prefix = (prefix or "").strip("/")
     return f"{prefix}/" if prefix else ""
-
-
-def artifact_key(prefix: str, sha256: str) -> str:
-    return f"{prefix}{sha256}.zip"
 
 
 def check_bucket(s3: Any, bucket: str) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from strata.errors import StrataError
+from strata.model.naming import artifact_key
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, evaluate
 from strata.transform import fields
 from strata.transform.result import FingerprintInput, FunctionVersionInfo
@@ -172,7 +173,7 @@ def _fill_code_locations(logical_id: str, resource: dict, data: PostPassInput) -
                     f"nothing for it (the bucket name {PLACEHOLDER_BUCKET!r} is reserved for code strata builds)",
                     hint=f"give {logical_id}'s {prop} a local path (strata builds and uploads it) or a bucket of "
                          "your own")
-            props[prop] = {"S3Bucket": data.code_bucket, "S3Key": f"{data.code_prefix}{artifact.sha256}.zip"}
+            props[prop] = {"S3Bucket": data.code_bucket, "S3Key": artifact_key(data.code_prefix, artifact.sha256)}
             found[logical_id] = artifact
     return found
 

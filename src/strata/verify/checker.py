@@ -7,10 +7,10 @@ version-locked setting is a finding.
 """
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from strata.model.lambda_errors import is_not_found
+from strata.model.naming import sha256_hex_of
 from strata.verify.model import ExpectedAlias, ExpectedFunction, Finding, VerifyReport
 from strata.verify.reader import LambdaReader
 from strata.verify.settings import differences, live_settings
@@ -28,7 +28,7 @@ def short_sha(code_sha256: str | None) -> str:
     if not code_sha256:
         return "(none)"
     try:
-        return base64.b64decode(code_sha256).hex()[:12]
+        return sha256_hex_of(code_sha256)[:12]
     except ValueError:
         return code_sha256[:12]
 

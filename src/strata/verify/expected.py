@@ -6,10 +6,10 @@ version ARN that was deployed. A value that still cannot be known is listed as u
 """
 from __future__ import annotations
 
-import base64
-import re
 from typing import Any
 
+from strata.model.naming import (FunctionRef, artifact_sha256_of_key, code_sha256_of, function_arn, function_name_of,
+                                 version_number_of)
 from strata.template.context import context_for
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate
 from strata.verify.model import DeployedStack, ExpectedAlias, ExpectedFunction, StackResource
@@ -18,7 +18,6 @@ from strata.verify.settings import SETTINGS
 FUNCTION = "AWS::Lambda::Function"
 VERSION = "AWS::Lambda::Version"
 ALIAS = "AWS::Lambda::Alias"
-_ZIP_KEY = re.compile(r"([0-9a-f]{64})\.zip$")
 
 
 def expected_functions(stack: DeployedStack) -> list[ExpectedFunction]:
@@ -68,12 +67,12 @@ def _expected(logical_id: str, name: str, props: dict[str, Any], versions: list[
             location["S3ObjectVersion"] = str(code["S3ObjectVersion"])
     code_sha = next((str(p["CodeSha256"]) for _, p in versions if isinstance(p.get("CodeSha256"), str)), None)
     if code_sha is None and location:
-        match = _ZIP_KEY.search(location["S3Key"])
-        if match:
-            code_sha = base64.b64encode(bytes.fromhex(match.group(1))).decode("ascii")
+        sha256 = artifact_sha256_of_key(location["S3Key"])
+        if sha256:
+            code_sha = code_sha256_of(sha256)
     if code_sha is None:
         unchecked.append("CodeSha256")
-    numbers = tuple(n for n in (_version_number(stack.resources[lid].physical_id) for lid, _ in versions) if n)
+    numbers = tuple(n for n in (version_number_of(stack.resources[lid].physical_id) for lid, _ in versions) if n)
     return ExpectedFunction(
         logical_id=logical_id, name=name, code_sha256=code_sha, code_location=location, settings=settings,
         unchecked=tuple(unchecked), versions=numbers,
@@ -111,32 +110,20 @@ def _resolve(stack: DeployedStack, logical_id: str, attribute: str | None) -> An
         return res.attributes.get("Ref", res.physical_id)
     if attribute in res.attributes:
         return res.attributes[attribute]
-    arn_prefix = f"arn:{stack.partition}"
     if res.type == FUNCTION and attribute == "Arn":
-        return f"{arn_prefix}:lambda:{stack.region}:{stack.account_id}:function:{res.physical_id}"
+        return function_arn(stack.region, stack.account_id, res.physical_id, partition=stack.partition)
     if res.type == "AWS::IAM::Role" and attribute == "Arn":
         props = ((stack.template.get("Resources") or {}).get(logical_id) or {}).get("Properties") or {}
         path = props.get("Path") if isinstance(props.get("Path"), str) else "/"
-        return f"{arn_prefix}:iam::{stack.account_id}:role{path}{res.physical_id}"
+        return f"arn:{stack.partition}:iam::{stack.account_id}:role{path}{res.physical_id}"
     if res.type == VERSION and attribute == "Version":
-        return _version_number(res.physical_id) or unknown
+        return version_number_of(res.physical_id) or unknown
     if res.type == VERSION and attribute == "FunctionArn":
-        return res.physical_id.rsplit(":", 1)[0] if _version_number(res.physical_id) else unknown
+        return str(FunctionRef.parse(res.physical_id).with_qualifier(None)) if version_number_of(res.physical_id) \
+            else unknown
     return unknown
 
 
-def _version_number(physical_id: str) -> str | None:
-    tail = physical_id.rsplit(":", 1)[-1] if physical_id else ""
-    return tail if tail.isdigit() else None
-
-
 def _function_name(value: Any) -> str | None:
-    """A function name, partial or full ARN -> its name (``arn:aws:lambda:r:a:function:NAME[:qualifier]``)."""
-    if not isinstance(value, str):
-        return None
-    parts = value.split(":")
-    if value.startswith("arn:") and len(parts) >= 7:
-        return parts[6]
-    if len(parts) >= 3 and parts[1] == "function":   # account:function:name
-        return parts[2]
-    return value
+    """A function name, partial or full ARN -> its name (None for a value that is no text)."""
+    return function_name_of(value) if isinstance(value, str) else None

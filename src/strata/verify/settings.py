@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from strata.model.naming import LayerVersionRef
+
 
 def _text(value: Any) -> Any:
     return None if value in (None, "") else str(value)
@@ -130,8 +132,8 @@ def live_settings(configuration: dict[str, Any]) -> dict[str, Any]:
 
 def layer_label(arn: str) -> str:
     """``arn:aws:lambda:r:a:layer:shared:4`` -> ``shared:4`` (what people call a layer version)."""
-    parts = str(arn).split(":")
-    return ":".join(parts[-2:]) if len(parts) >= 8 else str(arn)
+    ref = LayerVersionRef.parse(str(arn))
+    return ref.label if ref is not None else str(arn)
 
 
 def describe(name: str, value: Any) -> str:

@@ -5,7 +5,6 @@ local artifact store, any other key is S3's NoSuchKey. Zip checks and size limit
 """
 from __future__ import annotations
 
-import re
 import zipfile
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -13,8 +12,7 @@ from typing import BinaryIO
 from strata.artifacts.store import ArtifactStore
 from strata.local.lambda_service import validation as v
 from strata.model.lambda_errors import InvalidParameterValueException, RequestEntityTooLargeException
-
-_CONTENT_KEY = re.compile(r"(?:.*/)?([0-9a-f]{64})\.zip")
+from strata.model.naming import artifact_sha256_of_key
 
 NO_SOURCE = "Please provide a source for function code."  # UNVERIFIED exact wording
 NOT_A_ZIP = "Could not unzip uploaded file. Please check your file, then try to upload again."
@@ -43,8 +41,8 @@ def store_code(artifacts: ArtifactStore, *, zip_file: bytes | None, s3_bucket: s
         artifact = artifacts.put_bytes(zip_file)
         return StoredCode(artifact.sha256, artifact.size, unzipped, str(artifact.path))
     if s3_bucket is not None and s3_key is not None:
-        match = _CONTENT_KEY.fullmatch(s3_key)
-        found = artifacts.get(match.group(1)) if match else None
+        sha256 = artifact_sha256_of_key(s3_key)
+        found = artifacts.get(sha256) if sha256 else None
         if found is None:
             raise InvalidParameterValueException(NO_SUCH_KEY)
         with open(found.path, "rb") as fh:

@@ -7,7 +7,7 @@ from typing import Any
 from dataclasses import dataclass
 
 from strata.local.lambda_service import validation as v
-from strata.local.lambda_service.names import LATEST
+from strata.model.naming import LATEST
 from strata.local.lambda_service.shapes import (DeadLetterConfig, Environment, EnvironmentResponse, EphemeralStorage,
                                    FileSystemConfig, FunctionConfiguration, ImageConfig, ImageConfigResponse, Layer,
                                    LoggingConfig, SnapStart, SnapStartResponse, TracingConfig, VpcConfig,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from strata.artifacts.store import ArtifactStore
-from strata.local.lambda_service import names
+from strata.model import naming
 from strata.local.lambda_service.store import Database
 
 
@@ -69,7 +69,10 @@ class Context:
         return lambda_timestamp(self.clock())
 
     def function_arn(self, name: str, qualifier: str | None = None) -> str:
-        return names.function_arn(self.region, self.account_id, name, qualifier)
+        return naming.function_arn(self.region, self.account_id, name, qualifier)
 
     def layer_arn(self, name: str) -> str:
-        return names.layer_arn(self.region, self.account_id, name)
+        return naming.layer_arn(self.region, self.account_id, name)
+
+    def layer_version_arn(self, name: str, version: int) -> str:
+        return naming.layer_version_arn(self.region, self.account_id, name, version)

@@ -4,16 +4,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from strata.artifacts.store import code_sha256_of
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.code import StoredCode, check_unzipped_total, store_code
 from strata.local.lambda_service.configuration import (Settings, apply_settings, as_creating, as_updating, check_settings,
                                           initial_config, with_layers)
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import InvalidParameterValueException, ResourceConflictException
+from strata.model.naming import LATEST, FunctionRef, code_sha256_of, is_version_number
 from strata.local.lambda_service.layers import resolve_function_layers
 from strata.local.lambda_service.lookup import present, require_function, require_latest, resolve_target
-from strata.local.lambda_service.names import LATEST, FunctionRef, is_version_number, resolve_function, validation_message
+from strata.local.lambda_service.names import resolve_function, validation_message
 from strata.local.lambda_service.paging import paginate
 from strata.local.lambda_service.shapes import (Concurrency, DeadLetterConfig, Environment, EphemeralStorage,
                                    FileSystemConfig, FunctionCode, FunctionCodeLocation, FunctionConfiguration,

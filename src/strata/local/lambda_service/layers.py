@@ -14,6 +14,7 @@ from strata.local.lambda_service.shapes import (Layer, LayersListItem, LayerVers
                                    LayerVersionContentOutput, LayerVersionsListItem, ListLayersResponse,
                                    ListLayerVersionsResponse)
 from strata.local.lambda_service.store import LayerVersionRow, Tx
+from strata.model.naming import code_sha256_of
 
 # Runtime enum of the model: what CompatibleRuntimes/CompatibleRuntime may name
 MODEL_RUNTIMES = v.DEPRECATED_RUNTIMES + v.RUNTIMES
@@ -183,8 +184,8 @@ def _java_list(items: list[str]) -> str:
 def _layer_version(ctx: Context, row: LayerVersionRow) -> LayerVersion:
     return LayerVersion(
         content=LayerVersionContentOutput(location=layer_zip_path(ctx, row).as_uri(),
-                                          code_sha256=_b64(row.code_sha256_hex), code_size=row.code_size),
-        layer_arn=ctx.layer_arn(row.name), layer_version_arn=f"{ctx.layer_arn(row.name)}:{row.version}",
+                                          code_sha256=code_sha256_of(row.code_sha256_hex), code_size=row.code_size),
+        layer_arn=ctx.layer_arn(row.name), layer_version_arn=ctx.layer_version_arn(row.name, row.version),
         description=row.description, created_date=row.created_date, version=row.version,
         compatible_architectures=list(row.compatible_architectures),
         compatible_runtimes=list(row.compatible_runtimes), license_info=row.license_info)
@@ -192,13 +193,8 @@ def _layer_version(ctx: Context, row: LayerVersionRow) -> LayerVersion:
 
 def _list_item(ctx: Context, row: LayerVersionRow) -> LayerVersionsListItem:
     return LayerVersionsListItem(
-        layer_version_arn=f"{ctx.layer_arn(row.name)}:{row.version}", version=row.version,
+        layer_version_arn=ctx.layer_version_arn(row.name, row.version), version=row.version,
         description=row.description, created_date=row.created_date,
         compatible_architectures=list(row.compatible_architectures),
         compatible_runtimes=list(row.compatible_runtimes), license_info=row.license_info)
 
-
-def _b64(hex_digest: str) -> str:
-    from strata.artifacts.store import code_sha256_of
-
-    return code_sha256_of(hex_digest)

@@ -7,7 +7,7 @@ from typing import cast
 
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import ResourceNotFoundException
-from strata.local.lambda_service.names import LATEST, FunctionRef, is_version_number
+from strata.model.naming import LATEST, FunctionRef, is_version_number
 from strata.local.lambda_service.shapes import FunctionConfiguration
 from strata.local.lambda_service.store import AliasRow, FunctionRow, Tx, VersionRow
 

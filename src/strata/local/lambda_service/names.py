@@ -1,17 +1,15 @@
 """Function and layer identifiers: names, full and partial ARNs, qualifiers (reference section 3).
 
-Parsing is structural (split on ``:``) so ``my-fn:live`` is never mistaken for a region; every failure is the
-``ValidationException`` AWS sends, quoting the pattern AWS quotes.
+Parsing is structural (``strata.model.naming`` splits on ``:``) so ``my-fn:live`` is never mistaken for a region;
+this module checks the parts against Lambda's patterns, and every failure is the ``ValidationException`` AWS sends,
+quoting the pattern AWS quotes.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from strata.model.lambda_errors import (InvalidParameterValueException, ResourceNotFoundException,
-                                   ValidationException)
-
-LATEST = "$LATEST"
+from strata.model.lambda_errors import InvalidParameterValueException, ResourceNotFoundException, ValidationException
+from strata.model.naming import FunctionRef, LayerVersionRef, parse_layer_arn
 
 # The patterns AWS quotes in its ValidationException texts (classic model form; reference 3.1)
 FUNCTION_NAME_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
@@ -30,50 +28,29 @@ _QUALIFIER_PARAM = re.compile(r"[a-zA-Z0-9$_-]+")
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d")
 _ACCOUNT = re.compile(r"\d{12}")
 _PARTITION = re.compile(r"aws[a-zA-Z-]*")
-_VERSION_NUMBER = re.compile(r"[0-9]+")
 
 
 def validation_message(value: object, path: str, constraint: str) -> str:
     return f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy constraint: {constraint}"
 
 
-@dataclass(frozen=True)
-class FunctionRef:
-    """A parsed function identifier: ``qualifier`` from the name/ARN, ``region``/``account`` when an ARN gave them."""
-
-    name: str
-    qualifier: str | None = None
-    region: str | None = None
-    account: str | None = None
+def valid_function_ref(ref: FunctionRef, *, namespaced: bool = False) -> bool:
+    """Whether every part of a parsed identifier satisfies Lambda's pattern (a namespaced name may hold dots)."""
+    name_re = _NAMESPACED if namespaced else _NAME
+    if not name_re.fullmatch(ref.name) or (ref.qualifier is not None and not _QUALIFIER.fullmatch(ref.qualifier)):
+        return False
+    return ref.region is None or bool(_PARTITION.fullmatch(ref.partition or "") and _REGION.fullmatch(ref.region)
+                                      and _ACCOUNT.fullmatch(ref.account or ""))
 
 
 def parse_function_name(value: str, *, namespaced: bool = False) -> FunctionRef:
-    """Split any accepted form into its parts or raise the pattern ``ValidationException``."""
-    pattern = NAMESPACED_FUNCTION_NAME_PATTERN if namespaced else FUNCTION_NAME_PATTERN
-    name_re = _NAMESPACED if namespaced else _NAME
-
-    def bad() -> ValidationException:
-        return ValidationException(validation_message(
+    """Split any accepted form into its parts (``FunctionRef.parse``) or raise the pattern ``ValidationException``."""
+    ref = FunctionRef.parse(value)
+    if not valid_function_ref(ref, namespaced=namespaced):
+        pattern = NAMESPACED_FUNCTION_NAME_PATTERN if namespaced else FUNCTION_NAME_PATTERN
+        raise ValidationException(validation_message(
             value, "functionName", f"Member must satisfy regular expression pattern: {pattern}"))
-
-    parts = value.split(":") if value else [""]
-    region = account = None
-    if parts[0] == "arn":
-        # arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]
-        if len(parts) not in (7, 8) or not _PARTITION.fullmatch(parts[1]) or parts[2] != "lambda" \
-                or not _REGION.fullmatch(parts[3]) or not _ACCOUNT.fullmatch(parts[4]) or parts[5] != "function":
-            raise bad()
-        region, account, rest = parts[3], parts[4], parts[6:]
-    elif len(parts) >= 3 and _ACCOUNT.fullmatch(parts[0]) and parts[1] == "function":
-        account, rest = parts[0], parts[2:]  # partial ARN
-    else:
-        rest = parts
-    if len(rest) > 2 or not name_re.fullmatch(rest[0]):
-        raise bad()
-    qualifier = rest[1] if len(rest) == 2 else None
-    if qualifier is not None and not _QUALIFIER.fullmatch(qualifier):
-        raise bad()
-    return FunctionRef(rest[0], qualifier, region, account)
+    return ref
 
 
 def check_qualifier_param(qualifier: str) -> None:
@@ -97,57 +74,30 @@ def resolve_function(value: str, qualifier: str | None, *, region: str, namespac
         if ref.qualifier is not None and ref.qualifier != qualifier:
             raise InvalidParameterValueException(
                 "The derived qualifier from the function name does not match the specified qualifier.")
-        ref = FunctionRef(ref.name, qualifier, ref.region, ref.account)
+        ref = ref.with_qualifier(qualifier)
     if ref.region is not None and ref.region != region:
         raise ResourceNotFoundException(
             f"Functions from '{ref.region}' are not reachable in this region ('{region}')")
     return ref
 
 
-def is_version_number(qualifier: str) -> bool:
-    return bool(_VERSION_NUMBER.fullmatch(qualifier))
-
-
-# ---- ARNs ---------------------------------------------------------------------------------------------------------
-def function_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{region}:{account}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
-
-
-def layer_arn(region: str, account: str, name: str) -> str:
-    return f"arn:aws:lambda:{region}:{account}:layer:{name}"
-
-
-@dataclass(frozen=True)
-class LayerVersionRef:
-    region: str
-    account: str
-    name: str
-    version: int
-
-    @property
-    def arn(self) -> str:
-        return f"{layer_arn(self.region, self.account, self.name)}:{self.version}"
-
-
 def parse_layer_version_arn(arn: str, *, path: str) -> LayerVersionRef:
     """``arn:aws:lambda:<r>:<acct>:layer:<name>:<N>`` or the ``ValidationException`` AWS sends at ``path``."""
-    parts = arn.split(":")
-    if len(parts) != 8 or parts[0] != "arn" or not _PARTITION.fullmatch(parts[1]) or parts[2] != "lambda" \
-            or not _REGION.fullmatch(parts[3]) or not _ACCOUNT.fullmatch(parts[4]) or parts[5] != "layer" \
-            or not _NAME.fullmatch(parts[6]) or not _VERSION_NUMBER.fullmatch(parts[7]):
+    ref = LayerVersionRef.parse(arn)
+    if ref is None or not _PARTITION.fullmatch(ref.partition) or not _REGION.fullmatch(ref.region) \
+            or not _ACCOUNT.fullmatch(ref.account) or not _NAME.fullmatch(ref.name):
         raise ValidationException(validation_message(
             arn, path, f"Member must satisfy regular expression pattern: {LAYER_VERSION_ARN_PATTERN}"))
-    return LayerVersionRef(parts[3], parts[4], parts[6], int(parts[7]))
+    return ref
 
 
 def parse_layer_name(value: str) -> tuple[str, str | None]:
     """A layer name or LayerArn -> (name, region or None)."""
-    parts = value.split(":")
-    if len(parts) == 7 and parts[0] == "arn" and parts[2] == "lambda" and parts[5] == "layer" \
-            and _REGION.fullmatch(parts[3]) and _ACCOUNT.fullmatch(parts[4]) and _NAME.fullmatch(parts[6]) \
-            and len(parts[6]) <= 140:
-        return parts[6], parts[3]
+    arn = parse_layer_arn(value)
+    if arn is not None:
+        _, region, account, name = arn
+        if _REGION.fullmatch(region) and _ACCOUNT.fullmatch(account) and _NAME.fullmatch(name) and len(name) <= 140:
+            return name, region
     if _NAME.fullmatch(value) and len(value) <= 140:
         return value, None
     raise ValidationException(validation_message(

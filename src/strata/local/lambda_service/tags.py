@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import InvalidParameterValueException, ValidationException
 from strata.local.lambda_service.lookup import require_function, require_latest
-from strata.local.lambda_service.names import validation_message
+from strata.local.lambda_service.names import valid_function_ref, validation_message
 from strata.local.lambda_service.shapes import ListTagsResponse
 from strata.local.lambda_service.store import Tx
+from strata.model.naming import FunctionRef
 
 RESOURCE_PATTERN = (r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
                     r"(function:[a-zA-Z0-9-_]+(:(\$LATEST|[a-zA-Z0-9-_]+))?|code-signing-config:csc-[a-z0-9]{17}|"
                     r"event-source-mapping:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
-_FUNCTION_ARN = re.compile(r"arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):function:"
-                           r"([a-zA-Z0-9_-]+)(?::(\$LATEST|[a-zA-Z0-9_-]+))?")
 QUALIFIED = "Tags on function aliases and versions are not supported. Please specify a function ARN."
 
 
@@ -49,17 +47,17 @@ def list_tags(ctx: Context, *, resource: str) -> ListTagsResponse:
 
 
 def _function_of(ctx: Context, resource: str) -> str:
-    match = _FUNCTION_ARN.fullmatch(resource)
-    if match is None:
+    ref = FunctionRef.parse(resource)
+    if ref.region is None or not valid_function_ref(ref):
         raise ValidationException(validation_message(
             resource, "resource", f"Member must satisfy regular expression pattern: {RESOURCE_PATTERN}"))
-    if match.group(4) is not None:
+    if ref.qualifier is not None:
         raise InvalidParameterValueException(QUALIFIED)
-    if match.group(1) != ctx.region or match.group(2) != ctx.account_id:
+    if ref.region != ctx.region or ref.account != ctx.account_id:
         from strata.local.lambda_service.lookup import not_found
 
-        raise not_found(ctx, match.group(3))  # UNVERIFIED: AWS's answer for another region/account here
-    return match.group(3)
+        raise not_found(ctx, ref.name)  # UNVERIFIED: AWS's answer for another region/account here
+    return ref.name
 
 
 def _new_revision(tx: Tx, ctx: Context, name: str) -> None:

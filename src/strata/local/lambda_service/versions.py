@@ -12,7 +12,8 @@ from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import InvalidParameterValueException, PreconditionFailedException
 from strata.local.lambda_service.lookup import require_function, require_latest
-from strata.local.lambda_service.names import LATEST, resolve_function
+from strata.local.lambda_service.names import resolve_function
+from strata.model.naming import LATEST
 from strata.local.lambda_service.paging import paginate
 from strata.local.lambda_service.shapes import FunctionConfiguration, ListVersionsByFunctionResponse
 from strata.local.lambda_service.store import FunctionRow, Tx, VersionRow

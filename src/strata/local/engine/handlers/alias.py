@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, function_name_of
+from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found
+from strata.model.naming import FunctionRef, function_name_of
 
 
 class AliasHandler(Handler):
@@ -45,9 +46,9 @@ class AliasHandler(Handler):
         return Outcome(current.physical_id, current.attributes)
 
     def delete(self, ctx: HandlerContext, current: DeployedResource) -> None:
-        parts = current.physical_id.split(":")
+        alias = FunctionRef.parse(current.physical_id)
         try:
-            ctx.client.delete_alias(FunctionName=parts[6], Name=parts[7])
+            ctx.client.delete_alias(FunctionName=alias.name, Name=alias.qualifier)
         except Exception as exc:  # noqa: BLE001
             if not is_not_found(exc):
                 raise

@@ -7,7 +7,6 @@ nothing: Lambda counts every successful update as a change, and the next publish
 new in it."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -15,6 +14,8 @@ from typing import Any, ClassVar, Protocol
 from strata.local.engine.client import LambdaClient
 from strata.local.engine.model import DeployedResource
 from strata.errors import StrataError
+from strata.model.naming import function_arn
+
 
 ALL = frozenset({"*"})     # replace_on value: every property is create-only
 
@@ -34,8 +35,7 @@ class HandlerContext:
     checkpoint: Callable[[str], None] = field(default=lambda point: None)
 
     def function_arn(self, name: str, qualifier: str | None = None) -> str:
-        arn = f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:{name}"
-        return f"{arn}:{qualifier}" if qualifier else arn
+        return function_arn(self.region, self.account_id, name, qualifier, partition=self.partition)
 
 
 @dataclass(frozen=True)
@@ -78,34 +78,6 @@ class Handler:
                   intent: dict[str, Any]) -> Outcome | None:
         """After a crash between the intent and its confirmation: the outcome if the create took effect."""
         return None
-
-
-def generated_name(stack: str, logical_id: str, nonce: str = "", max_length: int = 64) -> str:
-    """CloudFormation's ``<stack>-<LogicalId>-<SUFFIX>`` physical name, with a deterministic suffix (so a crashed
-    create can be found again), trimmed to ``max_length``."""
-    suffix = hashlib.sha256(f"{stack}/{logical_id}/{nonce}".encode()).hexdigest()[:12].upper()
-    room = max_length - len(suffix) - 2
-    stack_part = stack[: max(1, room // 2)] if len(stack) + len(logical_id) > room else stack
-    logical_part = logical_id[: room - len(stack_part)]
-    return f"{stack_part}-{logical_part}-{suffix}"
-
-
-def function_name_of(value: str) -> str:
-    """The bare function name of a name, partial ARN or ARN (qualifier dropped)."""
-    name, _ = split_qualifier(value)
-    return name
-
-
-def split_qualifier(value: str) -> tuple[str, str | None]:
-    """``(name, qualifier)`` from a function name, ``name:qualifier``, partial ARN or (qualified) ARN."""
-    parts = value.split(":")
-    if value.startswith("arn:"):
-        return parts[6], (parts[7] if len(parts) > 7 else None)
-    if len(parts) >= 3 and parts[1] == "function":        # 123456789012:function:name[:qualifier]
-        return parts[2], (parts[3] if len(parts) > 3 else None)
-    if len(parts) == 2:
-        return parts[0], parts[1]
-    return value, None
 
 
 class AliasShifter(Protocol):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from strata.local.engine.handlers.base import ALL, Handler, HandlerContext, Outcome, generated_name
+from strata.local.engine.handlers.base import ALL, Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
+from strata.model.naming import generated_name
 
 
 class _Recorded(Handler):

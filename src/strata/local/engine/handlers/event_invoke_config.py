@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, function_name_of
+from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found, is_unsupported
+from strata.model.naming import function_name_of
 
 _MEMBERS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
 

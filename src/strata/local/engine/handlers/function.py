@@ -4,15 +4,14 @@ nothing twice); function-level settings (tags, reserved concurrency) through the
 a change for publishing. A changed FunctionName (or PackageType) replaces the function. Ref: name; GetAtt: Arn."""
 from __future__ import annotations
 
-import base64
 import io
-import re
 import zipfile
 from typing import Any
 
-from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed, generated_name
+from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found
+from strata.model.naming import FunctionRef, artifact_sha256_of_key, code_sha256_of, code_sha256_of_bytes, generated_name
 
 # CloudFormation property -> API member, for the members UpdateFunctionConfiguration takes.
 CONFIG_MEMBERS: dict[str, str] = {
@@ -33,7 +32,6 @@ DEFAULTS: dict[str, Any] = {
 # Members whose live value we can read back and compare exactly; the others are compared with the deployed record.
 LIVE_COMPARABLE = ("Role", "Handler", "Runtime", "Description", "Timeout", "MemorySize", "Environment", "Layers",
                    "TracingConfig", "EphemeralStorage")
-_SHA_KEY = re.compile(r"(?:^|/)([0-9a-f]{64})\.zip$")
 _INLINE_FILE = {"python": "index.py", "nodejs": "index.js"}
 
 
@@ -134,8 +132,9 @@ class FunctionHandler(Handler):
 
 def _outcome(ctx: HandlerContext, name: str, config: dict[str, Any]) -> Outcome:
     arn = config.get("FunctionArn") or ctx.function_arn(name)
-    if arn.count(":") > 6:          # a qualified ARN ($LATEST): the attribute is the function's
-        arn = ":".join(arn.split(":")[:7])
+    ref = FunctionRef.parse(arn)
+    if ref.qualifier is not None:   # a qualified ARN ($LATEST): the attribute is the function's
+        arn = str(ref.with_qualifier(None))
     return Outcome(name, {"Ref": name, "Arn": arn})
 
 
@@ -157,14 +156,11 @@ def _code(props: dict[str, Any]) -> dict[str, Any]:
 def _code_sha(code: dict[str, Any]) -> str | None:
     """Lambda's CodeSha256 for content-addressed code, without reading the artifact."""
     key = code.get("S3Key")
-    if isinstance(key, str):
-        match = _SHA_KEY.search(key)
-        if match:
-            return base64.b64encode(bytes.fromhex(match.group(1))).decode()
+    sha256 = artifact_sha256_of_key(key) if isinstance(key, str) else None
+    if sha256:
+        return code_sha256_of(sha256)
     if isinstance(code.get("ZipFile"), bytes):
-        import hashlib
-
-        return base64.b64encode(hashlib.sha256(code["ZipFile"]).digest()).decode()
+        return code_sha256_of_bytes(code["ZipFile"])
     return None
 
 

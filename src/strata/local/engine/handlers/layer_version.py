@@ -3,14 +3,12 @@ replacement); the old one is deleted at cleanup unless UpdateReplacePolicy/Delet
 Ref and GetAtt LayerVersionArn: the layer version ARN."""
 from __future__ import annotations
 
-import base64
-import re
 from typing import Any
 
-from strata.local.engine.handlers.base import ALL, Handler, HandlerContext, Outcome, generated_name
+from strata.local.engine.handlers.base import ALL, Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
+from strata.model.naming import LayerVersionRef, artifact_sha256_of_key, code_sha256_of, generated_name
 
-_SHA_KEY = re.compile(r"(?:^|/)([0-9a-f]{64})\.zip$")
 
 
 class LayerVersionHandler(Handler):
@@ -38,9 +36,10 @@ class LayerVersionHandler(Handler):
         return _outcome(ours[0][1]) if ours else None
 
     def delete(self, ctx: HandlerContext, current: DeployedResource) -> None:
-        arn = current.physical_id
-        name, number = arn.split(":")[6], int(arn.split(":")[7])
-        ctx.client.delete_layer_version(LayerName=name, VersionNumber=number)
+        ref = LayerVersionRef.parse(current.physical_id)
+        if ref is None:
+            raise ValueError(f"not a layer version ARN: {current.physical_id!r}")
+        ctx.client.delete_layer_version(LayerName=ref.name, VersionNumber=ref.version)
 
 
 def _versions(ctx: HandlerContext, name: str) -> dict[int, tuple[str, str | None]]:
@@ -57,8 +56,8 @@ def _versions(ctx: HandlerContext, name: str) -> dict[int, tuple[str, str | None
 
 def _content_sha(props: dict[str, Any]) -> str | None:
     key = (props.get("Content") or {}).get("S3Key")
-    match = _SHA_KEY.search(key) if isinstance(key, str) else None
-    return base64.b64encode(bytes.fromhex(match.group(1))).decode() if match else None
+    sha256 = artifact_sha256_of_key(key) if isinstance(key, str) else None
+    return code_sha256_of(sha256) if sha256 else None
 
 
 def _outcome(arn: str) -> Outcome:

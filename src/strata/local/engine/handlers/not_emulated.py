@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, generated_name
+from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
+from strata.model.naming import generated_name
 
 
 class NotEmulatedHandler(Handler):

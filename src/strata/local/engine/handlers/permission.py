@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from strata.local.engine.handlers.base import ALL, Handler, HandlerContext, Outcome, generated_name, split_qualifier
+from strata.local.engine.handlers.base import ALL, Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found, is_unsupported
+from strata.model.naming import FunctionRef, generated_name
 
 _MEMBERS = ("Action", "Principal", "SourceArn", "SourceAccount", "EventSourceToken", "PrincipalOrgID",
             "FunctionUrlAuthType")
@@ -18,9 +19,9 @@ class PermissionHandler(Handler):
     replace_on = ALL
 
     def intent(self, ctx: HandlerContext, logical_id: str, props: dict[str, Any], nonce: str) -> dict[str, Any]:
-        function, qualifier = split_qualifier(str(props["FunctionName"]))
-        return {"sid": generated_name(ctx.stack_name, logical_id, nonce, max_length=100), "function": function,
-                "qualifier": qualifier}
+        function = FunctionRef.parse(str(props["FunctionName"]))
+        return {"sid": generated_name(ctx.stack_name, logical_id, nonce, max_length=100), "function": function.name,
+                "qualifier": function.qualifier}
 
     def create(self, ctx: HandlerContext, logical_id: str, props: dict[str, Any],
                intent: dict[str, Any]) -> Outcome:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed, function_name_of
+from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found
+from strata.model.naming import function_name_of
 
 
 class VersionHandler(Handler):
