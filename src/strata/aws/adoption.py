@@ -18,6 +18,7 @@ from typing import Any
 
 from strata.aws.errors import aws_errors
 from strata.model.lambda_errors import is_not_found
+from strata.model.naming import version_number_of
 from strata.transform.result import FunctionVersionInfo
 from strata.transform.versions import VERSION_TYPE, rename_logical_ids
 from strata.verify.checker import content_findings
@@ -88,8 +89,8 @@ def _decide(function_id: str, new_id: str, old_ids: list[str], expected: Any, de
     if changed:
         return no("content changed: " + "; ".join(f.message for f in changed[:3]))
     for old_id in old_ids:
-        number = deployed.resources[old_id].physical_id.rsplit(":", 1)[-1]
-        if not number.isdigit():
+        number = version_number_of(deployed.resources[old_id].physical_id)
+        if number is None:
             return Adoption(function_id, new_id, old_id,
                             f"unchanged: $LATEST matches; kept {old_id} (its version number is not recorded)")
         try:

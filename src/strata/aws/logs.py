@@ -15,6 +15,7 @@ from typing import Any
 
 from strata.aws.errors import AwsError, aws_errors
 from strata.errors import StrataError
+from strata.model.naming import LATEST, FunctionRef, is_version_number
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -99,7 +100,7 @@ def versions_of(session: Any, function_name: str, qualifier: str | None) -> list
     """The versions whose streams to show: None (all), ``[N]``/``[$LATEST]``, or what an alias routes to."""
     if qualifier is None:
         return None
-    if qualifier == "$LATEST" or qualifier.isdigit():
+    if qualifier == LATEST or is_version_number(qualifier):
         return [qualifier]
     with aws_errors(f"reading alias {qualifier} of {function_name}", profile=session.profile):
         alias = session.client("lambda").get_alias(FunctionName=function_name, Name=qualifier)
@@ -128,7 +129,8 @@ def show_logs(target: str, *, emit: Callable[[str], None], note: Callable[[str],
 
     start_ms = int((now() - parse_since(since)) * 1000)
     session = session or AwsSession(region, profile, endpoint_url)
-    name, _, qualifier = target.partition(":")
+    ref = FunctionRef.parse(target)
+    name, qualifier = ref.name, ref.qualifier
     if stack_name:
         name = physical_function(session, stack_name, name)
     reader = AwsLogs(session, name, versions_of(session, name, qualifier or None))

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from strata.aws.errors import aws_errors, error_code, error_message
+from strata.model.naming import account_of_arn
 from strata.verify.model import DeployedStack, StackResource
 
 # Statuses in which the stack holds no deployed resources yet (created by a change set that never ran).
@@ -50,8 +51,8 @@ def read_deployed_stack(cfn: Any, name: str, *, region: str, account_id: str, pa
                                                          s.get("PhysicalResourceId") or "")
                  for s in summaries if s.get("LogicalResourceId")}
     stack_id = stack.get("StackId")
-    if isinstance(stack_id, str) and stack_id.count(":") >= 5:
-        account_id = stack_id.split(":")[4] or account_id
+    if isinstance(stack_id, str):
+        account_id = account_of_arn(stack_id) or account_id
     return DeployedStack(
         name=name, template=parse_template_body(body),
         parameters={p["ParameterKey"]: p.get("ResolvedValue") or p.get("ParameterValue", "")

@@ -20,9 +20,11 @@ def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: st
     server = running_server(home)
     if server is not None:
         from strata.local.server.client import invoke_via_server
+        from strata.model.naming import FunctionRef
 
-        name, _, qualifier = split_qualifier(target)
-        result = invoke_via_server(server, name, qualifier or None, payload, invocation_type, log_type)
+        ref = FunctionRef.parse(target)     # the server's route takes the qualifier apart from the name or ARN
+        result = invoke_via_server(server, str(ref.with_qualifier(None)), ref.qualifier or None, payload,
+                                   invocation_type, log_type)
         if invocation_type == "Event":
             note(f"queued on {server} (RequestId: {result.request_id})")
         return result
@@ -35,11 +37,3 @@ def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: st
             service.drain()
             note("done")
         return result
-
-
-def split_qualifier(target: str) -> tuple[str, str, str]:
-    """``name:qualifier`` -> (name, ":", qualifier); an ARN keeps its own colons (qualifier after the 7th field)."""
-    if target.startswith("arn:"):
-        parts = target.split(":")
-        return (":".join(parts[:7]), ":", parts[7]) if len(parts) > 7 else (target, "", "")
-    return target.partition(":")

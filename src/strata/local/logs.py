@@ -52,7 +52,8 @@ def follow(store: Any, name: str, versions: list[str] | None, offsets: dict[str,
 
 def _versions(home: Path, target: str) -> tuple[str, list[str] | None]:
     """(function name, versions to show or None for all); an alias is resolved through the service."""
-    from strata.local.lambda_service.names import LATEST, is_version_number, parse_function_name
+    from strata.local.lambda_service.names import parse_function_name
+    from strata.model.naming import LATEST, is_version_number
 
     ref = parse_function_name(target, namespaced=True)
     if ref.qualifier is None:

@@ -83,6 +83,13 @@ class FunctionRef:
         return self.qualified_name
 
 
+def function_and_qualifier(physical_id: str) -> tuple[str, str]:
+    """(function name, qualifier) of a Version's or an Alias's physical id (its qualified ARN); the qualifier is
+    empty when the id names none."""
+    ref = FunctionRef.parse(physical_id)
+    return ref.name, ref.qualifier or ""
+
+
 def function_name_of(text: str) -> str:
     """The bare function name of a name, ``name:qualifier``, partial or full ARN (a physical id of a Function,
     Version or Alias resource)."""
@@ -116,12 +123,13 @@ class LayerVersionRef:
     partition: str = "aws"
 
     @classmethod
-    def parse(cls, text: str) -> LayerVersionRef | None:
-        """``arn:<partition>:lambda:<region>:<account>:layer:<name>:<N>`` -> its parts; None for anything else."""
+    def parse(cls, text: str) -> LayerVersionRef:
+        """``arn:<partition>:lambda:<region>:<account>:layer:<name>:<N>`` -> its parts (structure only: the Lambda
+        service checks the characters); ``ValueError`` for anything else."""
         parts = text.split(":")
         if len(parts) != 8 or parts[0] != "arn" or parts[2] != "lambda" or parts[5] != "layer" \
                 or not _VERSION_NUMBER.fullmatch(parts[7]):
-            return None
+            raise ValueError(f"not a layer version ARN: {text!r}")
         return cls(parts[3], parts[4], parts[6], int(parts[7]), parts[1])
 
     @property

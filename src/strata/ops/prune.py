@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from strata.errors import StrataError
+from strata.model.naming import LayerVersionRef, function_and_qualifier
 
 FUNCTION = "AWS::Lambda::Function"
 VERSION = "AWS::Lambda::Version"
@@ -290,13 +291,14 @@ def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool 
             resources = state.resources(stack_name)
             in_template = set((record.template or {}).get("Resources") or {})
             functions = [r.physical_id for r in resources.values() if r.type == FUNCTION]
-            named = {tuple(r.physical_id.split(":")[6:8]): f"the stack's template names it ({r.logical_id})"
+            named = {function_and_qualifier(r.physical_id): f"the stack's template names it ({r.logical_id})"
                      for r in resources.values() if r.type == VERSION and r.logical_id in in_template}
             pins = {(p.function_name, p.version): f"alias {p.alias} is pinned to it by rollback"
                     for p in AliasHistory(state.db).pins(stack_name).values()}
             layers = [r for r in resources.values() if r.type == LAYER]
             inv = inventory(client, functions, named_versions=named, pins=pins,  # type: ignore[arg-type]
-                            layer_names=[r.physical_id.split(":")[6] for r in layers] if include_layers else (),
+                            layer_names=[LayerVersionRef.parse(r.physical_id).name for r in layers]
+                            if include_layers else (),
                             named_layers={r.physical_id: f"the stack's template names it ({r.logical_id})"
                                           for r in layers if r.logical_id in in_template})
             report = plan_prune(inv, keep=keep, include_layers=include_layers, target="local", stack=stack_name,
@@ -355,11 +357,12 @@ def prune_aws(session: Any, stack_name: str, *, keep: int, include_layers: bool 
                 break
         live = [r for r in resources if r.get("PhysicalResourceId") and "DELETE" not in r.get("ResourceStatus", "")]
         functions = [r["PhysicalResourceId"] for r in live if r["ResourceType"] == FUNCTION]
-        named = {tuple(r["PhysicalResourceId"].split(":")[6:8]): f"the stack's template names it "
+        named = {function_and_qualifier(r["PhysicalResourceId"]): f"the stack's template names it "
                  f"({r['LogicalResourceId']})" for r in live if r["ResourceType"] == VERSION}
         layers = [r for r in live if r["ResourceType"] == LAYER]
         inv = inventory(lam, functions, named_versions=named,  # type: ignore[arg-type]
-                        layer_names=[r["PhysicalResourceId"].split(":")[6] for r in layers] if include_layers else (),
+                        layer_names=[LayerVersionRef.parse(r["PhysicalResourceId"]).name for r in layers]
+                        if include_layers else (),
                         named_layers={r["PhysicalResourceId"]: f"the stack's template names it "
                                       f"({r['LogicalResourceId']})" for r in layers})
         report = plan_prune(inv, keep=keep, include_layers=include_layers, target="aws", stack=stack_name,

@@ -14,7 +14,6 @@ the current one, and the next deploy moves the alias forward again (the report s
 """
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 
 from strata.local.engine.history import ROLLBACK, AliasMove
 from strata.errors import StrataError
+from strata.model.naming import function_and_qualifier, sha256_hex_of
 from strata.ops.checks import VersionCheck, check_version
 
 FUNCTION = "AWS::Lambda::Function"
@@ -157,10 +157,11 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
                 raise StrataError(f"stack {stack_name!r} does not exist", hint="`strata stacks` lists the stacks")
             logical_id, name = _function(resources, function, stack_name)
             alias_res = next((r for r in resources.values() if r.type == ALIAS
-                              and r.physical_id.split(":")[6:8] == [name, alias]), None)
+                              and function_and_qualifier(r.physical_id) == (name, alias)), None)
             if alias_res is None:
-                known = sorted(r.physical_id.split(":")[7] for r in resources.values() if r.type == ALIAS
-                               and r.physical_id.split(":")[6] == name)
+                known = sorted(qualifier for function_name, qualifier in
+                               (function_and_qualifier(r.physical_id) for r in resources.values() if r.type == ALIAS)
+                               if function_name == name)
                 raise StrataError(f"{logical_id} has no alias {alias!r} in stack {stack_name} "
                                   f"(aliases: {', '.join(known) or 'none'})", hint="pass --alias NAME")
             resumed = _resumed(state, settled, name, alias, to_version)
@@ -178,7 +179,7 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
                 store = ArtifactStore(home)
                 expected = history.expected_for(name, to_version)
                 check = check_version(client, name, to_version, expected,
-                                      code_present=lambda sha: store.has(base64.b64decode(sha).hex()))
+                                      code_present=lambda sha: store.has(sha256_hex_of(sha)))
                 refuse_unless_fit(check, name, alias)
                 roll_back_alias(state, client, AliasRollback(stack_name, alias_res.logical_id, name, alias, current,
                                                              to_version, routing, expected), crash=crash)

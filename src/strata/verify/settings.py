@@ -132,8 +132,10 @@ def live_settings(configuration: dict[str, Any]) -> dict[str, Any]:
 
 def layer_label(arn: str) -> str:
     """``arn:aws:lambda:r:a:layer:shared:4`` -> ``shared:4`` (what people call a layer version)."""
-    ref = LayerVersionRef.parse(str(arn))
-    return ref.label if ref is not None else str(arn)
+    try:
+        return LayerVersionRef.parse(str(arn)).label
+    except ValueError:
+        return str(arn)
 
 
 def describe(name: str, value: Any) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from strata.local.engine.state import StackState
 from strata.errors import StateError
+from strata.model.naming import FunctionRef, function_name_of
 
 FUNCTION = "AWS::Lambda::Function"
 VERSION = "AWS::Lambda::Version"
@@ -45,12 +46,12 @@ def describe(home: Path, stack_name: str) -> dict[str, Any]:
             by_name[res.physical_id] = res.logical_id
     for res in resources.values():
         if res.type == VERSION:
-            owner = by_name.get(res.physical_id.split(":")[6])
+            owner = by_name.get(function_name_of(res.physical_id))
             if owner:
                 functions[owner]["Versions"].append({"LogicalResourceId": res.logical_id,
                                                      "Version": res.attributes.get("Version")})
         elif res.type == ALIAS:
-            owner = by_name.get(res.physical_id.split(":")[6])
+            owner = by_name.get(function_name_of(res.physical_id))
             if owner:
                 weights = (res.properties.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or []
                 functions[owner]["Aliases"].append({
@@ -98,10 +99,10 @@ def resolve_target(home: Path, target: str, stack_name: str | None) -> str:
     ``NAME[:QUALIFIER]``), else ``LOGICAL_ID[:QUALIFIER]`` of the stack -> ``physical-name[:qualifier]``."""
     if not stack_name:
         return target
-    logical_id, _, qualifier = target.partition(":")
-    physical = resolve_function(home, stack_name, logical_id)
-    if qualifier:
-        return f"{physical.split(':', 1)[0]}:{qualifier}"
+    given = FunctionRef.parse(target)
+    physical = resolve_function(home, stack_name, given.name)
+    if given.qualifier:
+        return f"{function_name_of(physical)}:{given.qualifier}"
     return physical
 
 
@@ -122,5 +123,4 @@ def resolve_function(home: Path, stack_name: str, logical_id: str) -> str:
                          hint="pass a function's logical id, or the function name itself")
     if res.type == FUNCTION:
         return res.physical_id
-    parts = res.physical_id.split(":")
-    return f"{parts[6]}:{parts[7]}"
+    return FunctionRef.parse(res.physical_id).qualified_name

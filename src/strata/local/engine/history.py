@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strata.local.engine.model import DeployedResource
+from strata.model.naming import function_and_qualifier
 
 ALIAS = "AWS::Lambda::Alias"
 FUNCTION = "AWS::Lambda::Function"
@@ -177,7 +178,7 @@ def expected_from_state(resources: dict[str, DeployedResource], function_name: s
 
     fn = next((r for r in resources.values() if r.type == FUNCTION and r.physical_id == function_name), None)
     ver = next((r for r in resources.values() if r.type == VERSION
-                and r.physical_id.split(":")[6:8] == [function_name, version]), None)
+                and function_and_qualifier(r.physical_id) == (function_name, version)), None)
     if fn is None or ver is None:
         return None
     settings = {s.name: s.from_template(fn.properties.get(s.prop)) for s in SETTINGS}
@@ -193,7 +194,7 @@ def record_alias_step(history: AliasHistory, stack: str, resources: dict[str, De
     new, routing = alias_target(after.properties)
     if not new or new == "None":
         return
-    function_name, alias = after.physical_id.split(":")[6:8]
+    function_name, alias = function_and_qualifier(after.physical_id)
     last = history.last(function_name, alias)
     if last is not None and (last.to_version, last.routing) == (new, routing):
         return

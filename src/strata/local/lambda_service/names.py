@@ -83,7 +83,10 @@ def resolve_function(value: str, qualifier: str | None, *, region: str, namespac
 
 def parse_layer_version_arn(arn: str, *, path: str) -> LayerVersionRef:
     """``arn:aws:lambda:<r>:<acct>:layer:<name>:<N>`` or the ``ValidationException`` AWS sends at ``path``."""
-    ref = LayerVersionRef.parse(arn)
+    try:
+        ref = LayerVersionRef.parse(arn)
+    except ValueError:
+        ref = None
     if ref is None or not _PARTITION.fullmatch(ref.partition) or not _REGION.fullmatch(ref.region) \
             or not _ACCOUNT.fullmatch(ref.account) or not _NAME.fullmatch(ref.name):
         raise ValidationException(validation_message(

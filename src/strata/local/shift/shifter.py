@@ -22,6 +22,7 @@ from strata.local.engine.model import DeployedResource
 from strata.local.shift.hooks import HookResult, run_hook
 from strata.local.shift.metrics import InvocationLogSource, LogMetrics, Metrics, VersionStats
 from strata.local.shift.schedule import Schedule, schedule_for
+from strata.model.naming import function_and_qualifier
 
 GROUP = "AWS::CodeDeploy::DeploymentGroup"
 CONFIG = "AWS::CodeDeploy::DeploymentConfig"
@@ -105,7 +106,7 @@ class Shifter:
             schedule = schedule_for((group.properties.get("DeploymentConfigName") if group else None), customs)
         except Exception as exc:  # noqa: BLE001
             raise ResourceFailed(str(getattr(exc, "message", exc))) from None
-        function_name, alias = current.physical_id.split(":")[6:8]
+        function_name, alias = function_and_qualifier(current.physical_id)
         report = ShiftReport(self.deployment_id(), function_name, alias, old, new, schedule.name)
         self.reports.append(report)
         metrics = self.metrics(executor.ctx.client, function_name, [old, new])

@@ -9,7 +9,7 @@ from typing import Any
 from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found
-from strata.model.naming import FunctionRef, function_name_of
+from strata.model.naming import function_and_qualifier, function_name_of
 
 
 class AliasHandler(Handler):
@@ -46,9 +46,9 @@ class AliasHandler(Handler):
         return Outcome(current.physical_id, current.attributes)
 
     def delete(self, ctx: HandlerContext, current: DeployedResource) -> None:
-        alias = FunctionRef.parse(current.physical_id)
+        function, alias = function_and_qualifier(current.physical_id)
         try:
-            ctx.client.delete_alias(FunctionName=alias.name, Name=alias.qualifier)
+            ctx.client.delete_alias(FunctionName=function, Name=alias)
         except Exception as exc:  # noqa: BLE001
             if not is_not_found(exc):
                 raise

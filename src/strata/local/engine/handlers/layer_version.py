@@ -37,8 +37,6 @@ class LayerVersionHandler(Handler):
 
     def delete(self, ctx: HandlerContext, current: DeployedResource) -> None:
         ref = LayerVersionRef.parse(current.physical_id)
-        if ref is None:
-            raise ValueError(f"not a layer version ARN: {current.physical_id!r}")
         ctx.client.delete_layer_version(LayerName=ref.name, VersionNumber=ref.version)
 
 
