@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.model.naming import (FunctionRef, artifact_sha256_of_key, code_sha256_of, function_arn, function_name_of,
-                                 version_number_of)
+from strata.model.naming import (
+    FunctionRef,
+    artifact_sha256_of_key,
+    code_sha256_of,
+    function_arn,
+    function_name_of,
+    version_number_of,
+)
 from strata.template.context import context_for
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate
 from strata.verify.model import DeployedStack, ExpectedAlias, ExpectedFunction, StackResource

@@ -8,10 +8,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strata.model.naming import (LATEST, FunctionRef, LayerVersionRef, account_of_arn, artifact_file_name,
-                                 artifact_key, artifact_sha256_of_key, code_sha256_of, code_sha256_of_bytes,
-                                 function_and_qualifier, function_arn, function_name_of, generated_name,
-                                 is_version_number, layer_arn, layer_version_arn, sha256_hex_of, version_number_of)
+from strata.model.naming import (
+    LATEST,
+    FunctionRef,
+    LayerVersionRef,
+    account_of_arn,
+    artifact_file_name,
+    artifact_key,
+    artifact_sha256_of_key,
+    code_sha256_of,
+    code_sha256_of_bytes,
+    function_and_qualifier,
+    function_arn,
+    function_name_of,
+    generated_name,
+    is_version_number,
+    layer_arn,
+    layer_version_arn,
+    sha256_hex_of,
+    version_number_of,
+)
 
 ACCOUNT = "123456789012"
 SHA = hashlib.sha256(b"zip bytes").hexdigest()
@@ -59,7 +75,8 @@ def test_physical_ids_of_functions_versions_and_aliases():
 
 def test_layer_arns():
     arn = layer_version_arn("us-east-1", ACCOUNT, "shared", 4)
-    assert arn == f"{layer_arn('us-east-1', ACCOUNT, 'shared')}:4" == f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:shared:4"
+    assert arn == f"arn:aws:lambda:us-east-1:{ACCOUNT}:layer:shared:4"
+    assert arn == f"{layer_arn('us-east-1', ACCOUNT, 'shared')}:4"
     ref = LayerVersionRef.parse(arn)
     assert (ref.name, ref.version, ref.label, ref.arn) == ("shared", 4, "shared:4", arn)
     for bad in (layer_arn("us-east-1", ACCOUNT, "shared"), f"{arn}:5", arn.replace(":4", ":x"),

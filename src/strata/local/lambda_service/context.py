@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from strata.artifacts.store import ArtifactStore
-from strata.model import naming
 from strata.local.lambda_service.store import Database
+from strata.model import naming
 
 
 def utc_now() -> datetime:

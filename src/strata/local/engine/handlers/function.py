@@ -11,7 +11,13 @@ from typing import Any
 from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found
-from strata.model.naming import FunctionRef, artifact_sha256_of_key, code_sha256_of, code_sha256_of_bytes, generated_name
+from strata.model.naming import (
+    FunctionRef,
+    artifact_sha256_of_key,
+    code_sha256_of,
+    code_sha256_of_bytes,
+    generated_name,
+)
 
 # CloudFormation property -> API member, for the members UpdateFunctionConfiguration takes.
 CONFIG_MEMBERS: dict[str, str] = {

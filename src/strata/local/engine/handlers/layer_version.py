@@ -10,7 +10,6 @@ from strata.local.engine.model import DeployedResource
 from strata.model.naming import LayerVersionRef, artifact_sha256_of_key, code_sha256_of, generated_name
 
 
-
 class LayerVersionHandler(Handler):
     type_name = "AWS::Lambda::LayerVersion"
     replace_on = ALL
