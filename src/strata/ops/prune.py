@@ -296,7 +296,7 @@ def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool 
             pins = {(p.function_name, p.version): f"alias {p.alias} is pinned to it by rollback"
                     for p in AliasHistory(state.db).pins(stack_name).values()}
             layers = [r for r in resources.values() if r.type == LAYER]
-            inv = inventory(client, functions, named_versions=named, pins=pins,  # type: ignore[arg-type]
+            inv = inventory(client, functions, named_versions=named, pins=pins,
                             layer_names=[LayerVersionRef.parse(r.physical_id).name for r in layers]
                             if include_layers else (),
                             named_layers={r.physical_id: f"the stack's template names it ({r.logical_id})"
@@ -360,7 +360,7 @@ def prune_aws(session: Any, stack_name: str, *, keep: int, include_layers: bool 
         named = {function_and_qualifier(r["PhysicalResourceId"]): f"the stack's template names it "
                  f"({r['LogicalResourceId']})" for r in live if r["ResourceType"] == VERSION}
         layers = [r for r in live if r["ResourceType"] == LAYER]
-        inv = inventory(lam, functions, named_versions=named,  # type: ignore[arg-type]
+        inv = inventory(lam, functions, named_versions=named,
                         layer_names=[LayerVersionRef.parse(r["PhysicalResourceId"]).name for r in layers]
                         if include_layers else (),
                         named_layers={r["PhysicalResourceId"]: f"the stack's template names it "

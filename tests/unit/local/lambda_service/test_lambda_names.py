@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from strata.model.lambda_errors import InvalidParameterValueException, ResourceNotFoundException, ValidationException
-from strata.local.lambda_service.names import (FunctionRef, parse_function_name, parse_layer_name, parse_layer_version_arn,
-                                  resolve_function)
+from strata.local.lambda_service.names import (parse_function_name, parse_layer_name, parse_layer_version_arn,
+                                               resolve_function)
+from strata.model.naming import FunctionRef
 
 
 @pytest.mark.parametrize("value, expected", [
