@@ -25,6 +25,7 @@ from strata.local.engine.history import ROLLBACK, AliasHistory, AliasMove, Pin
 from strata.local.engine.journal import CrashPoints, Journal
 from strata.local.engine.state import DeployRecord, StackState
 from strata.model.lambda_errors import is_not_found
+from strata.model.naming import LayerVersionRef, function_and_qualifier
 
 ROLLBACK_OP, PRUNE_OP = "rollback", "prune"
 OPERATIONS = (ROLLBACK_OP, PRUNE_OP)
@@ -158,7 +159,12 @@ def _forget(state: StackState, stack: str, item: Deletion) -> tuple[str, ...]:
     type_ = VERSION if item.kind == "function" else LAYER
 
     def pruned(res: Any) -> bool:
-        return res.type == type_ and tuple(res.physical_id.split(":")[6:8]) == (item.name, item.version)
+        if res.type != type_:
+            return False
+        if type_ == VERSION:
+            return function_and_qualifier(res.physical_id) == (item.name, item.version)
+        layer = LayerVersionRef.parse(res.physical_id)
+        return (layer.name, str(layer.version)) == (item.name, item.version)
 
     dropped: list[str] = []
     for res in state.resources(stack).values():
