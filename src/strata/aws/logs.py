@@ -16,6 +16,7 @@ from typing import Any
 from strata.aws.errors import AwsError, aws_errors
 from strata.errors import StrataError
 from strata.model.naming import LATEST, FunctionRef, is_version_number
+from strata.model.routing import AliasRouting
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -104,8 +105,7 @@ def versions_of(session: Any, function_name: str, qualifier: str | None) -> list
         return [qualifier]
     with aws_errors(f"reading alias {qualifier} of {function_name}", profile=session.profile):
         alias = session.client("lambda").get_alias(FunctionName=function_name, Name=qualifier)
-    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-    return [str(alias["FunctionVersion"]), *map(str, weights)]
+    return AliasRouting.from_api(alias).versions()
 
 
 def physical_function(session: Any, stack_name: str, logical_id: str) -> str:

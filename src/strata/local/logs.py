@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from strata.model.routing import AliasRouting
+
 POLL_SECONDS = 0.5
 
 
@@ -63,8 +65,8 @@ def _versions(home: Path, target: str) -> tuple[str, list[str] | None]:
     from strata.local.lambda_service.service import LambdaService
 
     alias = LambdaService(home).get_alias(function_name=ref.name, name=ref.qualifier)
-    extra = list((alias.routing_config.additional_version_weights or {}) if alias.routing_config else {})
-    return ref.name, [str(alias.function_version), *extra]
+    weights = alias.routing_config.additional_version_weights if alias.routing_config else None
+    return ref.name, AliasRouting.of(alias.function_version, weights).versions()
 
 
 def _require_function(home: Path, name: str) -> None:

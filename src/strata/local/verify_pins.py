@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from strata.model.lambda_errors import is_not_found
+from strata.model.routing import AliasRouting
 from strata.verify.checker import content_findings
 from strata.verify.model import DeployedStack, ExpectedFunction, Finding, VerifyReport
 
@@ -70,7 +71,7 @@ def check_pins(reader: Any, pins: list[PinnedAlias], report: VerifyReport) -> Ve
             report.findings.append(Finding(pin.function_logical_id, pin.function_name, subject, "missing",
                                            f"alias {pin.alias} (pinned to version {pin.version}) does not exist"))
             continue
-        weights = (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        weights = AliasRouting.from_api(live).weight_map()
         if str(live.get("FunctionVersion")) != pin.version or weights:
             report.findings.append(Finding(
                 pin.function_logical_id, pin.function_name, subject, "FunctionVersion",

@@ -21,6 +21,7 @@ from typing import Any
 
 from strata.errors import StrataError
 from strata.model.naming import LayerVersionRef, function_and_qualifier
+from strata.model.routing import AliasRouting
 
 FUNCTION = "AWS::Lambda::Function"
 VERSION = "AWS::Lambda::Version"
@@ -139,11 +140,10 @@ def inventory(client: Any, functions: Iterable[str], *, named_versions: dict[tup
                 versions.append(VersionInfo(name, config["Version"], int(config.get("CodeSize") or 0),
                                             _layer_arns(config)))
         for alias in _pages(client.list_aliases, "Aliases", FunctionName=name):
-            protected.setdefault((name, str(alias["FunctionVersion"])), f"alias {alias['Name']} routes to it")
-            weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-            for number, weight in weights.items():
-                protected.setdefault((name, str(number)),
-                                     f"alias {alias['Name']} routes {float(weight):.0%} of its traffic to it")
+            routing = AliasRouting.from_api(alias)
+            protected.setdefault((name, routing.primary), f"alias {alias['Name']} routes to it")
+            for number, weight in routing.weights:
+                protected.setdefault((name, number), f"alias {alias['Name']} routes {weight:.0%} of its traffic to it")
     for key, reason in (pins or {}).items():
         protected.setdefault(key, reason)
     for key, reason in named_versions.items():

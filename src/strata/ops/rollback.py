@@ -23,6 +23,7 @@ from typing import Any
 from strata.local.engine.history import ROLLBACK, AliasMove
 from strata.errors import StrataError
 from strata.model.naming import function_and_qualifier, sha256_hex_of
+from strata.model.routing import AliasRouting
 from strata.ops.checks import VersionCheck, check_version
 
 FUNCTION = "AWS::Lambda::Function"
@@ -119,8 +120,7 @@ def _target_version(logical_id: str, alias: str, current: str, routing: dict[str
 
 
 def _routing(alias: dict[str, Any]) -> dict[str, float]:
-    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-    return {str(k): float(v) for k, v in weights.items()}
+    return AliasRouting.from_api(alias).weight_map()
 
 
 # ---- local ----------------------------------------------------------------------------------------------------------
@@ -241,8 +241,7 @@ def rollback_aws(session: Any, stack_name: str, function: str, *, alias: str = "
                                      lambda: ([], _versions(lam, name)))
         check = check_version(lam, name, to_version, None)
         refuse_unless_fit(check, name, alias)
-        lam.update_alias(FunctionName=name, Name=alias, FunctionVersion=to_version,
-                         RoutingConfig={"AdditionalVersionWeights": {}})
+        lam.update_alias(FunctionName=name, Name=alias, **AliasRouting(to_version).to_api())
         after = lam.get_alias(FunctionName=name, Name=alias)
     report = RollbackReport("aws", stack_name, logical_id, name, alias, current, to_version, routing, False,
                             check.checked)

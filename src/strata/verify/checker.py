@@ -11,6 +11,7 @@ from typing import Any
 
 from strata.model.lambda_errors import is_not_found
 from strata.model.naming import sha256_hex_of
+from strata.model.routing import AliasRouting
 from strata.verify.model import ExpectedAlias, ExpectedFunction, Finding, VerifyReport
 from strata.verify.reader import LambdaReader
 from strata.verify.settings import differences, live_settings
@@ -99,15 +100,15 @@ def _check_alias(reader: LambdaReader, function: ExpectedFunction, alias: Expect
                                        f"alias {alias.name} does not exist; the stack deployed it"
                                        + (f" serving version {alias.version}" if alias.version else "")))
         return []
-    primary = str(live.get("FunctionVersion"))
-    weights = {str(k): float(v) for k, v in
-               ((live.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}).items()}
-    if weights != alias.routing:
+    served = AliasRouting.from_api(live)
+    primary = served.primary
+    if served.weights != alias.routing.weights:
+        deployed = AliasRouting(alias.version or primary, alias.routing.weights)
         report.findings.append(Finding(
             function.logical_id, function.name, subject, "RoutingConfig",
-            f"alias {alias.name} routes {_routing_words(primary, weights)}; the deployed configuration routes "
-            f"{_routing_words(alias.version or primary, alias.routing)}", weights, alias.routing))
-    routes = [primary] + sorted(weights)
+            f"alias {alias.name} routes {served.words()}; the deployed configuration routes {deployed.words()}",
+            served.weight_map(), alias.routing.weight_map()))
+    routes = served.versions()
     for number in routes:
         phrase = f"alias {alias.name} serves version {number} with"
         if number == "$LATEST":
@@ -143,13 +144,6 @@ def _version(reader: LambdaReader, function: ExpectedFunction, number: str,
                 raise
             seen[number] = None
     return seen[number]
-
-
-def _routing_words(primary: str, weights: dict[str, float]) -> str:
-    if not weights:
-        return f"all traffic to version {primary}"
-    extra = ", ".join(f"{w:.0%} to version {v}" for v, w in sorted(weights.items()))
-    return f"{1 - sum(weights.values()):.0%} to version {primary}, {extra}"
 
 
 __all__ = ["check", "content_findings", "short_sha"]

@@ -16,6 +16,7 @@ from strata.model.naming import (
     function_name_of,
     version_number_of,
 )
+from strata.model.routing import AliasRouting
 from strata.template.context import context_for
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate
 from strata.verify.model import DeployedStack, ExpectedAlias, ExpectedFunction, StackResource
@@ -86,16 +87,8 @@ def _expected(logical_id: str, name: str, props: dict[str, Any], versions: list[
 
 
 def _alias(props: dict[str, Any]) -> ExpectedAlias:
-    version = props.get("FunctionVersion")
-    routing: dict[str, float] = {}
-    config = props.get("RoutingConfig")
-    if isinstance(config, dict):
-        for item in config.get("AdditionalVersionWeights") or []:
-            if isinstance(item, dict) and not contains_unresolved(item.get("FunctionVersion")):
-                routing[str(item.get("FunctionVersion"))] = float(item.get("FunctionWeight", 0))
     return ExpectedAlias(name=str(props.get("Name")),
-                         version=None if contains_unresolved(version) or version in (None, "") else str(version),
-                         routing=routing)
+                         routing=AliasRouting.from_template(props, unknown=contains_unresolved))
 
 
 def stack_context(stack: DeployedStack) -> Context:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from strata.model.routing import AliasRouting
+
 
 @dataclass(frozen=True)
 class StackResource:
@@ -38,8 +40,12 @@ class DeployedStack:
 @dataclass(frozen=True)
 class ExpectedAlias:
     name: str
-    version: str | None                 # the version number the stack deployed (None when unknown)
-    routing: dict[str, float]           # extra version -> weight, as deployed
+    routing: AliasRouting               # as deployed (primary "" when unknown until deploy; unresolved extras left out)
+
+    @property
+    def version(self) -> str | None:
+        """The version number the stack deployed (None when unknown)."""
+        return self.routing.primary or None
 
 
 @dataclass(frozen=True)

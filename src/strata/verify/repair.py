@@ -16,6 +16,7 @@ from typing import Any
 
 from strata.errors import StrataError
 from strata.model.lambda_errors import is_not_found
+from strata.model.routing import AliasRouting
 from strata.verify.checker import content_findings
 from strata.verify.model import ExpectedFunction, Finding, VerifyReport
 from strata.verify.reader import LambdaRepairer
@@ -60,10 +61,10 @@ def _repair_function(client: LambdaRepairer, function: ExpectedFunction, finding
                                                **({"CodeSha256": function.code_sha256} if function.code_sha256 else {}))
             target = str(published["Version"])
             done.append(f"{function.logical_id}: published version {target} from the deployed $LATEST")
-        client.update_alias(FunctionName=function.name, Name=alias.name, FunctionVersion=target,
-                            RoutingConfig={"AdditionalVersionWeights": dict(alias.routing)})
+        client.update_alias(FunctionName=function.name, Name=alias.name,
+                            **AliasRouting(target, alias.routing.weights).to_api())
         done.append(f"{function.logical_id}: alias {alias.name} now serves version {target}"
-                    + (f" with routing {alias.routing}" if alias.routing else ""))
+                    + (f" with routing {alias.routing.weight_map()}" if alias.routing.weights else ""))
     return done
 
 

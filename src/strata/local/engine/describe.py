@@ -8,6 +8,7 @@ from typing import Any
 from strata.local.engine.state import StackState
 from strata.errors import StateError
 from strata.model.naming import FunctionRef, function_name_of
+from strata.model.routing import AliasRouting
 
 FUNCTION = "AWS::Lambda::Function"
 VERSION = "AWS::Lambda::Version"
@@ -53,12 +54,10 @@ def describe(home: Path, stack_name: str) -> dict[str, Any]:
         elif res.type == ALIAS:
             owner = by_name.get(function_name_of(res.physical_id))
             if owner:
-                weights = (res.properties.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or []
+                routing = AliasRouting.from_template(res.properties)
                 functions[owner]["Aliases"].append({
                     "LogicalResourceId": res.logical_id, "Name": res.properties.get("Name"),
-                    "FunctionVersion": str(res.properties.get("FunctionVersion")),
-                    "AdditionalVersionWeights": {str(w["FunctionVersion"]): w["FunctionWeight"] for w in weights}
-                    if isinstance(weights, list) else weights})
+                    "FunctionVersion": routing.primary, "AdditionalVersionWeights": routing.weight_map()})
     return {
         "StackName": stack.name, "StackStatus": stack.status, "LastUpdated": stack.updated_at,
         "Interrupted": interrupted,

@@ -18,6 +18,7 @@ from typing import Any
 
 from strata.local.engine.model import DeployedResource
 from strata.model.naming import function_and_qualifier
+from strata.model.routing import AliasRouting
 
 ALIAS = "AWS::Lambda::Alias"
 FUNCTION = "AWS::Lambda::Function"
@@ -162,14 +163,6 @@ class AliasHistory:
             self.db.execute("DELETE FROM stack_alias_pins WHERE stack = ? AND logical_id = ?", (stack, logical_id))
 
 
-def alias_target(props: dict[str, Any]) -> tuple[str, dict[str, float]]:
-    """(primary version, routing weights) of an Alias's resolved properties (either RoutingConfig form)."""
-    from strata.local.engine.handlers.alias import routing_config
-
-    weights = routing_config(props.get("RoutingConfig"))["AdditionalVersionWeights"]
-    return str(props.get("FunctionVersion")), {k: v for k, v in weights.items() if v}
-
-
 def expected_from_state(resources: dict[str, DeployedResource], function_name: str,
                         version: str) -> dict[str, Any] | None:
     """What ``version`` of ``function_name`` holds according to the stack's records: the Version resource's
@@ -191,9 +184,11 @@ def record_alias_step(history: AliasHistory, stack: str, resources: dict[str, De
     last recorded move of that alias (a traffic shift records its own steps); no-op when nothing moved."""
     if after is None or after.type != ALIAS:
         return
-    new, routing = alias_target(after.properties)
-    if not new or new == "None":
+    target = AliasRouting.from_template(after.properties)
+    new = target.primary
+    if not new:
         return
+    routing = {v: w for v, w in target.weights if w}    # a zero weight sends no traffic: not a move
     function_name, alias = function_and_qualifier(after.physical_id)
     last = history.last(function_name, alias)
     if last is not None and (last.to_version, last.routing) == (new, routing):

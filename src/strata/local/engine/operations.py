@@ -26,6 +26,7 @@ from strata.local.engine.journal import CrashPoints, Journal
 from strata.local.engine.state import DeployRecord, StackState
 from strata.model.lambda_errors import is_not_found
 from strata.model.naming import LayerVersionRef, function_and_qualifier
+from strata.model.routing import AliasRouting
 
 ROLLBACK_OP, PRUNE_OP = "rollback", "prune"
 OPERATIONS = (ROLLBACK_OP, PRUNE_OP)
@@ -96,8 +97,7 @@ def roll_back_alias(state: StackState, client: Any, move: AliasRollback, *, cras
 
 
 def _move_alias(client: Any, move: AliasRollback) -> None:
-    client.update_alias(FunctionName=move.function_name, Name=move.alias, FunctionVersion=move.to_version,
-                        RoutingConfig={"AdditionalVersionWeights": {}})
+    client.update_alias(FunctionName=move.function_name, Name=move.alias, **AliasRouting(move.to_version).to_api())
 
 
 def _record_rollback(state: StackState, move: AliasRollback, reason: str) -> None:

@@ -23,6 +23,7 @@ from strata.local.shift.hooks import HookResult, run_hook
 from strata.local.shift.metrics import InvocationLogSource, LogMetrics, Metrics, VersionStats
 from strata.local.shift.schedule import Schedule, schedule_for
 from strata.model.naming import function_and_qualifier
+from strata.model.routing import AliasRouting
 
 GROUP = "AWS::CodeDeploy::DeploymentGroup"
 CONFIG = "AWS::CodeDeploy::DeploymentConfig"
@@ -93,10 +94,8 @@ class Shifter:
     # ---- the executor's hook ----------------------------------------------------------------------------------------
     def update_alias(self, executor: Any, logical_id: str, policy: dict[str, Any], handler: Any,
                      current: DeployedResource, props: dict[str, Any]) -> Outcome:
-        from strata.local.engine.history import alias_target
-
-        old, _ = alias_target(current.properties)
-        new, _ = alias_target(props)
+        old = AliasRouting.from_template(current.properties).primary
+        new = AliasRouting.from_template(props).primary
         if old == new or "$LATEST" in (old, new):
             return handler.update(executor.ctx, current, props)      # nothing to shift (CodeDeploy skips it too)
         resources = executor.state.resources(executor.stack)
@@ -170,13 +169,11 @@ class _Run:
 
     def route(self, weight: float) -> None:
         r = self.report
-        self.executor.ctx.client.update_alias(FunctionName=r.function_name, Name=r.alias, FunctionVersion=r.old,
-                                              RoutingConfig={"AdditionalVersionWeights": {r.new: weight}})
+        routing = AliasRouting(r.old, ((r.new, weight),))
+        self.executor.ctx.client.update_alias(FunctionName=r.function_name, Name=r.alias, **routing.to_api())
         self.weight = weight
         r.weights.append(weight)
-        routed = replace(self.current, properties={
-            **self.current.properties, "FunctionVersion": r.old,
-            "RoutingConfig": {"AdditionalVersionWeights": [{"FunctionVersion": r.new, "FunctionWeight": weight}]}})
+        routed = replace(self.current, properties={**self.current.properties, **routing.to_template()})
         with self.executor.state.transaction():
             self.executor._record_alias(routed, "shift")
             self.executor._event(self.logical_id, "AWS::Lambda::Alias", self.current.physical_id,
@@ -188,11 +185,10 @@ class _Run:
         """CodeDeploy's automatic rollback: all traffic back on the old version before the stack rolls back (so the
         stack rollback can delete the new version, which no route points at any more)."""
         r = self.report
-        self.executor.ctx.client.update_alias(FunctionName=r.function_name, Name=r.alias, FunctionVersion=r.old,
-                                              RoutingConfig={"AdditionalVersionWeights": {}})
+        routing = AliasRouting(r.old)
+        self.executor.ctx.client.update_alias(FunctionName=r.function_name, Name=r.alias, **routing.to_api())
         self.weight = 0.0
-        restored = replace(self.current, properties={**self.current.properties, "FunctionVersion": r.old,
-                                                     "RoutingConfig": {"AdditionalVersionWeights": []}})
+        restored = replace(self.current, properties={**self.current.properties, **routing.to_template()})
         with self.executor.state.transaction():
             self.executor._record_alias(restored, "shift-rollback")
 

@@ -1,7 +1,6 @@
 """``AWS::Lambda::Alias``: Name and FunctionName are create-only (a change replaces the alias); FunctionVersion,
-Description and RoutingConfig update in place. CloudFormation's RoutingConfig is a list
-``AdditionalVersionWeights: [{FunctionVersion, FunctionWeight}]``; the API's is a map version -> weight.
-Ref: the alias ARN."""
+Description and RoutingConfig update in place. CloudFormation's RoutingConfig is a list, the API's a map: both read
+and written by ``strata.model.routing.AliasRouting``. Ref: the alias ARN."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,6 +9,7 @@ from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_errors import is_not_found
 from strata.model.naming import function_and_qualifier, function_name_of
+from strata.model.routing import AliasRouting
 
 
 class AliasHandler(Handler):
@@ -54,18 +54,9 @@ class AliasHandler(Handler):
                 raise
 
 
-def routing_config(value: Any) -> dict[str, Any]:
-    """CloudFormation's list form -> the API's map form (``{}`` when there is no routing)."""
-    weights = (value or {}).get("AdditionalVersionWeights") or []
-    if isinstance(weights, dict):
-        return {"AdditionalVersionWeights": {str(k): float(v) for k, v in weights.items()}}
-    return {"AdditionalVersionWeights": {str(w["FunctionVersion"]): float(w["FunctionWeight"]) for w in weights}}
-
-
 def _members(props: dict[str, Any]) -> dict[str, Any]:
     """The updatable members in API form; Description and RoutingConfig always present, so removing them resets."""
-    return {"FunctionVersion": str(props["FunctionVersion"]), "Description": props.get("Description", ""),
-            "RoutingConfig": routing_config(props.get("RoutingConfig"))}
+    return {**AliasRouting.from_template(props).to_api(), "Description": props.get("Description", "")}
 
 
 def _outcome(arn: str) -> Outcome:
