@@ -15,6 +15,7 @@ from typing import Any
 
 from strata.aws.errors import AwsError, aws_errors
 from strata.errors import StrataError
+from strata.model.lambda_defaults import log_group
 from strata.model.naming import LATEST, FunctionRef, is_version_number
 from strata.model.routing import AliasRouting
 
@@ -48,7 +49,7 @@ class AwsLogs:
 
     def __init__(self, session: Any, function_name: str, versions: list[str] | None = None) -> None:
         self.session, self.function_name, self.versions = session, function_name, versions
-        self.group = f"/aws/lambda/{function_name}"
+        self.group = log_group(function_name)
         self.seen: set[str] = set()
         self.last = 0
 

@@ -7,13 +7,15 @@ Lambda return the existing version, which CloudFormation turns into a failed dep
 function exists"). A property in neither list (a newer CloudFormation property strata does not know yet) is included,
 and ``transform --explain`` says so: publishing one version too many is visible and harmless, missing a change is not.
 
-``DEFAULTS`` lists the value Lambda uses when a property is absent. The fingerprint normalises absent and default to
-the same thing: writing ``MemorySize: 128`` where it was absent changes nothing in Lambda (no update call is made), so
-it must not change the Version id either.
+``DEFAULTS`` (``strata.model.lambda_defaults``) lists the value Lambda uses when a property is absent. The fingerprint
+normalises absent and default to the same thing: writing ``MemorySize: 128`` where it was absent changes nothing in
+Lambda (no update call is made), so it must not change the Version id either.
 """
 from __future__ import annotations
 
 from typing import Any
+
+from strata.model import lambda_defaults
 
 # AWS::Lambda::Function properties captured by a published version (lambda.md 5.3), with why.
 VERSIONED: dict[str, str] = {
@@ -68,23 +70,13 @@ VERSION_RESOURCE_IGNORED: dict[str, str] = {
     "FunctionScalingConfig": "scaling of a version, not its content",
 }
 
-# Lambda's values for absent properties (lambda.md 4.1). ``LoggingConfig.LogGroup`` defaults per function name and
-# ``LogFormat`` to Text: handled in ``normalise_defaults``.
-DEFAULTS: dict[str, Any] = {
-    "MemorySize": 128,
-    "Timeout": 3,
-    "Description": "",
-    "PackageType": "Zip",
-    "Architectures": ["x86_64"],
-    "EphemeralStorage": {"Size": 512},
-    "TracingConfig": {"Mode": "PassThrough"},
-    "SnapStart": {"ApplyOn": "None"},
-    "Environment": {"Variables": {}},
-    "Layers": [],
-    "FileSystemConfigs": [],
-    "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": []},
-    "RuntimeManagementConfig": {"UpdateRuntimeOn": "Auto"},
-}
+# Lambda's values for absent properties: one table for the fingerprint, the engine and verify.
+# ``LoggingConfig.LogGroup`` defaults per function name: handled in ``versions._normalise_logging``.
+DEFAULTS = lambda_defaults.DEFAULTS
+
+# Defaults the fingerprint keeps when written out: an explicit ``KmsKeyArn: ""``, ``ImageConfig: {}`` or an empty
+# dead-letter target has always counted as a value, and dropping it now would move existing stacks' Version ids.
+KEPT_AT_DEFAULT = frozenset({"DeadLetterConfig", "KmsKeyArn", "ImageConfig"})
 
 
 def classify(name: str) -> str:
@@ -122,5 +114,5 @@ def _scalar_text(value: Any) -> str:
 
 
 def is_default(name: str, value: Any) -> bool:
-    """True when ``value`` equals what Lambda uses for an absent ``name``."""
-    return name in DEFAULTS and value == DEFAULTS[name]
+    """True when ``value`` equals what Lambda uses for an absent ``name`` (and the fingerprint drops it)."""
+    return name in DEFAULTS and name not in KEPT_AT_DEFAULT and value == DEFAULTS[name]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from strata.errors import StrataError
+from strata.model import lambda_defaults
 from strata.model.naming import artifact_key
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, evaluate
 from strata.transform import fields
@@ -316,11 +317,11 @@ def _layer_inputs(function_id: str, raw: Any, evaluator: _Evaluator) -> list[Fin
 def _normalise_logging(value: dict, props: dict, evaluator: _Evaluator, function_id: str) -> dict:
     """Drop LoggingConfig members equal to Lambda's defaults (Text format, /aws/lambda/<name> group)."""
     out = dict(value)
-    if out.get("LogFormat") == "Text":
+    if out.get("LogFormat") == lambda_defaults.LOG_FORMAT:
         out.pop("LogFormat")
     if "LogGroup" in out and "FunctionName" in props:
         name = evaluator.value(props["FunctionName"], ("Resources", function_id, "Properties", "FunctionName"))
-        if isinstance(name, str) and out["LogGroup"] == f"/aws/lambda/{name}":
+        if isinstance(name, str) and out["LogGroup"] == lambda_defaults.log_group(name):
             out.pop("LogGroup")
     return out
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT
 from strata.model.naming import LayerVersionRef
 
 
@@ -58,6 +59,24 @@ def _member(key: str, default: Any = None, cast: Callable[[Any], Any] = _text) -
     return read
 
 
+def _number(name: str) -> Callable[[Any], Any]:
+    """An integer setting; absent is Lambda's default (so "absent" and "MemorySize: 128" compare equal)."""
+    return lambda value: DEFAULTS[name] if value is None else _int(value)
+
+
+def _or_default(name: str) -> Callable[[Any], Any]:
+    return lambda value: value or DEFAULTS[name]
+
+
+def _architectures(value: Any) -> list[str]:
+    return list(value or DEFAULTS["Architectures"])
+
+
+def _default_member(prop: str, key: str, cast: Callable[[Any], Any] = _text) -> Callable[[Any], Any]:
+    """``prop``'s member ``key``, Lambda's default when absent."""
+    return _member(key, DEFAULTS[prop][key], cast)
+
+
 def _vpc(value: Any) -> dict[str, list[str]]:
     value = value if isinstance(value, dict) else {}
     return {"SubnetIds": sorted(str(v) for v in value.get("SubnetIds") or []),
@@ -73,7 +92,7 @@ def _logging(value: Any) -> dict[str, str]:
     """Members other than Lambda's defaults (Text format, no levels); the log group is compared separately."""
     value = value if isinstance(value, dict) else {}
     out = {k: str(v) for k, v in value.items() if k in ("LogFormat", "ApplicationLogLevel", "SystemLogLevel") and v}
-    if out.get("LogFormat") == "Text":
+    if out.get("LogFormat") == LOG_FORMAT:
         out.pop("LogFormat")
         out.pop("ApplicationLogLevel", None)   # levels only apply to JSON logs; Lambda drops them for Text
         out.pop("SystemLogLevel", None)
@@ -94,32 +113,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("Handler", "Handler", "Handler", _text, _text, lambda v: {"Handler": v}),
     Setting("Runtime", "Runtime", "Runtime", _text, _text, lambda v: {"Runtime": v}),
     Setting("Role", "Role", "Role", _text, _text, lambda v: {"Role": v}),
-    Setting("MemorySize", "MemorySize", "MemorySize", lambda v: 128 if v is None else _int(v),
-            lambda v: 128 if v is None else _int(v), lambda v: {"MemorySize": v}),
-    Setting("Timeout", "Timeout", "Timeout", lambda v: 3 if v is None else _int(v),
-            lambda v: 3 if v is None else _int(v), lambda v: {"Timeout": v}),
+    Setting("MemorySize", "MemorySize", "MemorySize", _number("MemorySize"), _number("MemorySize"),
+            lambda v: {"MemorySize": v}),
+    Setting("Timeout", "Timeout", "Timeout", _number("Timeout"), _number("Timeout"), lambda v: {"Timeout": v}),
     Setting("Environment", "Environment", "Environment", _env_template, _env_live,
             lambda v: {"Environment": {"Variables": dict(v)}}),
     Setting("Layers", "Layers", "Layers", _layers_template, _layers_live, lambda v: {"Layers": list(v)}),
-    Setting("Description", "Description", "Description", lambda v: v or "", lambda v: v or "",
+    Setting("Description", "Description", "Description", _or_default("Description"), _or_default("Description"),
             lambda v: {"Description": v}),
-    Setting("Architectures", "Architectures", "Architectures", lambda v: list(v or ["x86_64"]),
-            lambda v: list(v or ["x86_64"]), None),
-    Setting("EphemeralStorage", "EphemeralStorage", "EphemeralStorage", _member("Size", 512, _int),
-            _member("Size", 512, _int), lambda v: {"EphemeralStorage": {"Size": v}}),
-    Setting("TracingConfig", "TracingConfig", "TracingConfig", _member("Mode", "PassThrough"),
-            _member("Mode", "PassThrough"), lambda v: {"TracingConfig": {"Mode": v}}),
+    Setting("Architectures", "Architectures", "Architectures", _architectures, _architectures, None),
+    Setting("EphemeralStorage", "EphemeralStorage", "EphemeralStorage", _default_member("EphemeralStorage", "Size",
+            _int), _default_member("EphemeralStorage", "Size", _int), lambda v: {"EphemeralStorage": {"Size": v}}),
+    Setting("TracingConfig", "TracingConfig", "TracingConfig", _default_member("TracingConfig", "Mode"),
+            _default_member("TracingConfig", "Mode"), lambda v: {"TracingConfig": {"Mode": v}}),
     Setting("DeadLetterConfig", "DeadLetterConfig", "DeadLetterConfig", _member("TargetArn"), _member("TargetArn"),
-            lambda v: {"DeadLetterConfig": {"TargetArn": v or ""}}),
-    Setting("KmsKeyArn", "KmsKeyArn", "KMSKeyArn", _text, _text, lambda v: {"KMSKeyArn": v or ""}),
+            lambda v: {"DeadLetterConfig": {"TargetArn": v or DEFAULTS["DeadLetterConfig"]["TargetArn"]}}),
+    Setting("KmsKeyArn", "KmsKeyArn", "KMSKeyArn", _text, _text, lambda v: {"KMSKeyArn": v or DEFAULTS["KmsKeyArn"]}),
     Setting("VpcConfig", "VpcConfig", "VpcConfig", _vpc, _vpc, lambda v: {"VpcConfig": dict(v)}),
     Setting("FileSystemConfigs", "FileSystemConfigs", "FileSystemConfigs", _file_systems, _file_systems,
             lambda v: {"FileSystemConfigs": list(v)}),
-    Setting("SnapStart", "SnapStart", "SnapStart", _member("ApplyOn", "None"), _member("ApplyOn", "None"),
-            lambda v: {"SnapStart": {"ApplyOn": v}}),
+    Setting("SnapStart", "SnapStart", "SnapStart", _default_member("SnapStart", "ApplyOn"),
+            _default_member("SnapStart", "ApplyOn"), lambda v: {"SnapStart": {"ApplyOn": v}}),
     Setting("LoggingConfig", "LoggingConfig", "LoggingConfig", _logging, _logging,
-            lambda v: {"LoggingConfig": {"LogFormat": "Text", **v}}),
-    Setting("PackageType", "PackageType", "PackageType", lambda v: v or "Zip", lambda v: v or "Zip", None),
+            lambda v: {"LoggingConfig": {"LogFormat": LOG_FORMAT, **v}}),
+    Setting("PackageType", "PackageType", "PackageType", _or_default("PackageType"), _or_default("PackageType"),
+            None),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

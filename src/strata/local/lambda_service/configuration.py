@@ -7,6 +7,7 @@ from typing import Any
 from dataclasses import dataclass
 
 from strata.local.lambda_service import validation as v
+from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT, log_group
 from strata.model.naming import LATEST
 from strata.local.lambda_service.shapes import (DeadLetterConfig, Environment, EnvironmentResponse, EphemeralStorage,
                                    FileSystemConfig, FunctionConfiguration, ImageConfig, ImageConfigResponse, Layer,
@@ -62,12 +63,14 @@ def check_settings(s: Settings) -> None:
 
 def initial_config(name: str, arn: str) -> FunctionConfiguration:
     """A new function's $LATEST before the request's settings are applied: AWS's defaults (reference 4.1)."""
+    d = DEFAULTS
     return FunctionConfiguration(
-        function_name=name, function_arn=arn, description="", timeout=3, memory_size=128, version=LATEST,
-        tracing_config=TracingConfig(mode="PassThrough"), state="Active", last_update_status="Successful",
-        package_type="Zip", architectures=["x86_64"], ephemeral_storage=EphemeralStorage(size=512),
-        snap_start=SnapStartResponse(apply_on="None", optimization_status="Off"),
-        logging_config=LoggingConfig(log_format="Text", log_group=f"/aws/lambda/{name}"))
+        function_name=name, function_arn=arn, description=d["Description"], timeout=d["Timeout"],
+        memory_size=d["MemorySize"], version=LATEST, tracing_config=TracingConfig(mode=d["TracingConfig"]["Mode"]),
+        state="Active", last_update_status="Successful", package_type=d["PackageType"],
+        architectures=list(d["Architectures"]), ephemeral_storage=EphemeralStorage(size=d["EphemeralStorage"]["Size"]),
+        snap_start=SnapStartResponse(apply_on=d["SnapStart"]["ApplyOn"], optimization_status="Off"),
+        logging_config=LoggingConfig(log_format=LOG_FORMAT, log_group=log_group(name)))
 
 
 def apply_settings(config: FunctionConfiguration, s: Settings) -> FunctionConfiguration:

@@ -10,6 +10,7 @@ from strata.local.lambda_service.configuration import (Settings, apply_settings,
                                           initial_config, with_layers)
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import InvalidParameterValueException, ResourceConflictException
+from strata.model.lambda_defaults import DEFAULTS
 from strata.model.naming import LATEST, FunctionRef, code_sha256_of, is_version_number
 from strata.local.lambda_service.layers import resolve_function_layers
 from strata.local.lambda_service.lookup import present, require_function, require_latest, resolve_target
@@ -80,7 +81,7 @@ def create_function(ctx: Context, *, function_name: str, role: str, code: Functi
             raise ResourceConflictException(f"Function already exist: {ref.name}")
         attached = _attach_layers(tx, ctx, layers or [], stored.unzipped_size)
         config = apply_settings(initial_config(ref.name, ctx.function_arn(ref.name)), settings)
-        config = dataclasses.replace(with_layers(config, attached), architectures=list(architectures or ["x86_64"]))
+        config = dataclasses.replace(with_layers(config, attached), architectures=list(architectures or DEFAULTS["Architectures"]))
         config = dataclasses.replace(_with_code(config, stored, ctx), revision_id=ctx.new_id())
         fn = FunctionRow(ref.name, generation=1, last_version=0, tags=dict(tags or {}), reserved_concurrency=None,
                          created=ctx.now())

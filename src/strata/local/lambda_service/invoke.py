@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, cast
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
 from strata.model.lambda_errors import RequestEntityTooLargeException
+from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT, log_group
 from strata.local.lambda_service.lookup import Target, resolve_target
 from strata.local.lambda_service.names import parse_layer_version_arn, resolve_function
 from strata.model.naming import LATEST, FunctionRef
@@ -367,9 +368,11 @@ def _snapshot(tx: Tx, ctx: Context, row: VersionRow) -> FunctionSnapshot:
         function_name=row.function_name, function_arn=ctx.function_arn(row.function_name), version=row.version,
         handler=config.handler or "", runtime=config.runtime or "", code_sha256=row.code_sha256_hex,
         code_zip=str(ctx.artifacts.path_for(row.code_sha256_hex)), layers=tuple(layers),
-        memory_size=config.memory_size or 128, timeout=config.timeout or 3,
-        environment=tuple(sorted(variables.items())), architectures=tuple(config.architectures or ["x86_64"]),
-        ephemeral_storage=config.ephemeral_storage.size if config.ephemeral_storage else 512,
-        log_format=(logging.log_format if logging else None) or "Text",
-        log_group=(logging.log_group if logging else None) or f"/aws/lambda/{row.function_name}",
+        memory_size=config.memory_size or DEFAULTS["MemorySize"], timeout=config.timeout or DEFAULTS["Timeout"],
+        environment=tuple(sorted(variables.items())),
+        architectures=tuple(config.architectures or DEFAULTS["Architectures"]),
+        ephemeral_storage=config.ephemeral_storage.size if config.ephemeral_storage
+        else DEFAULTS["EphemeralStorage"]["Size"],
+        log_format=(logging.log_format if logging else None) or LOG_FORMAT,
+        log_group=(logging.log_group if logging else None) or log_group(row.function_name),
         region=ctx.region, revision_id=config.revision_id or "")

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, Protocol
 
+from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT
+
 InvocationType = Literal["RequestResponse", "Event", "DryRun"]
 LogType = Literal["None", "Tail"]
 
@@ -36,13 +38,13 @@ class FunctionSnapshot:
     code_sha256: str                       # hex sha256 of the code zip
     code_zip: str                          # path of the code zip in the artifact store
     layers: tuple[LayerSnapshot, ...] = ()
-    memory_size: int = 128                 # MB, enforced per worker
-    timeout: int = 3                       # seconds
+    memory_size: int = DEFAULTS["MemorySize"]          # MB, enforced per worker
+    timeout: int = DEFAULTS["Timeout"]                 # seconds
     environment: tuple[tuple[str, str], ...] = ()   # user variables, sorted by key
-    architectures: tuple[str, ...] = ("x86_64",)
-    ephemeral_storage: int = 512           # MB
-    log_format: str = "Text"
-    log_group: str = ""                    # default /aws/lambda/<name>
+    architectures: tuple[str, ...] = tuple(DEFAULTS["Architectures"])
+    ephemeral_storage: int = DEFAULTS["EphemeralStorage"]["Size"]   # MB
+    log_format: str = LOG_FORMAT
+    log_group: str = ""                    # default lambda_defaults.log_group(name)
     region: str = "us-east-1"
     revision_id: str = ""                  # $LATEST's config revision: a new one means new environments
 

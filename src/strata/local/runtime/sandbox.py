@@ -20,6 +20,7 @@ from strata.paths import runtime_dir
 from strata.local.runtime import interpreter as interpreters
 from strata.local.runtime.api import FunctionSnapshot
 from strata.local.runtime.layers import Unpacked, check_total, merged_opt, unpack
+from strata.model.lambda_defaults import log_group as default_log_group
 
 # Dummy credentials: boto3 inside a handler finds credentials and talks to whatever endpoint the user configured.
 DUMMY_CREDENTIALS = {
@@ -125,7 +126,7 @@ def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, lo
 
 
 def log_group(snapshot: FunctionSnapshot) -> str:
-    return snapshot.log_group or f"/aws/lambda/{snapshot.function_name}"
+    return snapshot.log_group or default_log_group(snapshot.function_name)
 
 
 def init_line(snapshot: FunctionSnapshot, prepared: Prepared) -> str:

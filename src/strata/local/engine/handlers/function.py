@@ -10,6 +10,7 @@ from typing import Any
 
 from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.model import DeployedResource
+from strata.model.lambda_defaults import DEFAULTS, default
 from strata.model.lambda_errors import is_not_found
 from strata.model.naming import (
     FunctionRef,
@@ -26,14 +27,6 @@ CONFIG_MEMBERS: dict[str, str] = {
     "TracingConfig": "TracingConfig", "EphemeralStorage": "EphemeralStorage", "VpcConfig": "VpcConfig",
     "DeadLetterConfig": "DeadLetterConfig", "KmsKeyArn": "KMSKeyArn", "FileSystemConfigs": "FileSystemConfigs",
     "ImageConfig": "ImageConfig", "SnapStart": "SnapStart", "LoggingConfig": "LoggingConfig",
-}
-# What Lambda reports when a member is not set: a removed property is reset to this, and compared against it.
-DEFAULTS: dict[str, Any] = {
-    "Description": "", "Timeout": 3, "MemorySize": 128, "Environment": {"Variables": {}}, "Layers": [],
-    "TracingConfig": {"Mode": "PassThrough"}, "EphemeralStorage": {"Size": 512},
-    "VpcConfig": {"SubnetIds": [], "SecurityGroupIds": []}, "DeadLetterConfig": {"TargetArn": ""},
-    "KmsKeyArn": "", "FileSystemConfigs": [], "ImageConfig": {}, "SnapStart": {"ApplyOn": "None"},
-    "LoggingConfig": {"LogFormat": "Text"},
 }
 # Members whose live value we can read back and compare exactly; the others are compared with the deployed record.
 LIVE_COMPARABLE = ("Role", "Handler", "Runtime", "Description", "Timeout", "MemorySize", "Environment", "Layers",
@@ -89,7 +82,8 @@ class FunctionHandler(Handler):
         desired_sha = _code_sha(code)
         code_changed = (config.get("CodeSha256") != desired_sha if desired_sha
                         else props.get("Code") != old.get("Code"))
-        if props.get("Architectures", ["x86_64"]) != config.get("Architectures", ["x86_64"]):
+        architectures = DEFAULTS["Architectures"]
+        if props.get("Architectures", architectures) != config.get("Architectures", architectures):
             code_changed = True
         if code_changed:
             params = dict(code)
@@ -99,7 +93,7 @@ class FunctionHandler(Handler):
             ctx.checkpoint("mid-call")
         changes: dict[str, Any] = {}
         for prop, member in CONFIG_MEMBERS.items():
-            want = props.get(prop, DEFAULTS.get(prop))
+            want = props[prop] if prop in props else default(prop)    # a removed property: reset to the default
             if prop in LIVE_COMPARABLE:
                 have = _live_value(prop, config)
                 if _norm(prop, want) != _norm(prop, have):
@@ -192,7 +186,7 @@ def _norm(prop: str, value: Any) -> Any:
         variables = (value or {}).get("Variables") or {}
         return {str(k): str(v) for k, v in variables.items()}
     if prop == "EphemeralStorage" and value:
-        return {"Size": int(value.get("Size", 512))}
+        return {"Size": int(value.get("Size", DEFAULTS["EphemeralStorage"]["Size"]))}
     return value
 
 
