@@ -15,11 +15,13 @@ entries or 4 GiB is a ``BuildError`` (Lambda's own limits are far below).
 from __future__ import annotations
 
 import hashlib
+import io
 import struct
 import zlib
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO, Callable, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from strata.errors import BuildError
 
@@ -69,22 +71,26 @@ class Packed(NamedTuple):
 
 def pack(path: str, level: int, store: bool) -> Packed:
     """Read one file once: crc32, sha256, and deflate (or not) its bytes."""
+    with open(path, "rb") as fh:
+        return _pack_chunks(iter(lambda: fh.read(CHUNK), b""), level, store)
+
+
+def _pack_chunks(chunks: Iterable[bytes], level: int, store: bool) -> Packed:
     crc = 0
     size = 0
     digest = hashlib.sha256()
     raw: list[bytes] = []
     out: list[bytes] = []
     comp = None if store or level == 0 else zlib.compressobj(level, zlib.DEFLATED, -15)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            size += len(chunk)
-            crc = zlib.crc32(chunk, crc)
-            digest.update(chunk)
-            raw.append(chunk)
-            if comp is not None:
-                part = comp.compress(chunk)
-                if part:
-                    out.append(part)
+    for chunk in chunks:
+        size += len(chunk)
+        crc = zlib.crc32(chunk, crc)
+        digest.update(chunk)
+        raw.append(chunk)
+        if comp is not None:
+            part = comp.compress(chunk)
+            if part:
+                out.append(part)
     if comp is not None:
         out.append(comp.flush())
         compressed = sum(map(len, out))
@@ -141,10 +147,7 @@ def write_zip(
 
     ``on_member`` is called in archive order after each member is written (content hashes for the cache, progress).
     """
-    members = sorted(members, key=lambda m: m.arcname)
-    if len(members) > 0xFFFF:
-        raise BuildError(f"{len(members)} files is more than a zip without zip64 holds (65,535)",
-                         hint="Lambda rejects such packages anyway; exclude files or split the layer")
+    members = _sorted(members)
     writer = _HashingWriter(out)
     central: list[bytes] = []
     workers = max(1, workers)
@@ -170,6 +173,31 @@ def write_zip(
                 central.append(_write_member(writer, member, packed))
                 if on_member is not None:
                     on_member(member, packed)
+    return _finish(writer, central)
+
+
+def zip_bytes(files: Mapping[str, bytes], *, level: int = 6) -> bytes:
+    """The same deterministic zip of content held in memory (archive name -> bytes, mode 0644): inline code, such as
+    CloudFormation's ``Code.ZipFile``, is packaged exactly like built code."""
+    members = _sorted([Member(name, f"<{name} in memory>", False, len(data)) for name, data in files.items()])
+    buf = io.BytesIO()
+    writer = _HashingWriter(buf)
+    central = [_write_member(writer, m, _pack_chunks([files[m.arcname]], level, is_precompressed(m.arcname)))
+               for m in members]
+    _finish(writer, central)
+    return buf.getvalue()
+
+
+def _sorted(members: list[Member]) -> list[Member]:
+    members = sorted(members, key=lambda m: m.arcname)
+    if len(members) > 0xFFFF:
+        raise BuildError(f"{len(members)} files is more than a zip without zip64 holds (65,535)",
+                         hint="Lambda rejects such packages anyway; exclude files or split the layer")
+    return members
+
+
+def _finish(writer: _HashingWriter, central: list[bytes]) -> tuple[str, int]:
+    """The central directory and end record after the members; (sha256 hex, size) of the whole zip."""
     cd_offset = writer.offset
     for record in central:
         writer.write(record)

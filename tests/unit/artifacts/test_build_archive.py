@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from build_helpers import write_tree
-from strata.artifacts.archive import DEFLATED, STORED, Member, write_zip
+from strata.artifacts.archive import DEFLATED, STORED, Member, write_zip, zip_bytes
 from strata.errors import BuildError
 
 
@@ -99,3 +99,10 @@ def test_unencodable_name_is_a_build_error(tmp_path):
     target.write_text("x")
     with pytest.raises(BuildError, match="cannot be stored"):
         write_zip([Member("bad\udcff.txt", str(target), False)], io.BytesIO())
+
+
+def test_content_in_memory_zips_to_the_same_bytes_as_files(tmp_path):
+    files = {"index.py": "def handler(event, context):\n    return 1\n" * 20, "data/ü.json": "{}", "pic.png": "x"}
+    assert zip_bytes({k: v.encode() for k, v in files.items()}) == _zip(tmp_path, files)
+    assert zip_bytes({"index.py": b""}) == zip_bytes({"index.py": b""})
+

@@ -4,10 +4,9 @@ nothing twice); function-level settings (tags, reserved concurrency) through the
 a change for publishing. A changed FunctionName (or PackageType) replaces the function. Ref: name; GetAtt: Arn."""
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
+from strata.artifacts.archive import zip_bytes
 from strata.local.engine.handlers.base import Handler, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.model import DeployedResource
 from strata.model.lambda_defaults import DEFAULTS, default
@@ -139,17 +138,13 @@ def _outcome(ctx: HandlerContext, name: str, config: dict[str, Any]) -> Outcome:
 
 
 def _code(props: dict[str, Any]) -> dict[str, Any]:
-    """CloudFormation's Code -> the API's code members (inline ZipFile source is zipped as CloudFormation does)."""
+    """CloudFormation's Code -> the API's code members (inline ZipFile source is zipped, as CloudFormation does, by
+    the same deterministic writer as built code)."""
     code = dict(props.get("Code") or {})
     if "ZipFile" in code and isinstance(code["ZipFile"], str):
         runtime = str(props.get("Runtime", "python"))
         filename = next((f for prefix, f in _INLINE_FILE.items() if runtime.startswith(prefix)), "index.py")
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            info = zipfile.ZipInfo(filename, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, code["ZipFile"])
-        code["ZipFile"] = buf.getvalue()
+        code["ZipFile"] = zip_bytes({filename: code["ZipFile"].encode("utf-8")})
     return code
 
 
