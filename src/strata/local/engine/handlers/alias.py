@@ -22,8 +22,6 @@ class AliasHandler(Handler):
     def create(self, ctx: HandlerContext, logical_id: str, props: dict[str, Any],
                intent: dict[str, Any]) -> Outcome:
         params = {"FunctionName": intent["function"], "Name": intent["name"], **_members(props)}
-        if not params.get("RoutingConfig"):
-            params.pop("RoutingConfig", None)
         result = ctx.client.create_alias(**params)
         return _outcome(result.get("AliasArn") or ctx.function_arn(intent["function"], intent["name"]))
 
