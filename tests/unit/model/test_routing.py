@@ -41,13 +41,16 @@ def test_from_template_also_reads_the_map_form_and_no_routing():
     assert AliasRouting.from_template({}).primary == ""
 
 
+def _unknown(value):
+    return isinstance(value, dict)
+
+
 def test_unknown_versions_are_left_out():
-    unknown = (lambda v: isinstance(v, dict))
     props = {"FunctionVersion": {"Fn::GetAtt": ["V", "Version"]},
              "RoutingConfig": {"AdditionalVersionWeights": [
                  {"FunctionVersion": {"Ref": "Old"}, "FunctionWeight": 0.1},
                  {"FunctionVersion": "2", "FunctionWeight": 0.2}]}}
-    assert AliasRouting.from_template(props, unknown=unknown) == AliasRouting("", (("2", 0.2),))
+    assert AliasRouting.from_template(props, unknown=_unknown) == AliasRouting("", (("2", 0.2),))
 
 
 def test_renders_both_shapes_with_routing_always_present():

@@ -81,7 +81,8 @@ def create_function(ctx: Context, *, function_name: str, role: str, code: Functi
             raise ResourceConflictException(f"Function already exist: {ref.name}")
         attached = _attach_layers(tx, ctx, layers or [], stored.unzipped_size)
         config = apply_settings(initial_config(ref.name, ctx.function_arn(ref.name)), settings)
-        config = dataclasses.replace(with_layers(config, attached), architectures=list(architectures or DEFAULTS["Architectures"]))
+        config = dataclasses.replace(with_layers(config, attached),
+                                     architectures=list(architectures or DEFAULTS["Architectures"]))
         config = dataclasses.replace(_with_code(config, stored, ctx), revision_id=ctx.new_id())
         fn = FunctionRow(ref.name, generation=1, last_version=0, tags=dict(tags or {}), reserved_concurrency=None,
                          created=ctx.now())
