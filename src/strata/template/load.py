@@ -49,6 +49,9 @@ _IMPLICIT = yaml.CSafeLoader.yaml_implicit_resolvers  # first character -> [(tag
 
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
+# a JSON object opens with a quoted key (or closes at once); flow-style YAML such as ``{Resources: ...}`` does not,
+# and its plain scalars keep YAML's rules (``0E0`` is a string there, as SAM CLI's PyYAML reads it)
+_JSON_START = re.compile(rb"\s*\{\s*[\"}]")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
 _JSON_ONLY_CHARACTERS = re.compile("[\\x7f-\\x9f\\u2028\\u2029\\ufffe\\uffff]")  # raw in JSON strings; YAML refuses or folds them
@@ -138,7 +141,7 @@ def parse_template_text(text: str | bytes, filename: str = "<template>") -> Temp
 
 def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Problem]]:
     raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-    json_like = raw.lstrip()[:1] == b"{"
+    json_like = _JSON_START.match(raw) is not None
     loader = _Loader(_json_as_yaml(raw) if json_like else raw)
     loader.json_numbers = json_like
     gc_was_enabled = gc.isenabled()

@@ -184,3 +184,12 @@ def test_large_template_loads_whole(big_template_text: str) -> None:
     template = load_template_text(big_template_text.encode())
     assert len(template.data["Resources"]) == 502
     assert template.marks.get(("Resources", "Fn499")) is not None
+
+
+def test_flow_style_yaml_keeps_yaml_scalars_and_json_keeps_json_numbers() -> None:
+    """A document that opens with ``{`` is JSON only when its first key is quoted: ``{Resources: ...}`` is flow-style
+    YAML, where ``0E0`` is a string (as SAM CLI's PyYAML reads it); in JSON, ``1e5`` is a number."""
+    flow = load_template_text("{Resources: {R: {Type: X, Properties: {V: {0E0: 1}, W: 0E0}}}}").data
+    assert flow["Resources"]["R"]["Properties"] == {"V": {"0E0": 1}, "W": "0E0"}
+    json_doc = load_template_text('{"Resources": {"R": {"Type": "X", "Properties": {"W": 1e5}}}}').data
+    assert json_doc["Resources"]["R"]["Properties"] == {"W": 100000.0}
