@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_runtime import EVENT, HANDLER, RUNTIME, bare_warm, pct  # noqa: E402
+
 from strata.artifacts.store import ArtifactStore  # noqa: E402
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest  # noqa: E402
 from strata.local.runtime.pool import WorkerPool  # noqa: E402

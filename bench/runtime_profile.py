@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_runtime import EVENT, HANDLER, RUNTIME, bare_warm  # noqa: E402
+
 from strata.local.lambda_service.service import LambdaService  # noqa: E402
 from strata.local.lambda_service.shapes import FunctionCode  # noqa: E402
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from contract_helpers import InProcessLambda
 from contract_http import over_http
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from contract_helpers import arn, create, fails
 
 WEIGHT_CONSTRAINT = ("Map value must satisfy constraint: [Member must have value less than or equal to 1.0, Member "

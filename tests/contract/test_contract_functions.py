@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from contract_helpers import (LAMBDA_TIMESTAMP, ROLE, arn, code_sha256, create, error_code, fails, make_zip)
+from contract_helpers import LAMBDA_TIMESTAMP, ROLE, arn, code_sha256, create, error_code, fails, make_zip
 
 NAME_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
                 r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from contract_helpers import arn, code_sha256, create, fails, layer_arn, make_zip, publish_layer
 
 NOT_FOUND = "The resource you requested does not exist."

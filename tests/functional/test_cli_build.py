@@ -5,7 +5,6 @@ import json
 import zipfile
 
 import pytest
-
 from strata_testkit import run_cli
 
 from strata.cli.main import main

@@ -14,7 +14,6 @@ import subprocess
 import time
 
 import pytest
-
 from deploy_helpers import STRATA, change_layer, copy_app, edit_template, env_for, stack_view, strata
 
 

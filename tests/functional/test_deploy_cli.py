@@ -7,9 +7,17 @@ import subprocess
 import time
 
 import pytest
-
-from deploy_helpers import (change_layer, copy_app, describe, edit_template, env_for, service_snapshot, stack_view,
-                            strata, STRATA)
+from deploy_helpers import (
+    STRATA,
+    change_layer,
+    copy_app,
+    describe,
+    edit_template,
+    env_for,
+    service_snapshot,
+    stack_view,
+    strata,
+)
 
 
 def invoke(app, home, target: str) -> dict:

@@ -14,7 +14,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-
 from strata_testkit import zip_bytes
 
 from strata.local.server.client import invoke_via_server

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from strata_testkit import run_cli, zip_bytes
 
 from strata.cli.main import main

@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
-from strata.artifacts import cache
-from strata.artifacts import digest
+from strata.artifacts import cache, digest
 from strata.artifacts.digest import default_workers, hash_files
 from strata.artifacts.store import Artifact, ArtifactStore
 from strata.artifacts.targets import BuildTarget

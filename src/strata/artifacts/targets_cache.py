@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from strata.artifacts import cache
 from strata.artifacts.targets import BuildTarget, find_build_targets

@@ -24,8 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from strata.aws.adoption import Adoption, adopt_versions
-from strata.aws.changeset import (TEMPLATE_BODY_LIMIT, ChangeSet, ChangeSetRequest, create_change_set,
-                                  delete_change_set, execute_change_set)
+from strata.aws.changeset import (
+    TEMPLATE_BODY_LIMIT,
+    ChangeSet,
+    ChangeSetRequest,
+    create_change_set,
+    delete_change_set,
+    execute_change_set,
+)
 from strata.aws.errors import DeployFailedError, StackStateError
 from strata.aws.events import StackEvent, follow_stack, newest_event_id
 from strata.aws.fingerprints import recorded_fingerprints, version_reasons, with_fingerprints

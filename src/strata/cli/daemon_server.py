@@ -81,7 +81,7 @@ def serve(path: str, *, idle_seconds: float = 1800.0) -> None:
         while True:
             try:
                 conn, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 if time.monotonic() - last > idle_seconds:
                     return
                 continue
@@ -143,7 +143,7 @@ def _run_child(conn: socket.socket, message: dict, fds: list[int]) -> None:
         os.chdir(message["cwd"])
         os.environ.clear()
         os.environ.update(message["env"])
-        sys.stdin = open(0, "r", closefd=False)
+        sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", buffering=1 if os.isatty(1) else -1, closefd=False)  # as Python sets it up
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         sys.argv = ["strata", *message["argv"]]

@@ -6,8 +6,8 @@ resource, its physical id and GetAtt attributes (``strata.local.engine.state.Sta
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
-from typing import Collection
 
 from strata.errors import StateError
 from strata.verify import verify_stack
@@ -44,11 +44,10 @@ def local_deployed_stack(home: Path, stack_name: str, *, region: str = DEFAULT_R
 
 def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
                  repair: bool = False, client: object | None = None,
-                 only: "Collection[str] | None" = None) -> VerifyReport:
+                 only: Collection[str] | None = None) -> VerifyReport:
     """Check (and with ``repair`` fix) every function of a locally deployed stack, or those in ``only``."""
     from strata.local.engine.client import LocalLambdaClient
     from strata.local.engine.operations import settle_if_free
-
     from strata.local.verify_pins import check_pins, pinned_aliases, without_pinned
 
     reader = client or LocalLambdaClient(Path(home), region=region, account_id=account_id)

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strata.local.engine.history import ROLLBACK, AliasMove
 from strata.errors import StrataError
+from strata.local.engine.history import ROLLBACK, AliasMove
 from strata.model.naming import function_and_qualifier, sha256_hex_of
 from strata.model.routing import AliasRouting
 from strata.ops.checks import VersionCheck, check_version

@@ -14,8 +14,9 @@ import base64
 import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from strata.errors import Location, Problem, TemplateError
 
@@ -33,9 +34,9 @@ class Unresolved:
 class _NoValue:
     """``Ref: AWS::NoValue``: the key or list item that holds it disappears."""
 
-    _instance: "_NoValue | None" = None
+    _instance: _NoValue | None = None
 
-    def __new__(cls) -> "_NoValue":
+    def __new__(cls) -> _NoValue:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -277,7 +278,7 @@ def _args(arg: Any, count: int | tuple[int, ...], name: str, path: tuple) -> lis
     return arg
 
 
-def _evaluated(ev: "_Evaluator", arg: Any, count: int, name: str, path: tuple) -> list:
+def _evaluated(ev: _Evaluator, arg: Any, count: int, name: str, path: tuple) -> list:
     """Evaluate each argument in place (an argument that is AWS::NoValue is a problem, not a shift)."""
     values = []
     for index, item in enumerate(_args(arg, count, name, path)):

@@ -32,7 +32,7 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
               progress: bool = False, use_cache: bool = True,
               require_parameter_values: bool = True) -> TransformResult:
     """Produce the stack template for ``template_path`` with exact Version ids (see ``strata.transform.versions``)."""
-    from strata.artifacts import find_build_targets, build_targets
+    from strata.artifacts import build_targets, find_build_targets
 
     template = load_template(template_path)
     template_path = Path(template_path).resolve()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from strata.errors import Location, Problem, TemplateError
 
@@ -78,8 +79,12 @@ def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region:
 
     for name in ("samtranslator", "botocore", "boto3"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    from samtranslator.model.exceptions import (ExceptionWithMessage, InvalidDocumentException,
-                                                InvalidEventException, InvalidResourceException)
+    from samtranslator.model.exceptions import (
+        ExceptionWithMessage,
+        InvalidDocumentException,
+        InvalidEventException,
+        InvalidResourceException,
+    )
     from samtranslator.parser.parser import Parser
     from samtranslator.plugins.application.serverless_app_plugin import ServerlessAppPlugin
     from samtranslator.translator.arn_generator import ArnGenerator

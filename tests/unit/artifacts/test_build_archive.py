@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from build_helpers import write_tree
+
 from strata.artifacts.archive import DEFLATED, STORED, Member, write_zip, zip_bytes
 from strata.errors import BuildError
 

@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from build_helpers import far_future, write_tree, zip_names, zip_read
+
 from strata.artifacts import builder, digest
 from strata.artifacts.builder import build_targets
 from strata.artifacts.targets import BuildTarget

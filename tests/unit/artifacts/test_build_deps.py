@@ -4,8 +4,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from build_helpers import far_future, make_wheel, write_tree, zip_names, zip_read
+
 from strata.artifacts.builder import build_targets
 from strata.artifacts.targets import BuildTarget
 from strata.errors import BuildError

@@ -5,6 +5,7 @@ import hashlib
 import os
 
 from build_helpers import far_future, write_tree
+
 from strata.artifacts import cache, digest, progress
 from strata.artifacts.targets_cache import cached_targets
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from build_helpers import write_tree
+
 from strata.artifacts.targets import find_build_targets
 from strata.errors import BuildError
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from build_helpers import write_tree
+
 from strata.artifacts.walk import walk_tree
 from strata.errors import BuildError
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ FUNCTION = f"{STACK}-HelloFunction-1A2B3C"
 ROLE = f"{STACK}-HelloFunctionRole-4D5E6F"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}"
-T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
 def transformed(template: Path, **overrides: Any):

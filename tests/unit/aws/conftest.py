@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from aws_stubs import ACCOUNT, BUCKET, REGION, STACK, STACK_ID  # noqa: F401  (shared with the tests)
 
 TEMPLATE = """\

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from aws_stubs import STACK, STACK_ID, change, client_error
+
 from strata.aws.changeset import ChangeSetRequest, create_change_set, delete_change_set
 
 CS_ARN = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/strata-1/0b1c2d3e-0000-0000-0000-000000000000"

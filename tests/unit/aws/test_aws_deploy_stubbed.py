@@ -8,10 +8,25 @@ import json
 from typing import Any
 
 import pytest
+from aws_stubs import (
+    ACCOUNT,
+    BUCKET,
+    FUNCTION,
+    STACK,
+    STACK_ID,
+    alias,
+    change,
+    client_error,
+    configuration,
+    event,
+    events,
+    resources,
+    stack,
+    template_body,
+    transformed,
+)
 from botocore.stub import ANY
 
-from aws_stubs import (ACCOUNT, BUCKET, FUNCTION, STACK, STACK_ID, alias, change, client_error, configuration, event,
-                       events, resources, stack, template_body, transformed)
 from strata.aws.deploy import deploy_to_aws
 from strata.aws.errors import DeployFailedError, StackStateError
 from strata.aws.fingerprints import with_fingerprints

@@ -6,7 +6,8 @@ import base64
 import hashlib
 from typing import Any
 
-from aws_stubs import (ACCOUNT, FUNCTION, STACK, alias, configuration, resources, stack, template_body)
+from aws_stubs import ACCOUNT, FUNCTION, STACK, alias, configuration, resources, stack, template_body
+
 from strata.aws.verify import verify_aws
 
 SHA = base64.b64encode(hashlib.sha256(b"code").digest()).decode()

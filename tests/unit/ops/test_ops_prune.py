@@ -4,13 +4,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from ops_helpers import app, payload, result
 
 from strata.local.engine.api import Engine
+from strata.local.verify import verify_local
 from strata.ops.prune import Inventory, VersionInfo, plan_prune, prune_local, prune_settings
 from strata.ops.rollback import rollback_local
-from strata.local.verify import verify_local
-
-from ops_helpers import app, payload, result
 
 
 @pytest.fixture

@@ -4,15 +4,14 @@ from __future__ import annotations
 import base64
 
 import pytest
+from ops_helpers import app, payload, result
 
 from strata.artifacts.store import ArtifactStore
 from strata.local.engine.api import Engine
 from strata.local.engine.history import AliasHistory, AliasMove
 from strata.local.engine.render import plan_text
-from strata.ops.rollback import RollbackRefused, previous_version, rollback_local
 from strata.local.verify import verify_local
-
-from ops_helpers import app, payload, result
+from strata.ops.rollback import RollbackRefused, previous_version, rollback_local
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from ops_helpers import HOOK_FAILS, HOOK_OK, HOOK_RAISES, FakeClock, app, payload, result
 
 from strata.local.engine.api import Engine
 from strata.local.engine.history import AliasHistory
 from strata.local.shift.schedule import schedule_for
 from strata.local.shift.shifter import Shifter
-
-from ops_helpers import HOOK_FAILS, HOOK_OK, HOOK_RAISES, FakeClock, app, payload, result
 
 
 def _engine(home, clock, **kw):

@@ -9,10 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strata.errors import Location, TemplateError
-from strata.template.intrinsics import (
-    FUNCTIONS, NO_VALUE, Context, Unresolved, contains_unresolved, evaluate, evaluate_conditions,
-)
 from strata.template.context import pseudo_parameters
+from strata.template.intrinsics import (
+    FUNCTIONS,
+    NO_VALUE,
+    Context,
+    Unresolved,
+    contains_unresolved,
+    evaluate,
+    evaluate_conditions,
+)
 
 
 @pytest.fixture

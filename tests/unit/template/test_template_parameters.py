@@ -1,7 +1,6 @@
 """Parameters: SAM's --parameter-overrides syntax, typed values, every constraint, pseudo parameters, conditions."""
 from __future__ import annotations
 
-
 import pytest
 
 from strata.errors import TemplateError

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-
 BASE = {
     "Handler": "app.handler",
     "Runtime": "python3.12",

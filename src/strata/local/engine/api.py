@@ -12,21 +12,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from strata.local.engine.request import Request
+from strata.errors import StateError, StrataError
 from strata.local.engine.desired import parse_stack
 from strata.local.engine.lock import StackLock
 from strata.local.engine.model import Action, Change, Plan
 from strata.local.engine.operations import OPERATIONS
 from strata.local.engine.planner import plan as make_plan
+from strata.local.engine.request import Request
 from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
-from strata.errors import StateError, StrataError
 from strata.transform.result import FunctionVersionInfo, TransformResult
 from strata.transform.why import FunctionFingerprint
 
 if TYPE_CHECKING:       # apply (and the handlers) load only when something is to be done
     from strata.local.engine.apply import Executor, Progress, StepFailed
-    from strata.local.engine.journal import CrashPoints
     from strata.local.engine.handlers.base import AliasShifter
+    from strata.local.engine.journal import CrashPoints
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -40,7 +40,7 @@ class DeployReport:
     plan: Plan
     status: str
     outputs: dict[str, Any] = field(default_factory=dict)
-    error: "StepFailed | None" = None
+    error: StepFailed | None = None
     cleanup_failures: list[str] = field(default_factory=list)
     recovered: str | None = None          # what happened to an interrupted deploy found at start
     executed: tuple[Change, ...] = ()     # the changes applied, in the order they ran (deletes at cleanup)
@@ -59,8 +59,8 @@ class Engine:
 
     def __init__(self, home: Path, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
                  client: Any = None, client_factory: Callable[[], Any] | None = None,
-                 progress: "Progress | None" = None, crash: "CrashPoints | None" = None,
-                 clock: Callable[[], float] = time.time, shifter: "AliasShifter | None" = None) -> None:
+                 progress: Progress | None = None, crash: CrashPoints | None = None,
+                 clock: Callable[[], float] = time.time, shifter: AliasShifter | None = None) -> None:
         self.home = Path(home)
         self.region, self.account_id = region, account_id
         self._client = client
@@ -73,7 +73,7 @@ class Engine:
         self._state: StackState | None = None
 
     @property
-    def crash(self) -> "CrashPoints":
+    def crash(self) -> CrashPoints:
         if self._crash is None:
             from strata.local.engine.journal import CrashPoints
 
@@ -105,7 +105,7 @@ class Engine:
             self._state = None
 
     def _executor(self, stack_name: str, deploy_id: int, region: str | None = None,
-                  account_id: str | None = None) -> "Executor":
+                  account_id: str | None = None) -> Executor:
         from strata.local.engine.apply import Executor
 
         executor = Executor(self.state, self.client, stack_name=stack_name, region=region or self.region,
@@ -206,7 +206,7 @@ class Engine:
         report.executed = tuple(executor.executed)
         return report
 
-    def _continue(self, executor: "Executor", request: Request, plan: Plan, phase: str, snapshot: dict[str, Any],
+    def _continue(self, executor: Executor, request: Request, plan: Plan, phase: str, snapshot: dict[str, Any],
                   creating: bool, execute: Plan | None = None) -> DeployReport:
         """Run a deploy from ``phase`` to its end: the forward pass executes ``execute``, or (completing an interrupted
         deploy, no plan) converges on the request."""
@@ -248,8 +248,8 @@ class Engine:
         executor.stack_event(f"{prefix}_COMPLETE")
         return DeployReport(name, plan, "complete", outputs, cleanup_failures=failures)
 
-    def _rollback(self, executor: "Executor", request: Request, plan: Plan, snapshot: dict[str, Any],
-                  creating: bool, failure: "StepFailed | None") -> DeployReport:
+    def _rollback(self, executor: Executor, request: Request, plan: Plan, snapshot: dict[str, Any],
+                  creating: bool, failure: StepFailed | None) -> DeployReport:
         from strata.local.engine.apply import StepFailed
 
         state, name = self.state, request.stack_name
@@ -318,7 +318,7 @@ class Engine:
             executor = self._executor(stack_name, deploy_id)
             return self._delete(executor, stack_name)
 
-    def _delete(self, executor: "Executor", stack_name: str) -> dict[str, Any]:
+    def _delete(self, executor: Executor, stack_name: str) -> dict[str, Any]:
         state = self.state
         executor.stack_event("DELETE_IN_PROGRESS")
         retained = [r.logical_id for r in state.resources(stack_name).values() if r.deletion_policy == "Retain"]
@@ -376,7 +376,7 @@ def _check_strict(plan: Plan, strict: bool) -> None:
                           hint="drop --strict to record them without running them, or deploy to AWS")
 
 
-def _resolve_outputs(executor: "Executor", request: Request, deployed: dict) -> dict[str, Any]:
+def _resolve_outputs(executor: Executor, request: Request, deployed: dict) -> dict[str, Any]:
     """Outputs from the state alone (every resource is deployed by the time cleanup runs)."""
     resolver = request.resolver()
     desired = parse_stack(request.template, resolver)

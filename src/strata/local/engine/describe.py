@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from strata.local.engine.state import StackState
 from strata.errors import StateError
+from strata.local.engine.state import StackState
 from strata.model.naming import FunctionRef, function_name_of
 from strata.model.routing import AliasRouting
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from strata.errors import StrataError
 from strata.local.engine.graph import dependencies, references, topological_order
 from strata.local.engine.model import DesiredResource, DesiredStack
 from strata.local.engine.resolve import StackResolver
-from strata.errors import StrataError
 
 _POLICIES = ("Delete", "Retain", "Snapshot", "RetainExceptOnCreate")
 

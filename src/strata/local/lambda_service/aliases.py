@@ -9,14 +9,18 @@ import re
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException
 from strata.local.lambda_service.lookup import not_found, require_function
 from strata.local.lambda_service.names import resolve_function
-from strata.model.naming import LATEST
 from strata.local.lambda_service.paging import paginate
 from strata.local.lambda_service.shapes import AliasConfiguration, AliasRoutingConfiguration, ListAliasesResponse
 from strata.local.lambda_service.store import AliasRow, Tx
 from strata.local.lambda_service.versions import check_revision
+from strata.model.lambda_errors import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+)
+from strata.model.naming import LATEST
 
 _VERSION = re.compile(r"\$LATEST|[0-9]+")
 _DIGITS = re.compile(r"[0-9]+")

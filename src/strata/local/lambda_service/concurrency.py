@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import InvalidParameterValueException
 from strata.local.lambda_service.functions import unqualified
 from strata.local.lambda_service.lookup import require_function
 from strata.local.lambda_service.shapes import AccountLimit, AccountUsage, Concurrency, GetAccountSettingsResponse
 from strata.local.lambda_service.store import Tx
+from strata.model.lambda_errors import InvalidParameterValueException
 
 ACCOUNT_CONCURRENCY = 1000
 UNRESERVED_MINIMUM = 100

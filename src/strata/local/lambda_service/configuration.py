@@ -3,16 +3,29 @@ checks (4.3), and the transitional states AWS reports right after Create/Update 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from strata.local.lambda_service import validation as v
+from strata.local.lambda_service.shapes import (
+    DeadLetterConfig,
+    Environment,
+    EnvironmentResponse,
+    EphemeralStorage,
+    FileSystemConfig,
+    FunctionConfiguration,
+    ImageConfig,
+    ImageConfigResponse,
+    Layer,
+    LoggingConfig,
+    SnapStart,
+    SnapStartResponse,
+    TracingConfig,
+    VpcConfig,
+    VpcConfigResponse,
+)
 from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT, log_group
 from strata.model.naming import LATEST
-from strata.local.lambda_service.shapes import (DeadLetterConfig, Environment, EnvironmentResponse, EphemeralStorage,
-                                   FileSystemConfig, FunctionConfiguration, ImageConfig, ImageConfigResponse, Layer,
-                                   LoggingConfig, SnapStart, SnapStartResponse, TracingConfig, VpcConfig,
-                                   VpcConfigResponse)
 
 CREATING = "The function is being created."
 

@@ -6,7 +6,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from strata.artifacts.store import ArtifactStore
 from strata.local.lambda_service.store import Database
@@ -14,12 +14,12 @@ from strata.model import naming
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def lambda_timestamp(moment: datetime) -> str:
     """AWS's format for LastModified/CreatedDate: ``2020-04-10T19:06:32.563+0000`` (reference 1.1)."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 

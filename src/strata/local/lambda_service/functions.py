@@ -6,22 +6,43 @@ from typing import Any
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.code import StoredCode, check_unzipped_total, store_code
-from strata.local.lambda_service.configuration import (Settings, apply_settings, as_creating, as_updating, check_settings,
-                                          initial_config, with_layers)
+from strata.local.lambda_service.configuration import (
+    Settings,
+    apply_settings,
+    as_creating,
+    as_updating,
+    check_settings,
+    initial_config,
+    with_layers,
+)
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import InvalidParameterValueException, ResourceConflictException
-from strata.model.lambda_defaults import DEFAULTS
-from strata.model.naming import LATEST, FunctionRef, code_sha256_of, is_version_number
 from strata.local.lambda_service.layers import resolve_function_layers
 from strata.local.lambda_service.lookup import present, require_function, require_latest, resolve_target
 from strata.local.lambda_service.names import resolve_function, validation_message
 from strata.local.lambda_service.paging import paginate
-from strata.local.lambda_service.shapes import (Concurrency, DeadLetterConfig, Environment, EphemeralStorage,
-                                   FileSystemConfig, FunctionCode, FunctionCodeLocation, FunctionConfiguration,
-                                   GetFunctionResponse, ImageConfig, Layer, ListFunctionsResponse, LoggingConfig,
-                                   SnapStart, TracingConfig, VpcConfig)
+from strata.local.lambda_service.shapes import (
+    Concurrency,
+    DeadLetterConfig,
+    Environment,
+    EphemeralStorage,
+    FileSystemConfig,
+    FunctionCode,
+    FunctionCodeLocation,
+    FunctionConfiguration,
+    GetFunctionResponse,
+    ImageConfig,
+    Layer,
+    ListFunctionsResponse,
+    LoggingConfig,
+    SnapStart,
+    TracingConfig,
+    VpcConfig,
+)
 from strata.local.lambda_service.store import FunctionRow, Tx, VersionRow
 from strata.local.lambda_service.versions import check_revision, listed, publish_from_latest
+from strata.model.lambda_defaults import DEFAULTS
+from strata.model.lambda_errors import InvalidParameterValueException, ResourceConflictException
+from strata.model.naming import LATEST, FunctionRef, code_sha256_of, is_version_number
 
 QUALIFIED_NOT_ALLOWED = ("This operation is permitted on Lambda functions only. Aliases and versions do not support "
                          "this operation. Please specify either a function name or an unqualified function ARN.")

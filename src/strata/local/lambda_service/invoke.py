@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, cast
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import RequestEntityTooLargeException
-from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT, log_group
 from strata.local.lambda_service.lookup import Target, resolve_target
 from strata.local.lambda_service.names import parse_layer_version_arn, resolve_function
-from strata.model.naming import LATEST, FunctionRef
 from strata.local.lambda_service.store import BUSY_TIMEOUT_MS, Database, Tx, VersionRow
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, LayerSnapshot, OnDone, Runtime
+from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT, log_group
+from strata.model.lambda_errors import RequestEntityTooLargeException
+from strata.model.naming import LATEST, FunctionRef
 
 if TYPE_CHECKING:
     import asyncio

@@ -7,13 +7,20 @@ from pathlib import Path
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.code import store_code
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import InvalidParameterValueException, ResourceNotFoundException, ValidationException
 from strata.local.lambda_service.names import LAYER_VERSION_ARN_PATTERN, parse_layer_name, parse_layer_version_arn
 from strata.local.lambda_service.paging import paginate
-from strata.local.lambda_service.shapes import (Layer, LayersListItem, LayerVersion, LayerVersionContentInput,
-                                   LayerVersionContentOutput, LayerVersionsListItem, ListLayersResponse,
-                                   ListLayerVersionsResponse)
+from strata.local.lambda_service.shapes import (
+    Layer,
+    LayersListItem,
+    LayerVersion,
+    LayerVersionContentInput,
+    LayerVersionContentOutput,
+    LayerVersionsListItem,
+    ListLayersResponse,
+    ListLayerVersionsResponse,
+)
 from strata.local.lambda_service.store import LayerVersionRow, Tx
+from strata.model.lambda_errors import InvalidParameterValueException, ResourceNotFoundException, ValidationException
 from strata.model.naming import code_sha256_of
 
 # Runtime enum of the model: what CompatibleRuntimes/CompatibleRuntime may name

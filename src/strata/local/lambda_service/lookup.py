@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import cast
 
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import ResourceNotFoundException
-from strata.model.naming import LATEST, FunctionRef, is_version_number
 from strata.local.lambda_service.shapes import FunctionConfiguration
 from strata.local.lambda_service.store import AliasRow, FunctionRow, Tx, VersionRow
+from strata.model.lambda_errors import ResourceNotFoundException
+from strata.model.naming import LATEST, FunctionRef, is_version_number
 
 
 def not_found(ctx: Context, name: str, qualifier: str | None = None) -> ResourceNotFoundException:

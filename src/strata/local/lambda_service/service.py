@@ -20,16 +20,35 @@ from strata.local.lambda_service import aliases, concurrency, functions, invoke,
 from strata.local.lambda_service import tags as _tags
 from strata.local.lambda_service.configuration import Settings
 from strata.local.lambda_service.context import Context, utc_now
-from strata.local.lambda_service.shapes import (AliasConfiguration, AliasRoutingConfiguration, Concurrency, DeadLetterConfig,
-                                   Environment, EphemeralStorage, FileSystemConfig, FunctionCode,
-                                   FunctionConfiguration, GetAccountSettingsResponse, GetFunctionResponse,
-                                   ImageConfig, LayerVersion, LayerVersionContentInput, ListAliasesResponse,
-                                   ListFunctionsResponse, ListLayersResponse, ListLayerVersionsResponse,
-                                   ListTagsResponse, ListVersionsByFunctionResponse, LoggingConfig, SnapStart,
-                                   TracingConfig, VpcConfig)
+from strata.local.lambda_service.shapes import (
+    AliasConfiguration,
+    AliasRoutingConfiguration,
+    Concurrency,
+    DeadLetterConfig,
+    Environment,
+    EphemeralStorage,
+    FileSystemConfig,
+    FunctionCode,
+    FunctionConfiguration,
+    GetAccountSettingsResponse,
+    GetFunctionResponse,
+    ImageConfig,
+    LayerVersion,
+    LayerVersionContentInput,
+    ListAliasesResponse,
+    ListFunctionsResponse,
+    ListLayersResponse,
+    ListLayerVersionsResponse,
+    ListTagsResponse,
+    ListVersionsByFunctionResponse,
+    LoggingConfig,
+    SnapStart,
+    TracingConfig,
+    VpcConfig,
+)
 from strata.local.lambda_service.store import Database
-from strata.paths import database_path
 from strata.local.runtime.api import InvokeResult, OnDone, Runtime
+from strata.paths import database_path
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor

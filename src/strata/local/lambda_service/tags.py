@@ -6,11 +6,11 @@ import dataclasses
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import InvalidParameterValueException, ValidationException
 from strata.local.lambda_service.lookup import require_function, require_latest
 from strata.local.lambda_service.names import valid_function_ref, validation_message
 from strata.local.lambda_service.shapes import ListTagsResponse
 from strata.local.lambda_service.store import Tx
+from strata.model.lambda_errors import InvalidParameterValueException, ValidationException
 from strata.model.naming import FunctionRef
 
 RESOURCE_PATTERN = (r"arn:(aws[a-zA-Z-]*):lambda:[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"

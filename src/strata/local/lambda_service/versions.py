@@ -10,13 +10,13 @@ import dataclasses
 
 from strata.local.lambda_service import validation as v
 from strata.local.lambda_service.context import Context
-from strata.model.lambda_errors import InvalidParameterValueException, PreconditionFailedException
 from strata.local.lambda_service.lookup import require_function, require_latest
 from strata.local.lambda_service.names import resolve_function
-from strata.model.naming import LATEST
 from strata.local.lambda_service.paging import paginate
 from strata.local.lambda_service.shapes import FunctionConfiguration, ListVersionsByFunctionResponse
 from strata.local.lambda_service.store import FunctionRow, Tx, VersionRow
+from strata.model.lambda_errors import InvalidParameterValueException, PreconditionFailedException
+from strata.model.naming import LATEST
 
 REVISION_MISMATCH = ("The Revision Id provided does not match the latest Revision Id. "
                      "Call the GetFunction/GetAlias API to retrieve the latest Revision Id")

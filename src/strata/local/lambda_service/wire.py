@@ -13,10 +13,10 @@ import typing
 from typing import Any
 
 from strata.local.lambda_service.convert import attr_name, convert_value, member_name, to_wire
-from strata.model.lambda_errors import UnsupportedOperationException
 from strata.local.lambda_service.service import LambdaService
 from strata.local.lambda_service.validation import Checks
 from strata.local.runtime.api import InvokeResult
+from strata.model.lambda_errors import UnsupportedOperationException
 
 # botocore operation -> service method (a plain registry: an unknown operation fails loudly)
 OPERATIONS: dict[str, str] = {

@@ -13,9 +13,10 @@ import shutil
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import fields
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, cast
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, cast
 
 from strata.local.runtime import sandbox
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone
@@ -235,7 +236,7 @@ class Environment:
             peak = worker.peak_kb() if not worker.dead else 0
             self._drop_worker()
             seconds = f"{float(self.snapshot.timeout):.2f}"
-            stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             return (("timeout", _error_payload("Sandbox.Timedout",
                                                f"RequestId: {rid} Error: Task timed out after {seconds} seconds"),
                      f"{stamp} {rid} Task timed out after {seconds} seconds\n"), peak or memory_kb)

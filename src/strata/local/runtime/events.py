@@ -12,11 +12,11 @@ import itertools
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from strata.model.lambda_errors import TooManyRequestsException
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult
 from strata.local.runtime.limits import EVENT_MAX_AGE, EVENT_RETRY_DELAYS, EVENT_THROTTLE_RETRY
+from strata.model.lambda_errors import TooManyRequestsException
 
 log = logging.getLogger("strata.local.runtime")
 Run = Callable[[FunctionSnapshot, InvokeRequest, "int | None"], InvokeResult]

@@ -23,7 +23,7 @@ from strata.paths import cache_dir
 
 _PROBE = "import sys;print(sys.executable);print('%d.%d' % sys.version_info[:2])"
 _RUNTIME = re.compile(r"^python(\d+)\.(\d+)$")
-_memo: dict[tuple[str, str], "Interpreter"] = {}
+_memo: dict[tuple[str, str], Interpreter] = {}
 _memo_lock = threading.Lock()
 log = logging.getLogger("strata.local.runtime")
 

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from strata.model.lambda_errors import InvalidParameterValueException
 from strata.local.runtime.limits import UNZIPPED_MAX, UNZIPPED_MESSAGE
+from strata.model.lambda_errors import InvalidParameterValueException
 
 
 class UnsafeArchiveError(InvalidParameterValueException):

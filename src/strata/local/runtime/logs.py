@@ -41,7 +41,7 @@ FLUSH_CHARS = 1 << 18
 _Queued = tuple[str, str, "str | tuple[str, str, float, int, int]"]
 
 log = logging.getLogger("strata.local.runtime")
-_live: "weakref.WeakSet[LogStore]" = weakref.WeakSet()     # for the exit hook
+_live: weakref.WeakSet[LogStore] = weakref.WeakSet()     # for the exit hook
 
 
 def start_line(request_id: str, version: str) -> str:

@@ -17,14 +17,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from strata.model.lambda_errors import ServiceException, TooManyRequestsException
 from strata.local.runtime import sandbox
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone
 from strata.local.runtime.environment import Environment
 from strata.local.runtime.events import EventQueue
-from strata.local.runtime.process import running_loop
 from strata.local.runtime.limits import EVENT_RETRY_DELAYS, IDLE_TIMEOUT
 from strata.local.runtime.logs import LogStore
+from strata.local.runtime.process import running_loop
+from strata.model.lambda_errors import ServiceException, TooManyRequestsException
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -100,7 +100,7 @@ class WorkerPool:
         if self._own_logs:
             self.logs.close()
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -12,15 +12,15 @@ import os
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from strata.paths import runtime_dir
 from strata.local.runtime import interpreter as interpreters
 from strata.local.runtime.api import FunctionSnapshot
 from strata.local.runtime.layers import Unpacked, check_total, merged_opt, unpack
 from strata.model.lambda_defaults import log_group as default_log_group
+from strata.paths import runtime_dir
 
 # Dummy credentials: boto3 inside a handler finds credentials and talks to whatever endpoint the user configured.
 DUMMY_CREDENTIALS = {
@@ -82,7 +82,7 @@ def bundled_site_packages() -> str | None:
 
 def log_stream_name(version: str) -> str:
     """``YYYY/MM/DD/[<version>]<32 hex>``, one per environment, as Lambda names them."""
-    return f"{datetime.now(timezone.utc):%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
+    return f"{datetime.now(UTC):%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
 
 
 def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, log_stream: str) -> dict[str, str]:

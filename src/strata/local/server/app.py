@@ -207,7 +207,7 @@ class LambdaApp:
             return None
         return answer
 
-    def _start_queued(self, answer: "_InvokeAnswer", params: dict[str, Any]) -> None:
+    def _start_queued(self, answer: _InvokeAnswer, params: dict[str, Any]) -> None:
         """A queued Invoke's turn (``answer`` holds a slot now): on the hot path when the warm worker is free, else
         as ``_invoke_on_loop`` with the slot it holds. Called from ``_Slots.give``: never raises."""
         op = answer.op

@@ -12,9 +12,9 @@ import functools
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from strata.local.server.errors import (
     MISSING_TOKEN,
@@ -63,7 +63,7 @@ class Verifier:
     """Checks requests against one key pair; ``clock`` is injectable for the skew tests."""
 
     def __init__(self, credentials: Credentials, service: str = "lambda",
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.credentials = credentials
         self.service = service
         self.clock = clock
@@ -78,7 +78,7 @@ class Verifier:
             raise IncompleteSignatureException(
                 "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         try:
-            sent = datetime.strptime(stamp, _STAMP).replace(tzinfo=timezone.utc)
+            sent = datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC)
         except ValueError:
             raise IncompleteSignatureException(f"Date must be in ISO-8601 'basic format'. Got '{stamp}'.") from None
         now = self.clock()

@@ -11,8 +11,8 @@ import json
 import threading
 from urllib.parse import quote, urlsplit
 
-from strata.model.lambda_errors import ERRORS_BY_CODE, LambdaError, ServiceException
 from strata.local.runtime.api import InvokeResult
+from strata.model.lambda_errors import ERRORS_BY_CODE, LambdaError, ServiceException
 
 _local = threading.local()
 

@@ -40,7 +40,7 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable
 from email.utils import formatdate
-from typing import Any, Protocol, Union, cast
+from typing import Any, Protocol, cast
 
 import httptools
 
@@ -75,7 +75,7 @@ class App(Protocol):
 
     def admit(self, method: str, path: str, query: str, headers: dict[str, str]) -> Any: ...
     def too_large(self, admitted: Any, size: int) -> LambdaError: ...
-    def respond(self, admitted: Any, body: bytes) -> Union[Response, "Deferred", Awaitable[Response]]: ...
+    def respond(self, admitted: Any, body: bytes) -> Response | Deferred | Awaitable[Response]: ...
     def error_response(self, error: LambdaError) -> Response: ...
 
 

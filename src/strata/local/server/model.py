@@ -129,7 +129,7 @@ def _cache_file(cache_dir: Path, version: str) -> Path:
     return cache_dir / f"server-model-{SERVICE}-{version}-{_FORMAT}.pickle"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _spec_for(cache_dir: str | None) -> ServiceSpec:
     version = _botocore_version()
     path = _cache_file(Path(cache_dir), version) if cache_dir else None

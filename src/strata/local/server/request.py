@@ -12,7 +12,7 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from strata.local.server.model import Member, OperationSpec, ServiceSpec
@@ -178,7 +178,7 @@ class RequestReader:
                     raise _TypeProblem("Member must be base64-encoded binary data", path, value) from None
         elif kind == "timestamp":
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return datetime.fromtimestamp(value, tz=timezone.utc)
+                return datetime.fromtimestamp(value, tz=UTC)
             if isinstance(value, str):
                 return _timestamp(value, path)
         elif kind == "list":
@@ -217,7 +217,7 @@ class _Plan:
         self.required, self.violations = required, violations
 
     @classmethod
-    def compile(cls, op: OperationSpec, shapes: dict[str, dict[str, Any]], validator: Validator) -> "_Plan | None":
+    def compile(cls, op: OperationSpec, shapes: dict[str, dict[str, Any]], validator: Validator) -> _Plan | None:
         if op.body or not op.input_shape:
             return None
         members = (*op.uri, *op.query, *op.headers)
@@ -278,7 +278,7 @@ def _timestamp(text: str, path: str | None = None) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         try:
-            return datetime.fromtimestamp(float(text), tz=timezone.utc)
+            return datetime.fromtimestamp(float(text), tz=UTC)
         except ValueError:
             raise _TypeProblem(_type_text("timestamp"), path, text) from None
 

@@ -13,8 +13,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from strata.model.lambda_errors import LambdaError
 from strata.local.server.model import OperationSpec
+from strata.model.lambda_errors import LambdaError
 
 JSON = "application/json"
 log = logging.getLogger("strata.local.server")

@@ -56,7 +56,7 @@ class RouteTable:
             self._buckets.setdefault((route.method, len(route.segments)), []).append(route)
 
     @classmethod
-    def from_spec(cls, spec: ServiceSpec) -> "RouteTable":
+    def from_spec(cls, spec: ServiceSpec) -> RouteTable:
         return cls([compile_route(op.name, op.method, op.request_uri) for op in spec.operations.values()])
 
     def match(self, method: str, raw_path: str, query: list[tuple[str, str]]) -> tuple[str, dict[str, str]] | None:

@@ -10,9 +10,9 @@ import logging
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from strata.errors import StrataError
 from strata.local.server import discovery

@@ -4,12 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from engine_helpers import ROLE_ARN, handler_code, info, layer_code, result, service_snapshot, stack_snapshot
 
+from strata.errors import StrataError
 from strata.local.engine.describe import describe, resolve_function
 from strata.local.engine.model import Action
-from strata.errors import StrataError
-
-from engine_helpers import handler_code, info, layer_code, result, service_snapshot, stack_snapshot, ROLE_ARN
 
 
 def app(home: Path, *, layer: str = "a", answer: str = "1", version_id: str = "FnVersionA", timeout: int = 3,

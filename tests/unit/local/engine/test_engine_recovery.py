@@ -9,11 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from engine_helpers import handler_code, layer_code, result, service_snapshot, stack_snapshot
 
 from strata.local.engine.api import Engine
 from strata.local.engine.journal import CrashPoints
-
-from engine_helpers import handler_code, layer_code, result, service_snapshot, stack_snapshot
 
 
 class SimulatedCrash(BaseException):

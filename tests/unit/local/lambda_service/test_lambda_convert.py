@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 from strata.local.lambda_service.convert import attr_name, from_wire, member_name, to_wire
-from strata.local.lambda_service.shapes import (AliasConfiguration, AliasRoutingConfiguration, EnvironmentResponse,
-                                   FunctionCode, FunctionConfiguration, Layer)
+from strata.local.lambda_service.shapes import (
+    AliasConfiguration,
+    AliasRoutingConfiguration,
+    EnvironmentResponse,
+    FunctionCode,
+    FunctionConfiguration,
+    Layer,
+)
 
 
 def test_member_names():

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import pytest
 
+from strata.local.lambda_service.names import (
+    parse_function_name,
+    parse_layer_name,
+    parse_layer_version_arn,
+    resolve_function,
+)
 from strata.model.lambda_errors import InvalidParameterValueException, ResourceNotFoundException, ValidationException
-from strata.local.lambda_service.names import (parse_function_name, parse_layer_name, parse_layer_version_arn,
-                                               resolve_function)
 from strata.model.naming import FunctionRef
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from strata.model.lambda_errors import InvalidParameterValueException
 from strata.local.lambda_service.paging import paginate
+from strata.model.lambda_errors import InvalidParameterValueException
 
 
 def test_pages_and_cap():

@@ -10,10 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from strata.model.lambda_errors import TooManyRequestsException
 from strata.local.lambda_service.service import LambdaService
-from strata.local.lambda_service.shapes import (AliasRoutingConfiguration, Environment, FunctionCode, LayerVersionContentInput)
+from strata.local.lambda_service.shapes import (
+    AliasRoutingConfiguration,
+    Environment,
+    FunctionCode,
+    LayerVersionContentInput,
+)
 from strata.local.runtime.api import InvokeResult
+from strata.model.lambda_errors import TooManyRequestsException
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 

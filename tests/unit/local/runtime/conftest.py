@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from runtime_lab import Lab
+
 from strata.local.runtime.pool import WorkerPool
 
 

@@ -8,10 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from runtime_lab import make_zip
 
 from strata.artifacts.store import ArtifactStore
-from strata.local.runtime.layers import UnsafeArchiveError, Unpacked, check_total, merged_opt, unpack
-from runtime_lab import make_zip
+from strata.local.runtime.layers import Unpacked, UnsafeArchiveError, check_total, merged_opt, unpack
 
 
 def _store(tmp_path: Path, data: bytes):

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from runtime_lab import RUNTIME, body, make_zip
 
-from strata.model.lambda_errors import TooManyRequestsException
 from strata.local.runtime.api import InvokeRequest
+from strata.model.lambda_errors import TooManyRequestsException
 
 ECHO = {"app.py": """
     import os

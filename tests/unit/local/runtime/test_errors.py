@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from runtime_lab import body
 
 OK_AFTER = "def handler(e, c):\n    return 'ok'\n"
@@ -124,7 +123,7 @@ def test_huge_single_allocation_is_out_of_memory(lab):
      "Runtime exited with error: signal: segmentation fault"),
 ])
 def test_runtime_exit(lab, code, message):
-    fn = lab.function({"app.py": f"def handler(e, c):\n    if e:\n" + "".join(
+    fn = lab.function({"app.py": "def handler(e, c):\n    if e:\n" + "".join(
         f"        {line}\n" for line in code.splitlines()) + "    return 'ok'\n"})
     result = lab.invoke(fn, {"exit": 1}, request_id="req-exit")
     assert result.function_error == "Unhandled"

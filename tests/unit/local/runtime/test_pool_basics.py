@@ -8,9 +8,9 @@ import threading
 import time
 
 import pytest
+from runtime_lab import RUNTIME, Lab, body
 
 from strata.model.lambda_errors import TooManyRequestsException
-from runtime_lab import RUNTIME, Lab, body
 
 COUNTER = {"app.py": """
     import os

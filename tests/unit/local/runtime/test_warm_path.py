@@ -11,14 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
-
 from runtime_lab import RUNTIME
 from strata_testkit import zip_bytes
 
 from strata.local.runtime.api import InvokeResult
 from strata.local.runtime.environment import _result
 from strata.local.runtime.logs import LogStore, end_line, invocation_block, report_line, start_line
-from strata.local.runtime.worker import _Encode, _decimal_default
+from strata.local.runtime.worker import _decimal_default, _Encode
 
 SRC = str(Path(__file__).resolve().parents[4] / "src")
 

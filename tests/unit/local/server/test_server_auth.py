@@ -1,7 +1,7 @@
 """SigV4: signed requests pass, anything else gets AWS's 403s; the clock may be off by at most 5 minutes."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -81,10 +81,10 @@ def test_wrong_secret_unknown_key_and_missing_header():
 ])
 def test_clock_skew_over_five_minutes_is_refused(offset, text):
     request = _signed()
-    skewed = Verifier(KEY, clock=lambda: datetime.now(timezone.utc) + offset)
+    skewed = Verifier(KEY, clock=lambda: datetime.now(UTC) + offset)
     with pytest.raises(InvalidSignatureException, match=text):
         _check(request, skewed)
-    _check(request, Verifier(KEY, clock=lambda: datetime.now(timezone.utc) + offset / 2))  # 3 minutes is fine
+    _check(request, Verifier(KEY, clock=lambda: datetime.now(UTC) + offset / 2))  # 3 minutes is fine
 
 
 def test_declared_payload_hash_must_match_the_body():

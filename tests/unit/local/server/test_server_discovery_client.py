@@ -10,9 +10,9 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from strata.model.lambda_errors import ResourceNotFoundException, UnsupportedOperationException
 from strata.local.server import discovery
 from strata.local.server.client import invoke_via_server
+from strata.model.lambda_errors import ResourceNotFoundException, UnsupportedOperationException
 
 
 def test_write_read_remove(tmp_path):

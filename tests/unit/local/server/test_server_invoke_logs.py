@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import boto3
-
 from strata_testkit import zip_bytes
 
 from strata.local.lambda_service.service import LambdaService

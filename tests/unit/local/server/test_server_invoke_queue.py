@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
-from strata.model.lambda_errors import TooManyRequestsException
 from strata.local.server.app import LambdaApp
+from strata.model.lambda_errors import TooManyRequestsException
 
 PATH = "/2015-03-31/functions/f/invocations"
 

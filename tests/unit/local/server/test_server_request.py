@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from strata.model.lambda_errors import InvalidRequestContentException, ValidationException
 from strata.local.server.request import HttpRequest, RequestReader
 from strata.local.server.routes import RouteTable
 from strata.local.server.validate import compile_pattern, show
+from strata.model.lambda_errors import InvalidRequestContentException, ValidationException
 
 
 def _reader(spec, reader):

@@ -28,14 +28,14 @@ HANDLERS: dict[str, str] = {
     "AWS::CodeDeploy::DeploymentConfig": "codedeploy:DeploymentConfigHandler",
 }
 NOT_EMULATED = "not_emulated:NotEmulatedHandler"
-_loaded: dict[str, "Handler"] = {}
+_loaded: dict[str, Handler] = {}
 
 
 def is_emulated(type_name: str) -> bool:
     return type_name in HANDLERS
 
 
-def _load(target: str) -> "Handler":
+def _load(target: str) -> Handler:
     handler = _loaded.get(target)
     if handler is None:
         module_name, cls = target.split(":")
@@ -44,7 +44,7 @@ def _load(target: str) -> "Handler":
     return handler
 
 
-def handler_for(type_name: str, *, emulated: bool = True) -> "Handler":
+def handler_for(type_name: str, *, emulated: bool = True) -> Handler:
     """The handler of an emulated type (a miss is an error), or the recorder for one kept as not emulated."""
     if not emulated:
         return _load(NOT_EMULATED)

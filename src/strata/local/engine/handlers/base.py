@@ -11,11 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from strata.errors import StrataError
 from strata.local.engine.client import LambdaClient
 from strata.local.engine.model import DeployedResource
-from strata.errors import StrataError
 from strata.model.naming import function_arn
-
 
 ALL = frozenset({"*"})     # replace_on value: every property is create-only
 
