@@ -187,10 +187,10 @@ def main() -> None:
     print(f"| cold start p50 | {cf50:.1f} ms | {cp50:.1f} ms | {cp50 / cf50:.2f}x | | | ≤ 1.3x |")
     print(f"| cold start p99 | {cf99:.1f} ms | {cp99:.1f} ms | {cp99 / cf99:.2f}x | | | ≤ 45 ms |")
     print()
-    print(f"warm floor: bare round trip over two pipes, same framing, parent json.dumps/json.loads as every row does; "
-          f"cold floor: `{Path(interp.path).name} -I -S` import handler + one call + exit. Rounds alternate floor, pool "
-          f"and service. On 2 vCPUs shared with other work (load above ~1) the absolute figures are noise-bound; "
-          f"compare the ratios.")
+    print(f"warm floor: bare round trip over two pipes, same framing, parent json.dumps/json.loads as every row "
+          f"does; cold floor: `{Path(interp.path).name} -I -S` import handler + one call + exit. Rounds alternate "
+          f"floor, pool and service. On 2 vCPUs shared with other work (load above ~1) the absolute figures are "
+          f"noise-bound; compare the ratios.")
 
 
 if __name__ == "__main__":

@@ -233,7 +233,8 @@ def main() -> None:
         print("\nper round (p50 µs / p99 µs / req/s):")
         for name, label in (("floor", "floor"), ("http", "HTTP layer"), ("strata", "strata serve")):
             m = results[name]
-            print(f"  {label:13s}", "  ".join(f"{a:.0f}/{b:.0f}/{c:.0f}" for a, b, c in zip(m["p50"], m["p99"], m["rps"])))
+            print(f"  {label:13s}",
+                  "  ".join(f"{a:.0f}/{b:.0f}/{c:.0f}" for a, b, c in zip(m["p50"], m["p99"], m["rps"])))
         print("  p50 ratio to the floor, per round: strata serve",
               "  ".join(f"{a / b:.2f}x" for a, b in zip(results["strata"]["p50"], results["floor"]["p50"])))
 

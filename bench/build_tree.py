@@ -1,7 +1,8 @@
 """Make the benchmark tree for bench_build.py: a copy of real site-packages, trimmed or padded to a target size.
 
 Whole top-level packages are taken (largest first; awscli is skipped: its 7k doc files are not a layer) while they
-fit the file budget; if the bytes fall short, the 64 largest files are copied again under ``_pad/``. ``__pycache__`` and ``*.pyc`` are left out (a build skips them).
+fit the file budget; if the bytes fall short, the 64 largest files are copied again under ``_pad/``. ``__pycache__`` and
+``*.pyc`` are left out (a build skips them).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Floor worker for bench_runtime.py: the least a warm worker can do over the pool's transport and framing.
 
-``python -I -S runtime_bare_child.py <read fd>,<write fd> <code_dir>``: import the handler, then loop: read a frame (4-byte length +
-marshal tuple), json.loads the event, call the handler, json.dumps the result, write a frame. ``once`` instead of
-``<fd>`` is the cold floor: read the event file, call once, print, exit.
+``python -I -S runtime_bare_child.py <read fd>,<write fd> <code_dir>``: import the handler, then loop: read a frame
+(4-byte length + marshal tuple), json.loads the event, call the handler, json.dumps the result, write a frame. ``once``
+instead of ``<fd>`` is the cold floor: read the event file, call once, print, exit.
 """
 import json
 import marshal

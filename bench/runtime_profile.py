@@ -124,7 +124,8 @@ def main() -> None:
             ("[miss] transaction + resolve_target + _snapshot", in_tx),
             ("[every] ctx.new_id (uuid4)", ctx.new_id),
             ("[miss] ctx.function_arn", lambda: ctx.function_arn("bench", None)),
-            ("[every] InvokeRequest(...)", lambda: InvokeRequest(payload, "rid", "arn", "RequestResponse", "None", None)),
+            ("[every] InvokeRequest(...)",
+             lambda: InvokeRequest(payload, "rid", "arn", "RequestResponse", "None", None)),
             ("[every] snapshot.key (cached)", lambda: snapshot.key),
         ]
         with ctx.db.transaction(write=False) as tx:
@@ -155,10 +156,12 @@ def main() -> None:
             ("report_line(...)", lambda: report_line("x", 0.5, 128, 20, None)),
             ("os.write(O_APPEND log fd, ~200 B)", lambda: os.write(fd, text.encode())),
             ("output.take() (empty)", worker.output.take),
-            ("invocation_block(...) (what the pool uses)", lambda: invocation_block("", "x", "$LATEST", "", 0.5, 128, 20)),
+            ("invocation_block(...) (what the pool uses)",
+             lambda: invocation_block("", "x", "$LATEST", "", 0.5, 128, 20)),
             ("LogStore.append_later (queue only)", lambda: pool.logs._queue.append(("f", "v", text))),
             ("InvokeResult(...) constructor", lambda: InvokeResult(200, b"{}", "$LATEST", "rid", None, None)),
-            ("environment._result(...) (what the pool uses)", lambda: _result(200, b"{}", "$LATEST", "rid", None, None)),
+            ("environment._result(...) (what the pool uses)",
+             lambda: _result(200, b"{}", "$LATEST", "rid", None, None)),
             ("base64 tail (Tail only)", lambda: base64.b64encode(text.encode()[-4096:]).decode("ascii")),
             ("uuid.uuid4() str", lambda: str(uuid.uuid4())),
         ]

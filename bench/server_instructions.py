@@ -92,7 +92,8 @@ async def _drive(path: str, n: int, home: Path) -> None:
         with zipfile.ZipFile(buffer, "w") as zf:
             zf.writestr("app.py", HANDLER)
         service.create_function(function_name="bench-fn", runtime="python3.12", handler="app.handler",
-                                role="arn:aws:iam::123456789012:role/bench", code=FunctionCode(zip_file=buffer.getvalue()))
+                                role="arn:aws:iam::123456789012:role/bench",
+                                code=FunctionCode(zip_file=buffer.getvalue()))
         service.runtime.logs.flush_delay = 1.0     # valgrind runs ~50x slower: keep the log writer's looks as rare
         dispatch = ServiceDispatch(service)
     else:

@@ -1,7 +1,8 @@
 """The contract suite's HTTP transport: a real boto3 client against ``strata serve``'s app on a loopback port.
 
-One server (``strata.local.server.http`` on a thread, free port) per test session and worker; each test's ``LambdaService`` over its own
-home is swapped in as the app's dispatcher, so tests stay isolated while paying the server start once.
+One server (``strata.local.server.http`` on a thread, free port) per test session and worker; each test's
+``LambdaService`` over its own home is swapped in as the app's dispatcher, so tests stay isolated while paying the
+server start once.
 """
 from __future__ import annotations
 

@@ -90,7 +90,8 @@ def test_routing_rules(lam, fn):
     with fails("InvalidParameterValueException",
                "Invalid function version 1. Function version 1 is already included in routing configuration."):
         alias(weights={"1": 0.5})
-    with fails("InvalidParameterValueException", "$LATEST is not supported for an alias pointing to more than 1 version"):
+    with fails("InvalidParameterValueException",
+               "$LATEST is not supported for an alias pointing to more than 1 version"):
         alias(primary="$LATEST", weights={"2": 0.5})
     ok = alias(weights={"2": 0.3})
     assert ok["RoutingConfig"] == {"AdditionalVersionWeights": {"2": 0.3}}

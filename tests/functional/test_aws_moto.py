@@ -5,9 +5,10 @@ moto's CloudFormation departs from AWS (reference lambda.md 12.6): it skips AWS:
 id for AWS::Lambda::Version, drops all outputs when one cannot be resolved, and quietly "succeeds" where AWS fails a
 Version that publishes nothing; it never fills a stack's outputs when a change set is executed (the output map is
 built when the stack object is created, before any resource exists, and ``ChangeSet.apply`` does not rebuild it);
-and a CREATE change set on a stack in REVIEW_IN_PROGRESS makes a second stack of the same name. So the apps here avoid aliases where the test depends on them, and the behaviour
-that needs real CloudFormation semantics (the failed-Version-publish path, change set contents, adoption, repair) is
-covered with botocore's Stubber in tests/unit/aws/.
+and a CREATE change set on a stack in REVIEW_IN_PROGRESS makes a second stack of the same name. So the apps here avoid
+aliases where the test depends on them, and the behaviour that needs real CloudFormation semantics (the
+failed-Version-publish path, change set contents, adoption, repair) is covered with botocore's Stubber in
+tests/unit/aws/.
 """
 from __future__ import annotations
 

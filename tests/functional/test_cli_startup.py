@@ -15,7 +15,8 @@ try:
 except SystemExit:
     pass
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"boto3", "botocore", "samtranslator", "rich", "sqlite3"})
-verbs = sorted(m for m in sys.modules if m.startswith("strata.cli.") and m not in ("strata.cli.main", "strata.cli.options"))
+verbs = sorted(m for m in sys.modules
+               if m.startswith("strata.cli.") and m not in ("strata.cli.main", "strata.cli.options"))
 sys.stderr.write(json.dumps({"heavy": heavy, "verbs": verbs}))
 """
 

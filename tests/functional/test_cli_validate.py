@@ -70,7 +70,8 @@ def test_parameter_problems_name_the_parameter(capsys, template) -> None:
     path = template(VALID)
     code, _, err = run(capsys, "-t", path, "--parameter-overrides", "Stage=qa Unknown=1")
     assert code == 1
-    assert f"{path}:5:5: parameter Stage: value 'qa' (from --parameter-overrides) is not one of the AllowedValues" in err
+    assert (f"{path}:5:5: parameter Stage: value 'qa' (from --parameter-overrides) is not one of the "
+            "AllowedValues") in err
     assert "sets 'Unknown', which the template does not declare (its parameters: Stage)" in err
 
 

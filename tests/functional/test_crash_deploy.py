@@ -22,7 +22,8 @@ def apply_step(app, step: int) -> None:
     if step >= 2:
         change_layer(app, 2)
     if step >= 3:
-        edit_template(app, "      CodeUri: src/hello\n", "      CodeUri: src/hello\n      FunctionName: hello-renamed\n")
+        edit_template(app, "      CodeUri: src/hello\n",
+                      "      CodeUri: src/hello\n      FunctionName: hello-renamed\n")
 
 
 # (step, point, n): 21 kill points across create (1), update (2) and replace (3)

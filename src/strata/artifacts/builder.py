@@ -4,8 +4,8 @@ Contract: no network (pip runs only on a dependency-cache miss); reads nothing b
 lstat); a touched-but-identical tree re-hashes only the changed-stat files and reuses the artifact; contents that
 match any earlier build (a revert, a branch switch) reuse that build's artifact through a manifest index
 (``cache/build/manifests/<digest of names, exec bits, content hashes, deps, level>`` -> artifact sha256); a rebuild
-writes a deterministic zip (``archive``) into the content-addressed ``ArtifactStore``. Targets that share a source (same real
-folder, layout and dependency runtime) are built once. The zip writer and thread pools are imported only after a
+writes a deterministic zip (``archive``) into the content-addressed ``ArtifactStore``. Targets that share a source (same
+real folder, layout and dependency runtime) are built once. The zip writer and thread pools are imported only after a
 change is found, so the no-op path stays close to a bare walk.
 
 Layouts: a function's folder goes at the zip root; a layer with ``Metadata.BuildMethod: python3.x`` goes under

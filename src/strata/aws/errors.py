@@ -69,8 +69,9 @@ def translate(exc: BaseException, where: str, **context: Any) -> StrataError:
     if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
         return CredentialsError(f"no AWS credentials found while {where}", hint=CREDENTIALS_HINT)
     if isinstance(exc, bx.ProfileNotFound):
-        return CredentialsError(f"AWS profile {context.get('profile') or ''!s} not found while {where}".replace("  ", " "),
-                                hint="list profiles with `aws configure list-profiles`, or drop --profile")
+        return CredentialsError(
+            f"AWS profile {context.get('profile') or ''!s} not found while {where}".replace("  ", " "),
+            hint="list profiles with `aws configure list-profiles`, or drop --profile")
     if isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError)):
         return EndpointError(f"cannot reach AWS while {where}: {exc}",
                              hint="check the network, the region (--region) and --endpoint-url")

@@ -1,8 +1,9 @@
 """Follow a stack operation: print each new stack event, stop at a terminal status, name the first failure.
 
 Events are read newest-first from DescribeStackEvents; only those newer than the stack's newest event before the
-operation began (``after``: an event id, so local clock skew does not matter) are shown, oldest first. The first failure is the first ``*_FAILED`` event with a reason other than
-CloudFormation's knock-on "Resource creation cancelled" (that is the cause, the rest are consequences).
+operation began (``after``: an event id, so local clock skew does not matter) are shown, oldest first. The first failure
+is the first ``*_FAILED`` event with a reason other than CloudFormation's knock-on "Resource creation cancelled" (that
+is the cause, the rest are consequences).
 """
 from __future__ import annotations
 

@@ -61,7 +61,8 @@ def upload_artifacts(s3: Any, artifacts: Iterable[Any], bucket: str, prefix: str
         size = path.stat().st_size
         if progress:
             progress(f"Uploading {path.name} ({_size(size)}) to s3://{bucket}/{key}")
-        with aws_errors(f"uploading {path.name} to s3://{bucket}/{key}", bucket=bucket, key=key), path.open("rb") as body:
+        with (aws_errors(f"uploading {path.name} to s3://{bucket}/{key}", bucket=bucket, key=key),
+              path.open("rb") as body):
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/zip",
                           Metadata={"strata-sha256": sha})
         report.uploaded.append(key)

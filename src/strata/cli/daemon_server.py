@@ -23,11 +23,13 @@ from strata.cli.daemon_client import PACKAGE, PROTOCOL, VERSION, recv_message, s
 WARM_MODULES = (
     "strata.cli.main", "strata.cli.options", "strata.cli.transform", "strata.cli.build", "strata.cli.validate",
     "strata.cli.deploy", "strata.cli.plan", "strata.cli.describe", "strata.cli.invoke", "strata.cli.logs",
-    "strata.template", "strata.template.parameters", "strata.artifacts", "strata.artifacts.archive", "strata.transform.pipeline",
+    "strata.template", "strata.template.parameters", "strata.artifacts", "strata.artifacts.archive",
+    "strata.transform.pipeline",
     "strata.transform.sam", "strata.transform.versions", "strata.transform.validate", "strata.deploy.settings",
     "strata.local.deploy", "strata.local.invoke", "strata.local.logs", "strata.local.engine.api",
     "strata.local.engine.apply",
-    "strata.local.lambda_service.service", "strata.local.lambda_service.wire", "strata.local.verify", "json", "sqlite3", "zipfile",
+    "strata.local.lambda_service.service", "strata.local.lambda_service.wire", "strata.local.verify",
+    "json", "sqlite3", "zipfile",
     "concurrent.futures", "samtranslator.translator.translator", "samtranslator.parser.parser",
 )
 

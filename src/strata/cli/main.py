@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so plainly
         if os.environ.get("STRATA_DEBUG"):
             raise
-        click.echo(f"Internal error ({type(exc).__name__}: {exc}). Re-run with STRATA_DEBUG=1 for the traceback.", err=True)
+        click.echo(f"Internal error ({type(exc).__name__}: {exc}). Re-run with STRATA_DEBUG=1 for the traceback.",
+                   err=True)
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
 

@@ -16,7 +16,8 @@ template_option = click.option(
 parameter_overrides_option = click.option(
     "--parameter-overrides", "parameter_overrides", multiple=True,
     help="Parameter values as Key=Value (SAM syntax; quote values with spaces). Repeatable.")
-region_option = click.option("--region", default=None, help="Region for pseudo parameters and ARNs (default us-east-1).")
+region_option = click.option(
+    "--region", default=None, help="Region for pseudo parameters and ARNs (default us-east-1).")
 output_option = click.option(
     "--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="text for people, json for scripts.")

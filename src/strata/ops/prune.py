@@ -91,7 +91,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-# ---- inventory (read through a boto3-style client) --------------------------------------------------------------------
+# ---- inventory (read through a boto3-style client) -------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class VersionInfo:

@@ -2,8 +2,8 @@
 
 Contract: pure and non-mutating. ``evaluate`` returns a new value in which every intrinsic that can be known from
 parameters, pseudo parameters, mappings and conditions is replaced by its value; ``Ref: AWS::NoValue`` removes its key
-or list item; anything that needs a deployed resource (Ref/GetAtt of a resource, ImportValue, SSM parameter values) is an
-``Unresolved`` that keeps the partly-resolved expression and the logical ids it depends on. Every problem found in
+or list item; anything that needs a deployed resource (Ref/GetAtt of a resource, ImportValue, SSM parameter values) is
+an ``Unresolved`` that keeps the partly-resolved expression and the logical ids it depends on. Every problem found in
 one call is raised together as a ``TemplateError``, located through the node's path.
 
 One small function per intrinsic, in ``FUNCTIONS`` (a plain dict: a name it does not hold is an error, never a guess).
@@ -68,7 +68,8 @@ class Context:
 
 
 def evaluate(value: Any, ctx: Context, path: tuple = (), locate: Locate | None = None) -> Any:
-    """Resolve every intrinsic in ``value`` (which is not modified); ``path`` is where ``value`` sits in the template."""
+    """Resolve every intrinsic in ``value`` (which is not modified);
+    ``path`` is where ``value`` sits in the template."""
     evaluator = _Evaluator(ctx, locate or ctx.locate)
     result = evaluator.top(value, path)
     if evaluator.problems:

@@ -54,7 +54,8 @@ _FLOAT = "tag:yaml.org,2002:float"
 _JSON_START = re.compile(rb"\s*\{\s*[\"}]")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
-_JSON_ONLY_CHARACTERS = re.compile("[\\x7f-\\x9f\\u2028\\u2029\\ufffe\\uffff]")  # raw in JSON strings; YAML refuses or folds them
+# raw in JSON strings; YAML refuses or folds them
+_JSON_ONLY_CHARACTERS = re.compile("[\\x7f-\\x9f\\u2028\\u2029\\ufffe\\uffff]")
 
 
 class _Loader(yaml.CSafeLoader):

@@ -84,7 +84,8 @@ def _check_function(reader: LambdaReader, function: ExpectedFunction, report: Ve
         report.findings.extend(content_findings(function, configuration, f"version {number}",
                                                 f"version {number} has"))
     if function.unchecked:
-        report.notes.append(f"{function.logical_id}: not checked (unknown until deploy): {', '.join(function.unchecked)}")
+        report.notes.append(f"{function.logical_id}: not checked (unknown until deploy): "
+                            f"{', '.join(function.unchecked)}")
     report.checked.append(f"{function.logical_id} ({function.name}): {'; '.join(checked)}")
 
 

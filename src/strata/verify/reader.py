@@ -1,8 +1,8 @@
 """The "lambda reader" verify talks to: the subset of boto3's Lambda client it calls, nothing more.
 
-boto3's client satisfies it for AWS; for the local target, ``strata.local.engine.client.LocalLambdaClient`` (boto3 method
-names over the in-process service) does. Errors come back as the client raises them; ``strata.model.lambda_errors.is_not_found`` recognises
-"does not exist" from either.
+boto3's client satisfies it for AWS; for the local target, ``strata.local.engine.client.LocalLambdaClient`` (boto3
+method names over the in-process service) does. Errors come back as the client raises them;
+``strata.model.lambda_errors.is_not_found`` recognises "does not exist" from either.
 """
 from __future__ import annotations
 

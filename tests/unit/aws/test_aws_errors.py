@@ -59,7 +59,8 @@ def test_waiter_error_carries_the_reason():
     exc = bx.WaiterError(name="ChangeSetCreateComplete", reason="Waiter encountered a terminal failure state",
                          last_response={"StatusReason": "Template format error"})
     error = e.translate(exc, "creating change set")
-    assert isinstance(error, e.DeployFailedError) and error.message == "creating change set failed: Template format error"
+    assert isinstance(error, e.DeployFailedError) and (
+        error.message == "creating change set failed: Template format error")
 
 
 def test_context_manager_translates_and_chains():

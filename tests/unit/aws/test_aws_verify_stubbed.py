@@ -79,7 +79,8 @@ def test_repair_restores_latest_and_moves_the_alias_back(stubs):
     _fn(stubs, good())
     _fn(stubs, good("3"), "3")
     stubs.lam.add_response("update_alias", alias("live", "3"), {
-        "FunctionName": FUNCTION, "Name": "live", "FunctionVersion": "3", "RoutingConfig": {"AdditionalVersionWeights": {}}})
+        "FunctionName": FUNCTION, "Name": "live", "FunctionVersion": "3",
+        "RoutingConfig": {"AdditionalVersionWeights": {}}})
     # verify again
     _fn(stubs, good())
     stubs.lam.add_response("get_alias", alias("live", "3"), {"FunctionName": FUNCTION, "Name": "live"})
@@ -107,7 +108,8 @@ def test_repair_publishes_with_code_sha_when_the_stack_version_is_gone(stubs):
                                404, expected_params={"FunctionName": FUNCTION, "Qualifier": "3"})
     stubs.lam.add_response("publish_version", good("5"), {"FunctionName": FUNCTION, "CodeSha256": SHA})
     stubs.lam.add_response("update_alias", alias("live", "5"), {
-        "FunctionName": FUNCTION, "Name": "live", "FunctionVersion": "5", "RoutingConfig": {"AdditionalVersionWeights": {}}})
+        "FunctionName": FUNCTION, "Name": "live", "FunctionVersion": "5",
+        "RoutingConfig": {"AdditionalVersionWeights": {}}})
     _fn(stubs, good())
     stubs.lam.add_response("get_alias", alias("live", "5"), {"FunctionName": FUNCTION, "Name": "live"})
     _fn(stubs, good("5"), "5")

@@ -41,9 +41,9 @@ def project(tmp_path: Path) -> Path:
 
 
 def _config(template: Path, **flags):
-    values = dict(template_file=str(template), target="aws", stack_name=None, parameter_overrides=(), region=None, no_execute=False,
-                  s3_bucket=None, s3_prefix=None, profile=None, endpoint_url=None, capabilities=(), tags=(),
-                  config_file=None, config_env="default", no_verify=False)
+    values = dict(template_file=str(template), target="aws", stack_name=None, parameter_overrides=(), region=None,
+                  no_execute=False, s3_bucket=None, s3_prefix=None, profile=None, endpoint_url=None, capabilities=(),
+                  tags=(), config_file=None, config_env="default", no_verify=False)
     values.update(flags)
     return resolve_deploy(**values)
 
@@ -59,8 +59,9 @@ def test_sam_settings_are_used(project):
 
 
 def test_flags_win_and_overrides_merge_per_key(project):
-    config = _config(project, stack_name="other", s3_bucket="b2", region="us-west-2", parameter_overrides=("Stage=dev",),
-                     capabilities=("CAPABILITY_NAMED_IAM",), tags=("team=api",), no_verify=True)
+    config = _config(project, stack_name="other", s3_bucket="b2", region="us-west-2",
+                     parameter_overrides=("Stage=dev",), capabilities=("CAPABILITY_NAMED_IAM",), tags=("team=api",),
+                     no_verify=True)
     assert (config.stack_name, config.s3_bucket, config.region) == ("other", "b2", "us-west-2")
     assert config.parameter_overrides == {"Stage": "dev", "Greeting": "Hello there"}
     assert config.capabilities == ("CAPABILITY_NAMED_IAM",)

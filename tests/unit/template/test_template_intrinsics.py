@@ -24,7 +24,8 @@ from strata.template.intrinsics import (
 @pytest.fixture
 def ctx() -> Context:
     return Context(
-        parameters={"Stage": "prod", "Mem": 256, "Subnets": ["s-1", "s-2"], "Secret": Unresolved({"Ref": "Secret"}, frozenset())},
+        parameters={"Stage": "prod", "Mem": 256, "Subnets": ["s-1", "s-2"],
+                    "Secret": Unresolved({"Ref": "Secret"}, frozenset())},
         pseudo=pseudo_parameters("eu-west-1", "111122223333", "demo"),
         mappings={"Env": {"prod": {"Size": "large", "Count": 3}}, "Years": {2020: {"x": "y"}}},
         conditions={"IsProd": True, "IsDev": False},
@@ -127,7 +128,8 @@ def test_find_in_map_and_default(ctx) -> None:
     assert ev({"Fn::FindInMap": ["Env", {"Ref": "Stage"}, "Size"]}, ctx) == "large"
     assert ev({"Fn::FindInMap": ["Env", "dev", "Size", {"DefaultValue": "small"}]}, ctx) == "small"
     assert ev({"Fn::FindInMap": ["Years", "2020", "x"]}, ctx) == "y"  # YAML read the key as a number
-    assert errors({"Fn::FindInMap": ["Env", "dev", "Size"]}, ctx) == ["Fn::FindInMap: no top-level key 'dev' (known: prod)"]
+    assert errors({"Fn::FindInMap": ["Env", "dev", "Size"]}, ctx) == [
+        "Fn::FindInMap: no top-level key 'dev' (known: prod)"]
 
 
 def test_base64_getazs_tojson_length(ctx) -> None:
@@ -157,8 +159,9 @@ def test_cidr_errors(ctx) -> None:
 def test_errors_are_located_and_collected(ctx) -> None:
     def locate(path):
         return Location("t.yaml", len(path), 1)
-    value = {"A": {"Ref": "Nope"}, "B": {"Fn::Select": [5, ["x"]]}, "C": {"Fn::Join": "x"}, "D": {"Fn::If": ["Nope", 1, 2]},
-             "E": {"Fn::Sub": "${Missing}"}, "F": {"Fn::GetAtt": ["Ghost", "Arn"]}, "G": {"Fn::Bogus": 1}, "H": "fine"}
+    value = {"A": {"Ref": "Nope"}, "B": {"Fn::Select": [5, ["x"]]}, "C": {"Fn::Join": "x"},
+             "D": {"Fn::If": ["Nope", 1, 2]}, "E": {"Fn::Sub": "${Missing}"}, "F": {"Fn::GetAtt": ["Ghost", "Arn"]},
+             "G": {"Fn::Bogus": 1}, "H": "fine"}
     with pytest.raises(TemplateError) as info:
         evaluate(value, ctx, ("Resources", "Fn", "Properties"), locate=locate)
     assert [(p.message, p.location.line) for p in info.value.problems] == [

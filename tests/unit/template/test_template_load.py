@@ -87,7 +87,8 @@ def test_json_templates_load_with_marks() -> None:
 
 
 def test_timestamps_stay_strings_and_scalars_follow_yaml_1_1() -> None:
-    template = load("AWSTemplateFormatVersion: 2010-09-09\nDescription: yes\n" + MINIMAL + "    Metadata: {a: 0o7, b: 1_000, c: null, d: '1'}\n")
+    template = load("AWSTemplateFormatVersion: 2010-09-09\nDescription: yes\n" + MINIMAL
+                    + "    Metadata: {a: 0o7, b: 1_000, c: null, d: '1'}\n")
     assert template.data["AWSTemplateFormatVersion"] == "2010-09-09"
     assert template.data["Description"] is True  # YAML 1.1, exactly as samtranslator reads it
     assert template.data["Resources"]["Fn"]["Metadata"] == {"a": "0o7", "b": 1000, "c": None, "d": "1"}

@@ -130,7 +130,8 @@ def test_partition_follows_region(region, partition, suffix) -> None:
     ({"Name": "a"}, "t.yaml:11:5: parameter Name: value 'a' (from --parameter-overrides) is shorter than MinLength 2"),
     ({"Name": "abcdef"}, "t.yaml:12:5: parameter Name: value 'abcdef' (from --parameter-overrides) is longer than "
                          "MaxLength 5"),
-    ({"Memory": "64"}, "t.yaml:16:5: parameter Memory: value '64' (from --parameter-overrides) is less than MinValue 128"),
+    ({"Memory": "64"}, "t.yaml:16:5: parameter Memory: value '64' (from --parameter-overrides) is less than "
+                       "MinValue 128"),
     ({"Memory": "4096"}, "t.yaml:17:5: parameter Memory: value '4096' (from --parameter-overrides) is greater than "
                          "MaxValue 1024"),
     ({"Memory": "lots"}, "t.yaml:14:5: parameter Memory: value 'lots' (from --parameter-overrides) is not a number"),
@@ -151,8 +152,8 @@ def test_all_problems_together_and_missing_values() -> None:
         "t.yaml:7:3: parameter Name has no value: give it a Default or pass --parameter-overrides Name=...",
         "t.yaml:12:3: parameter Memory has unknown Type 'Float'; use String, Number, List<Number>, CommaDelimitedList, "
         "an AWS-specific type or AWS::SSM::Parameter::Value<...>",
-        "t.yaml:1:1: --parameter-overrides sets 'Extra', which the template does not declare (its parameters: Ami, Azs, "
-        "Memory, Name, Ports, Stage, Subnets, Vpc)",
+        "t.yaml:1:1: --parameter-overrides sets 'Extra', which the template does not declare (its parameters: Ami, "
+        "Azs, Memory, Name, Ports, Stage, Subnets, Vpc)",
     ]  # no follow-on condition errors for the broken parameters
 
 

@@ -19,7 +19,8 @@ def _json_like(text: st.SearchStrategy[str]) -> st.SearchStrategy:
 
 
 _data = _json_like(st.text(st.characters(blacklist_categories=("Cs",)), max_size=20))
-# PyYAML's emitter writes NEL/LS/PS raw inside single quotes with allow_unicode, where YAML folds them: its bug, not ours
+# PyYAML's emitter writes NEL/LS/PS raw inside single quotes with allow_unicode, where YAML folds them:
+# its bug, not ours
 _yaml_data = _json_like(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x85\u2028\u2029"),
                                 max_size=20))
 
@@ -71,7 +72,8 @@ def test_overrides_round_trip(pairs, quote, per_argument) -> None:
 
 
 @FAST
-@given(st.dictionaries(_key, _value.filter(lambda v: v and not set(v) & set("\"'") and not any(c.isspace() for c in v)), min_size=1, max_size=6))
+@given(st.dictionaries(_key, _value.filter(lambda v: v and not set(v) & set("\"'") and not any(c.isspace() for c in v)),
+                      min_size=1, max_size=6))
 def test_bare_overrides_round_trip(pairs) -> None:
     assert parse_parameter_overrides([" ".join(f"{k}={v}" for k, v in pairs.items())]) == pairs
 

@@ -117,7 +117,8 @@ def test_parameter_not_reaching_the_function_keeps_the_id(tmp_path: Path, versio
     assert versions(template, home=home, parameter_overrides={"Unused": "b"})["Fn"] == first
 
 
-def test_role_policy_change_keeps_the_id_but_role_name_change_publishes(tmp_path: Path, versions, write_project) -> None:
+def test_role_policy_change_keeps_the_id_but_role_name_change_publishes(tmp_path: Path, versions,
+                                                                         write_project) -> None:
     home = tmp_path / "home"
 
     def with_role(policy_action: str, role_name: str) -> str:
@@ -168,7 +169,8 @@ def test_property_any_version_field_edit_changes_the_id(tmp_path_factory, base, 
 @given(base=st.fixed_dictionaries({}, optional=VERSION_FIELDS),
        other_before=st.fixed_dictionaries({}, optional=OTHER_FIELDS),
        other_after=st.fixed_dictionaries({}, optional=OTHER_FIELDS))
-def test_property_non_version_edits_never_change_the_id(tmp_path_factory, base, other_before, other_after, version_of) -> None:
+def test_property_non_version_edits_never_change_the_id(tmp_path_factory, base, other_before, other_after,
+                                                        version_of) -> None:
     root = tmp_path_factory.mktemp("prop")
     home = root / "home"
     first = version_of(root / "p", home, {**base, **other_before})

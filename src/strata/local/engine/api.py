@@ -69,7 +69,8 @@ class Engine:
         self.progress = progress
         self._crash = crash
         self.clock = clock
-        self.shifter = shifter            # strata.local.shift.Shifter, given by the caller (the engine never imports it)
+        # strata.local.shift.Shifter, given by the caller (the engine never imports it)
+        self.shifter = shifter
         self._state: StackState | None = None
 
     @property

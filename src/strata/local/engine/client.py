@@ -1,8 +1,8 @@
 """The "lambda client" the resource handlers talk to: boto3's method names and parameter shapes.
 
-``LocalLambdaClient`` adapts them to the in-process service through ``strata.local.lambda_service.wire.dispatch``; a boto3 Lambda
-client pointed at ``strata serve`` has the same methods, so handlers do not care which one they get. The service is
-created on first call, so a plan that changes nothing never opens it.
+``LocalLambdaClient`` adapts them to the in-process service through ``strata.local.lambda_service.wire.dispatch``; a
+boto3 Lambda client pointed at ``strata serve`` has the same methods, so handlers do not care which one they get. The
+service is created on first call, so a plan that changes nothing never opens it.
 """
 from __future__ import annotations
 

@@ -73,7 +73,8 @@ def describe_text(info: dict[str, Any]) -> str:
     lines.append("Resources:")
     for res in info["Resources"]:
         flag = "  (not emulated)" if not res["Emulated"] else ""
-        lines.append(f"  {res['LogicalResourceId']:<{width}}  {res['ResourceType']:<32} {res['PhysicalResourceId']}{flag}")
+        lines.append(f"  {res['LogicalResourceId']:<{width}}  {res['ResourceType']:<32} "
+                     f"{res['PhysicalResourceId']}{flag}")
     if info["Functions"]:
         lines.append("Functions:")
         for logical_id, fn in info["Functions"].items():

@@ -98,7 +98,8 @@ def apply_settings(config: FunctionConfiguration, s: Settings) -> FunctionConfig
         changes["kms_key_arn"] = s.kms_key_arn or None
     if s.vpc_config is not None:
         changes["vpc_config"] = VpcConfigResponse(
-            subnet_ids=list(s.vpc_config.subnet_ids or []), security_group_ids=list(s.vpc_config.security_group_ids or []),
+            subnet_ids=list(s.vpc_config.subnet_ids or []),
+            security_group_ids=list(s.vpc_config.security_group_ids or []),
             ipv6_allowed_for_dual_stack=s.vpc_config.ipv6_allowed_for_dual_stack)
     if s.environment is not None:
         changes["environment"] = EnvironmentResponse(variables=dict(s.environment.variables or {}))

@@ -117,7 +117,8 @@ def check_architectures(checks: Checks, architectures: list[str] | None) -> None
         checks.fail(_java_list(architectures), "architectures", "Member must have length less than or equal to 1")
     elif any(a not in ARCHITECTURES for a in architectures):
         checks.fail(_java_list(architectures), "architectures",
-                    f"Member must satisfy constraint: [Member must satisfy enum value set: [{', '.join(ARCHITECTURES)}]]")
+                    "Member must satisfy constraint: "
+                    f"[Member must satisfy enum value set: [{', '.join(ARCHITECTURES)}]]")
 
 
 def check_runtime(runtime: str | None) -> None:

@@ -1,4 +1,5 @@
-"""The contract between the Lambda control plane (``strata.local.lambda_service``) and the runtime (``strata.local.runtime``).
+"""The contract between the Lambda control plane (``strata.local.lambda_service``) and the runtime
+(``strata.local.runtime``).
 
 The service resolves names, qualifiers and alias routing, then hands the runtime a ``FunctionSnapshot``: everything an
 execution environment serves, frozen. Equal snapshots may share warm workers; any difference (new code, new config,
@@ -61,7 +62,8 @@ class FunctionSnapshot:
 class InvokeRequest:
     payload: bytes
     request_id: str
-    invoked_arn: str                       # ARN exactly as invoked (unqualified, :N or :alias): context.invoked_function_arn
+    # ARN exactly as invoked (unqualified, :N or :alias): context.invoked_function_arn
+    invoked_arn: str
     invocation_type: InvocationType = "RequestResponse"
     log_type: LogType = "None"
     client_context: str | None = None      # base64 JSON, as on the wire

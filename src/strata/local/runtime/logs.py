@@ -6,12 +6,13 @@ Files live at ``logs_dir(home)/<function>/<version>.log`` (names percent-encoded
 
 The pool queues each invocation's block (``append_later``) instead of writing it before it answers, and writes the
 queue (``write_queued``) once it holds ``WRITE_BATCH`` blocks, right after it sends the next request, while the worker
-runs: one ``write`` per batch, which on two vCPUs overlaps the worker's work instead of adding to the round trip. A background thread writes what is left at most
-``FLUSH_DELAY`` seconds later when no invoke follows; it only looks once per ``FLUSH_DELAY`` while invokes keep coming
-(a writer that formats or writes big batches holds the GIL when a reply comes in, which showed in p99). Nothing
-queued is lost on an orderly end: ``read``/``read_from``/``append``/``flush``/``close`` write the queue first, and an
-``atexit`` hook flushes every live store (the server's SIGTERM/SIGINT path closes the pool, which closes its store).
-Only a hard kill of the process (SIGKILL, ``os._exit``) can lose the last ``FLUSH_DELAY`` seconds of log text.
+runs: one ``write`` per batch, which on two vCPUs overlaps the worker's work instead of adding to the round trip. A
+background thread writes what is left at most ``FLUSH_DELAY`` seconds later when no invoke follows; it only looks once
+per ``FLUSH_DELAY`` while invokes keep coming (a writer that formats or writes big batches holds the GIL when a reply
+comes in, which showed in p99). Nothing queued is lost on an orderly end:
+``read``/``read_from``/``append``/``flush``/``close`` write the queue first, and an ``atexit`` hook flushes every live
+store (the server's SIGTERM/SIGINT path closes the pool, which closes its store). Only a hard kill of the process
+(SIGKILL, ``os._exit``) can lose the last ``FLUSH_DELAY`` seconds of log text.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The Lambda API application: what a request means, in front of a blocking ``dispatch(operation, params)``.
 
-``strata.local.server.http`` calls ``admit`` when a request's head is in: (authenticate) -> route (model, cached per method,
-path and query) -> the body limit. Then ``respond`` with the body: (verify signature) -> content type -> params
+``strata.local.server.http`` calls ``admit`` when a request's head is in: (authenticate) -> route (model, cached per
+method, path and query) -> the body limit. Then ``respond`` with the body: (verify signature) -> content type -> params
 (model) -> dispatch -> serialize by the output shape. Invokes and control operations run in separate thread pools, so
 handlers busy in every invoke thread never hold up ``CreateFunction`` and co. Every response carries
 ``x-amzn-RequestId``; every failure is a Lambda-style error, and nothing a client sends can raise out of here (an

@@ -14,10 +14,10 @@ from typing import Any
 
 from strata.model.lambda_errors import ValidationException
 
-# Shapes the control plane checks itself (``strata.local.lambda_service``: names, validation, layers, aliases ...), with the texts
-# AWS was recorded answering, which are not always the model's: AWS quotes older name/qualifier/layer patterns than
-# botocore's current model, stops Timeout/MemorySize at 900/10240 (model: 5400/32768), answers an unknown Runtime with
-# InvalidParameterValueException. Checking them here too would answer first, with the model's text. The contract
+# Shapes the control plane checks itself (``strata.local.lambda_service``: names, validation, layers, aliases ...), with
+# the texts AWS was recorded answering, which are not always the model's: AWS quotes older name/qualifier/layer patterns
+# than botocore's current model, stops Timeout/MemorySize at 900/10240 (model: 5400/32768), answers an unknown Runtime
+# with InvalidParameterValueException. Checking them here too would answer first, with the model's text. The contract
 # suite, run through this server, is what keeps this list honest.
 DEFERRED: frozenset[str] = frozenset({
     "FunctionName", "NamespacedFunctionName", "NumericLatestPublishedOrAliasQualifier", "Qualifier",

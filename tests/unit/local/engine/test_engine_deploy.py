@@ -25,7 +25,8 @@ def app(home: Path, *, layer: str = "a", answer: str = "1", version_id: str = "F
         version_id: {"Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain",
                      "Properties": {"FunctionName": {"Ref": "Fn"}}},
         "Live": {"Type": "AWS::Lambda::Alias", "Properties": {
-            "FunctionName": {"Ref": "Fn"}, "Name": alias_name, "FunctionVersion": {"Fn::GetAtt": [version_id, "Version"]}}},
+            "FunctionName": {"Ref": "Fn"}, "Name": alias_name,
+            "FunctionVersion": {"Fn::GetAtt": [version_id, "Version"]}}},
         "Plain": {"Type": "AWS::Lambda::Function", "Properties": {
             "Handler": "app.handler", "Runtime": "python3.12", "Role": ROLE_ARN, "Code": handler_code(home, "plain")}},
     }

@@ -28,7 +28,8 @@ def test_accepted_forms(value, expected):
 
 
 @pytest.mark.parametrize("value", ["", "fn!", "fn:1:2", "fn:$LATES", "arn:aws:ec2:us-east-1:123456789012:function:f",
-                                   "arn:aws:lambda:us-east-1:1234:function:f", "arn:aws:lambda:us-east-1:123456789012:fn"])
+                                   "arn:aws:lambda:us-east-1:1234:function:f",
+                                   "arn:aws:lambda:us-east-1:123456789012:fn"])
 def test_rejected_forms(value):
     with pytest.raises(ValidationException, match="at 'functionName' failed to satisfy constraint"):
         parse_function_name(value)

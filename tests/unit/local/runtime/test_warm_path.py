@@ -184,7 +184,8 @@ def test_fast_result_equals_the_constructor():
 
 # -- the service's resolved-snapshot cache ---------------------------------------------------------------------------
 
-HANDLER = "import os\ndef handler(event, context):\n    return [os.environ.get('COLOR'), context.invoked_function_arn]\n"
+HANDLER = ("import os\ndef handler(event, context):\n"
+           "    return [os.environ.get('COLOR'), context.invoked_function_arn]\n")
 
 
 @pytest.fixture
@@ -243,7 +244,8 @@ def test_a_write_from_another_process_is_seen_by_the_next_invoke(services, tmp_p
             "from strata.local.lambda_service.service import LambdaService\n"
             "from strata.local.lambda_service.shapes import Environment\n"
             f"with LambdaService({str(tmp_path / 'home')!r}) as s:\n"
-            "    s.update_function_configuration(function_name='fn', environment=Environment(variables={'COLOR': 'x'}))\n")
+            "    s.update_function_configuration(function_name='fn', "
+            "environment=Environment(variables={'COLOR': 'x'}))\n")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert _run(first)[0] == "x"
 

@@ -71,7 +71,8 @@ def test_wrong_secret_unknown_key_and_missing_header():
     with pytest.raises(MissingAuthenticationTokenException, match="^Missing Authentication Token$"):
         _check(unsigned)
     broken = _signed()
-    broken.headers["authorization"] = "AWS4-HMAC-SHA256 Credential=AKIDSTRATATEST/20240101/us-east-1/lambda/aws4_request"
+    broken.headers["authorization"] = ("AWS4-HMAC-SHA256 "
+                                       "Credential=AKIDSTRATATEST/20240101/us-east-1/lambda/aws4_request")
     with pytest.raises(IncompleteSignatureException, match="requires 'Signature' parameter"):
         _check(broken)
 

@@ -1,5 +1,5 @@
-"""HTTP/1.1 protocol behaviour of strata's own server (``strata.local.server.http``), as a client on a raw socket sees it:
-pipelined answers in request order, ``Connection: close`` and HTTP/1.0, ``Expect: 100-continue``, the 64 KiB head
+"""HTTP/1.1 protocol behaviour of strata's own server (``strata.local.server.http``), as a client on a raw socket sees
+it: pipelined answers in request order, ``Connection: close`` and HTTP/1.0, ``Expect: 100-continue``, the 64 KiB head
 limit, HEAD answers without body bytes, the idle keep-alive close, and the headers every response carries."""
 from __future__ import annotations
 

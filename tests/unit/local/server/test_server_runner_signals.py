@@ -42,7 +42,9 @@ def test_a_signal_just_after_start_stops_the_server_cleanly(tmp_path: Path, sig:
 
 
 def test_the_previous_handlers_are_back_after_serving(tmp_path: Path) -> None:
-    program = PROGRAM.replace('print("advertised"', 'print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, signal.getsignal(signal.SIGTERM) == signal.SIG_DFL); print("advertised"')
+    program = PROGRAM.replace('print("advertised"',
+                              'print(signal.getsignal(signal.SIGINT) is signal.default_int_handler, '
+                              'signal.getsignal(signal.SIGTERM) == signal.SIG_DFL); print("advertised"')
     done = subprocess.run([sys.executable, "-c", program, str(tmp_path), str(int(signal.SIGTERM))],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -1,8 +1,8 @@
 """``AWS::CodeDeploy::Application``, ``DeploymentGroup`` and ``DeploymentConfig``: recorded, and used by the traffic
-shifter (``strata.local.shift``) rather than run by a CodeDeploy service. SAM emits them for ``DeploymentPreference``; the
-alias update under ``UpdatePolicy: CodeDeployLambdaAliasUpdate`` reads the group's DeploymentConfigName (and a custom
-config's TrafficRoutingConfig) from what is recorded here. Names are the given ones or CloudFormation-style generated
-ones; a name change replaces. Ref: the name."""
+shifter (``strata.local.shift``) rather than run by a CodeDeploy service. SAM emits them for ``DeploymentPreference``;
+the alias update under ``UpdatePolicy: CodeDeployLambdaAliasUpdate`` reads the group's DeploymentConfigName (and a
+custom config's TrafficRoutingConfig) from what is recorded here. Names are the given ones or CloudFormation-style
+generated ones; a name change replaces. Ref: the name."""
 from __future__ import annotations
 
 from typing import Any, ClassVar
