@@ -55,9 +55,10 @@ def run(pool, snapshot, n, mode):
     payload = json.dumps(EVENT).encode()
     samples = []
     try:
-        for i in range(n):
+        for _ in range(n):
             start = time.perf_counter()
-            json.loads(pool.invoke(snapshot, InvokeRequest(json.dumps(EVENT).encode(), "r", snapshot.function_arn)).payload)
+            request = InvokeRequest(json.dumps(EVENT).encode(), "r", snapshot.function_arn)
+            json.loads(pool.invoke(snapshot, request).payload)
             samples.append(time.perf_counter() - start)
     finally:
         os.sched_setaffinity(0, ALL)
