@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     """What a change does to one resource (CloudFormation's change-set actions, plus no-op)."""
 
     CREATE = "create"
