@@ -76,7 +76,8 @@ def previous_version(moves: list[AliasMove], current: str, existing: list[str]) 
     existing version below ``current``."""
     numbers = {v for v in existing if v.isdigit()}
     bad = {m.from_version for m in moves if m.cause == ROLLBACK and m.from_version}
-    older = (lambda v: v.isdigit() and current.isdigit() and int(v) < int(current))
+    def older(v: str) -> bool:
+        return v.isdigit() and current.isdigit() and int(v) < int(current)
     for move in reversed(moves):
         v = move.to_version
         if v != current and older(v) and v not in bad and v in numbers:
