@@ -18,7 +18,7 @@ from strata.local.lambda_service.shapes import (
     LayerVersionContentInput,
 )
 from strata.local.runtime.api import InvokeResult
-from strata.model.lambda_errors import TooManyRequestsException
+from strata.model.lambda_errors import ResourceNotFoundException, TooManyRequestsException
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 
@@ -99,7 +99,7 @@ def test_dry_run_and_failed_lookups_never_start_a_runtime(tmp_path: Path, monkey
     service = LambdaService(tmp_path)
     _create(service)
     assert service.invoke("fn", invocation_type="DryRun").status_code == 204
-    with pytest.raises(Exception):
+    with pytest.raises(ResourceNotFoundException):
         service.invoke("nope")
     assert service._runtime is None
 
