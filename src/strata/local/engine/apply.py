@@ -209,18 +209,20 @@ class Executor:
         failures: list[str] = []
         current = self.state.resources(self.stack)
         # removed resources and old physical resources of replacements, in one reverse dependency order (an old
-        # alias must go before the version it pointed at, that version before its function)
-        doomed: dict[tuple[str, str], tuple[DeployedResource, bool, bool]] = {
-            (r.logical_id, r.physical_id): (r, r.deletion_policy == "Retain", False)
+        # alias must go before the version it pointed at, that version before its function); keyed by the text a
+        # failure reports, "LogicalId (physical id)", as a logical id may stand for a current and an old resource
+        doomed: dict[str, tuple[DeployedResource, bool, bool]] = {
+            _label(r): (r, r.deletion_policy == "Retain", False)
             for r in current.values() if r.logical_id not in desired_ids}
-        for orphan, retain in self.state.orphans(self.stack):
-            doomed[(orphan.logical_id, orphan.physical_id)] = (orphan, retain, True)
-        graph = {key: tuple(k for k in doomed if k != key and k[0] in res.depends_on)
+        for old, retain in self.state.orphans(self.stack):
+            doomed[_label(old)] = (old, retain, True)
+        graph = {key: tuple(k for k, (other, _, _) in doomed.items()
+                            if k != key and other.logical_id in res.depends_on)
                  for key, (res, _, _) in doomed.items()}
-        for key in reversed(topological_order(graph)) if graph else []:
+        for key in reversed(_deletion_order(graph)):
             res, retain, orphan = doomed[key]
             if not self._delete(res, retain=retain, orphan=orphan):
-                failures.append(f"{res.logical_id} ({res.physical_id})")
+                failures.append(key)
         return failures
 
     def _delete(self, res: DeployedResource, *, retain: bool, orphan: bool) -> bool:
@@ -339,7 +341,8 @@ class Executor:
                           deploy_id=self.deploy_id, at=self.state.clock())
 
     def _updater(self, res: DesiredResource, handler: Any) -> Callable[..., Any]:
-        """``handler.update``, or the traffic shifter for an alias under ``UpdatePolicy: CodeDeployLambdaAliasUpdate``."""
+        """``handler.update``, or the traffic shifter for an alias under
+        ``UpdatePolicy: CodeDeployLambdaAliasUpdate``."""
         policy = (self._update_policies.get(res.logical_id) or {}).get("CodeDeployLambdaAliasUpdate")
         if res.type != "AWS::Lambda::Alias" or not isinstance(policy, dict):
             return handler.update
@@ -414,6 +417,20 @@ def _as_planned(change: Change, decision: Decision) -> Decision:
     raise StepFailed(change.logical_id, change.type, change.action.value,
                      f"the plan says {change.action.value}, but the stack now needs {decision.action.value} "
                      f"({'; '.join(decision.reasons) or 'no change'}); plan again")
+
+
+def _label(res: DeployedResource) -> str:
+    return f"{res.logical_id} ({res.physical_id})"
+
+
+def _deletion_order(graph: dict[str, tuple[str, ...]]) -> list[str]:
+    """Dependencies first. The records left for cleanup were written under different templates and can disagree
+    (an old resource depending on one that now depends on its replacement's logical id): cleanup must still finish,
+    so a loop among them falls back to recorded order (current resources, then old ones oldest first)."""
+    try:
+        return topological_order(graph)
+    except StrataError:
+        return list(graph)
 
 
 def _message(exc: BaseException) -> str:
