@@ -8,9 +8,9 @@ Format decisions (each one removes a source of variation):
   source file has any execute bit and ``0o100644`` otherwise; bit 11 (UTF-8) only for non-ASCII names, as zipfile does;
 - raw deflate (``wbits=-15``) at the chosen level (6 by default, 1 for ``--fast``); a member is STORED when deflate
   does not make it smaller, and members whose suffix says they are already compressed are stored without trying.
-Members are read and compressed in batches by a thread pool (zlib, crc32 and sha256 release the GIL), written in order by the
-calling thread, which also hashes the output, so the artifact's sha256 costs no extra read. No zip64: more than 65,535
-entries or 4 GiB is a ``BuildError`` (Lambda's own limits are far below).
+Members are read and compressed in batches by a thread pool (zlib, crc32 and sha256 release the GIL), written in order
+by the calling thread, which also hashes the output, so the artifact's sha256 costs no extra read. No zip64: more than
+65,535 entries or 4 GiB is a ``BuildError`` (Lambda's own limits are far below).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import io
 import struct
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, NamedTuple
 
@@ -103,7 +103,7 @@ def _pack_batch(batch: list[Member], level: int) -> list[Packed]:
     return [pack(m.path, level, is_precompressed(m.arcname)) for m in batch]
 
 
-def _batches(members: list[Member]):
+def _batches(members: list[Member]) -> Iterator[list[Member]]:
     """Consecutive members grouped up to ``BATCH_BYTES`` / ``BATCH_FILES`` (a big file travels alone)."""
     batch: list[Member] = []
     size = 0

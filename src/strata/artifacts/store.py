@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from strata.model.naming import artifact_file_name, code_sha256_of
 from strata.paths import artifacts_dir
@@ -74,7 +76,7 @@ class ArtifactStore:
         if _inside(source, self.root):
             os.replace(source, path)
         else:
-            def copy(out) -> None:
+            def copy(out: BinaryIO) -> None:
                 with open(source, "rb") as src:
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
@@ -90,7 +92,7 @@ class ArtifactStore:
         return Path(tmp)
 
 
-def _write_atomically(path: Path, write) -> None:
+def _write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write ``path`` through a temp file in its folder, fsync, then rename: readers never see a partial artifact."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _mkstemp(dir=path.parent, prefix=".tmp-")

@@ -167,7 +167,7 @@ def _fill_code_locations(logical_id: str, resource: dict, data: PostPassInput) -
         location = props.get(prop)
         if isinstance(location, dict) and location.get("S3Bucket") == PLACEHOLDER_BUCKET:
             key = location.get("S3Key")
-            artifact = data.artifacts.get(key)
+            artifact = data.artifacts.get(key) if isinstance(key, str) else None
             if artifact is None:
                 raise StrataError(
                     f"resource {logical_id}: {prop} points at s3://{PLACEHOLDER_BUCKET}/{key}, but strata built "
@@ -211,8 +211,8 @@ class _Evaluator:
         if not isinstance(resource, dict):
             return {"unknown": logical_id}
         rtype = _type(resource)
-        props = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
-        names = IDENTITY_PROPERTIES.get(rtype)
+        props = _properties(resource)
+        names = IDENTITY_PROPERTIES.get(rtype) if rtype is not None else None
         if names is None:
             names = tuple(sorted(k for k in props if k.endswith("Name")))
         ident: dict[str, Any] = {"Type": rtype}
@@ -226,7 +226,7 @@ class _Evaluator:
 def _layer_fingerprint(logical_id: str, resource: dict, evaluator: _Evaluator,
                        code_of: dict[str, CodeArtifact]) -> str:
     """A layer version's identity: content digest plus every property (all are create-only for LayerVersion)."""
-    props = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+    props = _properties(resource)
     described: dict[str, Any] = {}
     for name, value in props.items():
         if name == "Content" and logical_id in code_of:
@@ -240,7 +240,7 @@ def _layer_fingerprint(logical_id: str, resource: dict, evaluator: _Evaluator,
 
 def _function_inputs(function_id: str, resource: dict, version: dict | None, evaluator: _Evaluator,
                      code_of: dict[str, CodeArtifact]) -> tuple[list[FingerprintInput], list[str]]:
-    props = resource.get("Properties") if isinstance(resource.get("Properties"), dict) else {}
+    props = _properties(resource)
     inputs: list[FingerprintInput] = []
     warnings: list[str] = []
     base = ("Resources", function_id, "Properties")
@@ -273,7 +273,7 @@ def _function_inputs(function_id: str, resource: dict, version: dict | None, eva
             continue
         inputs.append(_input(name, value))
     if version is not None:
-        vprops = version.get("Properties") if isinstance(version.get("Properties"), dict) else {}
+        vprops = _properties(version)
         for name in sorted(fields.VERSION_RESOURCE_VERSIONED):
             if name in vprops:
                 value = evaluator.settle(evaluate(vprops[name], evaluator.context, ()))
@@ -284,7 +284,8 @@ def _function_inputs(function_id: str, resource: dict, version: dict | None, eva
     return inputs, warnings
 
 
-def _code_input(function_id: str, raw: Any, evaluator: _Evaluator, code_of: dict[str, CodeArtifact]) -> FingerprintInput:
+def _code_input(function_id: str, raw: Any, evaluator: _Evaluator,
+                code_of: dict[str, CodeArtifact]) -> FingerprintInput:
     if function_id in code_of:
         sha = code_of[function_id].sha256
         return FingerprintInput("Code", f"sha256:{sha[:12]}", sha256_hex({"sha256": sha}))
@@ -375,7 +376,7 @@ def rename_logical_ids(template: dict[str, Any], renames: dict[str, str]) -> dic
                         return {"Fn::Sub": _rewrite_sub(arg, sub_pattern, renames)}
                     if isinstance(arg, list) and arg and isinstance(arg[0], str):
                         return {"Fn::Sub": [_rewrite_sub(arg[0], sub_pattern, renames)] + [rewrite(a) for a in arg[1:]]}
-            out = {}
+            out: dict[str, Any] = {}
             for key, value in node.items():
                 if key == "DependsOn":
                     if isinstance(value, str):
@@ -422,6 +423,12 @@ def _getatt_target(value: Any) -> str | None:
         if isinstance(arg, str):
             return arg.split(".", 1)[0]
     return _ref_target(value)
+
+
+def _properties(resource: dict[str, Any]) -> dict[str, Any]:
+    """A resource's Properties, or none when they are missing or not a map."""
+    props = resource.get("Properties")
+    return props if isinstance(props, dict) else {}
 
 
 def _type(resource: Any) -> str | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from strata.errors import StateError
-from strata.local.engine.state import StackState
+from strata.local.engine.state import StackRecord, StackState
 from strata.model.naming import FunctionRef, function_name_of
 from strata.model.routing import AliasRouting
 
@@ -19,7 +19,7 @@ def _state(home: Path) -> StackState:
     return StackState(Path(home))
 
 
-def _require(state: StackState, stack_name: str):
+def _require(state: StackState, stack_name: str) -> StackRecord:
     stack = state.stack(stack_name)
     if stack is None:
         names = ", ".join(s.name for s in state.stacks()) or "none"

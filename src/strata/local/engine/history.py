@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS stack_alias_pins (
 """
 
 # causes of a move
-DEPLOY, SHIFT, SHIFT_ROLLBACK, STACK_ROLLBACK, ROLLBACK = "deploy", "shift", "shift-rollback", "stack-rollback", "rollback"
+DEPLOY, SHIFT, SHIFT_ROLLBACK, STACK_ROLLBACK, ROLLBACK = (
+    "deploy", "shift", "shift-rollback", "stack-rollback", "rollback")
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ class AliasHistory:
             (move.stack, move.logical_id, move.function_name, move.alias, move.from_version, move.to_version,
              json.dumps(move.routing, sort_keys=True), move.cause, move.deploy_id, move.at,
              json.dumps(expected, sort_keys=True) if expected is not None else None))
-        return int(cur.lastrowid)
+        assert cur.lastrowid is not None   # set by every INSERT
+        return cur.lastrowid
 
     def moves(self, function_name: str, alias: str) -> list[AliasMove]:
         """Oldest first."""

@@ -210,7 +210,8 @@ class StackState:
         cur = self.db.execute(
             "INSERT INTO stack_deploys (stack, kind, status, started_at, request, snapshot) VALUES (?, ?, ?, ?, ?, ?)",
             (stack, kind, IN_PROGRESS, self.clock(), _dumps(request), _dumps(snapshot)))
-        return int(cur.lastrowid)
+        assert cur.lastrowid is not None   # set by every INSERT
+        return cur.lastrowid
 
     def set_deploy_status(self, deploy_id: int, status: str, *, error: str | None = None,
                           finished: bool = False) -> None:
