@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from strata.cli.options import echo_json, output_option, template_option
+
+if TYPE_CHECKING:
+    from strata.artifacts.builder import BuiltArtifact
 
 
 @click.command()
@@ -35,7 +39,7 @@ def build(template_file: str, output: str, fast: bool) -> None:
     _print_table(rows)
 
 
-def _row(item, template_dir: Path) -> dict:
+def _row(item: BuiltArtifact, template_dir: Path) -> dict:
     source = item.target.source
     try:
         shown = os.path.relpath(source, template_dir)

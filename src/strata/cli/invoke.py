@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from typing import IO
 
 import click
 
@@ -27,7 +28,7 @@ from strata.cli.targets import stack_name_option
               default="RequestResponse", show_default=True)
 @region_option
 @stack_name_option
-def invoke(target: str, event_file, log_type: str, invocation_type: str, region: str | None,
+def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_type: str, region: str | None,
            stack_name: str | None) -> int:
     from strata.local.engine.describe import resolve_target
     from strata.local.invoke import invoke_local

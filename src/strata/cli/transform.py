@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from strata.cli.options import echo_json, output_option, parameter_overrides_option, region_option, template_option
+
+if TYPE_CHECKING:
+    from strata.transform.result import TransformResult
 
 
 @click.command(help="Build, transform SAM to CloudFormation, and give every Version its fingerprint id.")
@@ -16,7 +20,8 @@ from strata.cli.options import echo_json, output_option, parameter_overrides_opt
 @parameter_overrides_option
 @region_option
 @click.option("--account-id", default="123456789012", show_default=True, help="Account id for pseudo parameters.")
-@click.option("--stack-name", default=None, help="Stack name for AWS::StackName (default: the template folder's name).")
+@click.option("--stack-name", default=None,
+              help="Stack name for AWS::StackName (default: the template folder's name).")
 @click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True,
               help="Format of the printed template.")
 @click.option("--output-template-file", type=click.Path(dir_okay=False), default=None,
@@ -49,7 +54,7 @@ def _yaml(value: object) -> str:
                      default_flow_style=False)
 
 
-def _explain(result, output: str) -> None:
+def _explain(result: TransformResult, output: str) -> None:
     functions = [result.functions[k] for k in sorted(result.functions)]
     if output == "json":
         echo_json([{
@@ -63,7 +68,8 @@ def _explain(result, output: str) -> None:
     for f in functions:
         version = f.version_id or "(no Version: the function has no AutoPublishAlias)"
         click.echo(f"{f.function_id}  ->  {version}")
-        click.echo(f"  fingerprint {f.fingerprint[:16]}" + (f"   aliases: {', '.join(f.alias_ids)}" if f.alias_ids else ""))
+        aliases = f"   aliases: {', '.join(f.alias_ids)}" if f.alias_ids else ""
+        click.echo(f"  fingerprint {f.fingerprint[:16]}{aliases}")
         width = max((len(i.name) for i in f.inputs), default=0)
         for item in f.inputs:
             click.echo(f"    {item.name.ljust(width)}  {item.display}")

@@ -106,7 +106,7 @@ def _known_type(kind: str) -> bool:
     if kind in _SCALAR_TYPES or kind in _LIST_TYPES:
         return True
     match = _SSM_VALUE.fullmatch(kind)
-    return bool(match) and _known_type(match.group(1))
+    return match is not None and _known_type(match.group(1))
 
 
 def build_context(template: Template, overrides: Mapping[str, str], *, region: str = "us-east-1",
@@ -120,7 +120,8 @@ def build_context(template: Template, overrides: Mapping[str, str], *, region: s
     problems: list[Problem] = []
     declared = data.get("Parameters") or {}
     if not isinstance(declared, dict):
-        problems.append(Problem("Parameters must be a mapping of name -> declaration", template.locate(("Parameters",))))
+        problems.append(Problem("Parameters must be a mapping of name -> declaration",
+                                template.locate(("Parameters",))))
         declared = {}
     parameters: dict[str, Any] = {}
     for name, spec in declared.items():
@@ -228,12 +229,12 @@ def _check(template: Template, name: str, spec: dict, kind: str, text: str, sour
             if limit is not None and not test(limit):
                 fail(key, f"{words} {spec[key]}")
     if numeric:
-        for key, test, words in (("MinValue", lambda v, n: v >= n, "is less than MinValue"),
-                                 ("MaxValue", lambda v, n: v <= n, "is greater than MaxValue")):
+        for key, compare, words in (("MinValue", lambda v, n: v >= n, "is less than MinValue"),
+                                    ("MaxValue", lambda v, n: v <= n, "is greater than MaxValue")):
             if key in spec:
                 limit = _number(_scalar_text(spec[key]))
                 for item in items:
-                    if limit is not None and not test(_number(item), limit):
+                    if limit is not None and not compare(_number(item), limit):
                         fail(key, f"{words} {spec[key]}")
                         break
     return problems

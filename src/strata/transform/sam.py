@@ -69,7 +69,8 @@ def is_sam_template(data: dict[str, Any]) -> bool:
         return True
     resources = data.get("Resources")
     return isinstance(resources, dict) and any(
-        isinstance(res, dict) and str(res.get("Type", "")).startswith("AWS::Serverless::") for res in resources.values())
+        isinstance(res, dict) and str(res.get("Type", "")).startswith("AWS::Serverless::")
+        for res in resources.values())
 
 
 def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
@@ -95,8 +96,8 @@ def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region:
     session = _RegionOnlySession(region)
     ArnGenerator.BOTO_SESSION_REGION_NAME = region
     values = dict(parameter_values)
-    plugins = [ServerlessAppPlugin(sar_client=_OfflineRepository(), parameters=values)]  # type: ignore[arg-type]
-    translator = Translator(None, Parser(), plugins=plugins, boto_session=session)  # type: ignore[arg-type]
+    plugins = [ServerlessAppPlugin(sar_client=_OfflineRepository(), parameters=values)]
+    translator = Translator(None, Parser(), plugins=plugins, boto_session=session)
     policies = _BundledPolicies(partition)
     try:
         # What the hosted SAM transform does first: API Gateway deployment ids hash py27-compatible reprs, so skipping

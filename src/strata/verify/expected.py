@@ -66,7 +66,9 @@ def _expected(logical_id: str, name: str, props: dict[str, Any], versions: list[
             unchecked.append(setting.name)
             continue
         settings[setting.name] = setting.from_template(value)
-    code = props.get("Code") if isinstance(props.get("Code"), dict) else {}
+    code = props.get("Code")
+    if not isinstance(code, dict):
+        code = {}
     location = None
     if isinstance(code.get("S3Bucket"), str) and isinstance(code.get("S3Key"), str):
         location = {"S3Bucket": code["S3Bucket"], "S3Key": code["S3Key"]}
