@@ -90,7 +90,8 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
 
     deployed = read_deployed_stack(cfn, config.stack_name, region=session.region_name, account_id=account_id,
                                    partition=session.partition, description=description)
-    template, adoptions = result.template, []
+    template = result.template
+    adoptions: list[Adoption] = []
     if deployed is not None:
         template, adoptions = adopt_versions(template, result.functions, result.parameters, deployed,
                                              session.client("lambda"))
@@ -235,7 +236,8 @@ def _execute(cfn: Any, change_set: ChangeSet, progress: Callable[[str], None],
     if not followed.ok:
         first = followed.first_failure()
         cause = f"{first.logical_id} ({first.resource_type}): {first.reason}" if first else "no reason given"
-        hint = f"see the events above, or `aws cloudformation describe-stack-events --stack-name {change_set.stack_name}`"
+        hint = ("see the events above, or "
+                f"`aws cloudformation describe-stack-events --stack-name {change_set.stack_name}`")
         if first and "A version for this Lambda function exists" in (first.reason or ""):
             hint = ("the function's $LATEST was not changed by this deploy, so Lambda had no new version to publish; "
                     f"run `strata verify --target aws --stack-name {change_set.stack_name}` to see what it serves")

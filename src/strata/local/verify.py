@@ -2,16 +2,21 @@
 service (through the engine's boto3-style ``LocalLambdaClient``), same checker as AWS.
 
 The engine records, per stack, the stack template and parameter values of the last successful deploy and, per
-resource, its physical id and GetAtt attributes (``strata.local.engine.state.StackState``); that is the ``DeployedStack``.
+resource, its physical id and GetAtt attributes (``strata.local.engine.state.StackState``); that is the
+``DeployedStack``.
 """
 from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from strata.errors import StateError
 from strata.verify import verify_stack
 from strata.verify.model import DeployedStack, StackResource, VerifyReport
+
+if TYPE_CHECKING:
+    from strata.local.engine.client import LambdaClient
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -43,14 +48,18 @@ def local_deployed_stack(home: Path, stack_name: str, *, region: str = DEFAULT_R
 
 
 def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
-                 repair: bool = False, client: object | None = None,
+                 repair: bool = False, client: LambdaClient | None = None,
                  only: Collection[str] | None = None) -> VerifyReport:
-    """Check (and with ``repair`` fix) every function of a locally deployed stack, or those in ``only``."""
+    """Check (and with ``repair`` fix) every function of a locally deployed stack, or those in ``only``; through
+    ``client`` when given (the caller's, left open), else a ``LocalLambdaClient`` of its own."""
     from strata.local.engine.client import LocalLambdaClient
     from strata.local.engine.operations import settle_if_free
     from strata.local.verify_pins import check_pins, pinned_aliases, without_pinned
 
-    reader = client or LocalLambdaClient(Path(home), region=region, account_id=account_id)
+    owned = None
+    if client is None:
+        client = owned = LocalLambdaClient(Path(home), region=region, account_id=account_id)
+    reader: LambdaClient = client
     try:
         # an interrupted `strata rollback` / `strata prune` is completed first, so the alias, its pin and the
         # stack's records agree before they are compared (an interrupted deploy is `strata deploy`'s to complete)
@@ -63,5 +72,5 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
         report.notes[:0] = [said[:1].upper() + said[1:] for said in settled]
         return report
     finally:
-        if client is None:
-            reader.close()  # type: ignore[union-attr]
+        if owned is not None:
+            owned.close()

@@ -48,7 +48,8 @@ def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedRes
         return _NOOP     # fast path: equal plain values (an Unresolved never equals a deployed value)
     emulated = is_emulated(desired.type)
     changed = sorted(k for k in set(props) | set(current.properties)
-                     if contains_unresolved(props.get(k)) or props.get(k, _MISSING) != current.properties.get(k, _MISSING))
+                     if contains_unresolved(props.get(k))
+                     or props.get(k, _MISSING) != current.properties.get(k, _MISSING))
     conditional = any(contains_unresolved(props.get(k)) for k in changed)
     reasons = tuple(_describe_change(k, current.properties.get(k, _MISSING), props.get(k, _MISSING))
                     for k in changed)
@@ -157,8 +158,8 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
         decision = decide(res, props, current)
         reasons = decision.reasons
         if res.type == "AWS::Lambda::Version" and decision.action in (Action.CREATE, Action.REPLACE):
-            why, warn = _publish_reasons(logical_id, functions, previous_fingerprints, deployed)
-            reasons = why + (reasons if decision.action is Action.REPLACE else ())
+            publish, warn = _publish_reasons(logical_id, functions, previous_fingerprints, deployed)
+            reasons = publish + (reasons if decision.action is Action.REPLACE else ())
             warnings += list(warn)
         if not emulated and decision.action is not Action.NOOP:
             reasons = reasons + ("not emulated: recorded only",)
@@ -173,9 +174,9 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
     for logical_id in deletion_order(deployed, doomed):
         current = deployed[logical_id]
         retain = current.deletion_policy == "Retain"
-        why = "removed from the template" if logical_id not in desired.excluded else "its Condition is false"
+        gone = "removed from the template" if logical_id not in desired.excluded else "its Condition is false"
         changes.append(Change(logical_id, current.type, Action.RETAIN if retain else Action.DELETE,
-                              (why + (" (DeletionPolicy: Retain keeps it)" if retain else ""),),
+                              (gone + (" (DeletionPolicy: Retain keeps it)" if retain else ""),),
                               (), current.physical_id, current.emulated))
     outputs_changed = _outputs_changed(desired, resolver, stored_outputs or {})
     return Plan(stack_name, tuple(changes), tuple(warnings), tuple(not_emulated), outputs_changed, recovering)
