@@ -109,16 +109,6 @@ def versions_of(session: Any, function_name: str, qualifier: str | None) -> list
     return AliasRouting.from_api(alias).versions()
 
 
-def physical_function(session: Any, stack_name: str, logical_id: str) -> str:
-    """A function's logical id in a CloudFormation stack -> its name."""
-    with aws_errors(f"looking up {logical_id} in stack {stack_name}", stack=stack_name, profile=session.profile):
-        detail = session.client("cloudformation").describe_stack_resource(
-            StackName=stack_name, LogicalResourceId=logical_id)["StackResourceDetail"]
-    if detail.get("ResourceType") != "AWS::Lambda::Function":
-        raise StrataError(f"{logical_id} in stack {stack_name} is a {detail.get('ResourceType')}, not a function")
-    return str(detail["PhysicalResourceId"])
-
-
 def show_logs(target: str, *, emit: Callable[[str], None], note: Callable[[str], None], tail: bool = False,
               stack_name: str | None = None, since: str = "10m", session: Any = None, region: str | None = None,
               profile: str | None = None, endpoint_url: str | None = None, rounds: int | None = None,
@@ -133,7 +123,10 @@ def show_logs(target: str, *, emit: Callable[[str], None], note: Callable[[str],
     ref = FunctionRef.parse(target)
     name, qualifier = ref.name, ref.qualifier
     if stack_name:
-        name = physical_function(session, stack_name, name)
+        from strata.aws.stack import stack_function
+
+        with aws_errors(f"looking up {name} in stack {stack_name}", stack=stack_name, profile=session.profile):
+            name = stack_function(session.client("cloudformation"), stack_name, name)[1]
     reader = AwsLogs(session, name, versions_of(session, name, qualifier or None))
 
     def show(event: LogEvent) -> None:

@@ -10,9 +10,11 @@ import json
 from typing import Any
 
 from strata.aws.errors import aws_errors, error_code, error_message
+from strata.errors import StrataError
 from strata.model.naming import account_of_arn
 from strata.verify.model import DeployedStack, StackResource
 
+FUNCTION = "AWS::Lambda::Function"
 # Statuses in which the stack holds no deployed resources yet (created by a change set that never ran).
 EMPTY_STATUSES = frozenset({"REVIEW_IN_PROGRESS"})
 TERMINAL_OK = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
@@ -73,3 +75,19 @@ def parse_template_body(body: Any) -> dict[str, Any]:
         from strata.template.load import load_template_text
 
         return json.loads(json.dumps(load_template_text(text, "deployed-template.yaml").data, default=str))
+
+
+def stack_function(cfn: Any, stack_name: str, key: str, *, or_name: bool = False) -> tuple[str, str]:
+    """(logical id, function name) of the Function that ``key`` names in a CloudFormation stack: its logical id, or
+    with ``or_name`` anything that is not a logical id of the stack, taken as the function's own name. The one
+    logical id -> function lookup of the AWS target (the local one is ``strata.local.engine.describe``'s)."""
+    try:
+        detail = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=key)["StackResourceDetail"]
+    except Exception as exc:
+        # "Resource X does not exist for stack S": not a logical id of the stack
+        if or_name and error_code(exc) == "ValidationError" and error_message(exc).startswith("Resource "):
+            return key, key
+        raise
+    if detail.get("ResourceType") != FUNCTION:
+        raise StrataError(f"{key} in stack {stack_name} is a {detail.get('ResourceType')}, not a function")
+    return key, str(detail["PhysicalResourceId"])

@@ -138,6 +138,7 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
     """
     from strata.artifacts.store import ArtifactStore
     from strata.local.engine.client import LocalLambdaClient
+    from strata.local.engine.describe import stack_function
     from strata.local.engine.history import AliasHistory
     from strata.local.engine.lock import StackLock
     from strata.local.engine.operations import AliasRollback, roll_back_alias, settle
@@ -156,7 +157,8 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
             resources = state.resources(stack_name)
             if state.stack(stack_name) is None:
                 raise StrataError(f"stack {stack_name!r} does not exist", hint="`strata stacks` lists the stacks")
-            logical_id, name = _function(resources, function, stack_name)
+            found = stack_function(resources, function, stack_name)
+            logical_id, name = found.logical_id, found.physical_id
             alias_res = next((r for r in resources.values() if r.type == ALIAS
                               and function_and_qualifier(r.physical_id) == (name, alias)), None)
             if alias_res is None:
@@ -212,30 +214,18 @@ def _resumed(state: Any, settled: list, name: str, alias: str, to_version: str |
     return None
 
 
-def _function(resources: dict[str, Any], function: str, stack_name: str) -> tuple[str, str]:
-    """(logical id, function name) of a Function of the stack named by logical id or by function name."""
-    res = resources.get(function)
-    if res is not None and res.type == FUNCTION:
-        return res.logical_id, res.physical_id
-    for res in resources.values():
-        if res.type == FUNCTION and res.physical_id == function:
-            return res.logical_id, res.physical_id
-    known = ", ".join(r.logical_id for r in resources.values() if r.type == FUNCTION) or "none"
-    raise StrataError(f"{function} is not a function of stack {stack_name} (functions: {known})",
-                      hint="pass a function's logical id or its name")
-
-
 # ---- aws ------------------------------------------------------------------------------------------------------------
 
 def rollback_aws(session: Any, stack_name: str, function: str, *, alias: str = "live",
                  to_version: str | None = None) -> RollbackReport:
     """UpdateAlias through boto3 after the same checks; CloudFormation keeps no pin."""
     from strata.aws.errors import aws_errors
+    from strata.aws.stack import stack_function
 
     lam = session.client("lambda")
     where = f"rolling back alias {alias} of {function} in stack {stack_name}"
     with aws_errors(where, stack=stack_name, profile=session.profile):
-        logical_id, name = _aws_function(session.client("cloudformation"), stack_name, function)
+        logical_id, name = stack_function(session.client("cloudformation"), stack_name, function, or_name=True)
         live = lam.get_alias(FunctionName=name, Name=alias)
         current, routing = str(live["FunctionVersion"]), _routing(live)
         to_version = _target_version(logical_id, alias, current, routing, to_version,
@@ -255,17 +245,3 @@ def rollback_aws(session: Any, stack_name: str, function: str, *, alias: str = "
     return report
 
 
-def _aws_function(cfn: Any, stack_name: str, function: str) -> tuple[str, str]:
-    """A logical id of the stack -> its physical function name; anything else is taken as a function name."""
-    try:
-        found = cfn.describe_stack_resource(StackName=stack_name, LogicalResourceId=function)
-    except Exception as exc:  # noqa: BLE001 - not a logical id of the stack: treat it as the function's name
-        from strata.aws.errors import error_code, error_message
-
-        if error_code(exc) == "ValidationError" and error_message(exc).startswith("Resource "):
-            return function, function     # "Resource X does not exist for stack S"
-        raise
-    detail = found["StackResourceDetail"]
-    if detail.get("ResourceType") != FUNCTION:
-        raise StrataError(f"{function} in stack {stack_name} is a {detail.get('ResourceType')}, not a function")
-    return function, detail["PhysicalResourceId"]

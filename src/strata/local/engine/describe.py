@@ -1,11 +1,14 @@
-"""Read models over the stack state: describe, stacks, events, and ``resolve_function`` (a stack's logical id ->
-the Lambda function name, for ``strata invoke/logs LOGICAL_ID --stack-name S``). Reads only."""
+"""Read models over the stack state: describe, stacks, events, and ``stack_function`` / ``resolve_function`` (a
+stack's logical id -> the Lambda function name, for ``strata invoke/logs LOGICAL_ID --stack-name S`` and
+``strata rollback``). Reads only."""
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from strata.errors import StateError
+from strata.local.engine.model import DeployedResource
 from strata.local.engine.state import StackRecord, StackState
 from strata.model.naming import FunctionRef, function_name_of
 from strata.model.routing import AliasRouting
@@ -114,12 +117,23 @@ def resolve_function(home: Path, stack_name: str, logical_id: str) -> str:
         resources = state.resources(stack_name)
     finally:
         state.close()
-    res = resources.get(logical_id)
-    if res is None or res.type not in (FUNCTION, VERSION, ALIAS):
-        known = ", ".join(r.logical_id for r in resources.values() if r.type == FUNCTION) or "none"
-        what = "is not a function" if res is not None else "is not in the stack"
-        raise StateError(f"{logical_id} {what} {stack_name!r} (functions: {known})",
-                         hint="pass a function's logical id, or the function name itself")
+    res = stack_function(resources, logical_id, stack_name, kinds=(FUNCTION, VERSION, ALIAS))
     if res.type == FUNCTION:
         return res.physical_id
     return FunctionRef.parse(res.physical_id).qualified_name
+
+
+def stack_function(resources: Mapping[str, DeployedResource], key: str, stack_name: str, *,
+                   kinds: Collection[str] = (FUNCTION,)) -> DeployedResource:
+    """The resource of a locally deployed stack that ``key`` names: the logical id of a resource of one of
+    ``kinds``, or a Function's own name. The one logical id -> function lookup of the local target (``invoke`` and
+    ``logs`` with ``--stack-name``, ``rollback``); the AWS target's is ``strata.aws.stack.stack_function``."""
+    res = resources.get(key)
+    if res is None:
+        res = next((r for r in resources.values() if r.type == FUNCTION and r.physical_id == key), None)
+    if res is None or res.type not in kinds:
+        known = ", ".join(sorted(r.logical_id for r in resources.values() if r.type == FUNCTION)) or "none"
+        what = "is not a function of" if res is not None else "is not in the stack"
+        raise StateError(f"{key} {what} {stack_name!r} (functions: {known})",
+                         hint="pass a function's logical id, or the function name itself")
+    return res
