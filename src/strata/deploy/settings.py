@@ -1,6 +1,6 @@
 """One resolution of a deploy's settings for both targets: flag > samconfig.toml > default.
 
-samconfig.toml is SAM CLI's file (``strata.samconfig`` reads it): its deploy section gives stack_name, region,
+samconfig.toml is SAM CLI's file (``strata.deploy.samconfig`` reads it): its deploy section gives stack_name, region,
 parameter_overrides (merged per key under the flags'), no_execute_changeset, and for the AWS target s3_bucket,
 s3_prefix, profile, endpoint_url, capabilities and tags. ``resolve_deploy`` makes the ``DeploySettings`` both
 orchestrators take; ``resolve_stack`` names an already deployed stack for the verbs that act on one (verify,
@@ -25,7 +25,7 @@ class MissingSettingError(StrataError):
 def samconfig_for(template_file: str | Path, config_file: str | None = None,
                   config_env: str = "default") -> dict[str, Any]:
     """The deploy section of the samconfig.toml that goes with this template (empty when there is none)."""
-    from strata.samconfig import find_samconfig, read_samconfig
+    from strata.deploy.samconfig import find_samconfig, read_samconfig
 
     return read_samconfig(find_samconfig(Path(template_file), config_file), env=config_env, command="deploy")
 
@@ -40,8 +40,8 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
                    error_threshold: float = 0.0, build_progress: bool = False,
                    home: Path | None = None) -> DeploySettings:
     """The ``DeploySettings`` for these flag values (None or empty: not given), samconfig.toml filling the gaps."""
+    from strata.deploy.samconfig import override_texts, parse_tags, words
     from strata.paths import state_home
-    from strata.samconfig import override_texts, parse_tags, words
     from strata.template.parameters import parse_parameter_overrides
     from strata.transform.pipeline import default_stack_name
 

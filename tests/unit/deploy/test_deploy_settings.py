@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from strata.deploy.samconfig import SamConfigError, parse_tags, read_samconfig
 from strata.deploy.settings import MissingSettingError, resolve_deploy, resolve_stack
-from strata.samconfig import SamConfigError, parse_tags, read_samconfig
 
 SAMCONFIG = """\
 version = 0.1
