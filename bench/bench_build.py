@@ -30,7 +30,7 @@ from build_floors import rawzip, walk_lstat, walk_read_sha256  # noqa: E402
 from build_tree import make_tree  # noqa: E402
 
 from strata.artifacts import archive, build_targets, find_build_targets  # noqa: E402
-from strata.cli.build import load_template_data  # noqa: E402
+from strata.artifacts.project import load_template_data  # noqa: E402
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31

@@ -76,11 +76,12 @@ def main() -> None:
 
         from strata.local.lambda_service import invoke as inv
         from strata.local.lambda_service.lookup import resolve_target
-        from strata.local.lambda_service.names import LATEST, resolve_function
+        from strata.local.lambda_service.names import resolve_function
         from strata.local.runtime.api import InvokeRequest, InvokeResult
         from strata.local.runtime.environment import _result
         from strata.local.runtime.logs import invocation_block, report_line
         from strata.local.runtime.protocol import frame
+        from strata.model.naming import LATEST
 
         ref = resolve_function("bench", None, region=ctx.region, namespaced=True, max_length=170)
         with ctx.db.transaction(write=False) as tx:
