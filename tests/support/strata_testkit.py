@@ -8,6 +8,8 @@ import zipfile
 
 import pytest
 
+from strata.local.engine.journal import CrashPoints
+
 
 def zip_bytes(files: dict[str, str]) -> bytes:
     """A zip of ``files``, the same bytes for the same files (sorted names, fixed date, 0644)."""
@@ -26,3 +28,24 @@ def run_cli(main, argv: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN
         main(argv)
     out, err = capsys.readouterr()
     return info.value.code, out, err
+
+
+class SimulatedCrash(BaseException):
+    """A crash at a journal point, raised in process (a BaseException, so no ``except Exception`` swallows it)."""
+
+
+def crash_at(point: str | None = None, nth: int = 1) -> CrashPoints:
+    """Journal crash points that raise ``SimulatedCrash`` the ``nth`` time ``point`` is reached (never for None);
+    ``.seen`` counts every point reached."""
+    return _CrashAt(point, nth)
+
+
+class _CrashAt(CrashPoints):
+    def __init__(self, point: str | None, nth: int) -> None:
+        super().__init__("")
+        self.point, self.nth = point, nth
+
+    def __call__(self, point: str) -> None:
+        self.seen[point] = self.seen.get(point, 0) + 1
+        if point == self.point and self.seen[point] == self.nth:
+            raise SimulatedCrash(f"{point}:{self.nth}")

@@ -10,31 +10,16 @@ import shutil
 
 import pytest
 from ops_helpers import app, payload, result
+from strata_testkit import SimulatedCrash, crash_at
 
 from strata.local.engine.api import Engine
 from strata.local.engine.history import AliasHistory
-from strata.local.engine.journal import CrashPoints
 from strata.local.engine.state import StackState
 from strata.local.verify import verify_local
 from strata.ops.prune import prune_local
 from strata.ops.rollback import RollbackRefused, rollback_local
 
 POINTS = ("before-intent", "after-intent", "after-call", "after-done")
-
-
-class SimulatedCrash(BaseException):
-    pass
-
-
-class CrashAt(CrashPoints):
-    def __init__(self, point: str | None = None, nth: int = 1) -> None:
-        super().__init__("")
-        self.point, self.nth = point, nth
-
-    def __call__(self, point: str) -> None:
-        self.seen[point] = self.seen.get(point, 0) + 1
-        if point == self.point and self.seen[point] == self.nth:
-            raise SimulatedCrash(f"{point}:{self.nth}")
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +92,7 @@ FOLLOW_UPS = {"verify": _verify, "deploy": _deploy, "prune": _prune}
 @pytest.mark.parametrize("point", POINTS)
 def test_rollback_crash_then_any_command_agrees(home, point, follow_up):
     with pytest.raises(SimulatedCrash):
-        rollback_local(home, "s", "Fn", crash=CrashAt(point), verify=False)
+        rollback_local(home, "s", "Fn", crash=crash_at(point), verify=False)
     FOLLOW_UPS[follow_up](home)
     # killed before its intent: nothing moved, the rollback is abandoned; after it: the rollback is completed
     assert_agree(observe(home), "2" if point == "before-intent" else "1", pinned=point != "before-intent")
@@ -116,7 +101,7 @@ def test_rollback_crash_then_any_command_agrees(home, point, follow_up):
 @pytest.mark.parametrize("point", POINTS)
 def test_running_rollback_again_after_a_crash_rolls_back_once(home, point):
     with pytest.raises(SimulatedCrash):
-        rollback_local(home, "s", "Fn", crash=CrashAt(point), verify=False)
+        rollback_local(home, "s", "Fn", crash=crash_at(point), verify=False)
     if point == "after-done":          # it had finished: there is nothing before version 1 to go back to
         with pytest.raises(RollbackRefused, match="no earlier version"):
             rollback_local(home, "s", "Fn")
@@ -131,7 +116,7 @@ def test_running_rollback_again_after_a_crash_rolls_back_once(home, point):
 
 def test_a_crashed_rollback_is_completed_before_a_different_one(home):
     with pytest.raises(SimulatedCrash):
-        rollback_local(home, "s", "Fn", to_version="1", crash=CrashAt("after-call"), verify=False)
+        rollback_local(home, "s", "Fn", to_version="1", crash=crash_at("after-call"), verify=False)
     report = rollback_local(home, "s", "Fn", to_version="2")
     assert (report.from_version, report.to_version) == ("1", "2")
     assert any("Completed the interrupted rollback" in n for n in report.notes), report.notes
@@ -142,7 +127,7 @@ def test_a_crashed_rollback_is_completed_before_a_different_one(home):
 
 def test_an_interrupted_rollback_is_recorded_as_completed(home):
     with pytest.raises(SimulatedCrash):
-        rollback_local(home, "s", "Fn", crash=CrashAt("after-call"), verify=False)
+        rollback_local(home, "s", "Fn", crash=crash_at("after-call"), verify=False)
     report = verify_local(home, "s")
     assert report.ok, report.findings
     assert any("Completed the interrupted rollback of alias live" in n for n in report.notes), report.notes
@@ -182,7 +167,7 @@ def prunable(home):
 def test_prune_crash_then_any_command_completes_it(prunable, point, nth):
     home = prunable
     with pytest.raises(SimulatedCrash):
-        prune_local(home, "s", keep=1, crash=CrashAt(point, nth))
+        prune_local(home, "s", keep=1, crash=crash_at(point, nth))
     verify_local(home, "s")                      # any command that opens the stack settles the prune
     state = StackState(home)
     try:

@@ -10,24 +10,10 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import handler_code, layer_code, result, service_snapshot, stack_snapshot
+from strata_testkit import SimulatedCrash, crash_at
 
 from strata.local.engine.api import Engine
 from strata.local.engine.journal import CrashPoints
-
-
-class SimulatedCrash(BaseException):
-    pass
-
-
-class CrashAt(CrashPoints):
-    def __init__(self, point: str | None = None, nth: int = 0) -> None:
-        super().__init__("")
-        self.point, self.nth = point, nth
-
-    def __call__(self, point: str) -> None:
-        self.seen[point] = self.seen.get(point, 0) + 1
-        if point == self.point and self.seen[point] == self.nth:
-            raise SimulatedCrash(f"{point}:{self.nth}")
 
 
 def template(home: Path, step: int) -> dict:
@@ -55,7 +41,7 @@ def template(home: Path, step: int) -> dict:
 
 
 def _run(home: Path, step: int, crash: CrashPoints | None = None):
-    engine = Engine(home, crash=crash or CrashAt())
+    engine = Engine(home, crash=crash or crash_at())
     try:
         return engine.deploy("s", result(template(home, step)))
     finally:
@@ -83,7 +69,7 @@ def prepared(tmp_path_factory):
             shutil.copytree(base / f"after-{step - 1}", before)
         after = base / f"after-{step}"
         shutil.copytree(before, after)
-        counter = CrashAt()
+        counter = crash_at()
         assert _run(after, step, counter).status == "complete"
         out[step] = (before, dict(counter.seen), _observe(after))
     return out
@@ -107,7 +93,7 @@ def test_crash_then_redeploy_ends_like_an_uninterrupted_deploy(prepared, tmp_pat
         home = tmp_path / f"{point}-{nth}"
         shutil.copytree(before, home)
         with pytest.raises(SimulatedCrash):
-            _run(home, step, CrashAt(point, nth))
+            _run(home, step, crash_at(point, nth))
         report = _run(home, step)
         assert report.status in ("complete", "no-changes"), report.error
         assert _observe(home) == expected, f"crash at {point}:{nth} of step {step}"
