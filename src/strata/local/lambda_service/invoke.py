@@ -81,13 +81,7 @@ async def invoke_async(ctx: Context, runtime: Runtime | None, *, function_name: 
         return cast(InvokeResult, plan)     # answered without running (DryRun)
     snapshot, request, limit = plan
     runner = runtime if runtime is not None else get_runtime()
-    run = getattr(runner, "invoke_async", None)
-    if run is None:
-        import functools
-
-        return await _running_loop().run_in_executor(executor, functools.partial(runner.invoke, snapshot, request,
-                                                                                 concurrency_limit=limit))
-    return await run(snapshot, request, concurrency_limit=limit, executor=executor)
+    return await runner.invoke_async(snapshot, request, concurrency_limit=limit, executor=executor)
 
 
 def start_invoke(ctx: Context, runtime: Runtime, function_name: str, qualifier: str | None, payload: bytes,
@@ -108,12 +102,9 @@ def start_invoke(ctx: Context, runtime: Runtime, function_name: str, qualifier: 
     resolved = cache.lookup(function_name, qualifier)[1]
     if resolved is None:
         return False
-    start = getattr(runtime, "start_invoke", None)
-    if start is None:
-        return False
     snapshot = resolved.snapshot if resolved.weight is None else resolved.pick(ctx)
     request = _request(payload, ctx.new_id(), resolved.invoked_arn, invocation_type, log_type, client_context)
-    return start(snapshot, request, on_done, resolved.reserved_concurrency, executor)
+    return runtime.start_invoke(snapshot, request, on_done, resolved.reserved_concurrency, executor)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop:

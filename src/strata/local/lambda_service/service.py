@@ -95,8 +95,7 @@ class LambdaService:
         """Wait for queued Event invocations to finish (the CLI must not exit before they ran)."""
         with self._runtime_lock:
             runtime = self._runtime
-        drain = getattr(runtime, "drain", None)
-        return True if drain is None else bool(drain(timeout))
+        return True if runtime is None else runtime.drain(timeout)
 
     def close(self) -> None:
         """Stop the runtime if this service started or was given one."""

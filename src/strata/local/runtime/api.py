@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from strata.model.lambda_defaults import DEFAULTS, LOG_FORMAT
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 InvocationType = Literal["RequestResponse", "Event", "DryRun"]
 LogType = Literal["None", "Tail"]
@@ -88,13 +91,28 @@ class Runtime(Protocol):
     """What the service needs from a runtime. ``concurrency_limit`` is the function's reserved concurrency (None =
     unreserved); when all allowed environments are busy the runtime raises ``TooManyRequestsException``.
 
-    A runtime may also offer ``async def invoke_async(snapshot, request, *, concurrency_limit=None, executor=None)``
-    with the same result, for callers on an asyncio event loop (``WorkerPool`` does); the service's async invoke runs
-    ``invoke`` in ``executor`` when it does not. And ``start_invoke(snapshot, request, on_done,
-    concurrency_limit=None, executor=None) -> bool``: a warm invocation started on the loop with a callback
-    ``on_done(result, error)`` instead of a coroutine (False: it cannot start that way, use ``invoke_async``)."""
+    ``invoke`` and ``close`` are required. The other capabilities have defaults here, which a runtime that subclasses
+    this protocol inherits and may override (``WorkerPool`` overrides all three): ``invoke_async`` for callers on an
+    asyncio event loop (default: the blocking ``invoke`` in ``executor``), ``start_invoke``, a warm invocation
+    started on the loop with a callback ``on_done(result, error)`` instead of a coroutine (default False: it cannot
+    start that way, use ``invoke_async``), and ``drain`` (default: nothing is queued)."""
 
     def invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, *,
                concurrency_limit: int | None = None) -> InvokeResult: ...
 
     def close(self) -> None: ...
+
+    async def invoke_async(self, snapshot: FunctionSnapshot, request: InvokeRequest, *,
+                           concurrency_limit: int | None = None, executor: Executor | None = None) -> InvokeResult:
+        import asyncio
+        import functools
+
+        call = functools.partial(self.invoke, snapshot, request, concurrency_limit=concurrency_limit)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
+
+    def start_invoke(self, snapshot: FunctionSnapshot, request: InvokeRequest, on_done: OnDone,
+                     concurrency_limit: int | None = None, executor: Executor | None = None) -> bool:
+        return False
+
+    def drain(self, timeout: float | None = None) -> bool:
+        return True

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from strata.local.runtime import sandbox
-from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone
+from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone, Runtime
 from strata.local.runtime.environment import Environment
 from strata.local.runtime.events import EventQueue
 from strata.local.runtime.limits import EVENT_RETRY_DELAYS, IDLE_TIMEOUT
@@ -38,7 +38,7 @@ def throttled(reason: str) -> TooManyRequestsException:
     return TooManyRequestsException("Rate Exceeded.", Reason=reason)
 
 
-class WorkerPool:
+class WorkerPool(Runtime):
     """Runs invocations in warm worker processes; implements ``strata.local.runtime.api.Runtime``."""
 
     def __init__(self, home: Path, *, max_environments: int = 32, idle_timeout: float = IDLE_TIMEOUT,

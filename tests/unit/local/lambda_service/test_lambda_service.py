@@ -17,7 +17,7 @@ from strata.local.lambda_service.shapes import (
     FunctionCode,
     LayerVersionContentInput,
 )
-from strata.local.runtime.api import InvokeResult
+from strata.local.runtime.api import InvokeResult, Runtime
 from strata.model.lambda_errors import ResourceNotFoundException, TooManyRequestsException
 
 ROLE = "arn:aws:iam::123456789012:role/r"
@@ -30,7 +30,7 @@ def _zip(text: str = "def handler(e, c):\n    return e\n", name: str = "app.py")
     return buffer.getvalue()
 
 
-class FakeRuntime:
+class FakeRuntime(Runtime):
     def __init__(self) -> None:
         self.calls = []
         self.closed = False
