@@ -7,8 +7,6 @@ no_execute_changeset, confirm_changeset. ``capabilities``, ``parameter_overrides
 """
 from __future__ import annotations
 
-import shlex
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,8 @@ def read_samconfig(path: Path | None, *, env: str = "default", command: str = "d
     """The merged parameters for ``command`` in ``env`` (empty when there is no file or no such section)."""
     if path is None:
         return {}
+    import tomllib  # only when there is a file: most deploys have none
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -79,6 +79,8 @@ def override_texts(value: Any) -> list[str]:
 
 def parse_tags(values: Any) -> dict[str, str]:
     """``k=v "k 2"="v 2"`` (string, or list of such strings) -> ``{"k": "v", "k 2": "v 2"}``."""
+    import shlex
+
     out: dict[str, str] = {}
     for text in override_texts(values):
         for item in shlex.split(text):

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from strata.errors import StateError, StrataError
 from strata.local.engine.desired import parse_stack
+from strata.local.engine.journal import OPERATIONS
 from strata.local.engine.lock import StackLock
 from strata.local.engine.model import Action, Change, Plan
-from strata.local.engine.operations import OPERATIONS
 from strata.local.engine.planner import plan as make_plan
 from strata.local.engine.request import Request
 from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
@@ -135,7 +135,10 @@ class Engine:
         pinned = apply_pins(result.template, AliasHistory(self.state.db).pins(stack_name), force=force)
         return (result if pinned.template is result.template else replace(result, template=pinned.template)), pinned
 
-    def _plan(self, request: Request, functions: dict[str, FunctionVersionInfo]) -> Plan:
+    def _plan(self, request: Request, functions: dict[str, FunctionVersionInfo], *, basis: bool = True) -> Plan:
+        """``basis``: record the state revision and request digest the plan was made from, for a plan that may be
+        executed later (``deploy(plan=...)``); a plan made under the stack's lock and executed at once needs neither
+        (reading the whole state back to hash it is most of a no-op deploy's engine time)."""
         state = self.state
         resolver = request.resolver()
         desired = parse_stack(request.template, resolver)
@@ -144,6 +147,8 @@ class Engine:
                          functions=functions, previous_fingerprints=state.fingerprints(request.stack_name),
                          stored_outputs=stack.outputs if stack else {},
                          recovering=state.has_unfinished_deploy(request.stack_name))
+        if not basis:
+            return made
         return replace(made, state_revision=state.revision(request.stack_name), request_digest=request.digest())
 
     # ---- deploy -------------------------------------------------------------------------------------------------
@@ -168,8 +173,8 @@ class Engine:
             recovered = self.recover(stack_name)
             result, pinned = self._pinned(stack_name, result, force)     # after recovery: it may have pinned
             request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
-            if plan is None:
-                plan = _noted(self._plan(request, result.functions), pinned.notes)
+            if plan is None:      # made under the lock and executed at once: nothing can change in between
+                plan = _noted(self._plan(request, result.functions, basis=False), pinned.notes)
             else:
                 _check_basis(plan, self.state.revision(stack_name), request.digest(), recovered)
             _check_strict(plan, strict)

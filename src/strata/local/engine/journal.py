@@ -17,6 +17,12 @@ POINTS = ("before-intent", "after-intent", "mid-call", "after-call", "after-done
           "before-rollback", "before-complete")
 
 
+# kinds of deploys-table records besides a deploy: ``strata rollback`` and ``strata prune`` (``engine.operations``);
+# here so that checking a record's kind does not import the operations themselves
+ROLLBACK_OP, PRUNE_OP = "rollback", "prune"
+OPERATIONS = (ROLLBACK_OP, PRUNE_OP)
+
+
 class CrashPoints:
     """Counts the points a deploy passes and dies at the configured one."""
 

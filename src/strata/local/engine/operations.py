@@ -22,14 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from strata.local.engine.history import ROLLBACK, AliasHistory, AliasMove, Pin
-from strata.local.engine.journal import CrashPoints, Journal
+from strata.local.engine.journal import OPERATIONS, PRUNE_OP, ROLLBACK_OP, CrashPoints, Journal
 from strata.local.engine.state import DeployRecord, StackState
 from strata.model.lambda_errors import is_not_found
 from strata.model.naming import LayerVersionRef, function_and_qualifier
 from strata.model.routing import AliasRouting
 
-ROLLBACK_OP, PRUNE_OP = "rollback", "prune"
-OPERATIONS = (ROLLBACK_OP, PRUNE_OP)
 ALIAS = "AWS::Lambda::Alias"
 VERSION = "AWS::Lambda::Version"
 LAYER = "AWS::Lambda::LayerVersion"
