@@ -60,10 +60,9 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
     tag_values = parse_tags(sam.get("tags"))
     tag_values.update(parse_tags(list(tags)))
     caps = [c for text in capabilities for c in text.replace(",", " ").split()] or words(sam.get("capabilities"))
-    region = region or sam.get("region")
     return DeploySettings(
         template_path=template_path, stack_name=str(name or default_stack_name(template_path)), target=target,
-        region=str(region) if region else (DEFAULT_REGION if target == LOCAL else None),
+        region=_region(region, sam, target),
         parameter_overrides=overrides, execute=not (no_execute or bool(sam.get("no_execute_changeset"))),
         verify=not no_verify, home=home if home is not None else state_home(template_path), samconfig=sam,
         account_id=account_id, strict=strict, disable_rollback=disable_rollback, wait=wait, force=force,
@@ -85,6 +84,11 @@ class StackRef:
     profile: str | None = None
     endpoint_url: str | None = None
 
+    @property
+    def local_region(self) -> str:
+        """The region the local target uses: the one named, else ``DEFAULT_REGION``."""
+        return self.region or DEFAULT_REGION
+
     def session(self) -> Any:
         """The ``AwsSession`` for an AWS stack."""
         from strata.aws.session import AwsSession
@@ -102,7 +106,12 @@ def resolve_stack(*, template_file: str | None = "template.yaml", stack_name: st
 
     template_path = Path(template_file or "template.yaml")
     sam = samconfig_for(template_path, config_file, config_env)
-    region = region or sam.get("region")
     return StackRef(target, str(stack_name or sam.get("stack_name") or default_stack_name(template_path)),
-                    state_home(template_file), str(region) if region else (DEFAULT_REGION if target == LOCAL else None),
+                    state_home(template_file), _region(region, sam, target),
                     account_id, profile or sam.get("profile"), endpoint_url or sam.get("endpoint_url"))
+
+
+def _region(flag: str | None, sam: dict[str, Any], target: str) -> str | None:
+    """The flag, else samconfig.toml's, else ``DEFAULT_REGION`` locally (None on AWS: boto3's chain decides)."""
+    region = flag or sam.get("region")
+    return str(region) if region else (DEFAULT_REGION if target == LOCAL else None)

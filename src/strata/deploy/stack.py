@@ -16,7 +16,7 @@ def verify_stack(stack: StackRef, *, repair: bool = False) -> Any:
         return verify_aws(stack.session(), stack.name, repair=repair)
     from strata.local.verify import verify_local
 
-    return verify_local(stack.home, stack.name, region=stack.region or "us-east-1", account_id=stack.account_id,
+    return verify_local(stack.home, stack.name, region=stack.local_region, account_id=stack.account_id,
                         repair=repair)
 
 
@@ -29,7 +29,7 @@ def rollback_stack(stack: StackRef, function: str, *, alias: str = "live", to_ve
     from strata.ops.rollback import rollback_local
 
     return rollback_local(stack.home, stack.name, function, alias=alias, to_version=to_version,
-                          region=stack.region or "us-east-1", account_id=stack.account_id)
+                          region=stack.local_region, account_id=stack.account_id)
 
 
 def prune_stack(stack: StackRef, *, keep: int, include_layers: bool = False, dry_run: bool = False) -> Any:
@@ -41,4 +41,4 @@ def prune_stack(stack: StackRef, *, keep: int, include_layers: bool = False, dry
     from strata.ops.prune import prune_local
 
     return prune_local(stack.home, stack.name, keep=keep, include_layers=include_layers, dry_run=dry_run,
-                       region=stack.region or "us-east-1", account_id=stack.account_id)
+                       region=stack.local_region, account_id=stack.account_id)

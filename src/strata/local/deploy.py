@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strata.errors import StrataError
-from strata.model.deploy import LOCAL, DeployResult, DeploySettings
+from strata.model.deploy import DEFAULT_ACCOUNT, DEFAULT_REGION, LOCAL, DeployResult, DeploySettings
 
 Echo = Callable[[str], None]
 
@@ -28,16 +28,23 @@ def transform_for(settings: DeploySettings) -> Any:
     from strata.transform.pipeline import transform
 
     return transform(settings.template_path, parameter_overrides=settings.parameter_overrides,
-                     region=settings.region or "us-east-1", account_id=settings.account_id,
+                     region=settings.local_region, account_id=settings.account_id,
                      stack_name=settings.stack_name, home=settings.home, progress=settings.build_progress)
 
 
 def _engine(settings: DeploySettings, progress: Echo | None = None, shifter: Any = None) -> Any:
+    assert settings.home is not None
+    return _engine_at(settings.home, region=settings.local_region, account_id=settings.account_id,
+                      progress=progress, shifter=shifter)
+
+
+def _engine_at(home: Any, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
+               progress: Echo | None = None, shifter: Any = None) -> Any:
+    """The engine over ``home``, its per-resource progress lines sent to ``progress``."""
     from strata.local.engine.api import Engine
     from strata.local.engine.render import progress_line
 
-    assert settings.home is not None
-    return Engine(settings.home, region=settings.region or "us-east-1", account_id=settings.account_id,
+    return Engine(home, region=region, account_id=account_id,
                   progress=(lambda *event: progress(progress_line(*event))) if progress is not None else None,
                   shifter=shifter)
 
@@ -124,7 +131,7 @@ def _verify(settings: DeploySettings, functions: set[str], out: Echo, warn: Echo
         return None
     assert settings.home is not None
     name = settings.stack_name
-    report = verify_local(settings.home, name, region=settings.region or "us-east-1",
+    report = verify_local(settings.home, name, region=settings.local_region,
                           account_id=settings.account_id, only=functions)
     if not report.ok:
         warn(report.text())
@@ -144,7 +151,7 @@ def auto_prune(settings: DeploySettings, template: dict[str, Any], out: Echo) ->
         return None
     assert settings.home is not None
     report = prune_local(settings.home, settings.stack_name, keep=wanted.keep, include_layers=wanted.include_layers,
-                         region=settings.region or "us-east-1", account_id=settings.account_id)
+                         region=settings.local_region, account_id=settings.account_id)
     if report.deleted or report.failures:
         out(f"Automatic prune ({wanted.source}):\n" + report.text())
     return report
@@ -179,10 +186,7 @@ class LazyShifter:
 
 def delete_local(home: Any, stack_name: str, *, wait: bool = False, progress: Echo | None = None) -> dict[str, Any]:
     """Delete a locally deployed stack (Retain keeps resources); the engine's result document."""
-    from strata.local.engine.api import Engine
-    from strata.local.engine.render import progress_line
-
-    engine = Engine(home, progress=(lambda *event: progress(progress_line(*event))) if progress else None)
+    engine = _engine_at(home, progress=progress)
     try:
         return engine.delete(stack_name, wait=wait)
     finally:

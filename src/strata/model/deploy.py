@@ -50,6 +50,11 @@ class DeploySettings:
     capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
     tags: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def local_region(self) -> str:
+        """The region the local target uses: the one named, else ``DEFAULT_REGION``."""
+        return self.region or DEFAULT_REGION
+
 
 class CheckReport(Protocol):
     """A verify report as a deploy result carries it (``strata.verify.model.VerifyReport``)."""

@@ -26,7 +26,6 @@ from strata.model.naming import function_and_qualifier, sha256_hex_of
 from strata.model.routing import AliasRouting
 from strata.ops.checks import VersionCheck, check_version
 
-FUNCTION = "AWS::Lambda::Function"
 ALIAS = "AWS::Lambda::Alias"
 
 
@@ -201,7 +200,8 @@ def rollback_local(home: Path, stack_name: str, function: str, *, alias: str = "
 
 def _resumed(state: Any, settled: list, name: str, alias: str, to_version: str | None) -> tuple[Any, str] | None:
     """The interrupted rollback of this alias just completed (and, with ``to_version``, to that version), if any."""
-    from strata.local.engine.operations import ROLLBACK_OP, AliasRollback
+    from strata.local.engine.journal import ROLLBACK_OP
+    from strata.local.engine.operations import AliasRollback
 
     for record, said in settled:
         if record.kind != ROLLBACK_OP:
