@@ -73,3 +73,29 @@ def stack_snapshot(engine, stack: str) -> dict:
     return {"resources": {lid: (r.type, r.physical_id, r.properties, r.dirty) for lid, r in resources.items()},
             "outputs": record.outputs if record else None,
             "orphans": [(o.logical_id, o.physical_id) for o, _ in engine.state.orphans(stack)]}
+
+
+def app(home: Path, *, layer: str = "a", answer: str = "1", version_id: str = "FnVersionA", timeout: int = 3,
+        tags: dict | None = None, alias_name: str = "live", extra: dict | None = None) -> dict:
+    """A stack template: a layer, a function using it with a Version and an alias, and a plain function."""
+    resources = {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+        "Shared": {"Type": "AWS::Lambda::LayerVersion", "UpdateReplacePolicy": "Retain",
+                   "Properties": {"LayerName": "shared", "Content": layer_code(home, layer)}},
+        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Handler": "app.handler", "Runtime": "python3.12", "Timeout": timeout,
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": handler_code(home, answer),
+            "Layers": [{"Ref": "Shared"}],
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {"app": "demo"}).items()]}},
+        version_id: {"Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain",
+                     "Properties": {"FunctionName": {"Ref": "Fn"}}},
+        "Live": {"Type": "AWS::Lambda::Alias", "Properties": {
+            "FunctionName": {"Ref": "Fn"}, "Name": alias_name,
+            "FunctionVersion": {"Fn::GetAtt": [version_id, "Version"]}}},
+        "Plain": {"Type": "AWS::Lambda::Function", "Properties": {
+            "Handler": "app.handler", "Runtime": "python3.12", "Role": ROLE_ARN, "Code": handler_code(home, "plain")}},
+    }
+    resources.update(extra or {})
+    return {"Resources": resources,
+            "Outputs": {"LiveArn": {"Value": {"Ref": "Live"}},
+                        "Version": {"Value": {"Fn::GetAtt": [version_id, "Version"]}}}}

@@ -1,39 +1,12 @@
 """The stack engine against the in-process Lambda service, on hand-written CloudFormation templates."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from engine_helpers import ROLE_ARN, handler_code, info, layer_code, result, service_snapshot, stack_snapshot
+from engine_helpers import app, info, result, service_snapshot, stack_snapshot
 
 from strata.errors import StrataError
 from strata.local.engine.describe import describe, resolve_function
 from strata.local.engine.model import Action
-
-
-def app(home: Path, *, layer: str = "a", answer: str = "1", version_id: str = "FnVersionA", timeout: int = 3,
-        tags: dict | None = None, alias_name: str = "live", extra: dict | None = None) -> dict:
-    resources = {
-        "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
-        "Shared": {"Type": "AWS::Lambda::LayerVersion", "UpdateReplacePolicy": "Retain",
-                   "Properties": {"LayerName": "shared", "Content": layer_code(home, layer)}},
-        "Fn": {"Type": "AWS::Lambda::Function", "Properties": {
-            "Handler": "app.handler", "Runtime": "python3.12", "Timeout": timeout,
-            "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "Code": handler_code(home, answer),
-            "Layers": [{"Ref": "Shared"}],
-            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {"app": "demo"}).items()]}},
-        version_id: {"Type": "AWS::Lambda::Version", "DeletionPolicy": "Retain",
-                     "Properties": {"FunctionName": {"Ref": "Fn"}}},
-        "Live": {"Type": "AWS::Lambda::Alias", "Properties": {
-            "FunctionName": {"Ref": "Fn"}, "Name": alias_name,
-            "FunctionVersion": {"Fn::GetAtt": [version_id, "Version"]}}},
-        "Plain": {"Type": "AWS::Lambda::Function", "Properties": {
-            "Handler": "app.handler", "Runtime": "python3.12", "Role": ROLE_ARN, "Code": handler_code(home, "plain")}},
-    }
-    resources.update(extra or {})
-    return {"Resources": resources,
-            "Outputs": {"LiveArn": {"Value": {"Ref": "Live"}},
-                        "Version": {"Value": {"Fn::GetAtt": [version_id, "Version"]}}}}
 
 
 def test_first_deploy_creates_and_second_changes_nothing(engine, home):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from engine_helpers import info, result
-from test_engine_deploy import app
+from engine_helpers import app, info, result
 
 from strata.local.engine.request import Request
 from strata.transform.result import FingerprintInput
