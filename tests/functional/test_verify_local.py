@@ -160,3 +160,12 @@ def test_verify_local_api_reads_through_the_same_checker(app, tmp_path):
     report = verify_local(tmp_path / "home", STACK)
     assert report.ok and report.target == "local"
     assert [line.split(" ")[0] for line in report.checked] == ["HelloFunction", "PlainFunction"]
+
+
+def test_an_alias_deleted_outside_the_stack_is_reported_missing(app, client, capsys):
+    name = _function(client, "HelloFunction")
+    client.delete_alias(FunctionName=name, Name="live")
+    code, report = _verify(app, capsys)
+    assert code == 1 and not report["ok"]
+    assert [(f["function"], f["message"]) for f in report["findings"]] == [
+        ("HelloFunction", "alias live does not exist; the stack deployed it serving version 1")]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from strata.model.lambda_errors import is_not_found
+from strata.model.lambda_errors import unless_not_found
 from strata.model.routing import AliasRouting
 from strata.verify.checker import content_findings
 from strata.verify.model import DeployedStack, ExpectedFunction, Finding, VerifyReport
@@ -63,11 +63,8 @@ def check_pins(reader: Any, pins: list[PinnedAlias], report: VerifyReport) -> Ve
     """Add findings and notes for each pinned alias to ``report`` (and return it)."""
     for pin in pins:
         subject = f"alias {pin.alias}"
-        try:
-            live = reader.get_alias(FunctionName=pin.function_name, Name=pin.alias)
-        except Exception as exc:
-            if not is_not_found(exc):
-                raise
+        live = unless_not_found(reader.get_alias, FunctionName=pin.function_name, Name=pin.alias)
+        if live is None:
             report.findings.append(Finding(pin.function_logical_id, pin.function_name, subject, "missing",
                                            f"alias {pin.alias} (pinned to version {pin.version}) does not exist"))
             continue
@@ -80,11 +77,9 @@ def check_pins(reader: Any, pins: list[PinnedAlias], report: VerifyReport) -> Ve
                 + f"; it is pinned by rollback to version {pin.version}", live.get("FunctionVersion"), pin.version))
             continue
         expected = expected_version(pin)
-        try:
-            config = reader.get_function_configuration(FunctionName=pin.function_name, Qualifier=pin.version)
-        except Exception as exc:
-            if not is_not_found(exc):
-                raise
+        config = unless_not_found(reader.get_function_configuration, FunctionName=pin.function_name,
+                                  Qualifier=pin.version)
+        if config is None:
             report.findings.append(Finding(pin.function_logical_id, pin.function_name, subject, "missing",
                                            f"alias {pin.alias} is pinned to version {pin.version}, which no longer "
                                            "exists"))

@@ -6,7 +6,12 @@ HTTP server and the CLI all speak the same errors. ``message_key`` is the JSON m
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from strata.errors import StrataError
+
+T = TypeVar("T")
 
 
 class LambdaError(StrataError):
@@ -120,6 +125,17 @@ def error_code(exc: BaseException) -> str | None:
 
 def is_not_found(exc: BaseException) -> bool:
     return error_code(exc) in ("ResourceNotFoundException", "404", "NotFound")
+
+
+def unless_not_found(read: Callable[..., T], /, **params: Any) -> T | None:
+    """``read(**params)`` (a client method such as ``get_alias``), or None when the service answers that what it
+    reads does not exist; any other error is raised. The one way verify and ops read what may have been deleted."""
+    try:
+        return read(**params)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
 
 
 def is_unsupported(exc: BaseException) -> bool:

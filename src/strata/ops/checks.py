@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from strata.model.lambda_errors import is_not_found
+from strata.model.lambda_errors import unless_not_found
 from strata.verify.checker import content_findings
 from strata.verify.model import ExpectedFunction
 
@@ -27,21 +27,14 @@ def check_version(reader: Any, function_name: str, version: str, expected: dict[
                   *, code_present: Any = None) -> VersionCheck:
     """``code_present(base64 sha) -> bool`` adds a check that the code bytes are still stored (local target)."""
     result = VersionCheck(version)
-    try:
-        config = reader.get_function_configuration(FunctionName=function_name, Qualifier=version)
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
+    config = unless_not_found(reader.get_function_configuration, FunctionName=function_name, Qualifier=version)
+    if config is None:
         result.problems.append(f"version {version} of {function_name} does not exist")
         return result
     result.configuration = config
     for layer in config.get("Layers") or []:
         arn = layer.get("Arn") if isinstance(layer, dict) else str(layer)
-        try:
-            reader.get_layer_version_by_arn(Arn=arn)
-        except Exception as exc:
-            if not is_not_found(exc):
-                raise
+        if unless_not_found(reader.get_layer_version_by_arn, Arn=arn) is None:
             result.problems.append(f"version {version} uses layer {arn}, which was deleted")
             continue
         result.checked.append(f"layer {arn} exists")

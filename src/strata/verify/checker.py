@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strata.model.lambda_errors import is_not_found
+from strata.model.lambda_errors import unless_not_found
 from strata.model.naming import sha256_hex_of
 from strata.model.routing import AliasRouting
 from strata.verify.model import ExpectedAlias, ExpectedFunction, Finding, VerifyReport
@@ -56,11 +56,8 @@ def content_findings(function: ExpectedFunction, configuration: dict[str, Any], 
 
 
 def _check_function(reader: LambdaReader, function: ExpectedFunction, report: VerifyReport) -> None:
-    try:
-        latest = reader.get_function_configuration(FunctionName=function.name)
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
+    latest = unless_not_found(reader.get_function_configuration, FunctionName=function.name)
+    if latest is None:
         report.findings.append(Finding(function.logical_id, function.name, "$LATEST", "missing",
                                        f"function {function.name} does not exist; the stack deployed it"))
         return
@@ -92,11 +89,8 @@ def _check_function(reader: LambdaReader, function: ExpectedFunction, report: Ve
 def _check_alias(reader: LambdaReader, function: ExpectedFunction, alias: ExpectedAlias, report: VerifyReport,
                  seen: dict[str, dict[str, Any] | None]) -> list[str]:
     subject = f"alias {alias.name}"
-    try:
-        live = reader.get_alias(FunctionName=function.name, Name=alias.name)
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
+    live = unless_not_found(reader.get_alias, FunctionName=function.name, Name=alias.name)
+    if live is None:
         report.findings.append(Finding(function.logical_id, function.name, subject, "missing",
                                        f"alias {alias.name} does not exist; the stack deployed it"
                                        + (f" serving version {alias.version}" if alias.version else "")))
@@ -138,12 +132,8 @@ def _check_alias(reader: LambdaReader, function: ExpectedFunction, alias: Expect
 def _version(reader: LambdaReader, function: ExpectedFunction, number: str,
              seen: dict[str, dict[str, Any] | None]) -> dict[str, Any] | None:
     if number not in seen:
-        try:
-            seen[number] = reader.get_function_configuration(FunctionName=function.name, Qualifier=number)
-        except Exception as exc:
-            if not is_not_found(exc):
-                raise
-            seen[number] = None
+        seen[number] = unless_not_found(reader.get_function_configuration, FunctionName=function.name,
+                                        Qualifier=number)
     return seen[number]
 
 
