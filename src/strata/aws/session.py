@@ -59,12 +59,9 @@ class AwsSession:
 
     @property
     def partition(self) -> str:
-        region = self.region_name
-        if region.startswith("cn-"):
-            return "aws-cn"
-        if region.startswith("us-gov-"):
-            return "aws-us-gov"
-        return "aws"
+        from strata.model.naming import partition_of
+
+        return partition_of(self.region_name)[0]
 
     def account_id(self) -> str:
         """The caller's account (one STS call): also the first check that credentials work."""

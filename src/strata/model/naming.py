@@ -28,6 +28,19 @@ def is_version_number(qualifier: str) -> bool:
 
 
 # ---- functions -------------------------------------------------------------------------------------------------------
+def partition_of(region: str) -> tuple[str, str]:
+    """(partition, URL suffix) of a region name: ``cn-north-1`` -> ``("aws-cn", "amazonaws.com.cn")``."""
+    if region.startswith("cn-"):
+        return "aws-cn", "amazonaws.com.cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov", "amazonaws.com"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b", "sc2s.sgov.gov"
+    if region.startswith("us-iso-"):
+        return "aws-iso", "c2s.ic.gov"
+    return "aws", "amazonaws.com"
+
+
 def function_arn(region: str, account: str, name: str, qualifier: str | None = None, *, partition: str = "aws") -> str:
     """``arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]``."""
     arn = f"arn:{partition}:lambda:{region}:{account}:function:{name}"

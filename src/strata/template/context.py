@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from strata.model.naming import partition_of
 from strata.template.intrinsics import Context, Locate, Unresolved, evaluate_conditions
 
 
@@ -66,22 +67,9 @@ def _typed(name: str, spec: Any, value: Any) -> Any:
     return value
 
 
-def _partition(region: str) -> tuple[str, str]:
-    """(partition, URL suffix) for a region name."""
-    if region.startswith("cn-"):
-        return "aws-cn", "amazonaws.com.cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov", "amazonaws.com"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b", "sc2s.sgov.gov"
-    if region.startswith("us-iso-"):
-        return "aws-iso", "c2s.ic.gov"
-    return "aws", "amazonaws.com"
-
-
 def pseudo_parameters(region: str, account_id: str, stack_name: str, partition: str | None = None) -> dict[str, Any]:
     """The pseudo parameters for a stack; StackId is derived from the names so it is stable across runs."""
-    default_partition, url_suffix = _partition(region)
+    default_partition, url_suffix = partition_of(region)
     partition = partition or default_partition
     import uuid  # only here: uuid's import costs milliseconds on every CLI start
 

@@ -25,6 +25,7 @@ from strata.model.naming import (
     is_version_number,
     layer_arn,
     layer_version_arn,
+    partition_of,
     sha256_hex_of,
     version_number_of,
 )
@@ -145,3 +146,12 @@ def test_hex_and_code_sha256_round_trip(digest):
     assert sha256_hex_of(code_sha) == hex_digest
     assert code_sha256_of(sha256_hex_of(code_sha)) == code_sha
     assert artifact_sha256_of_key(artifact_key("prefix/", hex_digest)) == hex_digest
+
+
+@pytest.mark.parametrize(("region", "expected"), [
+    ("us-east-1", ("aws", "amazonaws.com")), ("cn-north-1", ("aws-cn", "amazonaws.com.cn")),
+    ("us-gov-west-1", ("aws-us-gov", "amazonaws.com")), ("us-iso-east-1", ("aws-iso", "c2s.ic.gov")),
+    ("us-isob-east-1", ("aws-iso-b", "sc2s.sgov.gov")),
+])
+def test_partition_of_a_region(region: str, expected: tuple[str, str]) -> None:
+    assert partition_of(region) == expected
