@@ -16,8 +16,8 @@ from typing import Any
 from strata.aws.errors import AwsError, aws_errors
 from strata.errors import StrataError
 from strata.model.lambda_defaults import log_group
-from strata.model.naming import LATEST, FunctionRef, is_version_number
-from strata.model.routing import AliasRouting
+from strata.model.naming import FunctionRef
+from strata.model.routing import AliasRouting, versions_selected
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNIT = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -100,13 +100,12 @@ class AwsLogs:
 
 def versions_of(session: Any, function_name: str, qualifier: str | None) -> list[str] | None:
     """The versions whose streams to show: None (all), ``[N]``/``[$LATEST]``, or what an alias routes to."""
-    if qualifier is None:
-        return None
-    if qualifier == LATEST or is_version_number(qualifier):
-        return [qualifier]
-    with aws_errors(f"reading alias {qualifier} of {function_name}", profile=session.profile):
-        alias = session.client("lambda").get_alias(FunctionName=function_name, Name=qualifier)
-    return AliasRouting.from_api(alias).versions()
+    def alias_routing(alias_name: str) -> AliasRouting:
+        with aws_errors(f"reading alias {alias_name} of {function_name}", profile=session.profile):
+            return AliasRouting.from_api(session.client("lambda").get_alias(FunctionName=function_name,
+                                                                             Name=alias_name))
+
+    return versions_selected(qualifier, alias_routing)
 
 
 def show_logs(target: str, *, emit: Callable[[str], None], note: Callable[[str], None], tail: bool = False,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from strata.model.routing import AliasRouting
+from strata.model.routing import AliasRouting, versions_selected
 
 POLL_SECONDS = 0.5
 
@@ -55,18 +55,17 @@ def follow(store: Any, name: str, versions: list[str] | None, offsets: dict[str,
 def _versions(home: Path, target: str) -> tuple[str, list[str] | None]:
     """(function name, versions to show or None for all); an alias is resolved through the service."""
     from strata.local.lambda_service.names import parse_function_name
-    from strata.model.naming import LATEST, is_version_number
 
     ref = parse_function_name(target, namespaced=True)
-    if ref.qualifier is None:
-        return ref.name, None
-    if ref.qualifier == LATEST or is_version_number(ref.qualifier):
-        return ref.name, [ref.qualifier]
-    from strata.local.lambda_service.service import LambdaService
 
-    alias = LambdaService(home).get_alias(function_name=ref.name, name=ref.qualifier)
-    weights = alias.routing_config.additional_version_weights if alias.routing_config else None
-    return ref.name, AliasRouting.of(alias.function_version, weights).versions()
+    def alias_routing(alias_name: str) -> AliasRouting:
+        from strata.local.lambda_service.service import LambdaService
+
+        alias = LambdaService(home).get_alias(function_name=ref.name, name=alias_name)
+        weights = alias.routing_config.additional_version_weights if alias.routing_config else None
+        return AliasRouting.of(alias.function_version, weights)
+
+    return ref.name, versions_selected(ref.qualifier, alias_routing)
 
 
 def _require_function(home: Path, name: str) -> None:

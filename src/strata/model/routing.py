@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from strata.model.naming import LATEST, is_version_number
+
 
 @dataclass(frozen=True)
 class AliasRouting:
@@ -78,6 +80,17 @@ class AliasRouting:
         return f"{1 - sum(w for _, w in self.weights):.0%} to version {self.primary}, {extra}"
 
 
+def versions_selected(qualifier: str | None, alias_routing: Callable[[str], AliasRouting]) -> list[str] | None:
+    """The versions a qualifier selects (what ``strata logs NAME[:QUALIFIER]`` shows, on either target): None for
+    every version when there is none, ``[N]`` or ``["$LATEST"]`` for a version, else what the alias routes to
+    (``alias_routing(name)`` reads it from the target)."""
+    if qualifier is None:
+        return None
+    if qualifier == LATEST or is_version_number(qualifier):
+        return [qualifier]
+    return alias_routing(qualifier).versions()
+
+
 def _weights_of(config: Any) -> Mapping[Any, Any] | list[tuple[Any, Any]]:
     """``RoutingConfig`` in either shape -> a map or pairs of version -> weight."""
     weights = (config.get("AdditionalVersionWeights") or []) if isinstance(config, Mapping) else []
@@ -86,4 +99,4 @@ def _weights_of(config: Any) -> Mapping[Any, Any] | list[tuple[Any, Any]]:
     return [(w["FunctionVersion"], w["FunctionWeight"]) for w in weights]
 
 
-__all__ = ["AliasRouting"]
+__all__ = ["AliasRouting", "versions_selected"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strata.model.routing import AliasRouting
+from strata.model.routing import AliasRouting, versions_selected
 
 VERSION = st.integers(min_value=1, max_value=10**6).map(str)
 ROUTING = st.builds(
@@ -81,3 +81,14 @@ def test_template_round_trip(routing):
 @given(ROUTING)
 def test_api_round_trip(routing):
     assert AliasRouting.from_api(routing.to_api()) == routing
+
+
+def test_the_versions_a_qualifier_selects() -> None:
+    def routing(alias: str) -> AliasRouting:
+        assert alias == "live"
+        return AliasRouting.of("3", {"4": 0.1})
+
+    assert versions_selected(None, routing) is None
+    assert versions_selected("$LATEST", routing) == ["$LATEST"]
+    assert versions_selected("7", routing) == ["7"]
+    assert versions_selected("live", routing) == ["3", "4"]
