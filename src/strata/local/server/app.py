@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 from strata.local.lambda_service.context import random_uuid
 from strata.local.server import limits
 from strata.local.server.auth import Authorization, SignedRequest, Verifier
-from strata.local.server.errors import RequestTimeoutException, UnknownOperationException
+from strata.local.server.errors import UnknownOperationException
 from strata.local.server.http import Deferred, Response
 from strata.local.server.model import OperationSpec, ServiceSpec
 from strata.local.server.request import RequestReader
@@ -184,7 +184,7 @@ class LambdaApp:
     def error_response(self, error: LambdaError, request_id: str | None = None) -> Response:
         status, headers, body = render_error(error)
         headers.insert(0, (_REQUEST_ID, (request_id or random_uuid()).encode()))
-        close = error.close_connection or isinstance(error, RequestTimeoutException)
+        close = error.close_connection
         return status, headers, body, close
 
     # -- answering ---------------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ class RequestTimeoutException(_FrontEndError):
     """The client stopped sending its body (a slow or stuck client); the connection is closed afterwards."""
 
     code, status = "RequestTimeoutException", 408
+    close_connection = True
 
 
 class UndrainableBodyException(RequestEntityTooLargeException):
