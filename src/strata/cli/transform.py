@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from strata.cli.options import echo_json, output_option, parameter_overrides_option, region_option, template_option
+from strata.model.deploy import DEFAULT_REGION
 
 if TYPE_CHECKING:
     from strata.transform.result import TransformResult
@@ -34,7 +35,7 @@ def transform(template_file: str, parameter_overrides: tuple[str, ...], region: 
     from strata.transform.pipeline import transform as run
 
     result = run(Path(template_file), parameter_overrides=parse_parameter_overrides(parameter_overrides),
-                 region=region or "us-east-1", account_id=account_id, stack_name=stack_name,
+                 region=region or DEFAULT_REGION, account_id=account_id, stack_name=stack_name,
                  progress=sys.stderr.isatty())
     if explain:
         _explain(result, output)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from strata.model.deploy import DEFAULT_REGION
+
 
 def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: str = "RequestResponse",
                  log_type: str = "None", region: str | None = None,
@@ -30,7 +32,7 @@ def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: st
         return result
     from strata.local.lambda_service.service import LambdaService
 
-    with LambdaService(home, region=region or "us-east-1") as service:
+    with LambdaService(home, region=region or DEFAULT_REGION) as service:
         result = service.invoke(target, payload=payload, invocation_type=invocation_type, log_type=log_type)
         if invocation_type == "Event":
             note(f"queued (RequestId: {result.request_id}); waiting for it to run...")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from strata.errors import Problem, TemplateError
+from strata.model.deploy import DEFAULT_REGION
 from strata.template import Template, load_template
 from strata.template.intrinsics import Context
 from strata.template.parameters import build_context
@@ -62,7 +63,7 @@ def run_validation(template_file: str, overrides: Mapping[str, str], region: str
     result = Validation()
     try:
         result.template = load_template(template_file)
-        result.context = build_context(result.template, overrides, region=region or "us-east-1")
+        result.context = build_context(result.template, overrides, region=region or DEFAULT_REGION)
     except TemplateError as exc:
         result.problems += exc.problems
         return result
