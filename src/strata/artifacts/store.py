@@ -2,7 +2,9 @@
 
 An artifact's name is the sha256 of its bytes, so the same bytes are stored once, whoever built or uploaded them
 (``strata build``, CreateFunction's ZipFile, PublishLayerVersion). Writes are atomic (temp file + rename), so a crash
-never leaves a truncated artifact under a valid name.
+never leaves a truncated artifact under a valid name. Nothing stops another process from deleting or overwriting a
+stored file, so ``check`` re-hashes one against its name (``strata verify``), and ``quarantine`` moves a damaged one
+aside (into ``.corrupt/``), so the next build writes the right bytes under its name again.
 """
 from __future__ import annotations
 
@@ -28,6 +30,28 @@ class Artifact:
     @property
     def code_sha256(self) -> str:
         return code_sha256_of(self.sha256)
+
+
+@dataclass(frozen=True)
+class ArtifactCheck:
+    """What ``ArtifactStore.check`` found at ``path``: ``actual`` is the sha256 of its bytes (None: no such file)."""
+
+    sha256: str
+    path: Path
+    actual: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.actual == self.sha256
+
+    @property
+    def problem(self) -> str:
+        """What is wrong, in words ("" when nothing is)."""
+        if self.actual is None:
+            return "is missing"
+        if self.actual != self.sha256:
+            return f"does not match its digest (its bytes hash to {self.actual[:12]}, its name says {self.sha256[:12]})"
+        return ""
 
 
 class ArtifactStore:
@@ -83,6 +107,29 @@ class ArtifactStore:
 
             _write_atomically(path, copy)
         return Artifact(sha256, path.stat().st_size, path)
+
+    def check(self, sha256: str) -> ArtifactCheck:
+        """Is the artifact named ``sha256`` there, and do its bytes hash to that name? (Streams: bounded memory.)"""
+        path = self.path_for(sha256)
+        try:
+            actual = _hash_file(path)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return ArtifactCheck(sha256, path, None)
+        return ArtifactCheck(sha256, path, actual)
+
+    def quarantine(self, sha256: str) -> Path | None:
+        """Move a damaged artifact out of its name (to ``.corrupt/``) so a build stores it again; where it went
+        (None when there was nothing to move)."""
+        import time
+
+        path = self.path_for(sha256)
+        aside = self.root / ".corrupt" / f"{sha256}-{time.time_ns()}.zip"
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return None
+        return aside
 
     def temp_path(self) -> Path:
         """A fresh temp file path inside the store (same file system, so ``put_file`` can rename it in)."""

@@ -15,7 +15,8 @@ from strata.cli.options import aws_connection_options, echo_json, output_option,
 @click.option("--target", type=click.Choice(["local", "aws"]), default="local", show_default=True,
               help="Where the stack is deployed.")
 @click.option("--repair", is_flag=True,
-              help="Restore $LATEST and point aliases at versions holding the deployed content, then verify again.")
+              help="Restore $LATEST, point aliases at versions holding the deployed content and rebuild damaged "
+                   "stored artifacts from the template, then verify again.")
 @region_option
 @click.option("--account-id", default="123456789012", show_default=True, help="Account id (local target).")
 @aws_connection_options

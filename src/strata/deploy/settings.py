@@ -83,6 +83,7 @@ class StackRef:
     account_id: str = DEFAULT_ACCOUNT
     profile: str | None = None
     endpoint_url: str | None = None
+    template_path: Path | None = None      # the template named (what `verify --repair` builds artifacts from)
 
     @property
     def local_region(self) -> str:
@@ -108,7 +109,8 @@ def resolve_stack(*, template_file: str | None = "template.yaml", stack_name: st
     sam = samconfig_for(template_path, config_file, config_env)
     return StackRef(target, str(stack_name or sam.get("stack_name") or default_stack_name(template_path)),
                     state_home(template_file), _region(region, sam, target),
-                    account_id, profile or sam.get("profile"), endpoint_url or sam.get("endpoint_url"))
+                    account_id, profile or sam.get("profile"), endpoint_url or sam.get("endpoint_url"),
+                    template_path)
 
 
 def _region(flag: str | None, sam: dict[str, Any], target: str) -> str | None:

@@ -17,7 +17,7 @@ def verify_stack(stack: StackRef, *, repair: bool = False) -> Any:
     from strata.local.verify import verify_local
 
     return verify_local(stack.home, stack.name, region=stack.local_region, account_id=stack.account_id,
-                        repair=repair)
+                        repair=repair, template_path=stack.template_path)
 
 
 def rollback_stack(stack: StackRef, function: str, *, alias: str = "live", to_version: str | None = None) -> Any:

@@ -68,10 +68,16 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
     progress = progress or out
     warn = warn or out
     name = settings.stack_name
-    result = transform_for(settings)
+    restored, lost, result = _build_restoring(settings)
+    for line in restored:
+        out(line)
 
     def show_plan(plan: Any) -> None:
-        out(plan_text(plan))
+        text = plan_text(plan)
+        if restored:     # the resources are up to date, but the deploy did change something: the artifacts
+            text = text.replace(f"No changes: stack {name} is up to date.",
+                                f"Stack {name}: resources up to date; {len(restored)} stored artifact(s) restored.")
+        out(text)
         if not settings.execute:
             out("Not executed (--no-execute).")
 
@@ -86,6 +92,8 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
                            dict(report.outputs), engine=report)
     if report.recovered:
         out(report.recovered[:1].upper() + report.recovered[1:] + ".")
+    if lost and report.error is None:
+        outcome.failure = _still_damaged(settings, lost, warn if report.status == "not-executed" else None)
     if report.status in ("no-changes", "not-executed"):
         return outcome
     for failure in report.cleanup_failures:
@@ -105,6 +113,42 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
         outcome.verify = _verify(settings, set(outcome.verified), out, warn)
     outcome.pruned = auto_prune(settings, result.template, out)
     return outcome
+
+
+def _build_restoring(settings: DeploySettings) -> tuple[list[str], list[Any], Any]:
+    """Build and transform with the deployed stack's damaged stored artifacts moved aside, so the build writes them
+    again (``strata.local.verify_artifacts``): a deploy never says "No changes" over bytes that are gone. Returns
+    (what was restored, the damaged artifacts the build did not reproduce, the ``TransformResult``)."""
+    from strata.local.verify_artifacts import Quarantine, restore_text, stack_damage
+
+    assert settings.home is not None
+    found = stack_damage(settings.home, settings.stack_name)
+    if not found:
+        return [], [], transform_for(settings)
+    quarantine = Quarantine(settings.home, found)
+    try:
+        result = transform_for(settings)
+    finally:
+        restored, lost = quarantine.settle()
+    return [restore_text(settings.home, f, None) for f in restored], lost, result
+
+
+def _still_damaged(settings: DeploySettings, lost: list[Any], warn: Echo | None) -> StrataError | None:
+    """After the deploy: the damaged artifacts the build did not reproduce that the stack still uses; an error
+    naming them (``warn`` instead, for a deploy that executed nothing)."""
+    from strata.local.verify_artifacts import NOT_REBUILT, stack_damage
+
+    assert settings.home is not None
+    still = {f.expected for f in lost}
+    found = [f for f in stack_damage(settings.home, settings.stack_name) if f.expected in still]
+    if not found:
+        return None
+    text = "\n".join(f"  {f}" for f in found)
+    if warn is not None:
+        warn(f"warning: damaged stored artifacts the build does not reproduce:\n{text}")
+        return None
+    return StrataError(f"stack {settings.stack_name}: {len(found)} stored artifact(s) it uses are damaged and the "
+                       f"build does not reproduce them:\n{text}", hint=NOT_REBUILT[:1].upper() + NOT_REBUILT[1:])
 
 
 def touched_functions(plan: Any, template: dict[str, Any]) -> set[str]:

@@ -1,6 +1,10 @@
 """verify on the local target: the deployed stack from the engine's state, the live functions from the local Lambda
 service (through the engine's boto3-style ``LocalLambdaClient``), same checker as AWS.
 
+Besides what the functions serve, the bytes behind them: every stored zip the stack's function versions and layer
+versions use must exist and hash to its name (``strata.local.verify_artifacts``); ``repair`` writes a damaged one
+again by building ``template_path``, when that build produces the same bytes.
+
 The engine records, per stack, the stack template and parameter values of the last successful deploy and, per
 resource, its physical id and GetAtt attributes (``strata.local.engine.state.StackState``); that is the
 ``DeployedStack``.
@@ -49,11 +53,13 @@ def local_deployed_stack(home: Path, stack_name: str, *, region: str = DEFAULT_R
 
 def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
                  repair: bool = False, client: LambdaClient | None = None,
-                 only: Collection[str] | None = None) -> VerifyReport:
+                 only: Collection[str] | None = None, template_path: Path | None = None) -> VerifyReport:
     """Check (and with ``repair`` fix) every function of a locally deployed stack, or those in ``only``; through
-    ``client`` when given (the caller's, left open), else a ``LocalLambdaClient`` of its own."""
+    ``client`` when given (the caller's, left open), else a ``LocalLambdaClient`` of its own. ``template_path`` is
+    what ``repair`` builds to restore damaged stored artifacts."""
     from strata.local.engine.client import LocalLambdaClient
     from strata.local.engine.operations import settle_if_free
+    from strata.local.verify_artifacts import check_artifacts, repair_artifacts, stack_uses
     from strata.local.verify_pins import check_pins, pinned_aliases, without_pinned
 
     owned = None
@@ -65,10 +71,18 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
         # stack's records agree before they are compared (an interrupted deploy is `strata deploy`'s to complete)
         settled = settle_if_free(Path(home), stack_name, reader)
         stack = local_deployed_stack(home, stack_name, region=region, account_id=account_id)
+        uses = stack_uses(home, stack.resources, only)
+        damaged = check_artifacts(home, uses)
+        restored = repair_artifacts(home, damaged, template_path) if repair else []
+        if restored:
+            damaged = check_artifacts(home, uses)
         pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
         report = verify_stack(without_pinned(stack, pins), reader, target="local", repair=repair,
                               sleep=lambda _s: None, only=only)
         report = check_pins(reader, pins, report)
+        report.findings[:0] = damaged
+        report.repairs[:0] = restored
+        report.checked.append(f"stored artifacts: {len(uses)} zip(s), each hashed against its name")
         report.notes[:0] = [said[:1].upper() + said[1:] for said in settled]
         return report
     finally:
