@@ -73,7 +73,7 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
         stack = local_deployed_stack(home, stack_name, region=region, account_id=account_id)
         uses = stack_uses(home, stack.resources, only)
         damaged = check_artifacts(home, uses)
-        restored = repair_artifacts(home, damaged, template_path) if repair else []
+        restored, not_restored = repair_artifacts(home, damaged, template_path) if repair else ([], [])
         if restored:
             damaged = check_artifacts(home, uses)
         pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
@@ -82,7 +82,8 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
         report = check_pins(reader, pins, report)
         report.findings[:0] = damaged
         report.repairs[:0] = restored
-        report.checked.append(f"stored artifacts: {len(uses)} zip(s), each hashed against its name")
+        report.notes[:0] = not_restored
+        report.artifacts = len(uses)
         report.notes[:0] = [said[:1].upper() + said[1:] for said in settled]
         return report
     finally:

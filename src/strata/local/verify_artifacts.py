@@ -173,15 +173,15 @@ NOT_REBUILT = ("no build of the template produces bytes with that digest now (it
 
 
 def repair_artifacts(home: Path, findings: list[Finding], template_path: Path | None,
-                     build: Callable[[Path, Path], object] | None = None) -> list[str]:
-    """``verify --repair`` for damaged artifacts: build the template with them out of the way; one line per artifact,
-    restored or why not."""
+                     build: Callable[[Path, Path], object] | None = None) -> tuple[list[str], list[str]]:
+    """``verify --repair`` for damaged artifacts: build the template with them out of the way. Returns (one line per
+    artifact restored, one line per artifact not restored saying why)."""
     found = damaged(findings)
     if not found:
-        return []
+        return [], []
     if template_path is None or not Path(template_path).is_file():
-        return [cannot_text(home, f, f"no template to build it from ({template_path or 'none given'}); "
-                               "pass --template-file") for f in found]
+        return [], [cannot_text(home, f, f"no template to build it from ({template_path or 'none given'}); "
+                                         "pass --template-file") for f in found]
     if build is None:
         from strata.artifacts.project import build_template
 
@@ -197,8 +197,8 @@ def repair_artifacts(home: Path, findings: list[Finding], template_path: Path | 
         failure = f"the build of {template_path} failed: {exc.message}"
     finally:
         restored, lost = quarantine.settle()
-    return ([restore_text(home, f, template_path) for f in restored]
-            + [cannot_text(home, f, failure or NOT_REBUILT) for f in lost])
+    return ([restore_text(home, f, template_path) for f in restored],
+            [cannot_text(home, f, failure or NOT_REBUILT) for f in lost])
 
 
 def _path(home: Path, finding: Finding) -> Path:
