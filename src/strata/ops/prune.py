@@ -3,8 +3,10 @@
 A function version of the stack is deleted only when all of these hold: it is not among the newest ``keep``; no alias
 routes to it (primary or weighted, read live from Lambda); no rollback pins it (local); the stack's current template
 does not name it (a Version resource of the stack). A layer version (with ``include_layers``, layers of the stack's
-own LayerVersion resources only) is deleted only when the template does not name it and no function version that
-remains, nor any ``$LATEST``, of any function the service lists uses it. Bytes are Lambda's own accounting: a
+own LayerVersion resources only) is deleted only when the template does not name it, no function version that
+remains, nor any ``$LATEST``, of any function the service lists uses it, and (local) the stack created it and still
+holds it (``local.engine.layer_owners``: another stack's versions of the same layer name, and versions a stack's
+delete retained, are kept). Bytes are Lambda's own accounting: a
 version's ``CodeSize``, a layer version's ``Content.CodeSize``.
 
 ``plan_prune`` is pure (inventory in, ``PruneReport`` out); ``execute`` deletes through a boto3-style client, so the
@@ -271,6 +273,7 @@ def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool 
     (``local.engine.operations``; an interrupted rollback or prune of the stack is completed first)."""
     from strata.local.engine.client import LocalLambdaClient
     from strata.local.engine.history import AliasHistory
+    from strata.local.engine.layer_owners import LayerOwners
     from strata.local.engine.lock import StackLock
     from strata.local.engine.operations import settle
     from strata.local.engine.state import StackState
@@ -301,6 +304,8 @@ def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool 
                             if include_layers else (),
                             named_layers={r.physical_id: f"the stack's template names it ({r.logical_id})"
                                           for r in layers if r.logical_id in in_template})
+            if include_layers:
+                _protect_others(inv, LayerOwners(state.db), stack_name)
             report = plan_prune(inv, keep=keep, include_layers=include_layers, target="local", stack=stack_name,
                                 dry_run=dry_run)
             if dry_run:
@@ -310,6 +315,19 @@ def prune_local(home: Path, stack_name: str, *, keep: int, include_layers: bool 
         state.close()
         if owned:
             client.close()
+
+
+def _protect_others(inv: Inventory, owners: Any, stack_name: str) -> None:
+    """Keep every listed layer version that ``stack_name`` did not create, or that a delete retained (a layer name
+    is the account's: other stacks publish versions of it too)."""
+    from strata.local.engine.layer_owners import NO_OWNER
+
+    recorded = owners.owners({layer for layer, _, _, _ in inv.layer_versions})
+    for layer, number, _, arn in inv.layer_versions:
+        owner = recorded.get((layer, number))
+        reason = NO_OWNER if owner is None else owner.reason(stack_name)
+        if reason is not None:
+            inv.layer_protected.setdefault(arn, reason)
 
 
 def _execute_local(state: Any, client: Any, stack_name: str, report: PruneReport, crash: Any) -> PruneReport:

@@ -337,10 +337,12 @@ class Engine:
             raise StrataError(f"could not delete {', '.join(failures)} of stack {stack_name}",
                               hint="`strata events` shows why; fix it and run `strata delete` again")
         from strata.local.engine.history import AliasHistory
+        from strata.local.engine.layer_owners import LayerOwners
 
         with state.transaction():
             state.drop_stack(stack_name)
             AliasHistory(state.db).forget_stack(stack_name)
+            LayerOwners(state.db).retain_stack(stack_name)
             state.set_deploy_status(executor.deploy_id, "COMPLETE", finished=True)
         executor.stack_event("DELETE_COMPLETE")
         return {"StackName": stack_name, "Status": "DELETE_COMPLETE", "Retained": retained}

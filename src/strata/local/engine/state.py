@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strata.local.engine.layer_owners import LAYER, LayerOwners
 from strata.local.engine.model import DeployedResource
 from strata.paths import database_path
 from strata.transform.why import FunctionFingerprint
@@ -183,6 +184,8 @@ class StackState:
             (stack, res.logical_id, res.type, res.physical_id, _dumps(res.properties), _dumps(res.attributes),
              _dumps(list(res.depends_on)), res.deletion_policy, res.update_replace_policy, int(res.emulated),
              int(res.dirty), self.clock()))
+        if res.type == LAYER:      # who created each layer version: prune deletes only its own stack's
+            LayerOwners(self.db).record(stack, res.physical_id)
 
     def mark_dirty(self, stack: str, logical_id: str) -> None:
         self.db.execute("UPDATE stack_resources SET dirty = 1 WHERE stack = ? AND logical_id = ?", (stack, logical_id))
