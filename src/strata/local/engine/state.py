@@ -175,6 +175,8 @@ class StackState:
                                        r[6], r[7], bool(r[8]), bool(r[9])) for r in rows}
 
     def put_resource(self, stack: str, res: DeployedResource) -> None:
+        if res.type == LAYER:      # who created each layer version (prune deletes only its own stack's)
+            LayerOwners(self.db).record(stack, res.physical_id)
         self.db.execute(
             "INSERT INTO stack_resources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stack, logical_id) "
             "DO UPDATE SET type = excluded.type, physical_id = excluded.physical_id, properties = excluded.properties,"
@@ -184,8 +186,6 @@ class StackState:
             (stack, res.logical_id, res.type, res.physical_id, _dumps(res.properties), _dumps(res.attributes),
              _dumps(list(res.depends_on)), res.deletion_policy, res.update_replace_policy, int(res.emulated),
              int(res.dirty), self.clock()))
-        if res.type == LAYER:      # who created each layer version: prune deletes only its own stack's
-            LayerOwners(self.db).record(stack, res.physical_id)
 
     def mark_dirty(self, stack: str, logical_id: str) -> None:
         self.db.execute("UPDATE stack_resources SET dirty = 1 WHERE stack = ? AND logical_id = ?", (stack, logical_id))
