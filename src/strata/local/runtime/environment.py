@@ -202,6 +202,7 @@ class Environment:
 
     def _start(self, request: InvokeRequest) -> tuple[str, float, tuple | None]:
         snapshot, prepared = self.snapshot, self.prepared
+        sandbox.ensure_intact(prepared)
         head = sandbox.init_line(snapshot, prepared)
         env = sandbox.environment(snapshot, prepared, self.tmp_dir, self.log_stream)
         started = time.perf_counter()

@@ -3,14 +3,24 @@
 Layout under ``runtime_dir(home)``:
     <sha256>/        one unpacked zip (code or layer), read-only files, complete or absent
     opt/<key>/       merged layers for one ordered tuple of layer digests (hard links into the unpacked layers)
+    .manifests/      <sha256>.json: what each tree held when unpacked (``manifest.py``); opt/.manifests/ likewise
+    .locks/          one lock file per tree, held while it is checked or (re)built
     .tmp/            work folders; a finished folder is renamed into place, so readers never see half a tree
 
 Why rename: two processes (a CLI and the server) or two threads may unpack the same digest at once. Each works in its
 own temp folder; the first rename wins and the loser throws its copy away. Extraction refuses absolute names, ``..``
 components, symlinks that point outside the tree and more than 250 MB unzipped, before anything lands in place.
+
+Why every cold start looks again: the trees are shared by every function with the same code or layers, and a handler
+runs as the user who owns them, so it can edit, add or delete files (read-only modes do not stop the owner). Each
+tree has a manifest (``manifest.py``, kept outside the tree) written when it was unpacked; ``unpack`` and
+``merged_opt`` compare the tree with it (stat hints, content digests where a hint changed) each time they are asked,
+and a tree that differs or is gone is unpacked again from its zip (checked against its digest first) and swapped in
+whole. A per-tree file lock (``.locks/``) keeps two processes from repairing the same tree at once.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -18,11 +28,13 @@ import stat
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from strata.local.runtime.limits import UNZIPPED_MAX, UNZIPPED_MESSAGE
+from strata.local.runtime.manifest import Manifest, build_manifest, read_manifest, save_manifest
 from strata.model.lambda_errors import InvalidParameterValueException
 
 
@@ -38,7 +50,7 @@ class Unpacked:
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-_sizes: dict[Path, int] = {}
+_manifests: dict[Path, Manifest] = {}     # the manifest each tree had when this process last found it intact
 
 
 def _lock_for(name: str) -> threading.Lock:
@@ -47,24 +59,25 @@ def _lock_for(name: str) -> threading.Lock:
 
 
 def unpack(zip_path: str | os.PathLike[str], sha256: str, root: Path, *, limit: int = UNZIPPED_MAX) -> Unpacked:
-    """The unpacked folder of the zip whose digest is ``sha256`` (unpacking it the first time)."""
+    """The unpacked folder of the zip whose digest is ``sha256``: unpacked the first time, and unpacked again when
+    it no longer matches its manifest (edited, extended, deleted by a handler)."""
     final = root / sha256
-    with _lock_for(str(final)):
-        size = _sizes.get(final)
-        if size is None:
-            if not final.is_dir():
-                _publish(root, final, lambda work: _extract(Path(zip_path), work, limit, sha256))
-            size = _tree_size(final)
-            _sizes[final] = size
-    return Unpacked(final, size)
+    zip_file = Path(zip_path)
+    with _lock_for(str(final)), _tree_lock(root, sha256):
+        manifest = _intact(final)
+        if manifest is None:
+            manifest = _publish(root, final, lambda work: _extract(zip_file, work, limit, sha256),
+                                check=lambda: _check_digest(zip_file, sha256))
+    return Unpacked(final, manifest.size)
 
 
 def merged_opt(layers: list[Unpacked], layer_digests: tuple[str, ...], root: Path) -> Path:
-    """The ``/opt`` stand-in for these layers in this order: a later layer's file wins."""
+    """The ``/opt`` stand-in for these layers in this order: a later layer's file wins. Merged again when it no
+    longer matches its manifest (call ``unpack`` for each layer first: the merge links their files)."""
     key = hashlib.sha256("\n".join(layer_digests).encode()).hexdigest()[:32]
     final = root / "opt" / key
-    with _lock_for(str(final)):
-        if not final.is_dir():
+    with _lock_for(str(final)), _tree_lock(root, "opt-" + key):
+        if _intact(final) is None:
             final.parent.mkdir(parents=True, exist_ok=True)
             _publish(root, final, lambda work: _merge([layer.path for layer in layers], work))
     return final
@@ -76,21 +89,72 @@ def check_total(parts: list[Unpacked]) -> None:
         raise UnsafeArchiveError(UNZIPPED_MESSAGE)
 
 
-def _publish(root: Path, final: Path, build: Callable[[Path], object]) -> None:
-    """Build into a private temp folder, then rename into place; losing a race to another process is fine."""
+def _intact(final: Path) -> Manifest | None:
+    """``final``'s manifest when the tree matches it; None when it must be (re)built. Caller holds the tree's locks.
+    The manifest this process last saw is preferred to the file, which a handler could rewrite along with the tree."""
+    manifest = _manifests.get(final) or read_manifest(final)
+    if manifest is None or manifest.problems(final):
+        _manifests.pop(final, None)
+        return None
+    if manifest.refreshed:              # hints changed (a hard link to a file, say) but not the bytes: keep them
+        manifest.refreshed = False
+        save_manifest(final, manifest)
+    _manifests[final] = manifest
+    return manifest
+
+
+@contextmanager
+def _tree_lock(root: Path, name: str) -> Iterator[None]:
+    """An exclusive lock on one tree across processes (a CLI and the server may both check or repair it)."""
+    folder = root / ".locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _check_digest(zip_path: Path, sha256: str) -> None:
+    """Unpack only the bytes that were deployed: a stored zip that no longer has its digest is refused."""
+    digest = hashlib.sha256()
+    try:
+        with open(zip_path, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    except OSError as exc:
+        raise UnsafeArchiveError(f"Could not read the stored zip {zip_path} to unpack code {sha256[:12]}: "
+                                 f"{exc.strerror}; run `strata verify --repair` or deploy again") from exc
+    if digest.hexdigest() != sha256:
+        raise UnsafeArchiveError(f"The stored zip {zip_path} no longer has its digest {sha256[:12]} (got "
+                                 f"{digest.hexdigest()[:12]}); run `strata verify --repair` or deploy again")
+
+
+def _publish(root: Path, final: Path, build: Callable[[Path], object],
+             check: Callable[[], object] | None = None) -> Manifest:
+    """Build into a private temp folder, record its manifest, then move it into place (a damaged tree already there
+    is moved aside first and deleted). Caller holds the tree's locks."""
     tmp_root = root / ".tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=tmp_root, prefix=final.name[:16] + "-"))
+    old = None
     try:
+        if check is not None:
+            check()                     # the zip must still be the bytes that were deployed
         build(work)
-        try:
-            os.rename(work, final)
-        except OSError:
-            if not final.is_dir():
-                raise
+        manifest = build_manifest(work)         # renaming the folder changes none of its entries
+        if final.exists() or final.is_symlink():
+            old = Path(tempfile.mkdtemp(dir=tmp_root, prefix="old-")) / "tree"
+            os.rename(final, old)
+        os.rename(work, final)
+        save_manifest(final, manifest)
+        _manifests[final] = manifest
+        return manifest
     finally:
-        if work.exists():
-            _remove_tree(work)
+        for leftover in (work, old.parent if old is not None else None):
+            if leftover is not None and leftover.exists():
+                _remove_tree(leftover)
 
 
 def _remove_tree(path: Path) -> None:
@@ -164,19 +228,6 @@ def _check_link(parts: list[str], link: str, sha256: str) -> None:
         if depth < 0:
             raise UnsafeArchiveError(f"Zip {sha256[:12]} has a symlink {name!r} -> {link!r} that escapes the "
                                      "extraction folder; only relative links inside the zip are allowed")
-
-
-def _tree_size(path: Path) -> int:
-    total = 0
-    for folder, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                info = os.lstat(os.path.join(folder, name))
-            except FileNotFoundError:
-                continue
-            if stat.S_ISREG(info.st_mode):
-                total += info.st_size
-    return total
 
 
 def _merge(sources: list[Path], dest: Path) -> None:

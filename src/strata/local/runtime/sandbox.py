@@ -48,6 +48,19 @@ class Prepared:
     interpreter: interpreters.Interpreter
     python_paths: tuple[str, ...]       # put in front of the interpreter's own sys.path, in this order
     command: tuple[str, ...]            # interpreter + flags + bootstrap; the worker adds fd and paths
+    sources: tuple[tuple[str, str], ...] = ()   # (zip path, sha256) of the code, then of each layer in order
+    home: Path | None = None
+
+
+def ensure_intact(prepared: Prepared) -> None:
+    """Before every cold start: the shared code and layer folders are still what was unpacked (a handler of any
+    function sharing them may have edited or deleted them); any that is not is unpacked again from its zip."""
+    if prepared.home is None or not prepared.sources:
+        return
+    root = runtime_dir(prepared.home)
+    trees = [unpack(zip_path, sha256, root) for zip_path, sha256 in prepared.sources]
+    if prepared.opt_dir is not None:
+        merged_opt(trees[1:], tuple(sha256 for _zip, sha256 in prepared.sources[1:]), root)
 
 
 def prepare(snapshot: FunctionSnapshot, home: Path) -> Prepared:
@@ -67,8 +80,11 @@ def prepare(snapshot: FunctionSnapshot, home: Path) -> Prepared:
     if bundled:
         paths.append(bundled)
     from strata.local.runtime.worker import BOOTSTRAP
-    command = (chosen.path, "-I", "-S", "-c", BOOTSTRAP.format(src=_SRC))
-    return Prepared(code.path, opt, chosen, tuple(paths), command)
+    # -B: no bytecode written into the shared folders (Lambda's are read-only too), so they stay as unpacked
+    command = (chosen.path, "-I", "-S", "-B", "-c", BOOTSTRAP.format(src=_SRC))
+    sources = ((str(snapshot.code_zip), snapshot.code_sha256),
+               *((str(layer.zip_path), layer.sha256) for layer in snapshot.layers))
+    return Prepared(code.path, opt, chosen, tuple(paths), command, sources, home)
 
 
 @lru_cache(maxsize=1)
