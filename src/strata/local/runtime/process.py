@@ -6,7 +6,8 @@ Lambda limits memory actually used (a cgroup), while Python processes reserve fa
 (thread stacks, malloc arenas, BLAS buffers), so an address-space limit equal to MemorySize breaks ordinary handlers,
 and when it does bite it surfaces as a MemoryError the handler may swallow. Sampling happens only while an invocation
 runs longer than one watch period, so fast invokes never pay for it. A generous ``RLIMIT_AS`` stays as a backstop
-against an allocation that outruns the sampler. Handler subprocesses are not counted (no cgroups here).
+against an allocation that outruns the sampler. Handler subprocesses are not counted (their cgroup, when there is
+one, only serves to kill them with the worker: ``containment``).
 
 Output: the worker's stdout and stderr share one pipe which is read while waiting for the reply (one ``poll`` over
 the reply pipe and the output pipe), so a handler printing without end never blocks, and only the tail is kept.
@@ -23,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
+from strata.local.runtime.containment import Cage
 from strata.local.runtime.limits import ADDRESS_SPACE_HEADROOM_MB, MEMORY_WATCH_PERIOD, OUTPUT_CAP
 from strata.local.runtime.protocol import HEADER, MARSHAL_VERSION, READ_CHUNK, FrameBuffer, write_all
 
@@ -115,6 +117,8 @@ class WorkerProcess:
             for fd in (request_read, reply_write, out_write):
                 os.close(fd)
         self.pid = self.proc.pid
+        # before anything else: the worker cannot have started a process yet (its interpreter is still starting)
+        self.cage = Cage(self.pid, env.get("AWS_LAMBDA_LOG_STREAM_NAME"))
         self.fd = reply_read                     # replies come in here (watched by poll and the event loop)
         self.wfd = request_write                 # requests go out here
         self.out_fd = out_read
@@ -174,6 +178,9 @@ class WorkerProcess:
             if not late and now >= next_check:  # thread was busy elsewhere (writing logs, waiting for the GIL) counts
                 if self.over_memory():
                     return self.killed(OUT_OF_MEMORY)
+                if self.proc.poll() is not None and not self.reply_poller.poll(0):
+                    # gone without a word, its reply pipe held open by a process it forked (as receive_async)
+                    return self.exited()
                 next_check = now + MEMORY_WATCH_PERIOD
             output_ready = False
             message = None
@@ -466,8 +473,9 @@ class WorkerProcess:
         return 0
 
     def kill(self) -> None:
-        """Stop the worker and anything it started (it leads its own session)."""
+        """Stop the worker and anything it started (``containment``; the worker leads its own session too)."""
         if not self.dead:
+            self.cage.end()
             try:
                 os.killpg(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -478,9 +486,11 @@ class WorkerProcess:
         self.wait()
 
     def wait(self) -> int:
+        """Reap the worker; what it started dies with it."""
         code = self.proc.wait()
         self.drain()
         self.dead = True
+        self.cage.end()
         return code
 
     @property
@@ -493,6 +503,7 @@ class WorkerProcess:
             self.kill()
         else:
             self.dead = True
+            self.cage.end()
         loop = self._loop
         if loop is None or loop.is_closed():
             self._close_fds()
