@@ -1,0 +1,234 @@
+"""Handlers cannot harm what they share: the unpacked code and layers every function with the same digest runs, and
+the machine (processes a handler starts end with its worker)."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from runtime_lab import body, make_zip
+
+from strata.local.runtime import containment
+from strata.local.runtime.layers import UnsafeArchiveError
+from strata.local.runtime.manifest import check_tree, manifest_path
+from strata.paths import runtime_dir
+
+# One handler that can damage its own code folder in several ways, then answers which code runs.
+TAMPERING = {"app.py": """
+    import os, shutil, sys
+
+    ROOT = os.environ["LAMBDA_TASK_ROOT"]
+
+    def handler(event, context):
+        action = event.get("do")
+        target = os.path.join(ROOT, "app.py")
+        if action == "edit":
+            os.chmod(target, 0o644)
+            with open(target, "w") as fh:
+                fh.write("def handler(event, context):\\n    return 'tampered'\\n")
+        elif action == "edit-keep-time":
+            info = os.stat(target)
+            os.chmod(target, 0o644)
+            with open(target, "r+") as fh:        # same size, same mtime afterwards
+                text = fh.read()
+                fh.seek(0)
+                fh.write(text.replace("'original'", "'tampered'"))
+            os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
+            os.chmod(target, info.st_mode & 0o777)
+        elif action == "add":
+            with open(os.path.join(ROOT, "extra.py"), "w") as fh:
+                fh.write("VALUE = 'planted'\\n")
+        elif action == "delete":
+            shutil.rmtree(ROOT)
+        elif action == "opt":
+            path = os.path.join(next(p for p in sys.path if p.endswith("/python")), "shared.py")
+            os.chmod(path, 0o644)
+            with open(path, "w") as fh:
+                fh.write("VALUE = 'tampered layer'\\n")
+        try:
+            import extra
+            planted = extra.VALUE
+        except ImportError:
+            planted = None
+        return {"code": 'original', "planted": planted}
+    """}
+
+
+def _answer(lab, fn) -> dict:
+    result = lab.invoke(fn)
+    assert result.status_code == 200 and result.function_error is None, result.payload
+    return body(result)
+
+
+@pytest.mark.parametrize("action", ["edit", "edit-keep-time", "add", "delete"])
+def test_a_damaged_code_folder_is_restored_for_the_next_cold_start(lab, action):
+    first = lab.function(TAMPERING, name="first")
+    other = lab.function(TAMPERING, name="other")          # the same zip: the same unpacked folder
+    assert first.code_sha256 == other.code_sha256
+    assert _answer(lab, first) == {"code": "original", "planted": None}
+
+    lab.invoke(first, {"do": action})
+
+    # another function with the same code starts cold: it runs the code that was deployed
+    assert _answer(lab, other) == {"code": "original", "planted": None}
+    tree = runtime_dir(lab.home) / first.code_sha256
+    assert check_tree(tree) == []
+
+
+def test_the_tampering_function_itself_gets_its_code_back_after_a_restart(lab):
+    fn = lab.function(TAMPERING, timeout=1)
+    lab.invoke(fn, {"do": "edit"})
+    lab.pool.close()                                        # every environment gone: the next invoke is cold
+    from strata.local.runtime.pool import WorkerPool
+
+    lab.pool = WorkerPool(lab.home, event_retry_delays=())
+    try:
+        assert _answer(lab, fn) == {"code": "original", "planted": None}
+    finally:
+        lab.pool.close()
+
+
+def test_a_damaged_layer_is_restored(lab):
+    layer = lab.layer({"python/shared.py": "VALUE = 'layer'\n"})
+    reader = {"app.py": """
+        import shared
+
+        def handler(event, context):
+            return shared.VALUE
+        """}
+    tamperer = lab.function(TAMPERING, name="tamperer", layers=(layer,))
+    fn = lab.function(reader, name="reader", layers=(layer,))
+    assert body(lab.invoke(fn)) == "layer"
+    assert lab.invoke(tamperer, {"do": "opt"}).function_error is None
+    lab.pool.close()
+    from strata.local.runtime.pool import WorkerPool
+
+    lab.pool = WorkerPool(lab.home, event_retry_delays=())
+    try:
+        assert body(lab.invoke(fn)) == "layer"
+    finally:
+        lab.pool.close()
+    assert check_tree(runtime_dir(lab.home) / layer.sha256) == []
+
+
+def test_a_corrupted_zip_is_not_unpacked_again(lab):
+    fn = lab.function(TAMPERING)
+    assert _answer(lab, fn)["code"] == "original"
+    lab.invoke(fn, {"do": "delete"})
+    Path(fn.code_zip).chmod(0o644)
+    Path(fn.code_zip).write_bytes(make_zip({"app.py": "def handler(e, c):\n    return 'other bytes'\n"}))
+    other = lab.function(TAMPERING, name="other")
+    with pytest.raises(UnsafeArchiveError, match="no longer has its digest"):
+        lab.invoke(other)
+
+
+def test_check_tree_reports_each_kind_of_damage(tmp_path):
+    from strata.local.runtime.layers import unpack
+
+    art = tmp_path / "code.zip"
+    art.write_bytes(make_zip({"app.py": "A = 1\n", "pkg/mod.py": "B = 2\n"}, symlinks={"link": "app.py"}))
+    import hashlib
+
+    sha = hashlib.sha256(art.read_bytes()).hexdigest()
+    tree = unpack(art, sha, tmp_path / "runtime").path
+    assert manifest_path(tree).is_file() and not manifest_path(tree).is_relative_to(tree)
+    assert check_tree(tree) == []
+    os.link(tree / "app.py", tmp_path / "hardlink")         # changes the file's ctime, not its bytes
+    assert check_tree(tree) == []
+    (tree / "pkg" / "mod.py").chmod(0o644)
+    (tree / "pkg" / "mod.py").write_text("B = 3\n")
+    (tree / "new.py").write_text("")
+    os.unlink(tree / "link")
+    problems = check_tree(tree)
+    assert problems == ["link: missing", "pkg/mod.py: mode changed from 444 to 644", "new.py: not in the unpacked "
+                        "archive"]
+    # unpack again restores it, in place
+    assert unpack(art, sha, tmp_path / "runtime").path == tree
+    assert check_tree(tree) == []
+    assert (tree / "pkg" / "mod.py").read_text() == "B = 2\n"
+
+
+# -- processes a handler starts ---------------------------------------------------------------------------------------
+
+SPAWNER = {"app.py": """
+    import os, subprocess, time
+
+    def handler(event, context):
+        pids = []
+        pids.append(subprocess.Popen(["setsid", "sleep", "1000"]).pid)
+        pids.append(subprocess.Popen(["sleep", "1000"], start_new_session=True).pid)
+        read, write = os.pipe()
+        if os.fork() == 0:                      # a double-forked daemon: its parent exits at once
+            os.setsid()
+            if os.fork() == 0:
+                os.write(write, str(os.getpid()).encode())
+                time.sleep(1000)
+            os._exit(0)
+        pids.append(int(os.read(read, 32)))
+        then = event.get("then")
+        if then == "sleep":
+            time.sleep(10)
+        elif then == "exit":
+            os._exit(3)
+        return pids
+    """}
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in (b"Z", b"X")
+
+
+def _gone(pids: list[int]) -> bool:
+    for _ in range(200):                    # SIGKILL is delivered at once; exiting takes a moment
+        if not any(_running(pid) for pid in pids):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture(params=["cgroup", "proc-walk"])
+def containment_mode(request, monkeypatch):
+    if request.param == "cgroup":
+        if containment.cgroup_base() is None:
+            pytest.skip("cgroup v2 is not writable here")
+    else:
+        monkeypatch.setitem(containment._bases, os.getpid(), None)
+    return request.param
+
+
+def _pids_from_log(lab, fn) -> list[int]:
+    import re
+
+    return [int(pid) for pid in re.findall(r"PIDS (\d+) (\d+) (\d+)", lab.logs(fn))[-1]]
+
+
+SPAWNER_LOGGING = {"app.py": SPAWNER["app.py"].replace(
+    "        then = event.get(\"then\")", "        print('PIDS', *pids, flush=True)\n        then = event.get(\"then\")")}
+
+
+def test_children_end_when_the_pool_closes(lab, containment_mode):
+    fn = lab.function(SPAWNER)
+    pids = body(lab.invoke(fn))
+    assert len(pids) == 3 and all(_running(pid) for pid in pids)     # alive while the environment is warm
+    lab.pool.close()
+    assert _gone(pids)
+
+
+def test_children_end_when_the_worker_times_out(lab, containment_mode):
+    fn = lab.function(SPAWNER_LOGGING, timeout=1)
+    result = lab.invoke(fn, {"then": "sleep"})
+    assert b"Task timed out" in result.payload
+    assert _gone(_pids_from_log(lab, fn))
+
+
+def test_children_end_when_the_worker_exits(lab, containment_mode):
+    fn = lab.function(SPAWNER_LOGGING)
+    result = lab.invoke(fn, {"then": "exit"})
+    assert b"Runtime.ExitError" in result.payload
+    assert _gone(_pids_from_log(lab, fn))
