@@ -123,3 +123,45 @@ def test_signed_server_on_loopback(tmp_path):
         assert info.value.response["Error"]["Code"] == "UnrecognizedClientException"
     finally:
         assert _stop(process) is not None
+
+
+SPAWNER = ("import os, subprocess, time\n"
+           "def handler(event, context):\n"
+           "    pids = [subprocess.Popen(['setsid', 'sleep', '1000']).pid]\n"
+           "    read, write = os.pipe()\n"
+           "    if os.fork() == 0:\n"
+           "        os.setsid()\n"
+           "        if os.fork() == 0:\n"
+           "            os.write(write, str(os.getpid()).encode())\n"
+           "            time.sleep(1000)\n"
+           "        os._exit(0)\n"
+           "    return pids + [int(os.read(read, 32))]\n")
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rpartition(b")")[2].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_processes_a_handler_started_end_when_the_server_stops(tmp_path):
+    home = tmp_path / "home"
+    process = _start(home)
+    try:
+        url = running_server(home)
+        lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
+                           aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}))
+        lam.create_function(FunctionName="spawner", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": zip_bytes({"app.py": SPAWNER})})
+        pids = json.loads(lam.invoke(FunctionName="spawner")["Payload"].read())
+        assert len(pids) == 2 and all(_running(pid) for pid in pids)    # a new session, a double-forked daemon
+    finally:
+        _stop(process)
+    assert process.returncode == 0
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(pid) for pid in pids)

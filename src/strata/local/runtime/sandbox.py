@@ -80,8 +80,7 @@ def prepare(snapshot: FunctionSnapshot, home: Path) -> Prepared:
     if bundled:
         paths.append(bundled)
     from strata.local.runtime.worker import BOOTSTRAP
-    # -B: no bytecode written into the shared folders (Lambda's are read-only too), so they stay as unpacked
-    command = (chosen.path, "-I", "-S", "-B", "-c", BOOTSTRAP.format(src=_SRC))
+    command = (chosen.path, "-I", "-S", "-c", BOOTSTRAP.format(src=_SRC))
     sources = ((str(snapshot.code_zip), snapshot.code_sha256),
                *((str(layer.zip_path), layer.sha256) for layer in snapshot.layers))
     return Prepared(code.path, opt, chosen, tuple(paths), command, sources, home)

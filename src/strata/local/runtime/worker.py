@@ -110,6 +110,9 @@ def main() -> None:
     def send(message: tuple[Any, ...]) -> None:
         write_all(wfd, frame(message))
 
+    # No bytecode written from here on: the handler's code and layers are shared folders that must stay as unpacked
+    # (Lambda's are read-only too); strata's own modules above were cached as usual.
+    sys.dont_write_bytecode = True
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except Fault as fault:
