@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from strata.local.runtime.containment import Cage
 from strata.local.runtime.limits import ADDRESS_SPACE_HEADROOM_MB, MEMORY_WATCH_PERIOD, OUTPUT_CAP
-from strata.local.runtime.protocol import HEADER, MARSHAL_VERSION, READ_CHUNK, FrameBuffer, write_all
+from strata.local.runtime.protocol import GO, HEADER, MARSHAL_VERSION, READ_CHUNK, FrameBuffer, write_all
 
 if TYPE_CHECKING:
     import asyncio
@@ -117,8 +117,16 @@ class WorkerProcess:
             for fd in (request_read, reply_write, out_write):
                 os.close(fd)
         self.pid = self.proc.pid
-        # before anything else: the worker cannot have started a process yet (its interpreter is still starting)
-        self.cage = Cage(self.pid, env.get("AWS_LAMBDA_LOG_STREAM_NAME"))
+        # The worker waits for one byte before it runs any handler code, sent once it is caged (``containment``):
+        # moving a process into a cgroup can take milliseconds (the kernel waits for an RCU grace period), time the
+        # worker spends starting its interpreter meanwhile, and nothing the handler starts can be outside the cage.
+        try:
+            self.cage = Cage(self.pid, env.get("AWS_LAMBDA_LOG_STREAM_NAME"))
+        finally:
+            try:
+                os.write(request_write, GO)
+            except OSError:
+                pass                    # it is gone already: receive() reports how it ended
         self.fd = reply_read                     # replies come in here (watched by poll and the event loop)
         self.wfd = request_write                 # requests go out here
         self.out_fd = out_read

@@ -6,7 +6,8 @@ reply, and marshal is built in, faster, and carries the event and result as raw 
 by every CPython from 3.4 on, so a worker may run another interpreter version than the pool.
 
 Messages (the worker mirrors this file in ``worker.py``, which must not import strata's parent-side code):
-    pool -> worker:  (request_id, payload, timeout_ms, invoked_arn, client_context_or_None)
+    pool -> worker:  GO, one raw byte before any frame: the worker may run handler code (it is caged)
+                     (request_id, payload, timeout_ms, invoked_arn, client_context_or_None)
     worker -> pool:  ("ready",)                      init succeeded
                      ("init_error", payload)         init failed; the worker exits
                      ("ok", payload, max_rss_kb)     the handler returned (payload is the JSON result)
@@ -20,6 +21,7 @@ import os
 
 MARSHAL_VERSION = 4
 HEADER = 4
+GO = b"\x01"                # the first byte a worker reads (before any frame): see process.WorkerProcess
 READ_CHUNK = 1 << 16       # below malloc's mmap threshold: a bigger read buffer costs an mmap+munmap per message
 
 

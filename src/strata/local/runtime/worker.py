@@ -18,7 +18,7 @@ import time
 
 from strata.local.runtime.context import ClientContextError, LambdaContext, parse_client_context
 from strata.local.runtime.loader import Fault, error_object, fault_object, load_handler, log_error
-from strata.local.runtime.protocol import HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
+from strata.local.runtime.protocol import GO, HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
 
 TYPE_CHECKING = False           # typing.TYPE_CHECKING without importing typing (start-up time is cold-start time)
 if TYPE_CHECKING:
@@ -110,6 +110,8 @@ def main() -> None:
     def send(message: tuple[Any, ...]) -> None:
         write_all(wfd, frame(message))
 
+    if os.read(rfd, 1) != GO:     # caged first (containment): no handler code runs before
+        os._exit(0)
     # No bytecode written from here on: the handler's code and layers are shared folders that must stay as unpacked
     # (Lambda's are read-only too); strata's own modules above were cached as usual.
     sys.dont_write_bytecode = True

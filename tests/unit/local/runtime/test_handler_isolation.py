@@ -166,6 +166,7 @@ SPAWNER = {"app.py": """
                 time.sleep(1000)
             os._exit(0)
         pids.append(int(os.read(read, 32)))
+        print("PIDS", *pids, flush=True)
         then = event.get("then")
         if then == "sleep":
             time.sleep(10)
@@ -208,10 +209,6 @@ def _pids_from_log(lab, fn) -> list[int]:
     return [int(pid) for pid in re.findall(r"PIDS (\d+) (\d+) (\d+)", lab.logs(fn))[-1]]
 
 
-SPAWNER_LOGGING = {"app.py": SPAWNER["app.py"].replace(
-    "        then = event.get(\"then\")", "        print('PIDS', *pids, flush=True)\n        then = event.get(\"then\")")}
-
-
 def test_children_end_when_the_pool_closes(lab, containment_mode):
     fn = lab.function(SPAWNER)
     pids = body(lab.invoke(fn))
@@ -221,14 +218,14 @@ def test_children_end_when_the_pool_closes(lab, containment_mode):
 
 
 def test_children_end_when_the_worker_times_out(lab, containment_mode):
-    fn = lab.function(SPAWNER_LOGGING, timeout=1)
+    fn = lab.function(SPAWNER, timeout=1)
     result = lab.invoke(fn, {"then": "sleep"})
     assert b"Task timed out" in result.payload
     assert _gone(_pids_from_log(lab, fn))
 
 
 def test_children_end_when_the_worker_exits(lab, containment_mode):
-    fn = lab.function(SPAWNER_LOGGING)
+    fn = lab.function(SPAWNER)
     result = lab.invoke(fn, {"then": "exit"})
     assert b"Runtime.ExitError" in result.payload
     assert _gone(_pids_from_log(lab, fn))
