@@ -133,8 +133,11 @@ def _check_digest(zip_path: Path, sha256: str) -> None:
 
 def _publish(root: Path, final: Path, build: Callable[[Path], object],
              check: Callable[[], object] | None = None) -> Manifest:
-    """Build into a private temp folder, record its manifest, then move it into place (a damaged tree already there
-    is moved aside first and deleted). Caller holds the tree's locks."""
+    """Build into a private temp folder, move it into place, record its manifest. Caller holds the tree's locks.
+
+    A damaged tree already there keeps its folder: its entries are moved aside (and deleted) and the new ones moved
+    in, so a warm worker of another function, whose working directory is that folder, keeps reading files relative to
+    it. A folder that is gone (or was replaced by something else) is simply replaced."""
     tmp_root = root / ".tmp"
     tmp_root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=tmp_root, prefix=final.name[:16] + "-"))
@@ -143,16 +146,23 @@ def _publish(root: Path, final: Path, build: Callable[[Path], object],
         if check is not None:
             check()                     # the zip must still be the bytes that were deployed
         build(work)
-        manifest = build_manifest(work)         # renaming the folder changes none of its entries
-        if final.exists() or final.is_symlink():
-            old = Path(tempfile.mkdtemp(dir=tmp_root, prefix="old-")) / "tree"
-            os.rename(final, old)
-        os.rename(work, final)
+        if os.path.isdir(final) and not os.path.islink(final):
+            old = Path(tempfile.mkdtemp(dir=tmp_root, prefix="old-"))
+            for name in os.listdir(final):
+                os.rename(final / name, old / name)
+            for name in os.listdir(work):
+                os.rename(work / name, final / name)
+            os.chmod(final, stat.S_IMODE(os.lstat(work).st_mode))
+        else:
+            if os.path.lexists(final):
+                os.unlink(final)
+            os.rename(work, final)
+        manifest = build_manifest(final)
         save_manifest(final, manifest)
         _manifests[final] = manifest
         return manifest
     finally:
-        for leftover in (work, old.parent if old is not None else None):
+        for leftover in (work, old):
             if leftover is not None and leftover.exists():
                 _remove_tree(leftover)
 

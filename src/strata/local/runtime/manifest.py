@@ -5,7 +5,7 @@ function that shares the code.
 One manifest per tree, at ``manifest_path(tree)`` (``<parent>/.manifests/<name>.json``, never inside the tree):
 
     {"version": 1, "entries": {"<relative path>": ["f", mode, size, sha256, ino, mtime_ns, ctime_ns]
-                                                  | ["d", mode] | ["l", link target]}}
+                                                  | ["d", mode] | ["l", link target]}}      ("." is the tree itself)
 
 ``mode`` is the permission bits; ``sha256`` the file's content digest. ``ino``/``mtime_ns``/``ctime_ns`` are only a
 hint of where bytes may have changed: a file whose hint still matches is taken as intact without reading it (any
@@ -160,10 +160,11 @@ def _kind(mode: int) -> str:
 
 
 def _scan(tree: Path) -> dict[str, os.stat_result]:
-    """Every entry under ``tree`` (not following symlinks), by path relative to it."""
-    found: dict[str, os.stat_result] = {}
-    if not stat.S_ISDIR(os.lstat(tree).st_mode):
+    """Every entry under ``tree`` (not following symlinks), by path relative to it; the tree itself is ``"."``."""
+    info = os.lstat(tree)
+    if not stat.S_ISDIR(info.st_mode):
         raise FileNotFoundError(tree)
+    found: dict[str, os.stat_result] = {".": info}
     pending = [("", os.fspath(tree))]
     while pending:
         prefix, folder = pending.pop()

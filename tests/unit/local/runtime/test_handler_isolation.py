@@ -51,8 +51,8 @@ TAMPERING = {"app.py": """
             planted = extra.VALUE
         except ImportError:
             planted = None
-        return {"code": 'original', "planted": planted}
-    """}
+        return {"code": 'original', "planted": planted, "data": open("data.txt").read()}
+    """, "data.txt": "data"}
 
 
 def _answer(lab, fn) -> dict:
@@ -66,14 +66,22 @@ def test_a_damaged_code_folder_is_restored_for_the_next_cold_start(lab, action):
     first = lab.function(TAMPERING, name="first")
     other = lab.function(TAMPERING, name="other")          # the same zip: the same unpacked folder
     assert first.code_sha256 == other.code_sha256
-    assert _answer(lab, first) == {"code": "original", "planted": None}
+    assert _answer(lab, first) == {"code": "original", "planted": None, "data": "data"}
 
     lab.invoke(first, {"do": action})
 
     # another function with the same code starts cold: it runs the code that was deployed
-    assert _answer(lab, other) == {"code": "original", "planted": None}
+    assert _answer(lab, other) == {"code": "original", "planted": None, "data": "data"}
     tree = runtime_dir(lab.home) / first.code_sha256
     assert check_tree(tree) == []
+
+
+def test_a_warm_function_keeps_its_working_folder_through_a_repair(lab):
+    warm, tamperer, cold = (lab.function(TAMPERING, name=name) for name in ("warm", "tamperer", "cold"))
+    assert _answer(lab, warm)["data"] == "data"
+    lab.invoke(tamperer, {"do": "add"})
+    assert _answer(lab, cold)["planted"] is None            # this cold start repaired the shared folder
+    assert _answer(lab, warm) == {"code": "original", "planted": None, "data": "data"}   # reads relative to it
 
 
 def test_the_tampering_function_itself_gets_its_code_back_after_a_restart(lab):
@@ -84,7 +92,7 @@ def test_the_tampering_function_itself_gets_its_code_back_after_a_restart(lab):
 
     lab.pool = WorkerPool(lab.home, event_retry_delays=())
     try:
-        assert _answer(lab, fn) == {"code": "original", "planted": None}
+        assert _answer(lab, fn) == {"code": "original", "planted": None, "data": "data"}
     finally:
         lab.pool.close()
 
@@ -140,9 +148,12 @@ def test_check_tree_reports_each_kind_of_damage(tmp_path):
     (tree / "pkg" / "mod.py").write_text("B = 3\n")
     (tree / "new.py").write_text("")
     os.unlink(tree / "link")
+    before = (tree / "pkg").stat().st_mode & 0o777
+    (tree / "pkg").chmod(0o700 if before != 0o700 else 0o750)
+    after = (tree / "pkg").stat().st_mode & 0o777
     problems = check_tree(tree)
-    assert problems == ["link: missing", "pkg/mod.py: mode changed from 444 to 644", "new.py: not in the unpacked "
-                        "archive"]
+    assert problems == ["link: missing", f"pkg: mode changed from {before:o} to {after:o}",
+                        "pkg/mod.py: mode changed from 444 to 644", "new.py: not in the unpacked archive"]
     # unpack again restores it, in place
     assert unpack(art, sha, tmp_path / "runtime").path == tree
     assert check_tree(tree) == []
