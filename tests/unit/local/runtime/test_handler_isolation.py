@@ -53,6 +53,7 @@ TAMPERING = {"app.py": """
             planted = None
         return {"code": 'original', "planted": planted, "data": open("data.txt").read()}
     """, "data.txt": "data"}
+SHARED_CODE = make_zip(TAMPERING)       # one zip, one digest: every function below shares its unpacked folder
 
 
 def _answer(lab, fn) -> dict:
@@ -63,8 +64,8 @@ def _answer(lab, fn) -> dict:
 
 @pytest.mark.parametrize("action", ["edit", "edit-keep-time", "add", "delete"])
 def test_a_damaged_code_folder_is_restored_for_the_next_cold_start(lab, action):
-    first = lab.function(TAMPERING, name="first")
-    other = lab.function(TAMPERING, name="other")          # the same zip: the same unpacked folder
+    first = lab.function(SHARED_CODE, name="first")
+    other = lab.function(SHARED_CODE, name="other")          # the same zip: the same unpacked folder
     assert first.code_sha256 == other.code_sha256
     assert _answer(lab, first) == {"code": "original", "planted": None, "data": "data"}
 
@@ -77,7 +78,7 @@ def test_a_damaged_code_folder_is_restored_for_the_next_cold_start(lab, action):
 
 
 def test_a_warm_function_keeps_its_working_folder_through_a_repair(lab):
-    warm, tamperer, cold = (lab.function(TAMPERING, name=name) for name in ("warm", "tamperer", "cold"))
+    warm, tamperer, cold = (lab.function(SHARED_CODE, name=name) for name in ("warm", "tamperer", "cold"))
     assert _answer(lab, warm)["data"] == "data"
     lab.invoke(tamperer, {"do": "add"})
     assert _answer(lab, cold)["planted"] is None            # this cold start repaired the shared folder
@@ -85,7 +86,7 @@ def test_a_warm_function_keeps_its_working_folder_through_a_repair(lab):
 
 
 def test_the_tampering_function_itself_gets_its_code_back_after_a_restart(lab):
-    fn = lab.function(TAMPERING, timeout=1)
+    fn = lab.function(SHARED_CODE, timeout=1)
     lab.invoke(fn, {"do": "edit"})
     lab.pool.close()                                        # every environment gone: the next invoke is cold
     from strata.local.runtime.pool import WorkerPool
@@ -105,7 +106,7 @@ def test_a_damaged_layer_is_restored(lab):
         def handler(event, context):
             return shared.VALUE
         """}
-    tamperer = lab.function(TAMPERING, name="tamperer", layers=(layer,))
+    tamperer = lab.function(SHARED_CODE, name="tamperer", layers=(layer,))
     fn = lab.function(reader, name="reader", layers=(layer,))
     assert body(lab.invoke(fn)) == "layer"
     assert lab.invoke(tamperer, {"do": "opt"}).function_error is None
@@ -121,12 +122,12 @@ def test_a_damaged_layer_is_restored(lab):
 
 
 def test_a_corrupted_zip_is_not_unpacked_again(lab):
-    fn = lab.function(TAMPERING)
+    fn = lab.function(SHARED_CODE)
     assert _answer(lab, fn)["code"] == "original"
     lab.invoke(fn, {"do": "delete"})
     Path(fn.code_zip).chmod(0o644)
     Path(fn.code_zip).write_bytes(make_zip({"app.py": "def handler(e, c):\n    return 'other bytes'\n"}))
-    other = lab.function(TAMPERING, name="other")
+    other = lab.function(SHARED_CODE, name="other")
     with pytest.raises(UnsafeArchiveError, match="no longer has its digest"):
         lab.invoke(other)
 
