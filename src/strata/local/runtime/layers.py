@@ -108,7 +108,12 @@ def _tree_lock(root: Path, name: str) -> Iterator[None]:
     """An exclusive lock on one tree across processes (a CLI and the server may both check or repair it)."""
     folder = root / ".locks"
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    path = folder / f"{name}.lock"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:                     # something planted in its place (a symlink, a folder): locks are disposable
+        _clear(path)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

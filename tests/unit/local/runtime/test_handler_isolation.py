@@ -241,3 +241,14 @@ def test_children_end_when_the_worker_exits(lab, containment_mode):
     result = lab.invoke(fn, {"then": "exit"})
     assert b"Runtime.ExitError" in result.payload
     assert _gone(_pids_from_log(lab, fn))
+
+
+def test_a_planted_lock_file_does_not_stop_cold_starts(lab, tmp_path):
+    fn = lab.function(SHARED_CODE)
+    assert _answer(lab, fn)["code"] == "original"
+    lock = runtime_dir(lab.home) / ".locks" / f"{fn.code_sha256}.lock"
+    lock.unlink()
+    lock.symlink_to(tmp_path / "elsewhere")
+    other = lab.function(SHARED_CODE, name="other")
+    assert _answer(lab, other)["code"] == "original"
+    assert not (tmp_path / "elsewhere").exists()
