@@ -58,13 +58,15 @@ def _lock_for(name: str) -> threading.Lock:
         return _locks.setdefault(name, threading.Lock())
 
 
-def unpack(zip_path: str | os.PathLike[str], sha256: str, root: Path, *, limit: int = UNZIPPED_MAX) -> Unpacked:
+def unpack(zip_path: str | os.PathLike[str], sha256: str, root: Path, *, limit: int = UNZIPPED_MAX,
+           full: bool = False) -> Unpacked:
     """The unpacked folder of the zip whose digest is ``sha256``: unpacked the first time, and unpacked again when
-    it no longer matches its manifest (edited, extended, deleted by a handler)."""
+    it no longer matches its manifest (edited, extended, deleted by a handler). ``full`` hashes every file instead
+    of trusting unchanged stat hints (``verify --repair``)."""
     final = root / sha256
     zip_file = Path(zip_path)
     with _lock_for(str(final)), _tree_lock(root, sha256):
-        manifest = _intact(final)
+        manifest = _intact(final, full)
         if manifest is None:
             manifest = _publish(root, final, lambda work: _extract(zip_file, work, limit, sha256),
                                 check=lambda: _check_digest(zip_file, sha256))
@@ -89,11 +91,11 @@ def check_total(parts: list[Unpacked]) -> None:
         raise UnsafeArchiveError(UNZIPPED_MESSAGE)
 
 
-def _intact(final: Path) -> Manifest | None:
+def _intact(final: Path, full: bool = False) -> Manifest | None:
     """``final``'s manifest when the tree matches it; None when it must be (re)built. Caller holds the tree's locks.
     The manifest this process last saw is preferred to the file, which a handler could rewrite along with the tree."""
     manifest = _manifests.get(final) or read_manifest(final)
-    if manifest is None or manifest.problems(final):
+    if manifest is None or manifest.problems(final, full=full):
         _manifests.pop(final, None)
         return None
     if manifest.refreshed:              # hints changed (a hard link to a file, say) but not the bytes: keep them

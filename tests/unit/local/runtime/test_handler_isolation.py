@@ -11,7 +11,7 @@ from runtime_lab import body, make_zip
 
 from strata.local.runtime import containment
 from strata.local.runtime.layers import UnsafeArchiveError
-from strata.local.runtime.manifest import check_tree, manifest_path
+from strata.local.runtime.manifest import check_tree, manifest_path, read_manifest, save_manifest
 from strata.paths import runtime_dir
 
 # One handler that can damage its own code folder in several ways, then answers which code runs.
@@ -132,7 +132,8 @@ def test_a_corrupted_zip_is_not_unpacked_again(lab):
         lab.invoke(other)
 
 
-def test_check_tree_reports_each_kind_of_damage(tmp_path):
+def test_check_tree_reports_each_kind_of_damage(tmp_path, monkeypatch):
+    from strata.local.runtime import layers
     from strata.local.runtime.layers import unpack
 
     art = tmp_path / "code.zip"
@@ -159,6 +160,17 @@ def test_check_tree_reports_each_kind_of_damage(tmp_path):
     assert unpack(art, sha, tmp_path / "runtime").path == tree
     assert check_tree(tree) == []
     assert (tree / "pkg" / "mod.py").read_text() == "B = 2\n"
+    # bytes that differ while every stat hint matches (here: a manifest rewritten behind strata's back) are seen by
+    # the full check that verify runs, and unpack(full=True) repairs them
+    manifest = read_manifest(tree)
+    assert manifest is not None
+    manifest.entries["app.py"][3] = "0" * 64
+    save_manifest(tree, manifest)
+    monkeypatch.delitem(layers._manifests, tree)
+    assert check_tree(tree, full=False) == []
+    assert check_tree(tree) == ["app.py: content changed"]
+    unpack(art, sha, tmp_path / "runtime", full=True)
+    assert check_tree(tree) == []
 
 
 # -- processes a handler starts ---------------------------------------------------------------------------------------
