@@ -1,6 +1,7 @@
 """Verify checks bytes: a stored artifact (content-addressed zip under the state home) deleted or overwritten is a
 verify finding naming the file and who uses it; ``verify --repair`` and ``deploy`` write it again from the build when
-the build reproduces its digest, and say they cannot (exit 1) when it does not."""
+the build reproduces its digest, and say they cannot (exit 1) when it does not. Unpacked code (``runtime/<sha>/``)
+edited or deleted is a finding too; ``--repair`` unpacks it again from the stored zip."""
 from __future__ import annotations
 
 import hashlib
@@ -129,3 +130,44 @@ def test_deploy_fails_clearly_over_an_artifact_the_build_cannot_reproduce(app, c
     code, out = _cli(capsys, "deploy", "-t", str(app), "--stack-name", STACK)
     assert code == 0 and "No changes" in out, out
     assert _cli(capsys, "verify", "-t", str(app), "--stack-name", STACK)[0] == 0
+
+
+def _invoke(capsys) -> dict:
+    code, out, err = run_cli(main, ["invoke", "HelloFunction:live", "--stack-name", STACK], capsys)
+    assert code == 0, out + err
+    return json.loads(out)
+
+
+def test_edited_unpacked_code_is_a_finding_and_repair_unpacks_it_again(app, capsys):
+    assert _invoke(capsys)["message"] == "Hello, world!"          # unpacks HelloFunction's zip
+    zip_path = _artifact(app, capsys, "HelloFunction")
+    tree = zip_path.parents[2] / "runtime" / zip_path.stem
+    handler = tree / "app.py"
+    mode = handler.stat().st_mode
+    handler.chmod(0o644)
+    handler.write_text(handler.read_text().replace("Hello", "Pwned"))
+    handler.chmod(mode)
+
+    code, out = _cli(capsys, "verify", "-t", str(app), "--stack-name", STACK)
+    assert code == 1
+    assert f"MISMATCH HelloFunction: unpacked code {tree} differs from its artifact: app.py: content changed" in out
+    assert "it is the code of HelloFunction ($LATEST, version 1)" in out
+    assert "and 2 unpacked tree(s)" in out                       # the function's code and its layer
+
+    code, out = _cli(capsys, "verify", "-t", str(app), "--stack-name", STACK, "--repair")
+    assert code == 0, out
+    assert f"repaired: HelloFunction: unpacked {tree} again from" in out
+    assert "Pwned" not in handler.read_text()
+    assert _invoke(capsys)["message"] == "Hello, world!"
+
+
+def test_a_deleted_unpacked_folder_is_a_finding_and_repair_unpacks_it_again(app, capsys):
+    _invoke(capsys)
+    zip_path = _artifact(app, capsys, "SharedLayer")
+    tree = zip_path.parents[2] / "runtime" / zip_path.stem
+    shutil.rmtree(tree)
+
+    code, out = _cli(capsys, "verify", "-t", str(app), "--stack-name", STACK)
+    assert code == 1 and f"unpacked code {tree} differs from its artifact" in out and "the folder is missing" in out
+    assert _cli(capsys, "verify", "-t", str(app), "--stack-name", STACK, "--repair")[0] == 0
+    assert (tree / "python").is_dir()

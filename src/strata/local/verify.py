@@ -2,8 +2,9 @@
 service (through the engine's boto3-style ``LocalLambdaClient``), same checker as AWS.
 
 Besides what the functions serve, the bytes behind them: every stored zip the stack's function versions and layer
-versions use must exist and hash to its name (``strata.local.verify_artifacts``); ``repair`` writes a damaged one
-again by building ``template_path``, when that build produces the same bytes.
+versions use must exist and hash to its name, and each one unpacked for an invoke must still hold what it unpacked
+to (``strata.local.verify_artifacts``); ``repair`` writes a damaged zip again by building ``template_path``, when
+that build produces the same bytes, and unpacks a damaged tree again from its zip.
 
 The engine records, per stack, the stack template and parameter values of the last successful deploy and, per
 resource, its physical id and GetAtt attributes (``strata.local.engine.state.StackState``); that is the
@@ -59,7 +60,7 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
     what ``repair`` builds to restore damaged stored artifacts."""
     from strata.local.engine.client import LocalLambdaClient
     from strata.local.engine.operations import settle_if_free
-    from strata.local.verify_artifacts import check_artifacts, repair_artifacts, stack_uses
+    from strata.local.verify_artifacts import check_bytes, stack_uses
     from strata.local.verify_pins import check_pins, pinned_aliases, without_pinned
 
     owned = None
@@ -72,18 +73,15 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
         settled = settle_if_free(Path(home), stack_name, reader)
         stack = local_deployed_stack(home, stack_name, region=region, account_id=account_id)
         uses = stack_uses(home, stack.resources, only)
-        damaged = check_artifacts(home, uses)
-        restored, not_restored = repair_artifacts(home, damaged, template_path) if repair else ([], [])
-        if restored:
-            damaged = check_artifacts(home, uses)
+        sound = check_bytes(home, uses, repair=repair, template_path=template_path)
         pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
         report = verify_stack(without_pinned(stack, pins), reader, target="local", repair=repair,
                               sleep=lambda _s: None, only=only)
         report = check_pins(reader, pins, report)
-        report.findings[:0] = damaged
-        report.repairs[:0] = restored
-        report.notes[:0] = not_restored
-        report.artifacts = len(uses)
+        report.findings[:0] = sound.findings
+        report.repairs[:0] = sound.repairs
+        report.notes[:0] = sound.notes
+        report.artifacts, report.unpacked = len(uses), sound.trees
         report.notes[:0] = [said[:1].upper() + said[1:] for said in settled]
         return report
     finally:

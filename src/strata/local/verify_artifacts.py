@@ -8,6 +8,10 @@ that are gone. What is checked: every version of each function of the stack (``$
 target), every layer version those use, and the stack's own layer versions. Each zip is hashed once per run,
 streamed (bounded memory), however many versions share it.
 
+Unpacked code: each zip an invoke has unpacked (``<home>/runtime/<sha>/``, shared by every function with that code)
+must still hold what was unpacked, file by file against the tree's manifest (``strata.local.runtime.manifest``);
+``--repair`` unpacks it again, in place, from the (verified) stored zip.
+
 Restoring: the store is content-addressed, so the only way to put bytes back under a name is to produce bytes with
 that digest. ``Quarantine`` moves the damaged files aside, the caller builds (``verify --repair`` builds the
 template; deploy builds it anyway), and ``settle`` reports which digests the build wrote again; a damaged file the
@@ -30,6 +34,7 @@ if TYPE_CHECKING:       # imported where a finding is made: a deploy whose artif
 FUNCTION = "AWS::Lambda::Function"
 LAYER = "AWS::Lambda::LayerVersion"
 ARTIFACT = "artifact"          # a finding's ``setting`` (and ``subject``) for a damaged stored zip
+UNPACKED = "unpacked"          # ... for an unpacked tree that differs from its zip
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,43 @@ def stack_uses(home: Path, resources: Mapping[str, Any], only: Collection[str] |
         db.close()
 
 
+@dataclass
+class BytesCheck:
+    """What ``check_bytes`` found (after repairing, with ``repair``), for verify's report."""
+
+    findings: list[Finding] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    trees: int = 0                      # unpacked trees checked
+
+
+def check_bytes(home: Path, uses: dict[str, list[ArtifactUse]], *, repair: bool = False,
+                template_path: Path | None = None) -> BytesCheck:
+    """The stored zips in ``uses``, then the trees unpacked from the sound ones; with ``repair``, restore what can be
+    restored (zips first: a tree is unpacked again only from a sound zip) and look again."""
+    out = BytesCheck()
+    zips = check_artifacts(home, uses)
+    if repair and zips:
+        done, not_done = repair_artifacts(home, zips, template_path)
+        out.repairs += done
+        out.notes += not_done
+        zips = check_artifacts(home, uses)
+    unpacked, unchecked, out.trees = check_unpacked(home, _without(uses, zips))
+    if repair and unpacked:
+        done, not_done = repair_unpacked(home, unpacked)
+        out.repairs += done
+        out.notes += not_done
+        unpacked, unchecked, out.trees = check_unpacked(home, _without(uses, zips))
+    out.findings = zips + unpacked
+    out.notes += unchecked
+    return out
+
+
+def _without(uses: dict[str, list[ArtifactUse]], findings: list[Finding]) -> dict[str, list[ArtifactUse]]:
+    bad = {f.expected for f in findings}
+    return {sha: users for sha, users in uses.items() if sha not in bad}
+
+
 def stack_damage(home: Path, stack_name: str) -> list[Finding]:
     """The damaged stored artifacts the locally deployed ``stack_name`` uses ([] when it was never deployed)."""
     from strata.local.engine.state import StackState
@@ -102,6 +144,63 @@ def check_artifacts(home: Path, uses: dict[str, list[ArtifactUse]]) -> list[Find
     """A finding for each zip in ``uses`` that is missing or does not hash to its name."""
     store = ArtifactStore(Path(home))
     return [artifact_finding(check, uses[sha]) for sha in sorted(uses) if not (check := store.check(sha)).ok]
+
+
+def check_unpacked(home: Path, uses: dict[str, list[ArtifactUse]]) -> tuple[list[Finding], list[str], int]:
+    """(a finding for each unpacked tree ``runtime/<sha>/`` of a zip in ``uses`` that differs from what was unpacked
+    from it, notes for trees that cannot be checked, how many trees were checked). Every file is hashed against the
+    tree's manifest (``strata.local.runtime.manifest``); a zip never unpacked (no invoke yet) has nothing to check."""
+    from strata.local.runtime.manifest import check_tree, manifest_path
+    from strata.paths import runtime_dir
+
+    findings: list[Finding] = []
+    notes: list[str] = []
+    checked = 0
+    root = runtime_dir(Path(home))
+    for sha in sorted(uses):
+        tree = root / sha
+        has_manifest = manifest_path(tree).is_file()
+        if not has_manifest:
+            if tree.exists():
+                notes.append(f"{uses[sha][0].logical_id}: unpacked code {tree} has no manifest to check it against "
+                             "(unpacked by an earlier strata); it is unpacked again at its next cold start")
+            continue
+        checked += 1
+        problems = check_tree(tree)
+        if problems:
+            findings.append(unpacked_finding(tree, sha, problems, uses[sha]))
+    return findings, notes, checked
+
+
+def unpacked_finding(tree: Path, sha: str, problems: list[str], users: list[ArtifactUse]) -> Finding:
+    from strata.verify.model import Finding
+
+    first = users[0]
+    shown = "; ".join(problems[:3]) + (f" (+{len(problems) - 3} more)" if len(problems) > 3 else "")
+    return Finding(first.logical_id, first.name, UNPACKED, UNPACKED,
+                   f"unpacked code {tree} differs from its artifact: {shown}; it is the code of {users_text(users)}",
+                   problems, sha)
+
+
+def repair_unpacked(home: Path, findings: list[Finding]) -> tuple[list[str], list[str]]:
+    """``verify --repair`` for damaged unpacked trees: unpack each again from its stored zip, in place (the runtime's
+    own ``unpack``, under its tree lock, which checks the zip's digest first). Returns (done, not done) lines."""
+    from strata.local.runtime.layers import unpack
+    from strata.paths import runtime_dir
+
+    store = ArtifactStore(Path(home))
+    done, not_done = [], []
+    for finding in (f for f in findings if f.setting == UNPACKED):
+        sha = str(finding.expected)
+        tree = runtime_dir(Path(home)) / sha
+        try:
+            unpack(store.path_for(sha), sha, runtime_dir(Path(home)), full=True)
+        except Exception as exc:  # noqa: BLE001 - the runtime's refusal (a damaged or hostile zip) is the answer
+            message = getattr(exc, "message", None) or str(exc)
+            not_done.append(f"{finding.function}: cannot unpack {tree} again: {message}")
+            continue
+        done.append(f"{finding.function}: unpacked {tree} again from {store.path_for(sha)}")
+    return done, not_done
 
 
 def artifact_finding(check: ArtifactCheck, users: list[ArtifactUse]) -> Finding:

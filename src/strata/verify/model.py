@@ -87,6 +87,7 @@ class VerifyReport:
     checked: list[str] = field(default_factory=list)        # "HelloFunction: $LATEST, alias live -> 2", ...
     repairs: list[str] = field(default_factory=list)        # what --repair did
     artifacts: int | None = None                             # stored zips hashed against their names (local)
+    unpacked: int | None = None                              # unpacked trees checked file by file (local)
 
     @property
     def ok(self) -> bool:
@@ -98,14 +99,17 @@ class VerifyReport:
                               "setting": f.setting, "message": f.message, "live": f.live, "expected": f.expected}
                              for f in self.findings],
                 "notes": list(self.notes), "repairs": list(self.repairs),
-                **({"artifacts_checked": self.artifacts} if self.artifacts is not None else {})}
+                **({"artifacts_checked": self.artifacts} if self.artifacts is not None else {}),
+                **({"unpacked_checked": self.unpacked} if self.unpacked is not None else {})}
 
     def text(self) -> str:
         """The text report: what was checked, what was repaired, each finding, notes, and the verdict."""
         lines = [f"Stack {self.stack} ({self.target}):"]
         lines += [f"  checked {line}" for line in self.checked]
         if self.artifacts is not None:
-            lines.append(f"  checked {self.artifacts} stored artifact(s): each zip's bytes against its sha256")
+            lines.append(f"  checked {self.artifacts} stored artifact(s) (each zip's bytes against its sha256)"
+                         + (f" and {self.unpacked} unpacked tree(s) (each file against what was unpacked)"
+                            if self.unpacked else ""))
         lines += [f"  repaired: {line}" for line in self.repairs]
         lines += [f"  MISMATCH {finding}" for finding in self.findings]
         lines += [f"  note: {note}" for note in self.notes]
