@@ -6,6 +6,10 @@ says why not (timestamps stay the strings CloudFormation sees; unknown tags and 
 problem is collected and raised together as one ``TemplateError``; a user never sees a traceback from here.
 
 Speed: libyaml (``CSafeLoader``) composes the node tree; one Python pass builds plain data and marks together.
+
+Bounded: a template larger than CloudFormation accepts, a mapping key longer than any name AWS reads, or YAML aliases
+that expand past what such a template can hold (an alias bomb) are refused here, located, before anything walks or
+copies the data (``strata.template.limits`` holds the numbers and their sources).
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from strata.errors import Location, Problem, TemplateError
+from strata.template import limits
 from strata.template.marks import Marks
 
 ALLOWED_SECTIONS = frozenset({
@@ -141,7 +146,16 @@ def parse_template_text(text: str | bytes, filename: str = "<template>") -> Temp
 
 
 def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Problem]]:
-    raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    try:
+        raw = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+    except UnicodeEncodeError as exc:  # a lone surrogate in text handed over as str (no file can hold one)
+        assert isinstance(text, str)
+        line = text.count("\n", 0, exc.start) + 1
+        column = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        return None, [Problem(f"cannot read the template: {exc.reason}", Location(filename, line, column))]
+    if len(raw) > limits.TEMPLATE_BODY_BYTES:
+        return None, [Problem(f"the template is {len(raw):,} bytes, more than the {limits.TEMPLATE_BODY_BYTES:,} "
+                              "CloudFormation accepts (its template body quota)", Location(filename, 1, 1))]
     json_like = _JSON_START.match(raw) is not None
     loader = _Loader(_json_as_yaml(raw) if json_like else raw)
     loader.json_numbers = json_like
@@ -156,6 +170,10 @@ def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Prob
             return None, [Problem(f"cannot read YAML: {exc}", Location(filename))]
         finally:
             loader.dispose()
+        if node is not None and b"*" in raw:  # an alias needs a '*': without one nothing is shared
+            bomb = _expansion_problem(node, filename)
+            if bomb is not None:
+                return None, [bomb]
         builder = _Builder(loader, filename)
         if node is not None:
             builder.marks[()] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -167,6 +185,52 @@ def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Prob
         if gc_was_enabled:
             gc.enable()
     return Template(None, raw, data, Marks(filename, builder.marks)), builder.problems
+
+
+def _expansion_problem(root: yaml.Node, filename: str) -> Problem | None:
+    """The first collection that aliases expand past the bounds (nodes, or characters of scalar text), or None.
+
+    The node tree shares an aliased node instead of copying it, so loading stays cheap; every later reader (the JSON
+    copy before translation, the translator, intrinsics) walks the expansion. Sizes are summed once per node
+    (memoised), children before parents, so the smallest collection over a bound is the one reported: where the
+    bomb is. Iterative, so nesting depth costs no stack; a node inside itself (``&a [*a]``) counts once and is
+    reported by the builder."""
+    sizes: dict[int, tuple[int, int]] = {}
+    open_nodes: set[int] = set()  # collections whose children are being sized: the path from the root
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        key = id(node)
+        if key in sizes:
+            stack.pop()
+            continue
+        if node.__class__ is ScalarNode:
+            sizes[key] = (1, len(node.value))
+            stack.pop()
+            continue
+        children = node.value if node.__class__ is SequenceNode else [n for pair in node.value for n in pair]
+        if key not in open_nodes:
+            open_nodes.add(key)
+            stack.extend(c for c in children if id(c) not in sizes and id(c) not in open_nodes)
+            continue
+        stack.pop()
+        open_nodes.discard(key)
+        nodes, characters = 1, 0
+        for child in children:
+            child_nodes, child_characters = sizes.get(id(child), (1, 0))
+            nodes += child_nodes
+            characters += child_characters
+        sizes[key] = (nodes, characters)
+        if nodes > limits.EXPANDED_NODES or characters > limits.EXPANDED_CHARACTERS:
+            what = f"{nodes:,} nodes" if nodes > limits.EXPANDED_NODES else f"{characters:,} characters of text"
+            bound = (f"{limits.EXPANDED_NODES:,} nodes" if nodes > limits.EXPANDED_NODES
+                     else f"{limits.EXPANDED_CHARACTERS:,} characters")
+            kind = "list" if node.__class__ is SequenceNode else "mapping"
+            mark = node.start_mark
+            return Problem(f"YAML aliases expand this {kind} to {what}, more than the {bound} that a template "
+                           "CloudFormation accepts can hold (an alias bomb?)",
+                           Location(filename, mark.line + 1, mark.column + 1))
+    return None
 
 
 def _json_as_yaml(raw: bytes) -> bytes:
@@ -225,7 +289,7 @@ class _Builder:
                 return None
             try:
                 return constructor(self.loader, node)
-            except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:  # e.g. !!int abc, !!binary X
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError, IndexError, KeyError) as exc:  # !!int ""
                 problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else exc
                 self.problem(f"cannot read {node.value!r} as {tag.rsplit(':', 1)[-1]}: {problem}", node, path)
                 return None
@@ -279,6 +343,10 @@ class _Builder:
             if key is _BAD_KEY:
                 continue
             child = path + (key,)
+            if key.__class__ is str and len(key) > limits.KEY_CHARACTERS:
+                self.problem(f"a mapping key of {len(key):,} characters: longer than any name AWS reads "
+                             f"(at most {limits.KEY_CHARACTERS:,})", key_node, child)
+                continue
             if key in result and key not in merged:
                 first = marks.get(child)
                 where = f" (first defined at line {first[0]})" if first else ""

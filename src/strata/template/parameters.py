@@ -5,17 +5,28 @@ Contract: pure. ``parse_parameter_overrides`` reads SAM CLI's ``--parameter-over
 ``build_context`` checks every parameter value against its declaration (type, AllowedValues, AllowedPattern,
 lengths, bounds), then builds the stack's evaluation context with ``strata.template.context.context_for`` (pseudo
 parameters, mappings, conditions), and raises every problem at once, each located at the parameter in the template.
+It also reports the template's CloudFormation quotas (``strata.template.limits``): every command that reads a
+template's values comes through here, so ``validate`` and ``plan`` check the same.
+
+``AllowedPattern`` is matched with the ``regex`` package, whose matches take a timeout: a pattern that backtracks
+catastrophically (``(a|aa)+$``) is an error naming the parameter after ``PATTERN_SECONDS`` in all, not a hang.
 """
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+
+import regex
 
 from strata.errors import Location, Problem, StrataError, TemplateError
 from strata.template.context import context_for
 from strata.template.intrinsics import Context, Unresolved
+from strata.template.limits import PARAMETER_VALUE_BYTES, check_limits
 from strata.template.load import Template
+
+PATTERN_SECONDS = 2.0  # every AllowedPattern match of one template together; CloudFormation's own is a few ms
 
 OVERRIDES_EXAMPLE = "Key1=Value1 Key2='value with spaces' or ParameterKey=Key1,ParameterValue=Value1"
 
@@ -117,15 +128,16 @@ def build_context(template: Template, overrides: Mapping[str, str], *, region: s
     ``require_values=False`` (``strata transform`` of a template no one deploys yet) lets a parameter without a value
     stay ``Unresolved`` instead of being a problem; a deploy always requires every value, as CloudFormation does."""
     data = template.data if isinstance(template.data, dict) else {}
-    problems: list[Problem] = []
+    problems: list[Problem] = check_limits(data, template.locate)
     declared = data.get("Parameters") or {}
     if not isinstance(declared, dict):
         problems.append(Problem("Parameters must be a mapping of name -> declaration",
                                 template.locate(("Parameters",))))
         declared = {}
     parameters: dict[str, Any] = {}
+    deadline = time.monotonic() + PATTERN_SECONDS
     for name, spec in declared.items():
-        value, found = _resolve_parameter(template, str(name), spec, overrides)
+        value, found = _resolve_parameter(template, str(name), spec, overrides, deadline)
         if found and not require_values and _lacks_value(spec, str(name), overrides):
             found = []
         problems += found
@@ -153,8 +165,8 @@ def _lacks_value(spec: Any, name: str, overrides: Mapping[str, str]) -> bool:
     return isinstance(spec, dict) and "Default" not in spec and name not in overrides
 
 
-def _resolve_parameter(template: Template, name: str, spec: Any,
-                       overrides: Mapping[str, str]) -> tuple[Any, list[Problem]]:
+def _resolve_parameter(template: Template, name: str, spec: Any, overrides: Mapping[str, str],
+                       deadline: float) -> tuple[Any, list[Problem]]:
     """One parameter's value, or the problems with its declaration or value."""
     here = ("Parameters", name)
     if not isinstance(spec, dict):
@@ -176,9 +188,12 @@ def _resolve_parameter(template: Template, name: str, spec: Any,
     if isinstance(raw, (dict, list)) or raw is None:
         return None, [Problem(f"parameter {name}: the value ({source}) must be a string", template.locate(here))]
     text = _scalar_text(raw)
+    if len(text.encode("utf-8", "surrogatepass")) > PARAMETER_VALUE_BYTES:
+        return None, [Problem(f"parameter {name}: the value ({source}) is longer than CloudFormation's "
+                              f"{PARAMETER_VALUE_BYTES:,} bytes", template.locate(here))]
     if _SSM_VALUE.fullmatch(kind):  # the value is the name of an SSM parameter, read at deploy
         return Unresolved({"Ref": name}, frozenset()), []
-    problems = _check(template, name, spec, kind, text, source)
+    problems = _check(template, name, spec, kind, text, source, deadline)
     if problems:
         return None, problems
     if kind in _LIST_TYPES:
@@ -187,7 +202,8 @@ def _resolve_parameter(template: Template, name: str, spec: Any,
     return (_number(text) if kind == "Number" else text), []
 
 
-def _check(template: Template, name: str, spec: dict, kind: str, text: str, source: str) -> list[Problem]:
+def _check(template: Template, name: str, spec: dict, kind: str, text: str, source: str,
+           deadline: float) -> list[Problem]:
     """Every constraint the declaration states, each failure located at the constraint."""
     problems: list[Problem] = []
     constraint = spec.get("ConstraintDescription")
@@ -212,16 +228,7 @@ def _check(template: Template, name: str, spec: dict, kind: str, text: str, sour
                 break
     pattern = spec.get("AllowedPattern")
     if pattern is not None:
-        try:
-            compiled = re.compile(_scalar_text(pattern))
-        except re.error as exc:
-            problems.append(Problem(f"parameter {name}: AllowedPattern is not a valid regular expression: {exc}",
-                                    template.locate(("Parameters", name, "AllowedPattern"))))
-        else:
-            for item in items:
-                if not compiled.fullmatch(item):
-                    fail("AllowedPattern", f"does not match the AllowedPattern {compiled.pattern!r}")
-                    break
+        problems += _pattern_problems(template, name, _scalar_text(pattern), items, deadline, fail)
     for key, test, words in (("MinLength", lambda n: len(text) >= n, "is shorter than MinLength"),
                              ("MaxLength", lambda n: len(text) <= n, "is longer than MaxLength")):
         if key in spec:
@@ -238,6 +245,27 @@ def _check(template: Template, name: str, spec: dict, kind: str, text: str, sour
                         fail(key, f"{words} {spec[key]}")
                         break
     return problems
+
+
+def _pattern_problems(template: Template, name: str, pattern: str, items: list[str], deadline: float,
+                      fail: Any) -> list[Problem]:
+    """Each item against ``AllowedPattern``, within what is left of the template's time for patterns."""
+    where = template.locate(("Parameters", name, "AllowedPattern"))
+    try:
+        compiled = regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError) as exc:
+        return [Problem(f"parameter {name}: AllowedPattern is not a valid regular expression: {exc}", where)]
+    for item in items:
+        try:
+            matched = compiled.fullmatch(item, timeout=max(deadline - time.monotonic(), 0.001))
+        except TimeoutError:
+            return [Problem(f"parameter {name}: matching its value against the AllowedPattern {pattern!r} took "
+                            f"longer than {PATTERN_SECONDS:g} s (a pattern that backtracks without end?); write "
+                            "one without nested repetition", where)]
+        if not matched:
+            fail("AllowedPattern", f"does not match the AllowedPattern {pattern!r}")
+            break
+    return []
 
 
 def _scalar_text(value: Any) -> str:
