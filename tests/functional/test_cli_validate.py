@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
+from strata_testkit import run_cli
 
 from strata.cli.main import main
 
@@ -116,3 +119,98 @@ def test_missing_code_folder_is_a_located_problem(capsys, tmp_path) -> None:
     code, _, err = run(capsys, "-t", str(path))
     assert code == 1
     assert "Fn: CodeUri 'src/' does not exist" in err
+
+
+# --- validate refuses what plan refuses, and bounded input (issue 19) ---------------------------------------------
+
+FN = """\
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      CodeUri: src/
+"""
+
+
+def validate_and_plan(capsys, tmp_path, text: str) -> tuple[tuple[int, str], tuple[int, str]]:
+    """(exit code, stderr) of ``strata validate`` and of ``strata plan`` on the same template."""
+    (tmp_path / "src").mkdir(exist_ok=True)
+    path = tmp_path / "template.yaml"
+    path.write_text(textwrap.dedent(text))
+    code, _, err = run_cli(main, ["validate", "-t", str(path)], capsys)
+    plan_code, _, plan_err = run_cli(main, ["plan", "-t", str(path), "--stack-name", "s"], capsys)
+    return (code, err), (plan_code, plan_err)
+
+
+@pytest.mark.parametrize("text, message, plan_message", [
+    (FN + "      Description: !GetAtt T2.TopicName\n  T1:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+          "      TopicName: !GetAtt T2.TopicName\n  T2:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+          "      TopicName: !GetAtt T1.TopicName\n",
+     "template.yaml:9:3 [T1]: circular dependency: T1 -> T2 -> T1", "circular dependency: T1 -> T2 -> T1"),
+    (FN + "  T1:\n    Type: AWS::SNS::Topic\n    Condition: Nope\n",
+     "template.yaml:10:5 [T1]: resource T1: unknown condition 'Nope'", "unknown condition 'Nope'"),
+    (FN + "      Description: !Select [-1, [a, b]]\n",
+     "template.yaml:8:29 [Fn]: Fn::Select index -1 is out of range for a list of 2",
+     "Fn::Select index -1 is out of range for a list of 2"),
+    ("Parameters:\n  Kept:\n    Type: String\n    Default: k\n" + FN + "      Description: !Sub '${Gone}-x'\n",
+     "template.yaml:12:20 [Fn]: Fn::Sub variable ${Gone} is not a parameter, resource or variable",
+     "Fn::Sub variable ${Gone} is not a parameter, resource or variable"),
+    (FN.replace("CodeUri: src/", "CodeUri: /dev/zero"),
+     "template.yaml:7:7 [Fn]: Fn: CodeUri '/dev/zero' is neither a folder nor a regular file",
+     "/dev/zero"),
+    (FN + "  T1:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Select [-1, [a, b]]\n",
+     "template.yaml:11:27 [T1]: Fn::Select index -1 is out of range for a list of 2",
+     "Fn::Select index -1 is out of range for a list of 2"),
+])
+def test_validate_refuses_what_plan_refuses(capsys, tmp_path, monkeypatch, text, message, plan_message) -> None:
+    monkeypatch.setenv("STRATA_HOME", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    (code, err), (plan_code, plan_err) = validate_and_plan(capsys, tmp_path, text)
+    assert plan_code == 1 and plan_message in plan_err
+    assert code == 1, err
+    assert f"{tmp_path}/{message}" in err
+
+
+def bounded_validate(tmp_path, text: str, memory: int = 768 * 1024 * 1024) -> subprocess.CompletedProcess:
+    """``strata validate`` in a child process whose address space is limited to ``memory`` bytes."""
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    probe = ("import resource, sys\n"
+             "resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))\n"
+             "from strata.cli.main import main\n"
+             "main(['validate', '-t', sys.argv[2]])\n")
+    return subprocess.run([sys.executable, "-c", probe, str(memory), str(path)], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_an_alias_bomb_is_refused_by_validate_in_bounded_memory(tmp_path) -> None:
+    lines = ["Transform: AWS::Serverless-2016-10-31", "Resources:", "  Fn:", "    Type: AWS::Serverless::Function",
+             "    Properties:", "      Handler: a.b", "      Runtime: python3.12", "      InlineCode: x",
+             "      Environment:", "        Variables:",
+             '          A: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, name in zip("abcdefg", "bcdefgh"):
+        lines.append(f"          {name.upper()}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    done = bounded_validate(tmp_path, "\n".join(lines) + "\n")
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"Error: {tmp_path}/template.yaml:16:14: YAML aliases expand this list to "), \
+        done.stderr[-2000:]
+
+
+def test_a_one_mebibyte_api_method_is_refused_by_validate(tmp_path) -> None:
+    template = ("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                "    Properties:\n      Handler: a.b\n      Runtime: python3.12\n      InlineCode: x\n"
+                "      Events:\n        E:\n          Type: Api\n          Properties:\n            Path: /x\n"
+                "            Method: %s\n")
+    done = bounded_validate(tmp_path, template % ("G" * (1 << 20)))
+    assert done.returncode == 1 and "more than the 1,048,576 CloudFormation accepts" in done.stderr, done.stderr
+    done = bounded_validate(tmp_path, template % ("G" * 500_000))  # under the body quota: the Method itself
+    assert done.returncode == 1 and "[Fn]: event E: Method 'GGGG" in done.stderr, done.stderr[-2000:]
+
+
+def test_a_catastrophic_allowed_pattern_is_refused_by_validate(tmp_path) -> None:
+    done = bounded_validate(tmp_path, "Parameters:\n  P:\n    Type: String\n    Default: " + "a" * 64 + "!\n"
+                            "    AllowedPattern: (a|aa)+$\nResources:\n  T:\n    Type: AWS::SNS::Topic\n")
+    assert done.returncode == 1
+    assert f"{tmp_path}/template.yaml:5:5: parameter P: matching its value against the AllowedPattern" in done.stderr

@@ -2,17 +2,19 @@
 
 Local = a string that is not a URL (``s3://``, ``https://``). Skipped as not ours to build: dicts (``{Bucket, Key}``,
 ``{S3Bucket, ...}``, ``ZipFile``, intrinsics), ``InlineCode``, ``PackageType: Image``. Relative paths are taken from
-the template's folder. A path that does not exist is a ``BuildError`` naming the resource and the property.
+the template's folder. A path that does not exist, or is neither a folder nor a regular file (``/dev/zero``, a FIFO),
+is a ``BuildError`` naming the resource and the property.
 """
 from __future__ import annotations
 
 import builtins
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeGuard
 
-from strata.errors import BuildError
+from strata.errors import BuildError, Location
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,10 @@ CODE_PROPERTIES: dict[str, tuple[str, str]] = {
 }
 
 
-def find_build_targets(template_data: dict, template_dir: Path) -> list[BuildTarget]:
-    """Every local code location in a template (a plain dict, intrinsics in long form), in template order."""
+def find_build_targets(template_data: dict, template_dir: Path,
+                       locate: Callable[[tuple], Location] | None = None) -> list[BuildTarget]:
+    """Every local code location in a template (a plain dict, intrinsics in long form), in template order;
+    ``locate`` (the template's) places a bad path's error at the property."""
     resources = template_data.get("Resources") or {}
     if not isinstance(resources, dict):
         return []
@@ -70,12 +74,17 @@ def find_build_targets(template_data: dict, template_dir: Path) -> list[BuildTar
         if not _is_local(value):
             continue
         source = Path(os.path.abspath(Path(template_dir) / value))
+        where = locate(("Resources", logical_id, "Properties", prop)) if locate is not None else None
         if not source.exists():
             raise BuildError(f"{logical_id}: {prop} {value!r} does not exist (looked for {source})",
-                             hint=f"fix {logical_id}.Properties.{prop} (relative to the template's folder)")
+                             hint=f"fix {logical_id}.Properties.{prop} (relative to the template's folder)",
+                             location=where)
+        if not source.is_dir() and not source.is_file():
+            raise BuildError(f"{logical_id}: {prop} {value!r} is neither a folder nor a regular file",
+                             hint="point it at the folder that holds the code, or at a .zip", location=where)
         if source.is_file() and source.suffix.lower() not in ZIP_SUFFIXES:
             raise BuildError(f"{logical_id}: {prop} {value!r} is a file, not a folder or a .zip",
-                             hint="point it at the folder that holds the code")
+                             hint="point it at the folder that holds the code", location=where)
         metadata = resource.get("Metadata") or {}
         build_method = metadata.get("BuildMethod") if isinstance(metadata, dict) else None
         targets.append(BuildTarget(logical_id, prop, source, kind, _runtime(props, kind),

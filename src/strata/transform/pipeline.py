@@ -15,12 +15,19 @@ from typing import Any
 
 from strata.paths import state_home
 from strata.template.context import context_for
-from strata.template.intrinsics import Context, Unresolved
+from strata.template.intrinsics import Context, Locate, Unresolved
 from strata.template.load import Template, load_template
 from strata.template.parameters import ParameterOverrides, build_context
 from strata.transform.cache import TranslatorCache, cache_key
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
-from strata.transform.versions import PLACEHOLDER_BUCKET, CodeArtifact, PostPassInput, placeholder_key, post_pass
+from strata.transform.versions import (
+    PLACEHOLDER_BUCKET,
+    CodeArtifact,
+    PostPassInput,
+    PostPassOutput,
+    placeholder_key,
+    post_pass,
+)
 
 SAM_FUNCTION = "AWS::Serverless::Function"
 SAM_LAYER = "AWS::Serverless::LayerVersion"
@@ -45,18 +52,31 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
     built = build_targets(targets, home, progress=progress)
     artifacts = {placeholder_key(b.target.logical_id, b.target.property):
                  CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}
-
-    translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache)
-    # the stack template's own mappings and conditions (SAM may add some), with the same parameters
-    stack_context = context_for(translated["template"], context.parameters, region=region, account_id=account_id,
-                                stack_name=stack_name)
-    output = post_pass(PostPassInput(
-        template=translated["template"], artifacts=artifacts, context=stack_context,
-        sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
-        code_bucket=code_bucket, code_prefix=code_prefix))
+    output, _, from_cache = stack_output(template, context, targets, artifacts, home=home, use_cache=use_cache,
+                                         region=region, account_id=account_id, stack_name=stack_name,
+                                         code_bucket=code_bucket, code_prefix=code_prefix)
     return TransformResult(template=output.template, functions=output.functions,
                            parameters=dict(context.parameters), artifacts=list(built),
                            translated_from_cache=from_cache)
+
+
+def stack_output(template: Template, context: Context, targets: list, artifacts: Mapping[str, CodeArtifact], *,
+                 home: Path | None, region: str, account_id: str, stack_name: str, use_cache: bool = True,
+                 code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
+                 locate: Locate | None = None) -> tuple[PostPassOutput, Context, bool]:
+    """Translate (through the cache in ``home``, read only when ``use_cache``; no cache when None) and run the
+    versions post-pass: everything ``transform`` does after the build, so ``strata validate`` runs it too, with
+    stand-in artifacts. Returns the post-pass output, the stack template's own context (its mappings and conditions,
+    the same parameters) and whether the translation came from the cache. ``locate`` places the post-pass's
+    problems in the source file."""
+    translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache)
+    stack_context = context_for(translated["template"], context.parameters, region=region, account_id=account_id,
+                                stack_name=stack_name, locate=locate)
+    output = post_pass(PostPassInput(
+        template=translated["template"], artifacts=dict(artifacts), context=stack_context,
+        sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
+        code_bucket=code_bucket, code_prefix=code_prefix))
+    return output, stack_context, from_cache
 
 
 def default_stack_name(template_path: Path) -> str:
@@ -81,7 +101,7 @@ def translator_parameter_values(template: Template, context: Context) -> dict[st
     return values
 
 
-def _translate_cached(template: Template, context: Context, targets: list, home: Path, region: str,
+def _translate_cached(template: Template, context: Context, targets: list, home: Path | None, region: str,
                       use_cache: bool) -> tuple[dict[str, Any], bool]:
     from strata.transform import sam
 
@@ -90,10 +110,10 @@ def _translate_cached(template: Template, context: Context, targets: list, home:
     if not sam.is_sam_template(template.data):
         data = with_placeholders(template.data, targets)
         return {"template": data, "sam_functions": [], "sam_layers": {}}, False
-    cache = TranslatorCache(home)
+    cache = TranslatorCache(home) if home is not None else None
     key = cache_key(template.text, parameter_values, region=region, partition=partition,
                     translator=_translator_version())
-    if use_cache:
+    if cache is not None and use_cache:
         hit = cache.get(key)
         if hit is not None:
             return hit, True
@@ -108,7 +128,8 @@ def _translate_cached(template: Template, context: Context, targets: list, home:
             if len(match) == 1:
                 sam_layers[lid] = match[0]
     entry = {"template": output, "sam_functions": sam_functions, "sam_layers": sam_layers}
-    cache.put(key, entry)
+    if cache is not None:
+        cache.put(key, entry)
     return entry, False
 
 

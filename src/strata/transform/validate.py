@@ -1,7 +1,10 @@
 """Validation of a template: load it, resolve parameters and conditions, run every check, collect all problems.
 
-Contract: reads the template, changes nothing. Checks are the functions in ``CHECKS``; each gets the loaded template and
-its context and returns problems. A new check (aws-sam-translator's own validation, say) is one more entry.
+Contract: reads the template (and stats the code paths it names), builds and changes nothing. ``strata validate``
+refuses what ``strata plan`` refuses before plan reads any state: it runs the same functions, with stand-in
+artifacts instead of a build. Load (syntax, tags, structure, size bounds, alias expansion) and ``build_context``
+(parameters, CloudFormation's quotas, conditions) come first; then ``CHECKS``: each gets the loaded template and
+its context and returns problems. A new check is one more entry.
 """
 from __future__ import annotations
 
@@ -9,39 +12,57 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from strata.errors import Problem, TemplateError
+from strata.errors import BuildError, Problem, TemplateError
 from strata.model.deploy import DEFAULT_REGION
 from strata.template import Template, load_template
-from strata.template.intrinsics import Context
+from strata.template.intrinsics import Context, evaluate
 from strata.template.parameters import build_context
+from strata.template.stack import stack_problems
 
 Check = Callable[[Template, Context], list[Problem]]
 
-# Extra checks after loading and parameters, in order. Append here; each returns problems (empty when fine).
-def sam_rules(template: Template, context: Context) -> list[Problem]:
-    """aws-sam-translator's own validation (only for templates that declare the SAM transform)."""
-    from strata.artifacts import find_build_targets
-    from strata.errors import BuildError
-    from strata.transform import sam
-    from strata.transform.pipeline import translator_parameter_values, with_placeholders
+# what the post-pass is given for each local code location: any digest will do, none is read
+_STAND_IN_SHA256 = "0" * 64
+_STAND_IN_CODE_SHA256 = "A" * 43 + "="
 
-    if not sam.is_sam_template(template.data):
-        return []
+
+def plan_rules(template: Template, context: Context) -> list[Problem]:
+    """Everything ``plan`` checks before it reads state, in its order: code paths (``find_build_targets``), the SAM
+    transform and the versions post-pass (``pipeline.stack_output``, the functions ``transform`` calls), the stack
+    template's shape and reference cycles (``template.stack``, which the engine's parse calls), and the evaluation of
+    every kept resource's properties and every kept output's value (as the planner resolves them)."""
+    from strata.artifacts import find_build_targets
+    from strata.transform.pipeline import stack_output
+    from strata.transform.versions import CodeArtifact, placeholder_key
+
     base = template.path.parent if template.path else Path.cwd()
     try:
-        targets = find_build_targets(template.data, base)
+        targets = find_build_targets(template.data, base, locate=template.locate)
     except BuildError as exc:
         return [Problem(exc.message, exc.location)]
-    try:  # local code folders stand in as placeholders, exactly as the transform passes them to the translator
-        sam.translate(with_placeholders(template.data, targets), translator_parameter_values(template, context),
-                      region=context.region,
-                      partition=str(context.pseudo.get("AWS::Partition", "aws")), locate=template.locate)
-    except TemplateError as exc:
-        return list(exc.problems)
-    return []
+    stand_in = CodeArtifact(_STAND_IN_SHA256, _STAND_IN_CODE_SHA256)
+    artifacts = {placeholder_key(t.logical_id, t.property): stand_in for t in targets}
+    output, stack_context, _ = stack_output(
+        template, context, targets, artifacts, home=None, region=context.region,
+        account_id=str(context.pseudo.get("AWS::AccountId")), stack_name=str(context.pseudo.get("AWS::StackName")),
+        locate=template.locate)
+    stack = output.template
+    problems = stack_problems(stack, stack_context.conditions, template.locate)
+    if problems:
+        return problems
+    for section, key in (("Resources", "Properties"), ("Outputs", "Value")):
+        entries = stack.get(section)
+        for name, body in (entries.items() if isinstance(entries, dict) else ()):
+            if not isinstance(body, dict) or stack_context.conditions.get(str(body.get("Condition"))) is False:
+                continue
+            try:
+                evaluate(body.get(key), stack_context, (section, name, key))
+            except TemplateError as exc:
+                problems += exc.problems
+    return problems
 
 
-CHECKS: list[Check] = [sam_rules]
+CHECKS: list[Check] = [plan_rules]
 
 
 @dataclass

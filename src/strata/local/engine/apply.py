@@ -23,7 +23,6 @@ from typing import Any
 
 from strata.errors import StrataError
 from strata.local.engine.desired import apply_order, parse_stack
-from strata.local.engine.graph import dependencies, topological_order
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.handlers.base import AliasShifter, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.journal import CrashPoints, Journal
@@ -31,6 +30,7 @@ from strata.local.engine.model import Action, Change, DeployedResource, DesiredR
 from strata.local.engine.planner import Decision, decide
 from strata.local.engine.request import Request
 from strata.local.engine.state import CLEANUP, ROLLBACK, StackState, resource_from_json
+from strata.template.graph import dependencies, topological_order
 from strata.template.intrinsics import contains_unresolved, to_plain
 
 Progress = Callable[[str, str, str | None, str, str | None], None]   # logical id, type, physical, status, reason

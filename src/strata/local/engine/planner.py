@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from strata.local.engine.desired import apply_order, edges
-from strata.local.engine.graph import topological_order
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.model import Action, Change, DeployedResource, DesiredResource, DesiredStack, Plan
 from strata.local.engine.resolve import StackResolver
+from strata.template.graph import topological_order
 from strata.template.intrinsics import Unresolved, contains_unresolved, depends_of
 from strata.transform.result import FunctionVersionInfo
 from strata.transform.why import FunctionFingerprint, why_new

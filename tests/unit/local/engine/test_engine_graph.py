@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from strata.errors import StrataError
-from strata.local.engine.graph import references, topological_order
+from strata.template.graph import references, topological_order
 
 
 def test_references_from_ref_getatt_sub():
