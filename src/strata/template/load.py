@@ -170,7 +170,7 @@ def _parse(text: str | bytes, filename: str) -> tuple[Template | None, list[Prob
             return None, [Problem(f"cannot read YAML: {exc}", Location(filename))]
         finally:
             loader.dispose()
-        if node is not None and b"*" in raw:  # an alias needs a '*': without one nothing is shared
+        if node is not None and b"*" in raw and b"&" in raw:  # no alias without an anchor (&a) and a use (*a)
             bomb = _expansion_problem(node, filename)
             if bomb is not None:
                 return None, [bomb]
@@ -204,22 +204,26 @@ def _expansion_problem(root: yaml.Node, filename: str) -> Problem | None:
         if key in sizes:
             stack.pop()
             continue
-        if node.__class__ is ScalarNode:
-            sizes[key] = (1, len(node.value))
+        if node.__class__ is ScalarNode:  # only the root can be one
             stack.pop()
             continue
         children = node.value if node.__class__ is SequenceNode else [n for pair in node.value for n in pair]
         if key not in open_nodes:
             open_nodes.add(key)
-            stack.extend(c for c in children if id(c) not in sizes and id(c) not in open_nodes)
+            stack.extend(c for c in children if c.__class__ is not ScalarNode and id(c) not in sizes
+                         and id(c) not in open_nodes)
             continue
         stack.pop()
         open_nodes.discard(key)
         nodes, characters = 1, 0
         for child in children:
-            child_nodes, child_characters = sizes.get(id(child), (1, 0))
-            nodes += child_nodes
-            characters += child_characters
+            if child.__class__ is ScalarNode:
+                nodes += 1
+                characters += len(child.value)
+            else:
+                child_nodes, child_characters = sizes.get(id(child), (1, 0))
+                nodes += child_nodes
+                characters += child_characters
         sizes[key] = (nodes, characters)
         if nodes > limits.EXPANDED_NODES or characters > limits.EXPANDED_CHARACTERS:
             what = f"{nodes:,} nodes" if nodes > limits.EXPANDED_NODES else f"{characters:,} characters of text"
