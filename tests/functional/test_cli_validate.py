@@ -214,3 +214,14 @@ def test_a_catastrophic_allowed_pattern_is_refused_by_validate(tmp_path) -> None
                             "    AllowedPattern: (a|aa)+$\nResources:\n  T:\n    Type: AWS::SNS::Topic\n")
     assert done.returncode == 1
     assert f"{tmp_path}/template.yaml:5:5: parameter P: matching its value against the AllowedPattern" in done.stderr
+
+
+def test_references_to_renamed_versions_and_aliases_are_valid(capsys, tmp_path, monkeypatch) -> None:
+    """The post-pass renames each Version from its fingerprint: validate evaluates against the renamed stack, as the
+    engine's resolver does, so outputs that name the version or the alias stay valid."""
+    monkeypatch.setenv("STRATA_HOME", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)
+    text = ("Transform: AWS::Serverless-2016-10-31\n" + FN + "      AutoPublishAlias: live\n"
+            "Outputs:\n  V:\n    Value: !Ref Fn.Version\n  A:\n    Value: !Ref FnAliaslive\n")
+    (code, err), (plan_code, _) = validate_and_plan(capsys, tmp_path, text)
+    assert (code, err, plan_code) == (0, "", 0)

@@ -52,9 +52,9 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
     built = build_targets(targets, home, progress=progress)
     artifacts = {placeholder_key(b.target.logical_id, b.target.property):
                  CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}
-    output, _, from_cache = stack_output(template, context, targets, artifacts, home=home, use_cache=use_cache,
-                                         region=region, account_id=account_id, stack_name=stack_name,
-                                         code_bucket=code_bucket, code_prefix=code_prefix)
+    output, from_cache = stack_output(template, context, targets, artifacts, home=home, use_cache=use_cache,
+                                     region=region, account_id=account_id, stack_name=stack_name,
+                                     code_bucket=code_bucket, code_prefix=code_prefix)
     return TransformResult(template=output.template, functions=output.functions,
                            parameters=dict(context.parameters), artifacts=list(built),
                            translated_from_cache=from_cache)
@@ -63,12 +63,11 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
 def stack_output(template: Template, context: Context, targets: list, artifacts: Mapping[str, CodeArtifact], *,
                  home: Path | None, region: str, account_id: str, stack_name: str, use_cache: bool = True,
                  code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
-                 locate: Locate | None = None) -> tuple[PostPassOutput, Context, bool]:
+                 locate: Locate | None = None) -> tuple[PostPassOutput, bool]:
     """Translate (through the cache in ``home``, read only when ``use_cache``; no cache when None) and run the
     versions post-pass: everything ``transform`` does after the build, so ``strata validate`` runs it too, with
-    stand-in artifacts. Returns the post-pass output, the stack template's own context (its mappings and conditions,
-    the same parameters) and whether the translation came from the cache. ``locate`` places the post-pass's
-    problems in the source file."""
+    stand-in artifacts. Returns the post-pass output and whether the translation came from the cache. ``locate``
+    places the post-pass's problems in the source file."""
     translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache)
     stack_context = context_for(translated["template"], context.parameters, region=region, account_id=account_id,
                                 stack_name=stack_name, locate=locate)
@@ -76,7 +75,7 @@ def stack_output(template: Template, context: Context, targets: list, artifacts:
         template=translated["template"], artifacts=dict(artifacts), context=stack_context,
         sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
         code_bucket=code_bucket, code_prefix=code_prefix))
-    return output, stack_context, from_cache
+    return output, from_cache
 
 
 def default_stack_name(template_path: Path) -> str:

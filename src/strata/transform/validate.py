@@ -15,6 +15,7 @@ from pathlib import Path
 from strata.errors import BuildError, Problem, TemplateError
 from strata.model.deploy import DEFAULT_REGION
 from strata.template import Template, load_template
+from strata.template.context import context_for
 from strata.template.intrinsics import Context, evaluate
 from strata.template.parameters import build_context
 from strata.template.stack import stack_problems
@@ -42,11 +43,13 @@ def plan_rules(template: Template, context: Context) -> list[Problem]:
         return [Problem(exc.message, exc.location)]
     stand_in = CodeArtifact(_STAND_IN_SHA256, _STAND_IN_CODE_SHA256)
     artifacts = {placeholder_key(t.logical_id, t.property): stand_in for t in targets}
-    output, stack_context, _ = stack_output(
-        template, context, targets, artifacts, home=None, region=context.region,
-        account_id=str(context.pseudo.get("AWS::AccountId")), stack_name=str(context.pseudo.get("AWS::StackName")),
-        locate=template.locate)
+    account_id, stack_name = str(context.pseudo.get("AWS::AccountId")), str(context.pseudo.get("AWS::StackName"))
+    output, _ = stack_output(template, context, targets, artifacts, home=None, region=context.region,
+                             account_id=account_id, stack_name=stack_name, locate=template.locate)
     stack = output.template
+    # the context the engine's resolver builds: over the stack template as deployed (Version ids renamed)
+    stack_context = context_for(stack, context.parameters, region=context.region, account_id=account_id,
+                                stack_name=stack_name, locate=template.locate)
     problems = stack_problems(stack, stack_context.conditions, template.locate)
     if problems:
         return problems
