@@ -80,7 +80,7 @@ def test_interrupt_is_forwarded_to_the_command(env: dict, tmp_path: Path) -> Non
     home = tmp_path / "home"
     client = subprocess.Popen([STRATA, "serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
-    from strata.local.server.discovery import running_server
+    from strata.local.discovery import running_server
 
     deadline = time.monotonic() + 30
     while running_server(home) is None and time.monotonic() < deadline:  # serving, so its handlers are installed

@@ -16,8 +16,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from strata_testkit import zip_bytes
 
+from strata.local import credentials
+from strata.local.discovery import connect, running_server
 from strata.local.server.client import invoke_via_server
-from strata.local.server.discovery import running_server
 
 ROLE = "arn:aws:iam::123456789012:role/lambda-role"
 HANDLER = ("import json, os\n"
@@ -59,51 +60,63 @@ def served(tmp_path_factory):
     assert not (home / "server.json").exists()
 
 
-def _aws(url: str, tmp: Path, *args: str, secret: str = "x") -> subprocess.CompletedProcess:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": secret,
+def _aws(url: str, tmp: Path, *args: str, key: str = "AKIDTEST", secret: str = "x") -> subprocess.CompletedProcess:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(tmp / "none"),
            "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "none"), "AWS_MAX_ATTEMPTS": "1"}
     return subprocess.run([str(VENV_BIN / "aws"), "lambda", *args, "--endpoint-url", url, "--output", "json"],
                           env=env, capture_output=True, text=True, timeout=120)
 
 
+def _home_keys(home: Path) -> dict[str, str]:
+    """What a user of the home signs with (``strata env`` prints it)."""
+    keys = credentials.load(home)
+    assert keys is not None
+    return {"key": keys.access_key_id, "secret": keys.secret_access_key}
+
+
 def test_aws_cli_create_publish_invoke(served, tmp_path):
     home, url = served
+    keys = _home_keys(home)
     (tmp_path / "fn.zip").write_bytes(zip_bytes({"app.py": HANDLER}))
     created = _aws(url, tmp_path, "create-function", "--function-name", "cli-fn", "--runtime", "python3.12",
-                   "--role", ROLE, "--handler", "app.handler", "--zip-file", f"fileb://{tmp_path / 'fn.zip'}")
+                   "--role", ROLE, "--handler", "app.handler", "--zip-file", f"fileb://{tmp_path / 'fn.zip'}",
+                   **keys)
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["FunctionName"] == "cli-fn"
-    published = _aws(url, tmp_path, "publish-version", "--function-name", "cli-fn")
+    published = _aws(url, tmp_path, "publish-version", "--function-name", "cli-fn", **keys)
     assert published.returncode == 0, published.stderr
     assert json.loads(published.stdout)["Version"] == "1"
     out = tmp_path / "out.json"
     invoked = _aws(url, tmp_path, "invoke", "--function-name", "cli-fn", "--qualifier", "1", "--log-type", "Tail",
-                   "--payload", '{"x": 1}', str(out))
+                   "--payload", '{"x": 1}', str(out), **keys)
     assert invoked.returncode == 0, invoked.stderr
     meta = json.loads(invoked.stdout)
     assert (meta["StatusCode"], meta["ExecutedVersion"]) == (200, "1")
     assert "hello from 1" in base64.b64decode(meta["LogResult"]).decode()
     assert json.loads(out.read_text())["event"] == {"x": 1}
-    missing = _aws(url, tmp_path, "get-function", "--function-name", "nope")
+    missing = _aws(url, tmp_path, "get-function", "--function-name", "nope", **keys)
     assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
 
 
 def test_boto3_and_the_invoke_client_share_the_warm_worker(served):
     home, url = served
-    lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
-                       aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}))
+    keys = _home_keys(home)
+    lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id=keys["key"],
+                       aws_secret_access_key=keys["secret"], config=Config(retries={"total_max_attempts": 1}))
     lam.create_function(FunctionName="warm", Runtime="python3.12", Role=ROLE, Handler="app.handler",
                         Code={"ZipFile": zip_bytes({"app.py": HANDLER})})
     response = lam.invoke(FunctionName="warm", Payload=b'{"n": 1}')
     body = json.loads(response["Payload"].read())
     assert body["request_id"] == response["ResponseMetadata"]["RequestId"]  # x-amzn-RequestId is the invocation's
     assert running_server(home) == url
-    result = invoke_via_server(url, "warm", None, b'{"n": 2}', "RequestResponse", "None")
+    server = connect(home)
+    assert server is not None
+    result = invoke_via_server(server, "warm", None, b'{"n": 2}', "RequestResponse", "None")
     assert (result.status_code, result.executed_version) == (200, "$LATEST")
     assert json.loads(result.payload) == {"event": {"n": 2}, "request_id": result.request_id, "version": "$LATEST"}
     # warm: every call is answered by the same worker process, none starts a new one
-    pids = {json.loads(invoke_via_server(url, "warm", None, b'"pid"', "RequestResponse", "None").payload)
+    pids = {json.loads(invoke_via_server(server, "warm", None, b'"pid"', "RequestResponse", "None").payload)
             for _ in range(20)}
     assert len(pids) == 1
 

@@ -17,9 +17,9 @@ def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: st
                  note: Callable[[str], None] = print) -> Any:
     """Invoke ``target`` (name or ARN, ``[:QUALIFIER]``); the service's invoke result (payload, function error, log
     tail). ``note`` hears what an Event invocation does."""
-    from strata.local.server.discovery import running_server
+    from strata.local.discovery import connect
 
-    server = running_server(home)
+    server = connect(home)
     if server is not None:
         from strata.local.server.client import invoke_via_server
         from strata.model.naming import FunctionRef
@@ -28,7 +28,7 @@ def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: st
         result = invoke_via_server(server, str(ref.with_qualifier(None)), ref.qualifier or None, payload,
                                    invocation_type, log_type)
         if invocation_type == "Event":
-            note(f"queued on {server} (RequestId: {result.request_id})")
+            note(f"queued on {server.url} (RequestId: {result.request_id})")
         return result
     from strata.local.lambda_service.service import LambdaService
 

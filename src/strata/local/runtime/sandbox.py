@@ -23,6 +23,8 @@ from strata.model.lambda_defaults import log_group as default_log_group
 from strata.paths import runtime_dir
 
 # Dummy credentials: boto3 inside a handler finds credentials and talks to whatever endpoint the user configured.
+# When a ``strata serve`` runs for the home, the handler gets the home's real pair and that server's endpoint instead
+# (``server_environment``): the server refuses any request not signed with them.
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "ASIASTRATALOCAL00000",
     "AWS_SECRET_ACCESS_KEY": "strataLocalSecretAccessKey0000000000000000",
@@ -49,7 +51,7 @@ class Prepared:
     python_paths: tuple[str, ...]       # put in front of the interpreter's own sys.path, in this order
     command: tuple[str, ...]            # interpreter + flags + bootstrap; the worker adds fd and paths
     sources: tuple[tuple[str, str], ...] = ()   # (zip path, sha256) of the code, then of each layer in order
-    home: Path | None = None
+    home: Path | None = None            # the state home (unpacked trees; its server's endpoint and credentials)
 
 
 def ensure_intact(prepared: Prepared) -> None:
@@ -121,7 +123,10 @@ def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, lo
     for key, value in snapshot.environment:
         if key not in RESERVED:
             env[key] = value
-    env.update(DUMMY_CREDENTIALS)
+    sdk = server_environment(prepared.home)
+    if sdk is not None:
+        env.setdefault("AWS_ENDPOINT_URL_LAMBDA", sdk.pop("AWS_ENDPOINT_URL_LAMBDA"))   # the function's own wins
+    env.update(sdk or DUMMY_CREDENTIALS)
     env.update({
         "_HANDLER": snapshot.handler,
         "AWS_REGION": snapshot.region,
@@ -138,6 +143,24 @@ def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, lo
         "TZ": ":UTC",
     })
     return env
+
+
+def server_environment(home: Path | None) -> dict[str, str] | None:
+    """The home's running server as an SDK inside the handler needs it (endpoint, credentials), or None."""
+    if home is None:
+        return None
+    from strata.errors import StrataError
+    from strata.local.discovery import connect
+
+    try:
+        server = connect(home, probe=False)
+    except StrataError:         # a credentials file not to trust: the handler gets the dummy pair
+        return None
+    if server is None or server.credentials is None:
+        return None
+    return {"AWS_ACCESS_KEY_ID": server.credentials.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": server.credentials.secret_access_key,
+            "AWS_ENDPOINT_URL_LAMBDA": server.url}
 
 
 def log_group(snapshot: FunctionSnapshot) -> str:

@@ -3,5 +3,6 @@
 model (compiled spec) -> routes (method+path -> operation) -> request (params by input shape) -> validate (model
 constraints) -> app (limits, auth, the warm-Invoke hot path, thread pools around the blocking dispatch) -> response (by
 output shape). http is the HTTP/1.1 server (httptools parses; connections, keep-alive, pipelining, limits, timeouts);
-runner binds and serves; discovery advertises the server in ``<home>/server.json``; client invokes through it.
+runner binds and serves (``strata.local.discovery`` advertises it in ``<home>/server.json``); auth checks every
+request's SigV4 signature and Host; client invokes through it, signed with the home's ``strata.local.credentials``.
 """

@@ -1,8 +1,10 @@
 """The Lambda API application: what a request means, in front of a blocking ``dispatch(operation, params)``.
 
-``strata.local.server.http`` calls ``admit`` when a request's head is in: (authenticate) -> route (model, cached per
-method, path and query) -> the body limit. Then ``respond`` with the body: (verify signature) -> content type -> params
-(model) -> dispatch -> serialize by the output shape. Invokes and control operations run in separate thread pools, so
+``strata.local.server.http`` calls ``admit`` when a request's head is in: Host allowed -> not from a browser ->
+(authenticate) -> route (model, cached per method, path and query) -> the body limit. Then ``respond`` with the body:
+(verify signature, claim it against replays, drop unsigned headers) -> content type -> params (model) -> dispatch ->
+serialize by the output shape. ``strata serve`` always gives the app a verifier and the hosts it answers to
+(``runner.serve_home``); an app without them is for in-process tests and benchmarks. Invokes and control operations run in separate thread pools, so
 handlers busy in every invoke thread never hold up ``CreateFunction`` and co. Every response carries
 ``x-amzn-RequestId``; every failure is a Lambda-style error, and nothing a client sends can raise out of here (an
 unexpected exception is a ``ServiceException`` 500 and is logged).
@@ -25,8 +27,12 @@ from urllib.parse import parse_qsl
 
 from strata.local.lambda_service.context import random_uuid
 from strata.local.server import limits
-from strata.local.server.auth import Authorization, SignedRequest, Verifier
-from strata.local.server.errors import UnknownOperationException
+from strata.local.server.auth import AllowedHosts, Authorization, SignedRequest, Verifier, signed_headers_only
+from strata.local.server.errors import (
+    BrowserRequestException,
+    MisdirectedRequestException,
+    UnknownOperationException,
+)
 from strata.local.server.http import Deferred, Response
 from strata.local.server.model import OperationSpec, ServiceSpec
 from strata.local.server.request import RequestReader
@@ -66,6 +72,13 @@ _ACCEPTED_MEDIA = frozenset({"", "application/json", "application/x-amz-json-1.0
 
 _ACCEPTED_DECLARED: set[str] = set(_ACCEPTED_MEDIA)   # Content-Type values seen to be acceptable, as sent
 
+# A web page can send these without asking the server first (a CORS "simple" request): never to the control plane
+# (multipart/form-data, the third, is no JSON: a 415 anyway).
+_FORM_MEDIA = ("text/plain", "application/x-www-form-urlencoded")
+_BROWSER_HEADERS = ("origin", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest")
+FROM_A_BROWSER = ("Requests from web pages are refused: the local Lambda API takes no cross-origin or browser "
+                  "requests (no CORS). Use an AWS SDK or the AWS CLI (`eval \"$(strata env)\"`).")
+
 _MATCH_CACHE_MAX = 1024
 _REQUEST_ID = b"x-amzn-requestid"
 _EXECUTED_VERSION = b"X-Amz-Executed-Version"
@@ -76,14 +89,14 @@ class Admitted:
     """A request whose head passed: its operation, where its members are, and how large its body may be."""
 
     __slots__ = ("op", "labels", "query", "headers", "method", "raw_path", "raw_query", "auth", "invocation_type",
-                 "limit")
+                 "limit", "connection")
 
     def __init__(self, op: OperationSpec, labels: dict[str, str], query: list, headers: dict[str, str], method: str,
                  raw_path: str, raw_query: str, auth: Authorization | None, invocation_type: str | None,
-                 limit: int) -> None:
+                 limit: int, connection: object | None = None) -> None:
         self.op, self.labels, self.query, self.headers = op, labels, query, headers
         self.method, self.raw_path, self.raw_query, self.auth = method, raw_path, raw_query, auth
-        self.invocation_type, self.limit = invocation_type, limit
+        self.invocation_type, self.limit, self.connection = invocation_type, limit, connection
 
 
 class LambdaApp:
@@ -91,8 +104,10 @@ class LambdaApp:
     workers); it runs in thread pools, except Invoke through ``dispatch.invoke_async`` on the loop."""
 
     def __init__(self, dispatch: Dispatch, spec: ServiceSpec, *, verifier: Verifier | None = None,
-                 invoke_threads: int = 64, control_threads: int = 8, body_timeout: float = 30.0) -> None:
+                 allowed_hosts: AllowedHosts | None = None, invoke_threads: int = 64, control_threads: int = 8,
+                 body_timeout: float = 30.0) -> None:
         self.dispatch = dispatch
+        self.allowed_hosts = allowed_hosts        # the Host values answered; None: any (the runner sets it)
         self.operations = spec.operations
         self.routes = RouteTable.from_spec(spec)
         self.reader = RequestReader(spec)
@@ -122,10 +137,23 @@ class LambdaApp:
 
     # -- the HTTP server's calls -------------------------------------------------------------------------------------
 
-    def admit(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str]) -> Admitted:
-        """The head is in: who, which operation, how much body. Raises the ``LambdaError`` that is the answer."""
+    def admit(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str],
+              connection: object | None = None) -> Admitted:
+        """The head is in: to us, not from a browser, who, which operation, how much body. Raises the
+        ``LambdaError`` that is the answer. ``connection`` identifies the client's connection (replay check)."""
+        allowed = self.allowed_hosts
+        if allowed is not None:
+            host = headers.get("host", "")
+            if host not in allowed:
+                raise MisdirectedRequestException(
+                    f"This server does not answer to Host '{host[:100]}': use one of {allowed}.")
+        for name in _BROWSER_HEADERS:
+            if name in headers:
+                raise BrowserRequestException(FROM_A_BROWSER)
         auth = self.verifier.precheck(headers) if self.verifier else None
         op, labels, query = self._match(method, raw_path, raw_query)
+        if op.name not in INVOKE_OPERATIONS and headers.get("content-type", "").lower().startswith(_FORM_MEDIA):
+            raise BrowserRequestException(FROM_A_BROWSER)
         invocation_type = headers.get("x-amz-invocation-type")
         limit = limits.body_limit(op.name, invocation_type)
         declared = headers.get("content-length")
@@ -133,7 +161,8 @@ class LambdaApp:
             size = int(declared)
             # past DRAIN_CAP not worth reading all of it to discard it: answer and close
             raise limits.too_large(op.name, invocation_type, size, close_connection=size > limits.DRAIN_CAP)
-        return Admitted(op, labels, query, headers, method, raw_path, raw_query, auth, invocation_type, limit)
+        return Admitted(op, labels, query, headers, method, raw_path, raw_query, auth, invocation_type, limit,
+                        connection)
 
     def too_large(self, admitted: Admitted, size: int) -> LambdaError:
         return limits.too_large(admitted.op.name, admitted.invocation_type, size)
@@ -143,10 +172,12 @@ class LambdaApp:
         try:
             op = admitted.op
             headers = admitted.headers
-            if admitted.auth is not None:            # only a verifier's precheck makes one
+            auth = admitted.auth
+            if auth is not None:                     # only a verifier's precheck makes one
                 verifier = cast(Verifier, self.verifier)
                 verifier.verify(SignedRequest(admitted.method, admitted.raw_path, admitted.raw_query, headers, body),
-                                admitted.auth)
+                                auth, admitted.connection)
+                headers = signed_headers_only(headers, auth)    # act on nothing the signature does not cover
             if body and (op.payload is not None or op.body):
                 declared = headers.get("content-type", "")
                 if declared not in _ACCEPTED_DECLARED:

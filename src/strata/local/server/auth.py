@@ -1,21 +1,35 @@
-"""AWS SigV4 verification for a server bound beyond loopback.
+"""AWS SigV4 on every request to ``strata serve`` (loopback too): the verifier, and the signer strata's own clients use.
 
 The check re-signs the request as received (method, raw path, raw query, the headers the client listed in
 ``SignedHeaders``, the body) with botocore's ``SigV4Auth`` and the server's own secret, then compares signatures in
-constant time. The clock may differ from the client's by at most ``MAX_SKEW`` (AWS allows 5 minutes). Failures are
-AWS's errors and texts: no ``Authorization`` -> MissingAuthenticationTokenException, unknown access key ->
-UnrecognizedClientException, expired or wrong signature -> InvalidSignatureException (all 403).
+constant time. The clock may differ from the client's by at most ``MAX_SKEW`` (AWS allows 5 minutes). The scope must
+name the server's region. Failures are AWS's errors and texts: no ``Authorization`` ->
+MissingAuthenticationTokenException, unknown access key -> UnrecognizedClientException, expired or wrong signature,
+wrong region -> InvalidSignatureException (all 403).
+
+Beyond what AWS checks (AWS has TLS; this server speaks plain HTTP, so a signed request can be seen and sent again):
+- a signature is accepted once: a repeat within its validity (``SeenSignatures``) is refused, unless it comes on the
+  very connection that first used it (the same client sending the same request twice within one second, which SigV4's
+  one-second timestamps make identical; injecting into someone else's TCP stream takes more than seeing it);
+- the app acts only on signed headers (``signed_headers_only``): an unsigned header added in transit is ignored.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import hmac
+import ipaddress
 import re
-from collections.abc import Callable
+import socket
+import uuid
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
+from strata.local.credentials import Credentials
 from strata.local.server.errors import (
     MISSING_TOKEN,
     SIGNATURE_MISMATCH,
@@ -25,17 +39,24 @@ from strata.local.server.errors import (
     MissingAuthenticationTokenException,
     UnrecognizedClientException,
 )
+from strata.model.lambda_errors import TooManyRequestsException
+
+__all__ = ["AllowedHosts", "Authorization", "Credentials", "SignedRequest", "Verifier", "parse_authorization", "sign",
+           "signed_headers_only"]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_SKEW = timedelta(minutes=5)
 _STAMP = "%Y%m%dT%H%M%SZ"
 _PARAM = re.compile(r"(\w+)=([^,\s]*)")
 
-
-@dataclass(frozen=True)
-class Credentials:
-    access_key_id: str
-    secret_access_key: str
+SEEN_LIMIT = 200_000        # signatures remembered at once (~40 MB); past it, requests wait (429) for some to expire
+REPLAYED = ("Signature already used: this request was signed for one use only. Sign each request afresh "
+            "(a signed request sent again is refused).")
+WRONG_REGION = "Credential should be scoped to a valid region. "
+# headers the app may see unsigned: HTTP framing and what SigV4 clients leave unsigned; none changes what a request does
+_UNSIGNED_OK = frozenset({"authorization", "host", "content-length", "transfer-encoding", "connection", "expect",
+                          "user-agent", "accept", "accept-encoding", "x-amzn-trace-id", "amz-sdk-invocation-id",
+                          "amz-sdk-request", "x-amz-content-sha256"})
 
 
 @dataclass(frozen=True)
@@ -60,18 +81,32 @@ class Authorization:
 
 
 class Verifier:
-    """Checks requests against one key pair; ``clock`` is injectable for the skew tests."""
+    """Checks requests against the server's key pairs (the home's, and an operator's override) for one region;
+    ``clock`` is injectable for the skew tests."""
 
-    def __init__(self, credentials: Credentials, service: str = "lambda",
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.credentials = credentials
+    def __init__(self, credentials: Credentials | Iterable[Credentials], region: str, service: str = "lambda",
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), seen_limit: int = SEEN_LIMIT) -> None:
+        pairs = [credentials] if isinstance(credentials, Credentials) else list(credentials)
+        if not pairs:
+            raise ValueError("a verifier needs at least one key pair")
+        self.keys = pairs
+        self.region = region
         self.service = service
         self.clock = clock
+        self.seen = SeenSignatures(seen_limit)
+
+    def _secret(self, access_key_id: str) -> Credentials | None:
+        found = None
+        for pair in self.keys:           # every pair compared, in constant time each
+            if hmac.compare_digest(access_key_id.encode(), pair.access_key_id.encode()):
+                found = pair
+        return found
 
     def precheck(self, headers: dict[str, str]) -> Authorization:
-        """Everything that does not need the body: header present and well formed, key known, clock in range."""
+        """Everything that does not need the body: header present and well formed, key known, clock in range,
+        the scope this server's region and service."""
         auth = parse_authorization(headers.get("authorization"))
-        if not hmac.compare_digest(auth.access_key_id.encode(), self.credentials.access_key_id.encode()):
+        if self._secret(auth.access_key_id) is None:
             raise UnrecognizedClientException(UNRECOGNIZED_CLIENT)
         stamp = headers.get("x-amz-date")
         if stamp is None:
@@ -96,15 +131,20 @@ class Verifier:
                 f"'{auth.date}' != '{stamp[:8]}', from '{stamp}'.")
         if auth.service != self.service:
             raise InvalidSignatureException(f"Credential should be scoped to correct service: '{self.service}'. ")
+        if auth.region != self.region:
+            raise InvalidSignatureException(WRONG_REGION)
         return auth
 
-    def verify(self, request: SignedRequest, auth: Authorization) -> None:
-        """Re-sign ``request`` and compare with the client's signature."""
+    def verify(self, request: SignedRequest, auth: Authorization, connection: object | None = None) -> None:
+        """Re-sign ``request`` and compare with the client's signature; then claim the signature (a replay from
+        anywhere but ``connection``, the one that first used it, is refused)."""
         declared = request.headers.get("x-amz-content-sha256")
         if declared is not None and declared != hashlib.sha256(request.body).hexdigest():
             raise InvalidSignatureException(SIGNATURE_MISMATCH)
         if not hmac.compare_digest(self.sign(request, auth).encode(), auth.signature.encode()):
             raise InvalidSignatureException(SIGNATURE_MISMATCH)
+        sent = datetime.strptime(request.headers["x-amz-date"], _STAMP).replace(tzinfo=UTC)
+        self.seen.claim(auth.signature, (sent + MAX_SKEW).timestamp(), self.clock().timestamp(), connection)
 
     def sign(self, request: SignedRequest, auth: Authorization) -> str:
         """The signature AWS would compute for ``request`` with this server's secret."""
@@ -117,10 +157,113 @@ class Verifier:
         aws_request = AWSRequest(method=request.method, url=url, headers=headers, data=request.body)
         aws_request.context["timestamp"] = request.headers["x-amz-date"]
         aws_request.context["signed_headers"] = auth.signed_headers
-        signer = _signer_class()(BotoCredentials(self.credentials.access_key_id, self.credentials.secret_access_key),
-                                 auth.service, auth.region)
+        pair = self._secret(auth.access_key_id)
+        if pair is None:
+            raise UnrecognizedClientException(UNRECOGNIZED_CLIENT)
+        signer = _signer_class()(BotoCredentials(pair.access_key_id, pair.secret_access_key), auth.service,
+                                 auth.region)
         canonical = signer.canonical_request(aws_request)
         return signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
+
+
+@dataclass(frozen=True)
+class AllowedHosts:
+    """The ``Host`` values the server answers to: what a client of the address it listens on sends. A web page that
+    had a DNS name of its own resolve to 127.0.0.1 (DNS rebinding) sends that name, and is refused. On a wildcard
+    bind, this machine's names and any IP address literal (a literal cannot be rebound), with the port."""
+
+    names: frozenset[str]          # as sent, lower case, with the port
+    port: int
+    any_literal: bool = False
+
+    @classmethod
+    def for_bind(cls, host: str, port: int) -> AllowedHosts:
+        names = {"127.0.0.1", "localhost", "[::1]"}
+        wildcard = host in ("0.0.0.0", "::", "")
+        if wildcard:
+            names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        else:
+            names.add(f"[{host}]" if ":" in host else host.lower())
+        values = {f"{name}:{port}" for name in names} | (names if port == 80 else set())
+        return cls(frozenset(values), port, wildcard)
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        value = value.lower()
+        if value in self.names:
+            return True
+        if not self.any_literal:
+            return False
+        name, _, port = value.rpartition(":")
+        if port != str(self.port):
+            return False
+        try:
+            ipaddress.ip_address(name[1:-1] if name.startswith("[") and name.endswith("]") else name)
+        except ValueError:
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return ", ".join(sorted(self.names)) + (f", or an IP address with :{self.port}" if self.any_literal else "")
+
+
+class SeenSignatures:
+    """Signatures accepted and not yet expired (bounded): each may be used once, or again on its first connection.
+
+    Only the event loop's thread calls ``claim`` (the app verifies there), so no lock."""
+
+    def __init__(self, limit: int = SEEN_LIMIT) -> None:
+        self.limit = limit
+        self.owners: dict[str, weakref.ref | None] = {}     # signature -> its first connection
+        self.expiries: list[tuple[float, str]] = []          # heap: when each signature stops being valid anyway
+
+    def claim(self, signature: str, expires: float, now: float, connection: object | None) -> None:
+        """Raise ``InvalidSignatureException`` for a replay, ``TooManyRequestsException`` when full."""
+        expiries, owners = self.expiries, self.owners
+        while expiries and expiries[0][0] < now:
+            owners.pop(heapq.heappop(expiries)[1], None)
+        if signature in owners:
+            owner = owners[signature]
+            if connection is None or owner is None or owner() is not connection:
+                raise InvalidSignatureException(REPLAYED)
+            return
+        if len(owners) >= self.limit:
+            raise TooManyRequestsException("Too many signed requests in the last 5 minutes; retry shortly.")
+        owners[signature] = weakref.ref(connection) if connection is not None else None
+        heapq.heappush(expiries, (expires, signature))
+
+
+def signed_headers_only(headers: dict[str, str], auth: Authorization) -> dict[str, str]:
+    """``headers`` without any the signature does not cover (framing aside): what the app may act on."""
+    signed = auth.signed_headers
+    return {name: value for name, value in headers.items() if name in signed or name in _UNSIGNED_OK}
+
+
+def sign(credentials: Credentials, region: str, method: str, host: str, raw_path: str, raw_query: str,
+         headers: dict[str, str], body: bytes, *, service: str = "lambda", now: datetime | None = None) -> dict[str, str]:
+    """``headers`` plus ``Host``, ``X-Amz-Date``, a unique ``Amz-Sdk-Invocation-Id`` (so no two requests share a
+    signature) and the SigV4 ``Authorization`` over all of them, as botocore would sign them (no botocore import:
+    ``strata invoke`` stays quick to start). ``raw_path``/``raw_query`` as they go on the wire."""
+    stamp = (now or datetime.now(UTC)).strftime(_STAMP)
+    date = stamp[:8]
+    out = {**headers, "Host": host, "X-Amz-Date": stamp, "Amz-Sdk-Invocation-Id": str(uuid.uuid4())}
+    canonical = {name.lower(): " ".join(value.split()) for name, value in out.items()}
+    names = sorted(canonical)
+    query = "&".join(f"{k}={v}" for k, v in sorted(pair.partition("=")[::2] for pair in raw_query.split("&"))) \
+        if raw_query else ""
+    request = "\n".join([method.upper(), quote(raw_path or "/", safe="/~"), query,
+                         "".join(f"{name}:{canonical[name]}\n" for name in names), ";".join(names),
+                         hashlib.sha256(body).hexdigest()])
+    scope = f"{date}/{region}/{service}/aws4_request"
+    to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{hashlib.sha256(request.encode()).hexdigest()}"
+    key = ("AWS4" + credentials.secret_access_key).encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    out["Authorization"] = (f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
+                            f"SignedHeaders={';'.join(names)}, Signature={signature}")
+    return out
 
 
 @functools.lru_cache(maxsize=1)

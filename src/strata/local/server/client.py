@@ -1,8 +1,9 @@
 """A tiny Invoke client for a running ``strata serve`` (``strata invoke`` and the stack engine use the server's warm
 workers through it instead of cold-starting their own).
 
-``http.client`` with one keep-alive connection per (thread, server): no boto3 import, no signing (the server only
-listens on loopback unless it was given credentials). Lambda errors come back as the same ``LambdaError`` classes.
+``http.client`` with one keep-alive connection per (thread, server), no boto3 import. Requests are SigV4-signed with
+the home's credentials for the server's region (``discovery.connect`` finds both), as the server requires of every
+request. Lambda errors come back as the same ``LambdaError`` classes.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import json
 import threading
 from urllib.parse import quote, urlsplit
 
+from strata.local.discovery import ServerAccess
 from strata.local.runtime.api import InvokeResult
+from strata.local.server.auth import sign
 from strata.model.lambda_errors import ERRORS_BY_CODE, LambdaError, ServiceException
 
 _local = threading.local()
@@ -37,22 +40,28 @@ def _drop(url: str) -> None:
         conn.close()
 
 
-def invoke_via_server(url: str, function_name: str, qualifier: str | None = None, payload: bytes = b"",
-                      invocation_type: str = "RequestResponse", log_type: str = "None",
+def invoke_via_server(server: ServerAccess | str, function_name: str, qualifier: str | None = None,
+                      payload: bytes = b"", invocation_type: str = "RequestResponse", log_type: str = "None",
                       client_context: str | None = None, timeout: float = 960.0) -> InvokeResult:
-    """POST ``.../functions/{name}/invocations`` on the server at ``url``; raises ``LambdaError`` on API errors."""
+    """POST ``.../functions/{name}/invocations`` on ``server`` (signed when it comes with credentials; a bare URL
+    is for an app without a verifier); raises ``LambdaError`` on API errors."""
+    url = server if isinstance(server, str) else server.url
     path = f"/2015-03-31/functions/{quote(function_name, safe='')}/invocations"
-    if qualifier:
-        path += f"?Qualifier={quote(qualifier, safe='')}"
+    query = f"Qualifier={quote(qualifier, safe='')}" if qualifier else ""
     headers = {"X-Amz-Invocation-Type": invocation_type, "X-Amz-Log-Type": log_type,
                "Content-Type": "application/json"}
     if client_context:
         headers["X-Amz-Client-Context"] = client_context
+    target = path + (f"?{query}" if query else "")
     while True:
         conn = _connection(url, timeout)
         reused = conn.sock is not None
+        sent = headers
+        if not isinstance(server, str) and server.credentials is not None:   # afresh per attempt: no replays
+            sent = sign(server.credentials, server.region, "POST", urlsplit(url).netloc, path, query, headers,
+                        payload)
         try:
-            conn.request("POST", path, body=payload, headers=headers)
+            conn.request("POST", target, body=payload, headers=sent)
             response = conn.getresponse()
             body = response.read()
             break

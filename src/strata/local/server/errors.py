@@ -37,6 +37,21 @@ class InvalidSignatureException(_FrontEndError):
     code, status = "InvalidSignatureException", 403
 
 
+class MisdirectedRequestException(_FrontEndError):
+    """A ``Host`` this server does not answer to: a DNS name an attacker points at 127.0.0.1 (DNS rebinding) gives
+    a web page's requests a ``Host`` of its own choosing; the connection is closed afterwards."""
+
+    code, status = "MisdirectedRequestException", 421
+    close_connection = True
+
+
+class BrowserRequestException(_FrontEndError):
+    """A request a web page made (``Origin``, ``Sec-Fetch-*``, a form's content type): the API has no CORS and
+    takes no request from a browser."""
+
+    code, status = "AccessDeniedException", 403
+
+
 class BadRequestException(_FrontEndError):
     """The bytes are not an HTTP/1.1 request (the parser gave up); the connection is closed afterwards."""
 

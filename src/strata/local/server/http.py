@@ -5,8 +5,8 @@ Why not uvicorn (strata served on it until the Invoke latency target was measure
 task per request, message dicts, a ``receive()`` round trip for the body and two awaited ``send()``s for the
 response, cost about 45 us of a 140 us budget per warm Invoke (``bench/bench_server.py``). The app interface here is:
 
-- ``app.admit(method, path, query, headers) -> Admitted`` as soon as the head is in: routing, the signature's
-  precheck, the body limit (``admitted.limit``). A ``LambdaError`` raised here is the answer; with
+- ``app.admit(method, path, query, headers, connection) -> Admitted`` as soon as the head is in: routing, the
+  signature's precheck, the body limit (``admitted.limit``). A ``LambdaError`` raised here is the answer; with
   ``close_connection`` set it goes out at once and the connection closes instead of reading the body.
 - ``app.too_large(admitted, size) -> LambdaError`` when a body outgrows the limit: the 413 goes out once the rest has
   been read and discarded (a client that sends its whole body before reading gets it on a live connection; closing
@@ -73,7 +73,7 @@ _HEAD_TOO_LARGE = "The request line and headers are larger than 64 KiB."
 class App(Protocol):
     head_renderer: Any
 
-    def admit(self, method: str, path: str, query: str, headers: dict[str, str]) -> Any: ...
+    def admit(self, method: str, path: str, query: str, headers: dict[str, str], connection: object) -> Any: ...
     def too_large(self, admitted: Any, size: int) -> LambdaError: ...
     def respond(self, admitted: Any, body: bytes) -> Response | Deferred | Awaitable[Response]: ...
     def error_response(self, error: LambdaError) -> Response: ...
@@ -345,7 +345,7 @@ class HttpConnection(asyncio.Protocol):
         self.chunks = []
         path, _, query = self.url.partition(b"?")
         try:
-            self.admitted = self.app.admit(method, path.decode("latin-1"), query.decode("latin-1"), headers)
+            self.admitted = self.app.admit(method, path.decode("latin-1"), query.decode("latin-1"), headers, self)
         except LambdaError as exc:
             if exc.close_connection or _expects_continue(headers):
                 self._stop(exc)          # answer now; the body is not worth reading (or was not sent yet)

@@ -1,6 +1,11 @@
 """Run the app on strata's HTTP server (``server/http.py``: httptools + uvloop): bind, advertise in
 ``server.json``, serve, clean up. The socket is bound here, so ``--port 0`` works and ``server.json`` names the real
 port before the first request can arrive.
+
+``strata serve`` (``serve_home``) always requires SigV4, on loopback too: a port on 127.0.0.1 is reachable by every
+local user and, through the browser, by every web page. The keys are the home's (``strata.local.credentials``, 0600),
+plus an operator's ``--access-key-id``/``--secret-access-key`` when given; the app answers only to the Host names of
+the address it listens on (DNS rebinding).
 """
 from __future__ import annotations
 
@@ -15,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strata.errors import StrataError
-from strata.local.server import discovery
+from strata.local import discovery
 from strata.local.server.app import LambdaApp
+from strata.local.server.auth import AllowedHosts
 from strata.local.server.http import HttpServer
 
 LOOPBACK_DEFAULT = "127.0.0.1"
@@ -78,10 +84,13 @@ def serve(app: LambdaApp, home: Path, host: str, port: int, *, stack_name: str |
     instead: exit status 1, a traceback)."""
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
+    if app.allowed_hosts is None:
+        app.allowed_hosts = AllowedHosts.for_bind(host, actual_port)
     server = make_server(app, sock)
     previous = _stop_on_signals(server)
     try:
-        info = discovery.write(home, host, actual_port, stack_name)
+        region = app.verifier.region if app.verifier is not None else None
+        info = discovery.write(home, host, actual_port, stack_name, region)
         try:
             if on_ready:
                 on_ready(info.url)
@@ -105,11 +114,15 @@ def _stop_on_signals(server: HttpServer) -> dict:
             for sig in (signal.SIGINT, signal.SIGTERM)}
 
 
-def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0) -> tuple[Served, Callable[[], None]]:
-    """Serve ``app`` on a background thread (tests, benchmarks); returns the server and a ``stop()``."""
+def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0, *,
+                  guard_hosts: bool = False) -> tuple[Served, Callable[[], None]]:
+    """Serve ``app`` on a background thread (tests, benchmarks); returns the server and a ``stop()``. With
+    ``guard_hosts``, the app answers only to the Host names of ``host`` and the port, as ``strata serve``."""
     sock = bind(host, port)
     server = make_server(app, sock)
     actual = sock.getsockname()[1]
+    if guard_hosts:
+        app.allowed_hosts = AllowedHosts.for_bind(host, actual)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="strata-serve", daemon=True)
     thread.start()
     import time
@@ -131,12 +144,15 @@ def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0) -
 def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, stack_name: str | None = None,
                access_key_id: str | None = None, secret_access_key: str | None = None, invoke_threads: int = 64,
                region: str | None = None, on_ready: Callable[[str, bool], None] | None = None) -> None:
-    """``strata serve``: the Lambda service of ``home`` over Lambda's REST API until stopped. Loopback only unless
-    credentials are given (then every request must be SigV4-signed with them). ``on_ready(url, signed)``."""
+    """``strata serve``: the Lambda service of ``home`` over Lambda's REST API until stopped. Every request must be
+    SigV4-signed for ``region`` with the home's credentials (made on first need) or the given ones; a non-loopback
+    ``host`` needs given ones (the operator hands them out). ``on_ready(url, signed)``."""
+    from strata.local import credentials
     from strata.local.lambda_service.service import LambdaService
     from strata.local.server.auth import Credentials, Verifier
     from strata.local.server.model import service_spec
     from strata.local.server.operations import ServiceDispatch
+    from strata.model.deploy import DEFAULT_REGION
     from strata.paths import cache_dir
 
     if bool(access_key_id) != bool(secret_access_key):
@@ -147,14 +163,17 @@ def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, st
             f"refusing to listen on {host} without credentials: anyone who can reach it could run code",
             hint="set --access-key-id and --secret-access-key (or STRATA_SERVER_ACCESS_KEY_ID / "
                  "STRATA_SERVER_SECRET_ACCESS_KEY) and sign requests with them, or keep --host 127.0.0.1")
-    verifier = (Verifier(Credentials(access_key_id, secret_access_key))
-                if access_key_id and secret_access_key else None)     # both or neither (checked above)
+    keys = [credentials.ensure(Path(home))]
+    if access_key_id and secret_access_key:                    # both or neither (checked above)
+        keys.append(Credentials(access_key_id, secret_access_key))
+    region = region or DEFAULT_REGION
+    verifier = Verifier(keys, region)
     spec = service_spec(cache_dir(home))
-    service = LambdaService(home, region=region) if region else LambdaService(home)
+    service = LambdaService(home, region=region)
     app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
     try:
         serve(app, Path(home), host, port, stack_name=stack_name,
-              on_ready=(lambda url: on_ready(url, verifier is not None)) if on_ready else None)
+              on_ready=(lambda url: on_ready(url, True)) if on_ready else None)
     finally:
         close = getattr(service, "close", None)
         if close is not None:

@@ -36,7 +36,7 @@ def _signed(method="POST", path="/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-e
 
 
 def _check(request: SignedRequest, verifier: Verifier | None = None) -> None:
-    verifier = verifier or Verifier(KEY)
+    verifier = verifier or Verifier(KEY, "us-east-1")
     verifier.verify(request, verifier.precheck(request.headers))
 
 
@@ -82,10 +82,10 @@ def test_wrong_secret_unknown_key_and_missing_header():
 ])
 def test_clock_skew_over_five_minutes_is_refused(offset, text):
     request = _signed()
-    skewed = Verifier(KEY, clock=lambda: datetime.now(UTC) + offset)
+    skewed = Verifier(KEY, "us-east-1", clock=lambda: datetime.now(UTC) + offset)
     with pytest.raises(InvalidSignatureException, match=text):
         _check(request, skewed)
-    _check(request, Verifier(KEY, clock=lambda: datetime.now(UTC) + offset / 2))  # 3 minutes is fine
+    _check(request, Verifier(KEY, "us-east-1", clock=lambda: datetime.now(UTC) + offset / 2))  # 3 minutes is fine
 
 
 def test_declared_payload_hash_must_match_the_body():
@@ -96,7 +96,7 @@ def test_declared_payload_hash_must_match_the_body():
 
 @pytest.fixture(scope="module")
 def signed_server(spec):
-    s = start_server(spec, verifier=Verifier(KEY))
+    s = start_server(spec, verifier=Verifier(KEY, "eu-west-1"))
     yield s
     s.stop()
 

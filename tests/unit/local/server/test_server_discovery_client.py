@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from strata.local.server import discovery
+from strata.local import discovery
 from strata.local.server.client import invoke_via_server
 from strata.model.lambda_errors import ResourceNotFoundException, UnsupportedOperationException
 

@@ -1,7 +1,10 @@
 """``<home>/server.json``: how other strata commands find a running ``strata serve`` and reuse its warm workers.
 
 The file is written atomically once the socket listens and removed on exit. A file left by a killed server is
-harmless: ``running_server`` believes it only if the pid is alive *and* the port answers.
+harmless: ``running_server`` believes it only if the pid is alive *and* the port answers. ``connect`` adds what a
+client needs to be let in: the region the server signs for and the home's credentials (``strata.local.credentials``).
+Outside ``strata.local.server`` because the runtime reads it too (a worker's SDK endpoint), and the server imports the
+runtime.
 """
 from __future__ import annotations
 
@@ -13,6 +16,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from strata.local import credentials
+from strata.local.credentials import Credentials
+from strata.model.deploy import DEFAULT_REGION
+
 FILE_NAME = "server.json"
 
 
@@ -23,6 +30,7 @@ class ServerInfo:
     port: int
     started: float            # epoch seconds
     stack_name: str | None = None
+    region: str | None = None  # the region requests must be signed for
 
     @property
     def url(self) -> str:
@@ -34,9 +42,9 @@ def server_file(home: Path) -> Path:
     return Path(home) / FILE_NAME
 
 
-def write(home: Path, host: str, port: int, stack_name: str | None = None) -> ServerInfo:
+def write(home: Path, host: str, port: int, stack_name: str | None = None, region: str | None = None) -> ServerInfo:
     """Record this process as the server for ``home`` (atomic: readers never see half a file)."""
-    info = ServerInfo(os.getpid(), host, port, time.time(), stack_name)
+    info = ServerInfo(os.getpid(), host, port, time.time(), stack_name, region)
     path = server_file(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".server.", suffix=".json")
@@ -58,7 +66,7 @@ def read(home: Path) -> ServerInfo | None:
     try:
         data = json.loads(server_file(home).read_text())
         return ServerInfo(int(data["pid"]), str(data["host"]), int(data["port"]), float(data["started"]),
-                          data.get("stack_name"))
+                          data.get("stack_name"), data.get("region"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -84,8 +92,30 @@ def _port_answers(host: str, port: int, timeout: float) -> bool:
 
 def running_server(home: Path, timeout: float = 0.2) -> str | None:
     """The URL of the server serving ``home``, if its pid is alive and its port answers; else None."""
+    access = connect(home, timeout=timeout, with_credentials=False)
+    return access.url if access is not None else None
+
+
+@dataclass(frozen=True)
+class ServerAccess:
+    """How to reach and be let in by a running server: its URL, the region to sign for, the key pair."""
+
+    url: str
+    region: str
+    credentials: Credentials | None
+    stack_name: str | None = None
+
+
+def connect(home: Path, *, timeout: float = 0.2, probe: bool = True,
+            with_credentials: bool = True) -> ServerAccess | None:
+    """The running server of ``home`` (pid alive and, with ``probe``, its port answering) and how to sign for it;
+    None when none runs. Reading the credentials may raise ``CredentialsFileError`` (a file not to trust)."""
     info = read(home)
-    if info is None or not _pid_alive(info.pid) or not _port_answers(info.host, info.port, timeout):
+    if info is None or not _pid_alive(info.pid):
+        return None
+    if probe and not _port_answers(info.host, info.port, timeout):
         return None
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(info.host, info.host)
-    return ServerInfo(info.pid, host, info.port, info.started).url
+    url = ServerInfo(info.pid, host, info.port, info.started).url
+    keys = credentials.load(home) if with_credentials else None
+    return ServerAccess(url, info.region or DEFAULT_REGION, keys, info.stack_name)
