@@ -1,5 +1,7 @@
 """``strata serve``: the local Lambda service over Lambda's REST API, so boto3 and the AWS CLI work with
-``--endpoint-url``. Loopback only unless credentials are configured; then every request must be SigV4-signed."""
+``--endpoint-url``. Every request must be SigV4-signed with the state home's credentials (``<home>/credentials.json``,
+0600, made on first start; ``strata env`` prints them as exports) or with ``--access-key-id``/``--secret-access-key``,
+which a non-loopback ``--host`` requires."""
 from __future__ import annotations
 
 import sys
@@ -7,6 +9,13 @@ import sys
 import click
 
 from strata.cli.options import region_option
+
+
+def _home_args(template_file: str | None) -> str:
+    """The ``strata env`` arguments naming the same state home (none when it is the default one)."""
+    import shlex
+
+    return f" -t {shlex.quote(template_file)}" if template_file else ""
 
 
 @click.command(short_help="Serve the local Lambda service over Lambda's REST API.")
@@ -18,9 +27,10 @@ from strata.cli.options import region_option
 @click.option("-t", "--template-file", "template_file", default=None, type=click.Path(dir_okay=False),
               help="Template whose .strata/ state folder to serve (default: $STRATA_HOME or ./.strata).")
 @click.option("--access-key-id", envvar="STRATA_SERVER_ACCESS_KEY_ID", default=None, show_envvar=True,
-              help="Access key id clients must sign with (required for a non-loopback --host).")
+              help="An extra access key id clients may sign with, besides the state home's own (required for a "
+                   "non-loopback --host).")
 @click.option("--secret-access-key", envvar="STRATA_SERVER_SECRET_ACCESS_KEY", default=None, show_envvar=True,
-              help="Secret access key clients must sign with.")
+              help="The secret access key of --access-key-id.")
 @click.option("--invoke-threads", default=64, show_default=True, type=click.IntRange(1, 4096),
               help="Invocations served at once (each waits on one warm worker).")
 @region_option
@@ -33,8 +43,12 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
     home = state_home(template_file)
 
     def ready(url: str, signed: bool) -> None:
-        auth = "SigV4 required" if signed else "no authentication (loopback only)"
-        click.echo(f"strata serve: Lambda API on {url} ({auth}); state {home}. Ctrl+C stops.", err=True)
+        from strata.local.credentials import credentials_file
+
+        auth = "SigV4 required" if signed else "no authentication"
+        click.echo(f"strata serve: Lambda API on {url} ({auth}); state {home}. Ctrl+C stops.\n"
+                   f"  boto3 / AWS CLI: eval \"$(strata env{_home_args(template_file)})\" "
+                   f"(credentials in {credentials_file(home)})", err=True)
         sys.stderr.flush()
 
     serve_home(home, host=host, port=port, stack_name=stack_name, access_key_id=access_key_id,
