@@ -174,7 +174,8 @@ try:
 except PermissionError:
     read = "denied"
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-conn.request("POST", "/2015-03-31/functions", body=sys.stdin.buffer.read(), headers={"Content-Type": "application/json"})
+conn.request("POST", "/2015-03-31/functions", body=sys.stdin.buffer.read(),
+             headers={"Content-Type": "application/json"})
 response = conn.getresponse()
 print(json.dumps({"read": read, "status": response.status, "error": response.getheader("x-amzn-ErrorType")}))
 """

@@ -4,10 +4,10 @@
 (authenticate) -> route (model, cached per method, path and query) -> the body limit. Then ``respond`` with the body:
 (verify signature, claim it against replays, drop unsigned headers) -> content type -> params (model) -> dispatch ->
 serialize by the output shape. ``strata serve`` always gives the app a verifier and the hosts it answers to
-(``runner.serve_home``); an app without them is for in-process tests and benchmarks. Invokes and control operations run in separate thread pools, so
-handlers busy in every invoke thread never hold up ``CreateFunction`` and co. Every response carries
-``x-amzn-RequestId``; every failure is a Lambda-style error, and nothing a client sends can raise out of here (an
-unexpected exception is a ``ServiceException`` 500 and is logged).
+(``runner.serve_home``); an app without them is for in-process tests and benchmarks. Invokes and control operations
+run in separate thread pools, so handlers busy in every invoke thread never hold up ``CreateFunction`` and co. Every
+response carries ``x-amzn-RequestId``; every failure is a Lambda-style error, and nothing a client sends can raise out
+of here (an unexpected exception is a ``ServiceException`` 500 and is logged).
 
 Invoke is the hot path. When the dispatcher has ``invoke_async(params, executor)`` (``ServiceDispatch`` does) it is
 awaited on the event loop: a warm worker's reply is waited for there, with no thread hop, and only what blocks (a cold

@@ -241,7 +241,8 @@ def signed_headers_only(headers: dict[str, str], auth: Authorization) -> dict[st
 
 
 def sign(credentials: Credentials, region: str, method: str, host: str, raw_path: str, raw_query: str,
-         headers: dict[str, str], body: bytes, *, service: str = "lambda", now: datetime | None = None) -> dict[str, str]:
+         headers: dict[str, str], body: bytes, *, service: str = "lambda",
+         now: datetime | None = None) -> dict[str, str]:
     """``headers`` plus ``Host``, ``X-Amz-Date``, a unique ``Amz-Sdk-Invocation-Id`` (so no two requests share a
     signature) and the SigV4 ``Authorization`` over all of them, as botocore would sign them (no botocore import:
     ``strata invoke`` stays quick to start). ``raw_path``/``raw_query`` as they go on the wire."""

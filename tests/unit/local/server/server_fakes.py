@@ -99,4 +99,4 @@ def start_server(spec, *, verifier=None, body_timeout: float = 30.0, **kw) -> Si
     fake = FakeDispatch()
     app = LambdaApp(fake, spec, verifier=verifier, body_timeout=body_timeout, **kw)
     served, stop = run_in_thread(app)
-    return SimpleNamespace(url=served.url, port=served.port, fake=fake, stop=stop)
+    return SimpleNamespace(url=served.url, port=served.port, fake=fake, stop=stop, app=app)
