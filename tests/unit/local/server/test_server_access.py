@@ -99,6 +99,24 @@ def test_strata_signer_is_accepted_by_the_verifier(path, query):
         headers["Authorization"]).signature          # a unique id in every request: never a replay of another
 
 
+@pytest.mark.parametrize("path, query", [
+    ("/a/./b/../c", ""), ("//2015-03-31//functions/", "b=2&a=&a=1"), ("/p%20q/~x", "Marker=a%2Fb&MaxItems=1"),
+    ("/2015-03-31/functions/f%3A1/invocations", "Qualifier=%24LATEST"), ("", ""),
+])
+def test_the_verifier_agrees_with_botocore_on_odd_paths_and_queries(path, query):
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    request = AWSRequest(method="GET", url=f"http://127.0.0.1:3001{path}" + (f"?{query}" if query else ""),
+                         data=b"", headers={"X-Amz-Log-Type": "  Tail   now "})
+    SigV4Auth(BotoCredentials(KEY.access_key_id, KEY.secret_access_key), "lambda", "us-east-1").add_auth(request)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    headers["host"] = "127.0.0.1:3001"
+    verifier = Verifier(KEY, "us-east-1")
+    verifier.verify(SignedRequest("GET", path, query, headers, b""), verifier.precheck(headers))
+
+
 # -- replays ----------------------------------------------------------------------------------------------------------
 
 class _Connection:
