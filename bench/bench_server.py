@@ -49,6 +49,24 @@ assert len(EVENT) == 100
 REQUEST = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
            f"Content-Length: {len(EVENT)}\r\n\r\n").encode() + EVENT
 HANDLER = "def handler(event, context):\n    return event\n"
+SIGNERS: dict[int, Path] = {}   # port -> state home of a ``strata serve``, whose requests must be SigV4-signed
+
+
+def request_for(port: int) -> bytes:
+    """The request to send on one new connection to ``port``: ``REQUEST``, signed afresh for ``strata serve``
+    (which takes a signature again only on the connection that first used it)."""
+    home = SIGNERS.get(port)
+    if home is None:
+        return REQUEST
+    from strata.local.credentials import load
+    from strata.local.server.auth import sign
+
+    keys = load(home)
+    assert keys is not None
+    headers = sign(keys, "us-east-1", "POST", f"127.0.0.1:{port}", PATH, "",
+                   {"Content-Type": "application/json", "Content-Length": str(len(EVENT))}, EVENT)
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"POST {PATH} HTTP/1.1\r\n{head}\r\n".encode() + EVENT
 
 
 def _wait_port(path: Path, proc: subprocess.Popen, what: str) -> int:
@@ -75,8 +93,13 @@ def start_strata(home: Path) -> tuple[subprocess.Popen, int]:
             time.sleep(0.05)
     import boto3
 
+    from strata.local.credentials import load
+
+    keys = load(home)
+    assert keys is not None
+    SIGNERS[port] = home
     lam = boto3.client("lambda", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                       aws_access_key_id="x", aws_secret_access_key="x")
+                       aws_access_key_id=keys.access_key_id, aws_secret_access_key=keys.secret_access_key)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr("app.py", HANDLER)
@@ -120,9 +143,10 @@ def latency(port: int, n: int, warmup: int = 300) -> list[float]:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending = b""
+        request = request_for(port)
         for i in range(warmup + n):
             started = time.perf_counter_ns()
-            sock.sendall(REQUEST)
+            sock.sendall(request)
             response, pending = _read_response(sock, pending)
             elapsed = time.perf_counter_ns() - started
             if i == 0 and not (response.startswith(b"HTTP/1.1 200") and response.endswith(EVENT)):
@@ -150,8 +174,9 @@ def throughput_python(port: int, seconds: float) -> float:
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             pending = b""
+            request = request_for(port)
             while time.monotonic() < stop:
-                sock.sendall(REQUEST)
+                sock.sendall(request)
                 _, pending = _read_response(sock, pending)
                 counts[slot] += 1
     threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
@@ -208,7 +233,9 @@ def main() -> None:
                     results[name]["p99"].append(percentile(samples[name], 0.99))
                 for name in order:
                     port = servers[name][1]
-                    rps = throughput_wrk(port, seconds, script) if wrk else throughput_python(port, seconds)
+                    # wrk sends one request on every connection: a signed one would be a replay on all but one
+                    rps = throughput_wrk(port, seconds, script) if wrk and port not in SIGNERS else \
+                        throughput_python(port, seconds)
                     results[name]["rps"].append(rps)
         finally:
             for proc, _ in servers.values():
