@@ -165,8 +165,9 @@ def test_processes_a_handler_started_end_when_the_server_stops(tmp_path):
     process = _start(home)
     try:
         url = running_server(home)
-        lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x",
-                           aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1}))
+        keys = _home_keys(home)
+        lam = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id=keys["key"],
+                           aws_secret_access_key=keys["secret"], config=Config(retries={"total_max_attempts": 1}))
         lam.create_function(FunctionName="spawner", Runtime="python3.12", Role=ROLE, Handler="app.handler",
                             Code={"ZipFile": zip_bytes({"app.py": SPAWNER})})
         pids = json.loads(lam.invoke(FunctionName="spawner")["Payload"].read())
