@@ -10,7 +10,9 @@ wrong region -> InvalidSignatureException (all 403).
 Beyond what AWS checks (AWS has TLS; this server speaks plain HTTP, so a signed request can be seen and sent again):
 - a signature is accepted once: a repeat within its validity (``SeenSignatures``) is refused, unless it comes on the
   very connection that first used it (the same client sending the same request twice within one second, which SigV4's
-  one-second timestamps make identical; injecting into someone else's TCP stream takes more than seeing it);
+  one-second timestamps make identical; injecting into someone else's TCP stream takes more than seeing it). The
+  refusal is a 429 (``SignatureReusedException``): two clients sending the same request in the same second sign it
+  alike too, and an SDK retries a 429 a moment later, signed afresh;
 - the app acts only on signed headers (``signed_headers_only``): an unsigned header added in transit is ignored.
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ from strata.local.server.errors import (
     IncompleteSignatureException,
     InvalidSignatureException,
     MissingAuthenticationTokenException,
+    SignatureReusedException,
     UnrecognizedClientException,
 )
 from strata.model.lambda_errors import TooManyRequestsException
@@ -50,8 +53,8 @@ _STAMP = "%Y%m%dT%H%M%SZ"
 _PARAM = re.compile(r"(\w+)=([^,\s]*)")
 
 SEEN_LIMIT = 200_000        # signatures remembered at once (~40 MB); past it, requests wait (429) for some to expire
-REPLAYED = ("Signature already used: this request was signed for one use only. Sign each request afresh "
-            "(a signed request sent again is refused).")
+REPLAYED = ("Signature already used: a signed request is taken once (a request sent again is refused). Retry: "
+            "signed afresh a second later, it is new.")
 WRONG_REGION = "Credential should be scoped to a valid region. "
 # headers the app may see unsigned: HTTP framing and what SigV4 clients leave unsigned; none changes what a request does
 _UNSIGNED_OK = frozenset({"authorization", "host", "content-length", "transfer-encoding", "connection", "expect",
@@ -212,14 +215,14 @@ class SeenSignatures:
         self.expiries: list[tuple[float, str]] = []          # heap: when each signature stops being valid anyway
 
     def claim(self, signature: str, expires: float, now: float, connection: object | None) -> None:
-        """Raise ``InvalidSignatureException`` for a replay, ``TooManyRequestsException`` when full."""
+        """Raise ``SignatureReusedException`` for a replay, ``TooManyRequestsException`` when full."""
         expiries, owners = self.expiries, self.owners
         while expiries and expiries[0][0] < now:
             owners.pop(heapq.heappop(expiries)[1], None)
         if signature in owners:
             owner = owners[signature]
             if connection is None or owner is None or owner() is not connection:
-                raise InvalidSignatureException(REPLAYED)
+                raise SignatureReusedException(REPLAYED)
             return
         if len(owners) >= self.limit:
             raise TooManyRequestsException("Too many signed requests in the last 5 minutes; retry shortly.")

@@ -52,6 +52,14 @@ class BrowserRequestException(_FrontEndError):
     code, status = "AccessDeniedException", 403
 
 
+class SignatureReusedException(_FrontEndError):
+    """A signature already used on another connection: refused, as a replay would be. SigV4 stamps whole seconds, so
+    two clients sending the same request in the same second also sign it alike; answered as a throttle (429), which
+    SDKs retry after a pause, signing afresh, so they get through and a replayer never does."""
+
+    code, status = "TooManyRequestsException", 429
+
+
 class BadRequestException(_FrontEndError):
     """The bytes are not an HTTP/1.1 request (the parser gave up); the connection is closed afterwards."""
 

@@ -23,7 +23,7 @@ from strata.local.server.auth import (
     signed_headers_only,
 )
 from strata.local.server.client import invoke_via_server
-from strata.local.server.errors import InvalidSignatureException
+from strata.local.server.errors import InvalidSignatureException, SignatureReusedException
 from strata.model.lambda_errors import TooManyRequestsException
 
 KEY = Credentials("AKIDSTRATATEST", "s3cret/key+value")
@@ -129,8 +129,9 @@ def test_a_signature_is_used_once_except_again_on_its_own_connection():
     seen.claim("sig", expires=100.0, now=0.0, connection=first)
     seen.claim("sig", expires=100.0, now=1.0, connection=first)       # the same client, same second, same request
     for connection in (other, None):
-        with pytest.raises(InvalidSignatureException, match="Signature already used"):
+        with pytest.raises(SignatureReusedException, match="Signature already used") as info:
             seen.claim("sig", expires=100.0, now=2.0, connection=connection)
+        assert (info.value.status, info.value.code) == (429, "TooManyRequestsException")   # SDKs retry, re-signed
     seen.claim("sig", expires=100.0, now=101.0, connection=other)     # expired: forgotten (the skew check refuses it)
 
 
@@ -139,7 +140,7 @@ def test_a_closed_first_connection_does_not_lend_its_signature():
     first = _Connection()
     seen.claim("sig", expires=100.0, now=0.0, connection=first)
     del first
-    with pytest.raises(InvalidSignatureException):
+    with pytest.raises(SignatureReusedException):
         seen.claim("sig", expires=100.0, now=1.0, connection=_Connection())
 
 
@@ -160,7 +161,7 @@ def test_the_verifier_refuses_a_replay_and_a_wrong_region():
                         clock=lambda: datetime.now(UTC))
     request = SignedRequest("POST", path, "", headers, b"{}")
     verifier.verify(request, verifier.precheck(headers))
-    with pytest.raises(InvalidSignatureException, match="Signature already used"):
+    with pytest.raises(SignatureReusedException, match="Signature already used"):
         verifier.verify(request, verifier.precheck(headers))
     elsewhere = {k.lower(): v for k, v in sign(KEY, "eu-west-1", "POST", "h:1", path, "", {}, b"{}").items()}
     with pytest.raises(InvalidSignatureException, match="^Credential should be scoped to a valid region. $"):
