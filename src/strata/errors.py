@@ -92,3 +92,8 @@ class BuildError(StrataError):
 
 class StateError(StrataError):
     """Local state under .strata/ is missing, locked or inconsistent."""
+
+
+class StorageError(StateError):
+    """The state database or its folder cannot be used: damaged, read-only, not ours, or out of space. The message
+    names the file; the hint says how to get out (``strata.local.state_file`` decides which)."""

@@ -6,6 +6,9 @@ Layout (every module that writes state asks this module for its folder, never bu
     <home>/state.db     the one SQLite database (Lambda service, stacks, journal)
     <home>/logs/        invocation logs
     <home>/runtime/     unpacked code and layers, one folder per digest
+    <home>/locks/       one lock file per stack (deploys and deletes of a stack take turns)
+
+The home is created 0700 (``ensure_home``): the database holds environment variables, logs what handlers print.
 """
 from __future__ import annotations
 
@@ -43,3 +46,20 @@ def logs_dir(home: Path) -> Path:
 
 def runtime_dir(home: Path) -> Path:
     return home / "runtime"
+
+
+def locks_dir(home: Path) -> Path:
+    return home / "locks"
+
+
+def ensure_home(home: Path) -> Path:
+    """Create the state folder private to its user (0700, whatever the umask) when it does not exist yet; an
+    existing folder keeps the mode its owner gave it (the files holding secrets are 0600 on their own)."""
+    home = Path(home)
+    if not home.is_dir():
+        home.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            home.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+    return home

@@ -10,9 +10,14 @@ import importlib
 import os
 import sys
 
+from typing import TYPE_CHECKING
+
 import click
 
 from strata import __version__
+
+if TYPE_CHECKING:
+    from strata.errors import StorageError
 
 # verb -> "module:attribute". One line per verb; the module holds a click command named after the verb.
 COMMANDS: dict[str, str] = {
@@ -105,13 +110,27 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
-    except Exception as exc:  # a bug: say so plainly
+    except Exception as exc:  # a bug: say so plainly, unless it is storage failing (damaged, read-only, full)
         if os.environ.get("STRATA_DEBUG"):
             raise
+        storage = _storage_error(exc)
+        if storage is not None:
+            click.echo(f"Error: {storage.render()}", err=True)
+            sys.exit(storage.exit_code)
         click.echo(f"Internal error ({type(exc).__name__}: {exc}). Re-run with STRATA_DEBUG=1 for the traceback.",
                    err=True)
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _storage_error(exc: Exception) -> StorageError | None:
+    """A damaged database, read-only folder or full disk that reached the boundary without a state-layer translation
+    (``strata.local.state_file.translate`` decides, and names the file)."""
+    if not isinstance(exc, OSError) and type(exc).__module__ != "sqlite3":
+        return None
+    from strata.local.state_file import translate
+
+    return translate(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 from strata.errors import StateError
-from strata.paths import database_path
+from strata.paths import locks_dir
 
 
 def lock_path(home: Path, stack_name: str) -> Path:
     """The lock file of ``stack_name``: beside the database (file names hashed, stack names are free text)."""
     digest = hashlib.sha256(stack_name.encode()).hexdigest()[:16]
-    return database_path(Path(home)).parent / "locks" / f"stack-{digest}.lock"
+    return locks_dir(Path(home)) / f"stack-{digest}.lock"
 
 
 class StackLock:
@@ -32,7 +32,7 @@ class StackLock:
 
     def __enter__(self) -> StackLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         deadline = time.monotonic() + self.timeout
         while True:
             try:

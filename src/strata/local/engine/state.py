@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strata.local import state_file
 from strata.local.engine.layer_owners import LAYER, LayerOwners
 from strata.local.engine.model import DeployedResource
 from strata.paths import database_path
@@ -106,30 +107,34 @@ class StackState:
 
     def __init__(self, home: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = database_path(Path(home))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
-        self.db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA busy_timeout = 60000")
-        if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            self.db.execute("PRAGMA journal_mode = WAL")
-        # WAL + NORMAL: a commit survives the process being killed (what the journal guards against), not a power
-        # cut; it saves an fsync per step.
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stack_fingerprints'").fetchone():
-            self.db.executescript(SCHEMA)
+        self.db = state_file.connect(self.path, timeout=60)   # damage, read-only, full disk: a StorageError
+        with state_file.guarded(self.path):
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                self.db.execute("PRAGMA journal_mode = WAL")
+            # WAL + NORMAL: a commit survives the process being killed (what the journal guards against), not a
+            # power cut; it saves an fsync per step.
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stack_fingerprints'").fetchone():
+                self.db.executescript(SCHEMA)
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        """One atomic step; a storage failure in it (full disk, read-only, damage) rolls it back and is raised as a
+        ``StorageError`` naming the database."""
+        with state_file.guarded(self.path):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # ---- stacks ---------------------------------------------------------------------------------------------
     def stack(self, name: str) -> StackRecord | None:

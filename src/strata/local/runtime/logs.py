@@ -218,7 +218,8 @@ class LogStore:
             if fd is None:
                 path = self.path_for(function_name, version)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+                # 0600: a handler may print secrets (its environment variables hold some)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 self._fds[(function_name, version)] = fd
             return fd
 
