@@ -247,6 +247,9 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
     except FileNotFoundError as exc:
         raise BuildError(f"{_label(target)}: {exc.filename} disappeared during the build",
                          hint="run the build again") from None
+    except OSError as exc:   # a full or read-only disk: name the file written, the CLI says what to do
+        exc.filename = exc.filename or str(tmp)
+        raise
     finally:
         bar.close()
         if tmp.exists():
