@@ -39,7 +39,8 @@ def test_a_database_overwritten_with_garbage_is_named_with_the_fix(deployed, ver
     app, home = deployed
     db = home / "state.db"
     db.write_bytes(os.urandom(8192))
-    args = {"deploy": ["deploy"], "describe": ["describe"], "invoke": ["invoke", "HelloFunction:live", "--stack-name", "demo"]}[verb]
+    args = {"deploy": ["deploy"], "describe": ["describe"],
+            "invoke": ["invoke", "HelloFunction:live", "--stack-name", "demo"]}[verb]
     err = refused(strata(app, home, *args, check=False), str(db), "not a SQLite database", "backup", "mv ")
     assert "hint:" in err
 

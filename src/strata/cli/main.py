@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-
 from typing import TYPE_CHECKING
 
 import click
