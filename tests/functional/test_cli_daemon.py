@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -127,3 +128,74 @@ def test_a_socket_folder_others_can_enter_is_not_trusted(env: dict) -> None:
         assert run_via_daemon(str(folder / "daemon.sock"), ["--help"]) is None  # the command runs locally instead
     finally:
         folder.chmod(0o700)
+
+
+def test_a_link_planted_at_the_socket_folder_is_refused(env: dict, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"                 # what another user's link would point at
+    target.mkdir(mode=0o755)
+    target.chmod(0o755)
+    folder = Path(env["XDG_RUNTIME_DIR"]) / "strata"
+    folder.symlink_to(target)
+    started = strata(env, "daemon", "start")
+    assert started.returncode == 1 and "not a folder" in started.stderr and "XDG_RUNTIME_DIR" in started.stderr
+    direct = subprocess.run([sys.executable, "-m", "strata.cli.daemon_server", str(folder / "daemon.sock"), "5"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert direct.returncode == 1 and "not a folder" in direct.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755  # never chmod'ed through the link
+    assert list(target.iterdir()) == []             # and no socket put there
+    assert folder.is_symlink()
+
+
+def test_a_client_does_not_follow_a_linked_socket_folder(env: dict, tmp_path: Path) -> None:
+    start(env)                                      # a daemon of ours, in a real private folder
+    other = Path(env["XDG_RUNTIME_DIR"]) / "linked"
+    other.mkdir(mode=0o700)
+    (other / "strata").symlink_to(Path(env["XDG_RUNTIME_DIR"]) / "strata")
+    from strata.cli.daemon_client import run_via_daemon
+
+    # whoever can plant a link can point it at a socket of theirs: the client runs the command itself
+    assert run_via_daemon(str(other / "strata" / "daemon.sock"), ["--help"]) is None
+
+
+def test_the_command_runs_with_the_clients_umask(env: dict, tmp_path: Path) -> None:
+    start(env)                                      # started with this process's umask (022 here)
+    out = tmp_path / "out.yaml"
+    done = subprocess.run([STRATA, "transform", "-t", str(EXAMPLE / "template.yaml"), "--output-template-file",
+                           str(out)], env=env, capture_output=True, text=True, timeout=120, umask=0o077)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # as it would be had the client written it (not 0644)
+
+
+def test_a_changed_dependency_makes_the_daemon_stale(env: dict, tmp_path: Path) -> None:
+    extra = tmp_path / "site"
+    extra.mkdir()
+    module = extra / "sitecustomize.py"             # stands for any dependency the daemon imported
+    module.write_text("VALUE = 1\n")
+    env = {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(extra), env.get("PYTHONPATH")) if p)}
+    start(env)
+    assert strata(env, "validate", "-t", str(EXAMPLE / "template.yaml")).returncode == 0
+    assert strata(env, "daemon", "status").returncode == 0  # still warm: nothing changed
+    module.write_text("VALUE = 2  # upgraded\n")
+    result = strata(env, "validate", "-t", str(EXAMPLE / "template.yaml"))
+    assert result.returncode == 0 and "is valid" in result.stdout  # ran by the client itself
+    assert strata(env, "daemon", "status").returncode == 1  # the stale daemon is gone
+
+
+def test_an_idle_connection_blocks_no_other_command(env: dict, tmp_path: Path) -> None:
+    import _socket
+
+    start(env)
+    idle = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    idle.connect(str(Path(env["XDG_RUNTIME_DIR"]) / "strata" / "daemon.sock"))  # connects, then sends nothing
+    slow = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    slow.connect(str(Path(env["XDG_RUNTIME_DIR"]) / "strata" / "daemon.sock"))
+    slow.send(b"\x00\x00")                          # half of a length prefix, and no more
+    try:
+        status = strata(env, "daemon", "status")
+        assert status.returncode == 0 and "running" in status.stdout
+        result = strata(env, "validate", "-t", str(EXAMPLE / "template.yaml"))
+        assert result.returncode == 0 and "is valid" in result.stdout
+    finally:
+        idle.close()
+        slow.close()
+    assert strata(env, "daemon", "status").returncode == 0

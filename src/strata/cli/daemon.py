@@ -20,15 +20,17 @@ def daemon() -> None:
 @daemon.command(help="Start the daemon for this user (no-op if it runs).")
 @click.option("--idle-minutes", type=float, default=30.0, show_default=True, help="Exit after this long unused.")
 def start(idle_minutes: float) -> None:
-    from strata.cli.daemon_server import request
+    from strata.cli.daemon_server import UnsafeSocketFolder, private_folder, request
 
     path = socket_path()
-    folder = os.path.dirname(path)
-    if os.path.isdir(folder) and os.stat(folder).st_uid != os.getuid():
+    try:
+        private_folder(os.path.dirname(path))   # created 0700 without following links, or refused
+    except UnsafeSocketFolder as exc:
         from strata.errors import StrataError
 
-        raise StrataError(f"{folder} belongs to another user: the daemon's socket must live in a private folder",
-                          hint="set XDG_RUNTIME_DIR to a folder of your own")
+        raise StrataError(f"{exc}: the daemon's socket must live in a private folder of yours",
+                          hint="remove it if it is yours, or set XDG_RUNTIME_DIR to a folder only you can enter "
+                               "(the daemon then uses $XDG_RUNTIME_DIR/strata)") from None
     running = request(path, "status", timeout=1.0)
     if running:
         click.echo(f"strata daemon already running (pid {running['pid']}, {path})")

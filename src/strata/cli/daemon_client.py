@@ -1,4 +1,4 @@
-"""Client side of the warm daemon: send argv, cwd, environment and stdio descriptors; forward signals; return the
+"""Client side of the warm daemon: send argv, cwd, umask, environment and stdio descriptors; forward signals; return the
 command's exit status. Returns None when the daemon cannot take the command (gone, stale, refused), so the caller
 runs it in-process instead: the daemon is an accelerator, never a point of failure.
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 else:
     import _signal
 
-PROTOCOL = 3
+PROTOCOL = 4
 VERSION = sys.version
 # The strata package this client would run: a daemon started from another checkout or virtualenv must refuse.
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,13 +67,14 @@ def _recv_exact(sock: _socket.socket, size: int) -> bytes | None:
 
 
 def _trusted(path: str) -> bool:
-    """The socket's folder must be ours and private: the command's environment (credentials included) and its
-    terminal go to whoever listens there."""
+    """The socket's folder must be ours and private, and a real folder (``lstat``: a link another user planted is
+    not followed): the command's environment (credentials included) and its terminal go to whoever listens there."""
     try:
-        folder = os.stat(os.path.dirname(path))
+        folder = os.lstat(os.path.dirname(path))
     except OSError:
         return False
-    return folder.st_uid == os.getuid() and not folder.st_mode & 0o077
+    is_dir = folder.st_mode & 0o170000 == 0o040000     # stat.S_ISDIR without importing stat
+    return is_dir and folder.st_uid == os.getuid() and not folder.st_mode & 0o077
 
 
 def _peer_is_us(sock: _socket.socket) -> bool:
@@ -93,9 +94,11 @@ def run_via_daemon(path: str, argv: list[str]) -> int | None:
             return None
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
+        umask = os.umask(0o077)                        # reading the umask means setting it: put it straight back
+        os.umask(umask)
         send_message(sock, {"protocol": PROTOCOL, "version": VERSION, "package": PACKAGE, "executable": sys.executable,
-                            "op": "run", "argv": list(argv),
-                            "cwd": os.getcwd(), "env": dict(os.environ)}, [0, 1, 2])
+                            "op": "run", "argv": list(argv), "cwd": os.getcwd(), "umask": umask,
+                            "env": dict(os.environ)}, [0, 1, 2])
         started = recv_message(sock)
         if not started or started.get("status") != "started":
             return None  # stale or refusing daemon: run here

@@ -19,7 +19,9 @@ LOCAL_VERBS = frozenset({"daemon"})  # always run here: they manage the daemon i
 
 
 def socket_path() -> str:
-    """Per-user socket: ``$XDG_RUNTIME_DIR/strata/daemon.sock``, else ``/tmp/strata-<uid>/daemon.sock``."""
+    """Per-user socket: ``$XDG_RUNTIME_DIR/strata/daemon.sock``, else ``/tmp/strata-<uid>/daemon.sock``. Another user
+    may plant anything at the /tmp path first: the daemon refuses a folder that is a link, not ours or open to
+    others (``daemon_server.private_folder``), and the client checks the same with ``lstat`` before connecting."""
     base = os.environ.get("XDG_RUNTIME_DIR")
     folder = os.path.join(base, "strata") if base else os.path.join("/tmp", f"strata-{os.getuid()}")
     return os.path.join(folder, "daemon.sock")
