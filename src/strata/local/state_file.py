@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import sqlite3
 import stat
 import time
@@ -133,6 +132,8 @@ _OS_HINTS = {
     errno.EACCES: ("cannot open or write {path}: permission denied",
                    "make the state folder and its files readable and writable by you (owner), or set STRATA_HOME "
                    "to a folder of your own"),
+    errno.ENOTDIR: ("cannot use {path}: a file stands where a folder of its path should be",
+                    "move that file away, or set STRATA_HOME to a folder of your own"),
 }
 _OS_HINTS[errno.EPERM] = _OS_HINTS[errno.EACCES]
 
@@ -205,7 +206,7 @@ def _create(path: Path) -> None:
             raise damaged(path, "is missing although its write-ahead log is present")
     except FileNotFoundError:
         pass
-    tmp = path.with_name(f".{path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
+    tmp = path.with_name(f".{path.name}.new-{os.getpid()}-{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, MODE)
     os.close(fd)
     try:

@@ -77,3 +77,11 @@ def test_translate_names_the_file_and_leaves_bugs_alone(tmp_path: Path) -> None:
     assert state_file.translate(sqlite3.IntegrityError("UNIQUE constraint failed"), db) is None
     assert state_file.translate(OSError(errno.ECONNRESET, "reset")) is None
     assert state_file.translate(ValueError("x")) is None
+
+
+def test_a_file_where_the_state_folder_belongs_is_named(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    with pytest.raises(StorageError) as info:
+        StackState(home)
+    assert str(home) in info.value.message and "STRATA_HOME" in (info.value.hint or "")
