@@ -43,10 +43,10 @@ WARM_MODULES = (
 )
 
 
-def source_stamp() -> tuple:
-    """(path, mtime_ns, size) of every file this daemon runs: each module it imported (strata's and every
-    dependency's, extension modules included) and every strata source file (one a command may import later). Any
-    change means this daemon is stale: a forked child would run the old code."""
+def watched_files() -> tuple[str, ...]:
+    """Every file this daemon runs: each module it imported (strata's and every dependency's, extension modules
+    included) and every strata source file (one a command may import later). Listed once, after ``warm_up``: a
+    file added later can only be reached through one of these, which then changes."""
     files: set[str] = set()
     for module in list(sys.modules.values()):
         name = getattr(module, "__file__", None)
@@ -56,14 +56,20 @@ def source_stamp() -> tuple:
     for folder, dirs, names in os.walk(root):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         files.update(os.path.join(folder, name) for name in names if name.endswith(".py"))
+    return tuple(sorted(files))
+
+
+def source_stamp(files: tuple[str, ...]) -> tuple:
+    """(mtime_ns, size) of each of ``files``: any change means this daemon is stale (a forked child would run the
+    old code)."""
     stamp = []
-    for name in sorted(files):
+    for name in files:
         try:
             st = os.stat(name)
         except OSError:
-            stamp.append((name, -1, -1))      # gone (or unreadable): differs from what was imported
+            stamp.append((-1, -1))             # gone (or unreadable): differs from what was imported
             continue
-        stamp.append((name, st.st_mtime_ns, st.st_size))
+        stamp.append((st.st_mtime_ns, st.st_size))
     return tuple(stamp)
 
 
@@ -145,7 +151,8 @@ def serve(path: str, *, idle_seconds: float = 1800.0) -> None:
     """Listen on ``path`` until stopped, idle or stale. Runs in the foreground (``start`` daemonises first)."""
     private_folder(os.path.dirname(path))
     warm_up()
-    stamp = source_stamp()
+    files = watched_files()
+    stamp = source_stamp(files)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         os.unlink(path)
@@ -180,7 +187,7 @@ def serve(path: str, *, idle_seconds: float = 1800.0) -> None:
                 if message is None:
                     continue
                 last = now
-                if not _handle(item, message, stamp, listener, selector, pending):
+                if not _handle(item, message, (files, stamp), listener, selector, pending):
                     return
             for fd, item in list(pending.items()):
                 if now >= item.deadline:  # sent nothing (or not all) in time: drop it, others were never waiting
@@ -249,7 +256,7 @@ def _complete(item: _Pending) -> dict | None:
     return message
 
 
-def _handle(item: _Pending, message: dict, stamp: tuple, listener: socket.socket,
+def _handle(item: _Pending, message: dict, stamp: tuple[tuple[str, ...], tuple], listener: socket.socket,
             selector: selectors.BaseSelector, pending: dict[int, _Pending]) -> bool:
     """Answer one whole request; False means: stop the daemon."""
     conn, fds = item.conn, item.fds
@@ -267,7 +274,7 @@ def _handle(item: _Pending, message: dict, stamp: tuple, listener: socket.socket
             # another checkout, virtualenv or interpreter: that client must run its own code
             send_message(conn, {"status": "refused"})
             return True
-        if source_stamp() != stamp:
+        if source_stamp(stamp[0]) != stamp[1]:
             send_message(conn, {"status": "stale"})
             return False
         conn.settimeout(None)
