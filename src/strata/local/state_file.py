@@ -96,14 +96,18 @@ def translate(exc: BaseException, path: Path | None = None) -> StorageError | No
     if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text
                                                    or "corrupt" in text):
         return damaged(target, f"is damaged (SQLite: {exc})")
-    code = getattr(exc, "sqlite_errorcode", None)
+    extended = getattr(exc, "sqlite_errorcode", None)
+    code = None if extended is None else extended & 0xFF      # the primary result code
     if "disk is full" in text or code == 13:                                        # SQLITE_FULL
         return _os_error(errno.ENOSPC, target, str(exc))
     if "readonly" in text or code == 8:                                             # SQLITE_READONLY
-        return _os_error(errno.EROFS, target, str(exc))
+        return _os_error(_cannot_open_cause(target), target, str(exc))
     if "unable to open" in text or code == 14:                                      # SQLITE_CANTOPEN
         return _os_error(_cannot_open_cause(target), target, str(exc))
-    if "disk i/o error" in text or code == 10:                                      # SQLITE_IOERR
+    if "disk i/o error" in text or code == 10:                                      # SQLITE_IOERR_*
+        cause = _device_cause(target)
+        if cause is not None:       # e.g. growing the -shm or -wal file on a full disk reads as an I/O error
+            return _os_error(cause, target, str(exc))
         return StorageError(f"cannot write {target}: SQLite reported a disk I/O error ({exc})",
                             hint="the disk may be full, over quota, read-only or failing: free space or fix the "
                                  "device and run the command again (the step that failed was rolled back)")
@@ -147,14 +151,27 @@ def _os_error(code: int | None, path: Path | None, detail: str) -> StorageError 
 
 
 def _cannot_open_cause(path: Path) -> int:
-    """SQLite says only "unable to open": a read-only file system, else permissions (its -wal/-shm need a writable
-    folder even to read)."""
+    """SQLite says only "unable to open" or "readonly": a read-only file system, else permissions (its -wal/-shm
+    need a writable folder even to read)."""
     try:
         if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
             return errno.EROFS
     except OSError:
         pass
     return errno.EACCES
+
+
+def _device_cause(path: Path) -> int | None:
+    """ENOSPC when the device holding ``path`` has no free block left, EROFS when it is mounted read-only."""
+    try:
+        info = os.statvfs(path.parent)
+    except OSError:
+        return None
+    if info.f_flag & os.ST_RDONLY:
+        return errno.EROFS
+    if info.f_bavail == 0 if os.geteuid() != 0 else info.f_bfree == 0:
+        return errno.ENOSPC
+    return None
 
 
 def _last_path() -> Path | None:

@@ -69,7 +69,7 @@ def test_translate_names_the_file_and_leaves_bugs_alone(tmp_path: Path) -> None:
     full = state_file.translate(sqlite3.OperationalError("database or disk is full"), db)
     assert full is not None and str(db) in full.message and "no space" in full.message
     readonly = state_file.translate(sqlite3.OperationalError("attempt to write a readonly database"), db)
-    assert readonly is not None and "read-only" in readonly.message
+    assert readonly is not None and str(db) in readonly.message and "writable" in (readonly.hint or "")
     damaged = state_file.translate(sqlite3.DatabaseError("database disk image is malformed"), db)
     assert damaged is not None and "damaged" in damaged.message and damaged.hint and "backup" in damaged.hint
     quota = state_file.translate(OSError(errno.EDQUOT, "Disk quota exceeded", str(tmp_path / "x.zip")))
