@@ -8,8 +8,9 @@ Layout under ``runtime_dir(home)``:
     .tmp/            work folders; a finished folder is renamed into place, so readers never see half a tree
 
 Why rename: two processes (a CLI and the server) or two threads may unpack the same digest at once. Each works in its
-own temp folder; the first rename wins and the loser throws its copy away. Extraction refuses absolute names, ``..``
-components, symlinks that point outside the tree and more than 250 MB unzipped, before anything lands in place.
+own temp folder; the first rename wins and the loser throws its copy away. Before anything lands in place, the zip
+passes ``strata.artifacts.archive_check`` (escaping names and symlinks, damage, bombs); only what it classified is
+unpacked.
 
 Why every cold start looks again: the trees are shared by every function with the same code or layers, and a handler
 runs as the user who owns them, so it can edit, add or delete files (read-only modes do not stop the owner). Each
@@ -30,9 +31,10 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from strata.artifacts.archive_check import DEFAULT_LIMITS, NOT_A_ZIP, ArchiveError, check_archive
 from strata.local.runtime.limits import UNZIPPED_MAX, UNZIPPED_MESSAGE
 from strata.local.runtime.manifest import Manifest, build_manifest, read_manifest, save_manifest
 from strata.model.lambda_errors import InvalidParameterValueException
@@ -178,73 +180,35 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _safe_parts(name: str, sha256: str) -> list[str] | None:
-    """The path components of a zip entry, or an error when the entry would land outside the folder."""
-    if "\x00" in name:
-        raise UnsafeArchiveError(f"Zip {sha256[:12]} has an entry with a NUL byte in its name: {name!r}")
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        raise UnsafeArchiveError(f"Zip {sha256[:12]} has an absolute entry name {name!r}; "
-                                 "entries must be relative to the zip root")
-    parts = [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
-    if ".." in parts:
-        raise UnsafeArchiveError(f"Zip {sha256[:12]} has an entry {name!r} that escapes the extraction folder "
-                                 "with '..'; rebuild the zip from a plain folder")
-    return parts or None
-
-
 def _extract(zip_path: Path, dest: Path, limit: int, sha256: str) -> None:
+    """Unpack exactly the entries the shared archive checker accepted (it refuses escapes, bombs, damage)."""
+    try:
+        summary = check_archive(zip_path, limits=replace(DEFAULT_LIMITS, total_size=limit), label=f"Zip {sha256[:12]}")
+    except ArchiveError as exc:
+        text = f"Could not unzip {zip_path}: {exc.reason}" if exc.kind == NOT_A_ZIP else exc.message
+        raise UnsafeArchiveError(text) from None
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise UnsafeArchiveError(f"Could not unzip {zip_path}: {exc}") from exc
     with archive:
-        infos = archive.infolist()
-        if sum(info.file_size for info in infos) > limit:
-            raise UnsafeArchiveError(UNZIPPED_MESSAGE)
-        links: list[tuple[list[str], str]] = []
-        for info in infos:
-            parts = _safe_parts(info.filename, sha256)
-            if parts is None:
-                continue
-            mode = info.external_attr >> 16
-            target = dest.joinpath(*parts)
-            if stat.S_ISLNK(mode):
-                links.append((parts, archive.read(info).decode("utf-8", "surrogateescape")))
-            elif info.is_dir():
+        for entry in summary.entries:
+            target = dest.joinpath(*entry.parts)
+            if entry.kind == "dir":
                 target.mkdir(parents=True, exist_ok=True)
-            else:
+            elif entry.kind == "file":
                 target.parent.mkdir(parents=True, exist_ok=True)
-                executable = bool(mode & 0o111)
+                executable = bool((entry.info.external_attr >> 16) & 0o111)
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-                with os.fdopen(fd, "wb") as out, archive.open(info) as src:
+                with os.fdopen(fd, "wb") as out, archive.open(entry.info) as src:
                     shutil.copyfileobj(src, out, 1 << 20)
                 os.chmod(target, 0o555 if executable else 0o444)
         # Links last: while files are written no symlink exists, so no write can be redirected through one.
-        for parts, link in links:
-            _check_link(parts, link, sha256)
-            target = dest.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.symlink(link, target)
-            except FileExistsError as exc:
-                raise UnsafeArchiveError(f"Zip {sha256[:12]} has a symlink {'/'.join(parts)!r} over an existing "
-                                         "entry") from exc
-
-
-def _check_link(parts: list[str], link: str, sha256: str) -> None:
-    name = "/".join(parts)
-    if not link or link.startswith("/") or "\x00" in link:
-        raise UnsafeArchiveError(f"Zip {sha256[:12]} has a symlink {name!r} -> {link!r} that escapes the extraction "
-                                 "folder; only relative links inside the zip are allowed")
-    depth = len(parts) - 1
-    for part in link.split("/"):
-        if part == "..":
-            depth -= 1
-        elif part not in ("", "."):
-            depth += 1
-        if depth < 0:
-            raise UnsafeArchiveError(f"Zip {sha256[:12]} has a symlink {name!r} -> {link!r} that escapes the "
-                                     "extraction folder; only relative links inside the zip are allowed")
+        for entry in summary.entries:
+            if entry.kind == "link" and entry.link is not None:
+                target = dest.joinpath(*entry.parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.symlink(entry.link, target)
 
 
 def _merge(sources: list[Path], dest: Path) -> None:
