@@ -39,6 +39,8 @@ _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _LOCAL_SIGNATURE = 0x04034B50
 _STORED, _DEFLATED = 0, 8
 _ENCRYPTED, _DESCRIPTOR, _UTF8 = 0x1, 0x8, 0x800
+_UNSUPPORTED = 0x20 | 0x40 | 0x2000     # patched data, strong encryption, encrypted central directory
+_SAME_FLAGS = _ENCRYPTED | _DESCRIPTOR | _UTF8 | _UNSUPPORTED  # must agree between local header and central record
 _ZIP64_MARK = 0xFFFFFFFF
 _CHUNK = 1 << 20
 # What zipfile raises on a damaged central directory (besides BadZipFile): kept in one place.
@@ -159,6 +161,9 @@ def _check_layout(fh: BinaryIO, label: str, infos: list[zipfile.ZipInfo], start_
         name = info.orig_filename
         if info.flag_bits & _ENCRYPTED:
             raise _bad(label, name, f"has an encrypted entry {name!r}; Lambda cannot unzip encrypted entries")
+        if info.flag_bits & _UNSUPPORTED:
+            raise _bad(label, name, f"has an entry {name!r} that uses a zip feature unzip tools do not support "
+                                    f"(flags {info.flag_bits:#06x}: patched data or strong encryption)")
         if info.compress_type not in (_STORED, _DEFLATED):
             raise _bad(label, name, f"has an entry {name!r} compressed with method {info.compress_type}; only "
                                     "stored and deflated entries are supported")
@@ -182,8 +187,10 @@ def _check_layout(fh: BinaryIO, label: str, infos: list[zipfile.ZipInfo], start_
 def _read_local_header(fh: BinaryIO, label: str, info: zipfile.ZipInfo) -> int:
     """Compare the entry's local header with its central record; return where its data starts."""
     name = info.orig_filename
-    fh.seek(info.header_offset)
-    head = fh.read(_LOCAL.size)
+    head = b""
+    if 0 <= info.header_offset:
+        fh.seek(info.header_offset)
+        head = fh.read(_LOCAL.size)
     if len(head) < _LOCAL.size:
         raise _bad(label, name, f"has an entry {name!r} whose local header is missing (a truncated zip)")
     (signature, _version, flags, method, _time, _date, crc, compressed, size, name_len,
@@ -200,8 +207,7 @@ def _read_local_header(fh: BinaryIO, label: str, info: zipfile.ZipInfo) -> int:
         local = raw.decode("utf-8" if flags & _UTF8 else "cp437", "replace")
         raise _bad(label, name, f"has an entry named {name!r} in the central directory but {local!r} in its "
                                 "local header; unzip tools would disagree about what it holds")
-    if method != info.compress_type or (flags & (_ENCRYPTED | _DESCRIPTOR)) != \
-            (info.flag_bits & (_ENCRYPTED | _DESCRIPTOR)):
+    if method != info.compress_type or flags & _SAME_FLAGS != info.flag_bits & _SAME_FLAGS:
         raise _bad(label, name, f"has an entry {name!r} whose local header and central directory disagree on "
                                 "its method or flags")
     if not flags & _DESCRIPTOR:

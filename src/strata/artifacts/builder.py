@@ -258,30 +258,40 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
 
 def _use_zip_file(unit: _Unit, target: BuildTarget, store: ArtifactStore, cache_path: str, record: cache.Record | None,
                   start_ns: int) -> tuple[Artifact, bool]:
-    """A ``.zip`` named directly is the artifact as-is: hash it (unless the stat cache vouches) and store it."""
+    """A ``.zip`` named directly is the artifact as-is: check it (``archive_check``) and hash it, unless the stat
+    cache vouches for both, then store it."""
     try:
         s = os.stat(unit.source)
     except FileNotFoundError:
         raise BuildError(f"{_label(target)}: the file does not exist") from None
     key = (s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino)
-    if record is not None and record["stats"] == {"": key}:
+    if record is not None and record["stats"] == {"": key} and record.head.get("checked"):
         artifact = store.get(record["sha256"])
         if artifact is not None:
             return artifact, True
+    from strata.artifacts.archive_check import ArchiveError, check_archive
+
+    try:  # a zip made elsewhere is checked before it is stored: a hostile one fails the build, not the first invoke
+        check_archive(unit.source, label="the zip")
+    except ArchiveError as exc:
+        raise BuildError(f"{_label(target)}: {exc.message}", hint=exc.hint) from None
     sha = digest.hash_file(unit.source).hex()
     artifact = store.get(sha)
     cached = artifact is not None
     if artifact is None:
         artifact = store.put_file(Path(unit.source), sha)
     single = Tree(os.path.dirname(unit.source), {"": key}, {"": unit.source})
-    _save(cache_path, single, {"": (bytes.fromhex(sha), False)}, None, artifact, start_ns)
+    _save(cache_path, single, {"": (bytes.fromhex(sha), False)}, None, artifact, start_ns, checked=True)
     return artifact, cached
 
 
 def _save(cache_path: str, tree: Tree, content: dict, deps: str | None, artifact: Artifact,
-          start_ns: int) -> None:
+          start_ns: int, *, checked: bool = False) -> None:
     """Record this build; racily-clean entries keep their hash but lose their stat key (re-hashed next time)."""
     threshold = start_ns - cache.RACY_SLACK_NS  # cache.is_racy, inlined for 10k files
     stats = {rel: (key if (key[3] if len(key) == 5 else max(key[3], key[6])) < threshold else None)
              for rel, key in tree.stats.items()}
-    cache.save(cache_path, {"stats": stats, "deps": deps, "sha256": artifact.sha256}, content)
+    head: dict[str, object] = {"stats": stats, "deps": deps, "sha256": artifact.sha256}
+    if checked:  # a prebuilt zip passed the archive checker (records from before the checker lack this key)
+        head["checked"] = True
+    cache.save(cache_path, head, content)
