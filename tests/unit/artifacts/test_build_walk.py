@@ -81,3 +81,64 @@ def test_walk_reads_no_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(builtins, "open", no_open)
     assert len(walk_tree(str(tmp_path)).stats) == 2
+
+
+# ---- bounds applied while walking (a hostile tree costs at most the limit's worth of work) -----------------------
+def test_two_link_loop_is_a_clear_error(tmp_path):
+    src = write_tree(tmp_path / "src", {"a.py": ""})
+    os.symlink("b", src / "a")
+    os.symlink("a", src / "b")
+    with pytest.raises(BuildError, match=r"symlink .*/src/[ab] -> [ab] makes a loop"):
+        walk_tree(str(src))
+
+
+def test_deeply_nested_folders_are_refused_not_a_crash(tmp_path):
+    src = tmp_path / "src"
+    deep = str(src)
+    os.mkdir(deep)
+    for _ in range(1500):
+        deep += "/d"
+        os.mkdir(deep)
+    with open(deep + "/x.py", "w"):
+        pass
+    with pytest.raises(BuildError, match="nested more than 128 levels deep") as info:
+        walk_tree(str(src))
+    assert info.value.hint
+
+
+def test_symlink_fan_out_is_refused(tmp_path):
+    # level0 holds a file; each level has ten links to the one below: 10**4 paths to one file without a loop
+    src = write_tree(tmp_path / "src", {"level0/x.py": ""})
+    for level in range(1, 5):
+        (src / f"level{level}").mkdir()
+        for i in range(10):
+            os.symlink(f"../level{level - 1}", src / f"level{level}" / f"l{i}")
+    with pytest.raises(BuildError, match="reached through symlinks more than 16 times") as info:
+        walk_tree(str(src))
+    assert "symlink fan-out" in info.value.message
+
+
+def test_a_few_links_to_one_folder_are_fine(tmp_path):
+    src = write_tree(tmp_path / "src", {"real/a.py": ""})
+    for i in range(16):
+        os.symlink("real", src / f"alias{i}")
+    assert len(walk_tree(str(src)).stats) == 17
+
+
+def test_file_and_folder_counts_stop_the_walk_early(tmp_path, monkeypatch):
+    import strata.artifacts.walk as walk
+
+    src = write_tree(tmp_path / "src", {f"d{i:03}/f.py": "" for i in range(100)})
+    entered = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(walk.os, "scandir", lambda path: entered.append(path) or real_scandir(path))
+    monkeypatch.setattr(walk, "MAX_FILES", 10)
+    with pytest.raises(BuildError, match="holds more than 10 files"):
+        walk_tree(str(src))
+    assert len(entered) <= 12                      # refused during the walk, not after it
+    entered.clear()
+    monkeypatch.setattr(walk, "MAX_FILES", 1000)
+    monkeypatch.setattr(walk, "MAX_FOLDERS", 20)
+    with pytest.raises(BuildError, match="holds more than 20 folders"):
+        walk_tree(str(src))
+    assert len(entered) <= 20
