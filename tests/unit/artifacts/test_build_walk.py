@@ -93,17 +93,17 @@ def test_two_link_loop_is_a_clear_error(tmp_path):
 
 
 def test_deeply_nested_folders_are_refused_not_a_crash(tmp_path):
-    src = tmp_path / "src"
-    deep = str(src)
-    os.mkdir(deep)
-    for _ in range(1500):
-        deep += "/d"
-        os.mkdir(deep)
-    with open(deep + "/x.py", "w"):
-        pass
-    with pytest.raises(BuildError, match="nested more than 128 levels deep") as info:
-        walk_tree(str(src))
-    assert info.value.hint
+    src = str(tmp_path / "src")
+    folders = [src + "/d" * i for i in range(1501)]
+    for folder in folders:
+        os.mkdir(folder)
+    try:
+        with pytest.raises(BuildError, match="nested more than 128 levels deep") as info:
+            walk_tree(src)
+        assert info.value.hint
+    finally:  # bottom up: pytest's recursive clean-up of old temp folders would overflow on 1,500 levels
+        for folder in reversed(folders):
+            os.rmdir(folder)
 
 
 def test_symlink_fan_out_is_refused(tmp_path):
