@@ -4,7 +4,9 @@ An artifact's name is the sha256 of its bytes, so the same bytes are stored once
 (``strata build``, CreateFunction's ZipFile, PublishLayerVersion). Writes are atomic (temp file + rename), so a crash
 never leaves a truncated artifact under a valid name. Nothing stops another process from deleting or overwriting a
 stored file, so ``check`` re-hashes one against its name (``strata verify``), and ``quarantine`` moves a damaged one
-aside (into ``.corrupt/``), so the next build writes the right bytes under its name again.
+aside (into ``.corrupt/``), so the next build writes the right bytes under its name again. The store does not judge
+what a zip holds: every door that brings one in (the builder for a prebuilt zip, the Lambda service for an upload)
+passes it through ``archive_check`` first; strata's own writer makes the rest.
 """
 from __future__ import annotations
 
