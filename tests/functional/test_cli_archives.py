@@ -102,7 +102,7 @@ def test_hostile_source_folder_is_a_user_error(project, capsys, shape):
         folders = [str(src) + "/d" * i for i in range(1, 200)]
         for folder in folders:
             os.mkdir(folder)
-        expected = "nested more than 128 levels deep"
+        expected = "nested more than 126 levels deep"
     try:
         code, _out, err = run_cli(main, ["build", "-t", _template(project, code="src")], capsys)
     finally:

@@ -21,6 +21,7 @@ from strata.artifacts.limits import MAX_DEPTH, MAX_ENTRIES, MAX_FOLDERS, MAX_LIN
 from strata.errors import BuildError
 
 MAX_FILES = MAX_ENTRIES  # each file becomes one zip entry
+_FOLDER_DEPTH = MAX_DEPTH - 2  # deepest folder: a file in it and a layer's ``python/`` keep the zip within MAX_DEPTH
 
 EXCLUDED_NAMES = frozenset({"__pycache__", ".git", ".strata", ".aws-sam"})
 EXCLUDED_SUFFIXES = (".pyc",)
@@ -72,8 +73,8 @@ class _Walk:
         if self.folders > MAX_FOLDERS:
             raise BuildError(f"{self.tree.root} holds more than {MAX_FOLDERS:,} folders (symlinked visits included)",
                              hint=_TRIM)
-        if depth >= MAX_DEPTH:
-            raise BuildError(f"folder {folder} is nested more than {MAX_DEPTH} levels deep in {self.tree.root}",
+        if depth > _FOLDER_DEPTH:
+            raise BuildError(f"folder {folder} is nested more than {_FOLDER_DEPTH} levels deep in {self.tree.root}",
                              hint=_TRIM)
         try:
             it = os.scandir(folder)
