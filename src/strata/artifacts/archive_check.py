@@ -122,6 +122,10 @@ def check_archive(source: str | os.PathLike[str] | bytes, *, limits: ArchiveLimi
 
 def _check(fh: BinaryIO, label: str, limits: ArchiveLimits, verify_data: bool) -> ArchiveSummary:
     end = fh.seek(0, io.SEEK_END)
+    counted = _count_central_records(fh, end, limits.entries)
+    if counted > limits.entries:
+        raise ArchiveError(label, f"has more than {limits.entries} entries; at most {limits.entries} are allowed",
+                           kind=TOO_MANY)
     fh.seek(0)
     try:
         archive = zipfile.ZipFile(fh)
@@ -150,6 +154,38 @@ def _check(fh: BinaryIO, label: str, limits: ArchiveLimits, verify_data: bool) -
         entries.append(Entry(info, parts, kind, link))
     _check_tree(entries, label, limits)
     return ArchiveSummary(tuple(entries), total)
+
+
+def _count_central_records(fh: BinaryIO, end: int, limit: int) -> int:
+    """Central directory records, counted up to ``limit + 1`` before zipfile builds an object for each: a 50 MB
+    upload could otherwise hold a million tiny entries that cost seconds and hundreds of MB before any bound
+    applies. A directory this cannot find returns 0 and is left to zipfile, which refuses or parses it."""
+    tail_start = max(0, end - (22 + 0xFFFF))
+    fh.seek(tail_start)
+    tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return 0
+    cd_size = struct.unpack_from("<I", tail, at + 12)[0]
+    directory_end = at
+    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":      # zip64: its end record precedes the locator
+        directory_end = tail.rfind(b"PK\x06\x06", 0, at - 20)
+        if directory_end < 0 or directory_end + 56 > len(tail):
+            return 0
+        cd_size = struct.unpack_from("<Q", tail, directory_end + 40)[0]
+    start = tail_start + directory_end - cd_size  # where the directory really is (data may be prepended)
+    if start < 0:
+        return 0
+    fh.seek(start)
+    directory = fh.read(cd_size)
+    count = pos = 0
+    while pos + 46 <= len(directory) and count <= limit:
+        if directory[pos:pos + 4] != b"PK\x01\x02":
+            return 0
+        name_len, extra_len, comment_len = struct.unpack_from("<HHH", directory, pos + 28)
+        pos += 46 + name_len + extra_len + comment_len
+        count += 1
+    return count
 
 
 # ---- structure: local headers against the central directory --------------------------------------------------------

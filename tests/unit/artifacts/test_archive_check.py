@@ -46,6 +46,20 @@ def test_kinds_let_each_door_word_the_error():
     assert _kind(make({f"m{i}.py": b"" for i in range(11)}), ArchiveLimits(entries=10)) == TOO_MANY
 
 
+def test_entry_count_is_bounded_before_zipfile_parses_the_directory(monkeypatch):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:   # 65,536 entries: zipfile writes zip64 end records
+        for i in range(65_536):
+            zf.writestr(f"{i:x}", b"")
+    monkeypatch.setattr(zipfile, "ZipFile", None)   # refused by the count alone
+    with pytest.raises(ArchiveError, match="more than 65535 entries") as info:
+        check_archive(buf.getvalue())
+    assert info.value.kind == TOO_MANY
+    monkeypatch.undo()
+    with pytest.raises(ArchiveError, match="more than 3 entries"):
+        check_archive(b"prepended" + make({f"m{i}.py": b"" for i in range(4)}), limits=ArchiveLimits(entries=3))
+
+
 def test_a_real_bomb_is_refused_before_anything_is_inflated():
     bomb = make({"zeros.bin": bytes(10_000_000)})
     assert len(bomb) < 20_000
