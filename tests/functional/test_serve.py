@@ -179,3 +179,29 @@ def test_processes_a_handler_started_end_when_the_server_stops(tmp_path):
     while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_running(pid) for pid in pids)
+
+
+def test_state_damaged_while_serving_is_named_not_an_internal_error(tmp_path):
+    """A state database damaged under a running server is answered with what and where, as the CLI says it."""
+    home = tmp_path / "home"
+    process = _start(home)
+    try:
+        url = running_server(home)
+        assert url is not None
+        keys = _home_keys(home)
+        client = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id=keys["key"],
+                              aws_secret_access_key=keys["secret"],
+                              config=Config(retries={"max_attempts": 1}))
+        client.list_functions()
+        for name in ("state.db", "state.db-wal", "state.db-shm"):
+            path = home / name
+            if path.exists():
+                path.write_bytes(os.urandom(path.stat().st_size or 4096))
+        with pytest.raises(ClientError) as raised:
+            client.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                   Code={"ZipFile": zip_bytes({"app.py": HANDLER})})
+        message = raised.value.response["Error"]["Message"]
+        assert "internal error" not in message.lower()
+        assert str(home / "state.db") in message and "hint:" in message
+    finally:
+        _stop(process)

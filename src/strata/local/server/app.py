@@ -25,6 +25,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import parse_qsl
 
+from strata.errors import StrataError
 from strata.local.lambda_service.context import random_uuid
 from strata.local.server import limits
 from strata.local.server.auth import AllowedHosts, Authorization, SignedRequest, Verifier, signed_headers_only
@@ -191,9 +192,8 @@ class LambdaApp:
                                             admitted.raw_path)
         except LambdaError as exc:
             return self.error_response(exc)
-        except Exception:  # a bug, not the client's fault: answer 500 and keep serving
-            log.exception("internal error serving %s %s", admitted.method, admitted.raw_path)
-            return self.error_response(ServiceException("An internal error occurred."))
+        except Exception as exc:  # noqa: BLE001 - answered as a 500; the server keeps serving
+            return self.error_response(_service_error(exc, f"{admitted.method} {admitted.raw_path}"))
         name = op.name
         if name == "Invoke":
             start_invoke = self.start_invoke
@@ -286,8 +286,7 @@ class LambdaApp:
             return self.error_response(error)
         if not isinstance(error, Exception):
             raise error                # cancellation, interpreter exit: not an answer
-        log.error("internal error serving %s", op.name, exc_info=error)
-        return self.error_response(ServiceException("An internal error occurred."))
+        return self.error_response(_service_error(error, op.name))
 
     async def _in_thread(self, op: OperationSpec, params: dict[str, Any], pool: ThreadPoolExecutor,
                          counted: bool) -> Response:
@@ -304,9 +303,8 @@ class LambdaApp:
             return self._rendered(op, result)
         except LambdaError as exc:
             return self.error_response(exc)
-        except Exception:
-            log.exception("internal error serving %s", op.name)
-            return self.error_response(ServiceException("An internal error occurred."))
+        except Exception as exc:  # noqa: BLE001 - answered as a 500; the server keeps serving
+            return self.error_response(_service_error(exc, op.name))
 
     def _rendered(self, op: OperationSpec, result: Any) -> Response:
         request_id = None
@@ -403,6 +401,16 @@ class _InvokeAnswer(Deferred):
             except Exception as exc:  # noqa: BLE001 - answered below
                 error = exc
         self.resolve(app._answer(self.op, None, error))
+
+
+def _service_error(error: Exception, serving: str) -> ServiceException:
+    """A 500 for what is not the client's fault. A strata error (damaged or full state storage, ...) says what and
+    how to fix it, as the CLI would; anything else is a bug, logged with its traceback and answered generically."""
+    if isinstance(error, StrataError):
+        log.error("serving %s: %s", serving, error.render())
+        return ServiceException(" ".join(line.strip() for line in error.render().splitlines()))
+    log.error("internal error serving %s", serving, exc_info=error)
+    return ServiceException("An internal error occurred.")
 
 
 def _invoke_response(result: Any) -> Response:
