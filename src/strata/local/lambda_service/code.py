@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strata.artifacts.archive_check import NOT_A_ZIP, TOO_LARGE, ArchiveError, ArchiveSummary, check_archive
+from strata.artifacts.limits import UNZIPPED_MAX, UNZIPPED_MESSAGE
 from strata.artifacts.store import ArtifactStore
 from strata.local.lambda_service import validation as v
 from strata.model.lambda_errors import InvalidParameterValueException, RequestEntityTooLargeException
@@ -60,7 +61,7 @@ def _checked(source: bytes | Path, *, verify_data: bool) -> ArchiveSummary:
         return check_archive(source, verify_data=verify_data, label="the zip")
     except ArchiveError as exc:
         if exc.kind == TOO_LARGE:
-            raise InvalidParameterValueException(f"Unzipped size must be smaller than {v.UNZIPPED_MAX} bytes") from None
+            raise InvalidParameterValueException(UNZIPPED_MESSAGE) from None
         if exc.kind == NOT_A_ZIP:
             raise InvalidParameterValueException(NOT_A_ZIP_MESSAGE) from None
         raise InvalidParameterValueException(f"Could not unzip uploaded file: the zip {exc.reason}. "
@@ -68,5 +69,5 @@ def _checked(source: bytes | Path, *, verify_data: bool) -> ArchiveSummary:
 
 
 def check_unzipped_total(total: int) -> None:
-    if total > v.UNZIPPED_MAX:
-        raise InvalidParameterValueException(f"Unzipped size must be smaller than {v.UNZIPPED_MAX} bytes")
+    if total > UNZIPPED_MAX:
+        raise InvalidParameterValueException(UNZIPPED_MESSAGE)

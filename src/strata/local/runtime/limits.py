@@ -5,8 +5,8 @@ backstop) say why they have the value they have.
 """
 from __future__ import annotations
 
-UNZIPPED_MAX = 262_144_000            # code + all layers unzipped (250 MB), Lambda's own figure
-UNZIPPED_MESSAGE = "Unzipped size must be smaller than 262144000 bytes"
+from strata.artifacts.limits import UNZIPPED_MAX, UNZIPPED_MESSAGE  # noqa: F401 - one home: what a package may hold
+
 RESPONSE_MAX = 6_291_556              # sync response payload check (AWS's number, 6 MB + 100)
 TAIL_BYTES = 4096                     # X-Amz-Log-Result: base64 of the last 4 KB of the invocation's log
 INIT_TIMEOUT = 10.0                   # seconds Lambda allows for the init phase
