@@ -12,6 +12,7 @@ Contract: reads only (GetFunctionConfiguration); returns a new template and one 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -52,10 +53,14 @@ def adopt_versions(template: dict[str, Any], functions: dict[str, FunctionVersio
     if not candidates:
         return template, []
 
-    probe = DeployedStack(name=deployed.name, template=template, parameters=_parameter_text(parameters),
+    probe = DeployedStack(name=deployed.name, template=template, parameters=parameter_text(parameters),
                           resources=deployed.resources, region=deployed.region, account_id=deployed.account_id,
                           partition=deployed.partition, stack_id=deployed.stack_id)
     desired = {f.logical_id: f for f in expected_functions(probe)}
+    # a kept Version keeps its deployed properties, the description it was published with included: compare the
+    # deployed versions with that description (the new Version ids are not deployed, so ``desired`` has none)
+    published = {f.logical_id: f.version_descriptions for f in expected_functions(deployed)}
+    desired = {fid: dataclasses.replace(f, version_descriptions=published.get(fid, {})) for fid, f in desired.items()}
     renames: dict[str, str] = {}
     decisions: list[Adoption] = []
     for function_id, (new_id, old_ids) in sorted(candidates.items()):
@@ -100,14 +105,15 @@ def _decide(function_id: str, new_id: str, old_ids: list[str], expected: Any, de
             if is_not_found(exc):       # AwsError keeps the service's code: ResourceNotFoundException
                 continue
             raise
-        if not content_findings(expected, version, "", ""):
+        if not content_findings(expected, version, "", "", version=number):
             return Adoption(function_id, new_id, old_id,
                             f"unchanged: $LATEST and version {number} match the new content; kept {old_id}")
     return no("$LATEST matches the new content but no deployed version does: a publish would return a version "
               "the stack does not own; run `strata verify --target aws --repair` after deploying")
 
 
-def _parameter_text(parameters: dict[str, Any]) -> dict[str, str]:
+def parameter_text(parameters: dict[str, Any]) -> dict[str, str]:
+    """Resolved parameter values as CloudFormation holds them (text; a list joined with commas)."""
     out = {}
     for name, value in parameters.items():
         if isinstance(value, list):

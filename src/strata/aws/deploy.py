@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from strata.aws.adoption import Adoption, adopt_versions
+from strata.aws.adoption import Adoption, adopt_versions, parameter_text
 from strata.aws.changeset import (
     TEMPLATE_BODY_LIMIT,
     ChangeSet,
@@ -40,7 +40,12 @@ from strata.aws.stack import EMPTY_STATUSES, describe_stack, read_deployed_stack
 from strata.aws.upload import check_bucket, normalise_prefix, upload_artifacts, upload_template
 from strata.errors import StrataError
 from strata.model.deploy import AWS, DeployResult, DeploySettings
+from strata.template.context import context_for
+from strata.template.intrinsics import evaluate
+from strata.transform.published import keep_published_descriptions
 from strata.transform.versions import VERSION_TYPE
+from strata.verify.expected import stack_context
+from strata.verify.model import DeployedStack
 
 # Statuses from which an update can start.
 UPDATABLE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
@@ -96,8 +101,11 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
         template, adoptions = adopt_versions(template, result.functions, result.parameters, deployed,
                                              session.client("lambda"))
     functions = _after_adoption(result.functions, adoptions)
+    notes: tuple[str, ...] = ()
+    if deployed is not None:
+        template, notes = keep_published(template, functions, result.parameters, deployed)
     template = with_fingerprints(template, functions)
-    versions = plan_versions(functions, adoptions, deployed.template if deployed else None)
+    versions = plan_versions(functions, adoptions, deployed.template if deployed else None, notes)
 
     body = json.dumps(template, indent=1, sort_keys=False)
     url = None
@@ -116,6 +124,8 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
         delete_change_set(cfn, change_set)
         out(f"No changes: stack {config.stack_name} already matches the template.")
         _show_adoptions(adoptions, out)
+        for note in notes:        # a non-empty change set says them with its Versions
+            out(f"note: {note}")
     else:
         show_plan(change_set, versions, out)
         if not config.execute:
@@ -168,9 +178,30 @@ def _after_adoption(functions: dict[str, Any], adoptions: list[Adoption]) -> dic
             for fid, info in functions.items()}
 
 
+def keep_published(template: dict[str, Any], functions: dict[str, Any], parameters: dict[str, Any],
+                   deployed: DeployedStack) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Every deployed Version keeps the description it was published with (``strata.transform.published``):
+    CloudFormation replaces a Version whose Description changes, and that publish fails while $LATEST is unchanged.
+    Returns the template and the plan's notes."""
+    old = deployed.template.get("Resources") or {}
+    before = stack_context(deployed)
+    published = {lid: evaluate((res.get("Properties") or {}).get("Description"), before,
+                               ("Resources", lid, "Properties", "Description"))
+                 for lid, res in old.items() if isinstance(res, dict) and res.get("Type") == VERSION_TYPE
+                 and lid in deployed.resources}
+    if not published:
+        return template, ()
+    after = context_for(template, parameter_text(parameters), region=deployed.region, account_id=deployed.account_id,
+                        stack_name=deployed.name, partition=deployed.partition, stack_id=deployed.stack_id)
+    kept = keep_published_descriptions(template, functions, published,
+                                       resolve=lambda value, path: evaluate(value, after, path))
+    return kept.template, kept.notes
+
+
 def plan_versions(functions: dict[str, Any], adoptions: list[Adoption],
-                  deployed_template: dict[str, Any] | None) -> list[VersionPlan]:
-    """Per function with a Version: publish (with the inputs that changed), keep, or adopt (and why)."""
+                  deployed_template: dict[str, Any] | None, notes: tuple[str, ...] = ()) -> list[VersionPlan]:
+    """Per function with a Version: publish (with the inputs that changed), keep, or adopt (and why); ``notes``:
+    ``keep_published``'s, said with the Version they are about."""
     recorded = recorded_fingerprints(deployed_template)
     old_resources = (deployed_template or {}).get("Resources") or {}
     adopted = {a.function_id: a for a in adoptions}
@@ -183,7 +214,9 @@ def plan_versions(functions: dict[str, Any], adoptions: list[Adoption],
         if adoption and adoption.kept_version_id:
             plans.append(VersionPlan(function_id, info.version_id, "adopt", [adoption.reason]))
         elif info.version_id in old_resources and old_resources[info.version_id].get("Type") == VERSION_TYPE:
-            plans.append(VersionPlan(function_id, info.version_id, "keep", ["version content unchanged"]))
+            said = [n.split(": ", 1)[1] for n in notes if n.startswith(f"{info.version_id}: ")]
+            plans.append(VersionPlan(function_id, info.version_id, "keep",
+                                     ["; ".join(["version content unchanged", *said])]))
         else:
             reasons = version_reasons(info, recorded.get(function_id), deployed_stack=deployed_template is not None)
             if adoption:

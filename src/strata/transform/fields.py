@@ -58,7 +58,6 @@ FUNCTION_LEVEL: dict[str, str] = {
 
 # AWS::Lambda::Version properties that are part of the version itself (a change means a new Version resource).
 VERSION_RESOURCE_VERSIONED: dict[str, str] = {
-    "Description": "the version's own description (SAM's VersionDescription) is a replacement property",
     "RuntimePolicy": "the runtime update policy of the version",
 }
 
@@ -68,6 +67,10 @@ VERSION_RESOURCE_IGNORED: dict[str, str] = {
     "CodeSha256": "set by strata from the fingerprinted code",
     "ProvisionedConcurrencyConfig": "provisioned concurrency is configured on a version, not part of its content",
     "FunctionScalingConfig": "scaling of a version, not its content",
+    "Description": "the version's own description (SAM's VersionDescription) is a label given at publish, not "
+                   "content: PublishVersion with nothing changed in $LATEST returns the existing version whatever "
+                   "description it is given. A deployed Version keeps the description it was published with "
+                   "(``transform.published``); a new one takes effect at the next publish",
 }
 
 # Lambda's values for absent properties: one table for the fingerprint, the engine and verify.

@@ -32,9 +32,10 @@ def verify_stack(stack: DeployedStack, reader: LambdaReader | LambdaRepairer, *,
         return report
     from strata.verify.repair import repair as run_repair
 
-    done = run_repair(reader, functions, report, sleep=sleep)  # type: ignore[arg-type]
+    done, refused = run_repair(reader, functions, report, sleep=sleep)  # type: ignore[arg-type]
     again = check(reader, functions, VerifyReport(stack=stack.name, target=target))
     again.repairs = done
+    again.unrepaired = refused
     return again
 
 

@@ -35,22 +35,27 @@ def short_sha(code_sha256: str | None) -> str:
 
 
 def content_findings(function: ExpectedFunction, configuration: dict[str, Any], subject: str,
-                     phrase: str) -> list[Finding]:
-    """Findings for one FunctionConfiguration; ``phrase`` starts each message ("$LATEST has", ...)."""
+                     phrase: str, *, version: str | None = None) -> list[Finding]:
+    """Findings for one FunctionConfiguration; ``phrase`` starts each message ("$LATEST has", ...). ``version``: the
+    number of the version ``configuration`` is (None for $LATEST): its description is compared with the one the
+    stack published it with, $LATEST's with the function's."""
     found: list[Finding] = []
+    expected_settings = function.settings_of(version)
+    own = version is not None and version in function.version_descriptions
     live_code = configuration.get("CodeSha256")
     if function.code_sha256 and live_code != function.code_sha256:
         found.append(Finding(function.logical_id, function.name, subject, "CodeSha256",
                              f"{phrase} code sha256 {short_sha(live_code)}; the deployed code has sha256 "
                              f"{short_sha(function.code_sha256)}", live_code, function.code_sha256))
     live = live_settings(configuration)
-    for name, expected in function.settings.items():
+    for name, expected in expected_settings.items():
         if live[name] == expected:
             continue
         verb = "uses" if name == "Layers" else "has"
         for served, deployed in differences(name, live[name], expected):
-            found.append(Finding(function.logical_id, function.name, subject, name,
-                                 f"{phrase} {served}; the deployed configuration {verb} {deployed}",
+            said = f"the stack published it with {deployed}" if own and name == "Description" \
+                else f"the deployed configuration {verb} {deployed}"
+            found.append(Finding(function.logical_id, function.name, subject, name, f"{phrase} {served}; {said}",
                                  live[name], expected))
     return found
 
@@ -79,7 +84,7 @@ def _check_function(reader: LambdaReader, function: ExpectedFunction, report: Ve
                                            f"version {number}, which the stack published, no longer exists"))
             continue
         report.findings.extend(content_findings(function, configuration, f"version {number}",
-                                                f"version {number} has"))
+                                                f"version {number} has", version=number))
     if function.unchecked:
         report.notes.append(f"{function.logical_id}: not checked (unknown until deploy): "
                             f"{', '.join(function.unchecked)}")
@@ -114,7 +119,7 @@ def _check_alias(reader: LambdaReader, function: ExpectedFunction, alias: Expect
             report.findings.append(Finding(function.logical_id, function.name, subject, "missing",
                                            f"alias {alias.name} routes to version {number}, which does not exist"))
             continue
-        content = content_findings(function, configuration, subject, phrase)
+        content = content_findings(function, configuration, subject, phrase, version=number)
         deployed_number = alias.version if number == primary else number
         if number == primary and alias.version and primary != alias.version:
             if content:

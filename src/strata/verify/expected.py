@@ -20,7 +20,7 @@ from strata.model.routing import AliasRouting
 from strata.template.context import context_for
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate
 from strata.verify.model import DeployedStack, ExpectedAlias, ExpectedFunction, StackResource
-from strata.verify.settings import SETTINGS
+from strata.verify.settings import BY_NAME, SETTINGS
 
 FUNCTION = "AWS::Lambda::Function"
 VERSION = "AWS::Lambda::Version"
@@ -84,8 +84,21 @@ def _expected(logical_id: str, name: str, props: dict[str, Any], versions: list[
     numbers = tuple(n for n in (version_number_of(stack.resources[lid].physical_id) for lid, _ in versions) if n)
     return ExpectedFunction(
         logical_id=logical_id, name=name, code_sha256=code_sha, code_location=location, settings=settings,
-        unchecked=tuple(unchecked), versions=numbers,
+        unchecked=tuple(unchecked), versions=numbers, version_descriptions=_published_descriptions(versions, stack),
         aliases=tuple(sorted((_alias(p) for p in aliases), key=lambda a: a.name)))
+
+
+def _published_descriptions(versions: list[tuple[str, dict]], stack: DeployedStack) -> dict[str, Any]:
+    """Version number -> the description its Version resource published it with (SAM's VersionDescription); the
+    deployed template holds it, because a deployed Version keeps the description it was published with
+    (``strata.transform.published``). A description known only at deploy time is not checked."""
+    out: dict[str, Any] = {}
+    for lid, props in versions:
+        number = version_number_of(stack.resources[lid].physical_id)
+        value = props.get("Description")
+        if number and value not in (None, "") and not contains_unresolved(value):
+            out[number] = BY_NAME["Description"].from_template(value)
+    return out
 
 
 def _alias(props: dict[str, Any]) -> ExpectedAlias:

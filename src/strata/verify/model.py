@@ -60,6 +60,16 @@ class ExpectedFunction:
     unchecked: tuple[str, ...] = ()                  # settings whose deployed value could not be resolved
     versions: tuple[str, ...] = ()                   # version numbers of the stack's AWS::Lambda::Version resources
     aliases: tuple[ExpectedAlias, ...] = ()
+    # version number -> the Description the stack published it with (SAM's VersionDescription), canonical form;
+    # a version published without one holds the function's Description
+    version_descriptions: dict[str, Any] = field(default_factory=dict)
+
+    def settings_of(self, version: str | None) -> dict[str, Any]:
+        """The settings ``version`` must hold (``$LATEST`` for None): a version's own description is the one it was
+        published with, not the function's (a description-only edit publishes nothing, so the two may differ)."""
+        if version is None or version not in self.version_descriptions or "Description" not in self.settings:
+            return self.settings
+        return {**self.settings, "Description": self.version_descriptions[version]}
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ class VerifyReport:
     notes: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)        # "HelloFunction: $LATEST, alias live -> 2", ...
     repairs: list[str] = field(default_factory=list)        # what --repair did
+    unrepaired: list[str] = field(default_factory=list)     # what --repair could not do, and why
     artifacts: int | None = None                             # stored zips hashed against their names (local)
     unpacked: int | None = None                              # unpacked trees checked file by file (local)
 
@@ -99,6 +110,7 @@ class VerifyReport:
                               "setting": f.setting, "message": f.message, "live": f.live, "expected": f.expected}
                              for f in self.findings],
                 "notes": list(self.notes), "repairs": list(self.repairs),
+                **({"unrepaired": list(self.unrepaired)} if self.unrepaired else {}),
                 **({"artifacts_checked": self.artifacts} if self.artifacts is not None else {}),
                 **({"unpacked_checked": self.unpacked} if self.unpacked is not None else {})}
 
@@ -111,12 +123,14 @@ class VerifyReport:
                          + (f" and {self.unpacked} unpacked tree(s) (each file against what was unpacked)"
                             if self.unpacked else ""))
         lines += [f"  repaired: {line}" for line in self.repairs]
+        lines += [f"  not repaired: {line}" for line in self.unrepaired]
         lines += [f"  MISMATCH {finding}" for finding in self.findings]
         lines += [f"  note: {note}" for note in self.notes]
         if self.ok:
             lines.append("OK: every function serves what was deployed.")
         else:
             count = len(self.findings)
-            lines.append(f"FAILED: {count} mismatch{'es' if count != 1 else ''}; "
-                         "`strata verify --repair` restores what was deployed.")
+            lines.append(f"FAILED: {count} mismatch{'es' if count != 1 else ''}; " + (
+                "`strata verify --repair` could not restore what was deployed (see 'not repaired')."
+                if self.unrepaired else "`strata verify --repair` restores what was deployed."))
         return "\n".join(lines)

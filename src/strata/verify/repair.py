@@ -6,7 +6,9 @@ Per function with findings:
 2. an alias serves other content: point it at the stack's version when that version holds the deployed content;
    otherwise publish a version from the (restored) $LATEST with the CodeSha256 precondition, so Lambda refuses to
    publish bytes other than the deployed ones, and point the alias at it, with the deployed routing.
-Settings that cannot be changed in place (Architectures, PackageType) are reported, not touched.
+Settings that cannot be changed in place (Architectures, PackageType) are reported, not touched. A repair that
+would leave the mismatch as it is (Lambda returning an existing version that differs) is reported as not repaired,
+never as done.
 """
 from __future__ import annotations
 
@@ -28,21 +30,22 @@ class RepairError(StrataError):
 
 
 def repair(client: LambdaRepairer, functions: list[ExpectedFunction], report: VerifyReport, *,
-           sleep: Callable[[float], None] = time.sleep) -> list[str]:
-    """Fix what ``report`` found; return what was done, one line per action."""
+           sleep: Callable[[float], None] = time.sleep) -> tuple[list[str], list[str]]:
+    """Fix what ``report`` found; return (what was done, what could not be repaired), one line per action."""
     done: list[str] = []
+    refused: list[str] = []
     by_function: dict[str, list[Finding]] = {}
     for finding in report.findings:
         by_function.setdefault(finding.function, []).append(finding)
     for function in functions:
         findings = by_function.get(function.logical_id)
         if findings:
-            done += _repair_function(client, function, findings, sleep)
-    return done
+            done += _repair_function(client, function, findings, sleep, refused)
+    return done, refused
 
 
 def _repair_function(client: LambdaRepairer, function: ExpectedFunction, findings: list[Finding],
-                     sleep: Callable[[float], None]) -> list[str]:
+                     sleep: Callable[[float], None], refused: list[str]) -> list[str]:
     done: list[str] = []
     latest = [f for f in findings if f.subject == "$LATEST"]
     if any(f.setting == "missing" for f in latest):
@@ -60,6 +63,15 @@ def _repair_function(client: LambdaRepairer, function: ExpectedFunction, finding
             published = client.publish_version(FunctionName=function.name,
                                                **({"CodeSha256": function.code_sha256} if function.code_sha256 else {}))
             target = str(published["Version"])
+            still = content_findings(function, published, "", f"version {target} has", version=target)
+            if still:
+                # nothing changed in $LATEST since that version was published, so Lambda returned it as it is,
+                # and a published version never changes: pointing the alias at it repairs nothing
+                refused.append(f"{function.logical_id}: alias {alias.name}: Lambda returned the existing version "
+                               f"{target} ({still[0].message.split(';')[0]}); a published version cannot change, "
+                               "and publishing again returns it while $LATEST is unchanged: deploy a change to "
+                               "publish a new version")
+                continue
             done.append(f"{function.logical_id}: published version {target} from the deployed $LATEST")
         client.update_alias(FunctionName=function.name, Name=alias.name,
                             **AliasRouting(target, alias.routing.weights).to_api())
@@ -105,7 +117,7 @@ def _deployed_version(client: LambdaRepairer, function: ExpectedFunction, number
         if is_not_found(exc):
             return None
         raise
-    return number if not content_findings(function, configuration, "", "") else None
+    return number if not content_findings(function, configuration, "", "", version=number) else None
 
 
 def _wait_updated(client: LambdaRepairer, name: str, sleep: Callable[[float], None], timeout: float = 300.0) -> None:

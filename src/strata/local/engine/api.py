@@ -128,12 +128,37 @@ class Engine:
         return _noted(self._plan(request, result.functions), pinned.notes)
 
     def _pinned(self, stack_name: str, result: TransformResult, force: bool) -> tuple[TransformResult, Any]:
-        """Rollback pins applied to the template (``engine.pins``): pinned aliases stay unless ``force``."""
+        """Rollback pins applied to the template (``engine.pins``): pinned aliases stay unless ``force``; and every
+        deployed Version keeps the description it was published with (``transform.published``). Their notes go
+        with the plan."""
         from strata.local.engine.history import AliasHistory
         from strata.local.engine.pins import apply_pins
 
+        result, kept = self._kept_descriptions(stack_name, result)
         pinned = apply_pins(result.template, AliasHistory(self.state.db).pins(stack_name), force=force)
-        return (result if pinned.template is result.template else replace(result, template=pinned.template)), pinned
+        result = result if pinned.template is result.template else replace(result, template=pinned.template)
+        return result, replace(pinned, notes=kept + pinned.notes)
+
+    def _kept_descriptions(self, stack_name: str, result: TransformResult) -> tuple[TransformResult, tuple[str, ...]]:
+        """A deployed Version keeps its logical id and the description it was published with while its content is
+        unchanged (``strata.transform.published``)."""
+        from strata.transform.published import VERSION_TYPE, keep_published_descriptions, keep_unchanged_versions
+
+        resources = self.state.resources(stack_name)
+        deployed = {lid: res.properties.get("Description") for lid, res in resources.items()
+                    if res.type == VERSION_TYPE}
+        if not deployed:
+            return result, ()
+        carried = keep_unchanged_versions(result.template, result.functions, self.state.fingerprints(stack_name),
+                                          set(deployed))
+        if carried.template is not result.template:
+            result = replace(result, template=carried.template, functions=carried.functions)
+        resolver = Request(stack_name, result.template, dict(result.parameters), {}, self.region,
+                           self.account_id, False).resolver()
+        kept = keep_published_descriptions(result.template, result.functions, deployed, resolve=resolver.resolve)
+        if kept.template is not result.template:
+            result = replace(result, template=kept.template)
+        return result, carried.notes + kept.notes
 
     def _plan(self, request: Request, functions: dict[str, FunctionVersionInfo], *, basis: bool = True) -> Plan:
         """``basis``: record the state revision and request digest the plan was made from, for a plan that may be
