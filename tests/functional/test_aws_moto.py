@@ -262,3 +262,34 @@ def test_cli_deploy_target_aws_without_bucket_is_a_usage_error(tmp_path, endpoin
     code, out, err = _cli(["deploy", "-t", str(template), "--target", "aws", "--stack-name", "s",
                            "--endpoint-url", endpoint], capsys)
     assert code == 2 and "no S3 bucket for the code artifacts" in err and "--s3-bucket" in err
+
+
+def test_version_description_only_edit_changes_no_version(tmp_path, names, endpoint):
+    described = ALIAS_TEMPLATE.replace("      AutoPublishAlias: live\n",
+                                       "      AutoPublishAlias: live\n      VersionDescription: \"1\"\n")
+    template = _project(tmp_path / "app", described)
+    config = _config(template, names, endpoint, verify=False)
+    first, _ = _deploy(config, endpoint)
+    assert first.outcome == "deployed"
+    (version_id,) = [v.version_id for v in first.versions]
+
+    _project(tmp_path / "app", described.replace('VersionDescription: "1"', 'VersionDescription: "2"'))
+    second, text = _deploy(config, endpoint)
+    # the change set would replace the Version (Description is a replacement property), and that publish fails on
+    # AWS: the deployed Version keeps the description it was published with, so there is nothing to change
+    assert second.outcome == "no-changes", text
+    assert f"note: {version_id}: VersionDescription change takes effect at the next publish" in text
+
+    import boto3
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1")
+    body = cfn.get_template(StackName=names["stack"], TemplateStage="Processed")["TemplateBody"]
+    assert body["Resources"][version_id]["Properties"]["Description"] == "1"
+
+    _project(tmp_path / "app", described.replace('VersionDescription: "1"', 'VersionDescription: "2"'),
+             body="return 'hello again'")
+    third, text = _deploy(config, endpoint)
+    assert third.outcome == "deployed"
+    (new_id,) = [v.version_id for v in third.versions]
+    assert new_id != version_id
+    body = cfn.get_template(StackName=names["stack"], TemplateStage="Processed")["TemplateBody"]
+    assert body["Resources"][new_id]["Properties"]["Description"] == "2"

@@ -66,6 +66,9 @@ NO_CHANGES = [
     ("explicit defaults", {}, {"MemorySize": 128, "Timeout": 3, "Architectures": ["x86_64"]}),
     ("event source", {}, {"Events": {"Every": {"Type": "Schedule", "Properties": {"Schedule": "rate(5 minutes)"}}}}),
     ("provisioned concurrency", {}, {"ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 1}}),
+    # a version's own description is given at publish: with $LATEST unchanged Lambda returns the existing version
+    ("version description", {"VersionDescription": "1"}, {"VersionDescription": "2"}),
+    ("version description added", {}, {"VersionDescription": "first"}),
 ]
 
 

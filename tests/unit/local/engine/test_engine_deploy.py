@@ -199,3 +199,64 @@ def test_second_deploy_fails_fast_while_one_holds_the_lock(engine, home):
         with pytest.raises(StrataError, match="being deployed by another process"):
             engine.deploy("s", result(app(home)))
     assert engine.deploy("s", result(app(home))).status == "complete"
+
+
+def _described(template: dict, version_id: str, description: str | None) -> dict:
+    if description is not None:
+        template["Resources"][version_id]["Properties"]["Description"] = description
+    return template
+
+
+def _version_descriptions(engine, home) -> dict:
+    fn = resolve_function(home, "s", "Fn")
+    return {n: v.get("Description") for n, v in service_snapshot(engine.client)["functions"][fn]["versions"].items()}
+
+
+def test_version_description_only_edit_publishes_nothing_and_takes_effect_at_the_next_publish(engine, home):
+    # SAM's VersionDescription: the post-pass names the Version from the fingerprint, which leaves it out
+    v1, v2 = "FnVersion0123456789", "FnVersionabcdef0123"
+    first = engine.deploy("s", result(_described(app(home, version_id=v1), v1, "1"),
+                                      functions={"Fn": info("Fn", v1, "f1", code="aaaa")}))
+    assert first.status == "complete", first.error
+    assert _version_descriptions(engine, home) == {"$LATEST": "", "1": "1"}
+
+    edited = result(_described(app(home, version_id=v1), v1, "2"), functions={"Fn": info("Fn", v1, "f1", code="aaaa")})
+    plan = engine.plan("s", edited)
+    assert plan.is_empty
+    assert any(w.startswith(f"{v1}: VersionDescription change takes effect at the next publish") for w in plan.warnings)
+    report = engine.deploy("s", edited)
+    assert report.status == "no-changes"
+    assert engine.client.calls.count("PublishVersion") == 1
+    assert _version_descriptions(engine, home) == {"$LATEST": "", "1": "1"}
+
+    code_edit = engine.deploy("s", result(_described(app(home, answer="2", version_id=v2), v2, "2"),
+                                          functions={"Fn": info("Fn", v2, "f2", code="bbbb")}))
+    assert code_edit.status == "complete", code_edit.error
+    assert _version_descriptions(engine, home) == {"$LATEST": "", "1": "1", "2": "2"}
+    assert engine.client.calls.count("PublishVersion") == 2
+
+
+def test_version_description_removed_only_publishes_nothing(engine, home):
+    v1 = "FnVersion0123456789"
+    engine.deploy("s", result(_described(app(home, version_id=v1), v1, "1"),
+                              functions={"Fn": info("Fn", v1, "f1", code="aaaa")}))
+    report = engine.deploy("s", result(app(home, version_id=v1), functions={"Fn": info("Fn", v1, "f1", code="aaaa")}))
+    assert report.status == "no-changes"
+    assert any("keeps \"1\"; no description goes to the next version" in w for w in report.plan.warnings)
+
+
+def test_version_named_under_the_earlier_description_rule_is_kept(engine, home):
+    # a stack deployed when the VersionDescription was part of the fingerprint: same content, another Version id
+    old, new = "FnVersion0123456789", "FnVersionabcdef0123"
+    engine.deploy("s", result(_described(app(home, version_id=old), old, "1"),
+                              functions={"Fn": info("Fn", old, "f1", code="aaaa", **{"Version.Description": "1"})}))
+    report = engine.deploy("s", result(_described(app(home, version_id=new), new, "1"),
+                                       functions={"Fn": info("Fn", new, "f2", code="aaaa")}))
+    assert report.status == "no-changes", report.error
+    assert any(w.startswith(f"{old}: kept (the content of Fn is unchanged") for w in report.plan.warnings)
+    assert engine.client.calls.count("PublishVersion") == 1
+    tagged = engine.deploy("s", result(_described(app(home, version_id=new, tags={"app": "x"}), new, "1"),
+                                       functions={"Fn": info("Fn", new, "f2", code="aaaa")}))
+    assert tagged.status == "complete", tagged.error          # a later change keeps the kept id
+    assert {c.logical_id for c in tagged.plan.effective} == {"Fn"}
+    assert engine.client.calls.count("PublishVersion") == 1
