@@ -6,7 +6,10 @@ counts them for two paths, each driven in-process with a fake transport (no sock
 
 - ``http``: strata's HTTP layer + ``LambdaApp`` with a dispatcher that answers at once (what the server costs);
 - ``full``: the same in front of the real ``ServiceDispatch`` -> ``LambdaService`` -> ``WorkerPool`` with a warm
-  worker process (the worker runs outside valgrind; its reply comes through the event loop, plain asyncio here).
+  worker process (the worker runs outside valgrind; its reply comes through the event loop, plain asyncio here);
+- ``signed``: ``http`` as ``strata serve`` runs it, every request SigV4-signed (a signature is taken once, so each
+  request is signed afresh, before the loop) and checked: Host allow-list, browser guard, signature, replay claim;
+  ``sign-only`` makes the same signed requests and serves none, so ``signed - sign-only`` is the server's share.
 
 Per request = (count at 3000 requests - count at 1000) / 2000, so start-up and imports cancel out. Kernel time
 (system calls, wake-ups) is not counted: it is the same for every variant of the Python code. Needs valgrind
@@ -98,16 +101,37 @@ async def _drive(path: str, n: int, home: Path) -> None:
         dispatch = ServiceDispatch(service)
     else:
         dispatch = _AtOnce()
-    app = LambdaApp(dispatch, service_spec(), invoke_threads=1)
+    requests = [REQUEST] * (WARMUP + n)
+    verifier = hosts = None
+    if path in ("signed", "sign-only"):
+        from strata.local.credentials import Credentials
+        from strata.local.server.auth import AllowedHosts, Verifier, sign
+
+        keys = Credentials("AKIDBENCHINSTRUCTION", "bench-secret-access-key-0000000000000000")
+        head, _, body = REQUEST.partition(b"\r\n\r\n")
+        request_line, *lines = head.decode().split("\r\n")
+        method, target, _ = request_line.split(" ")
+        base = dict(line.split(": ", 1) for line in lines if not line.lower().startswith("host:"))
+
+        def signed() -> bytes:
+            headers = sign(keys, "us-east-1", method, "127.0.0.1:3001", target, "", base, body)
+            return (f"{request_line}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+                    + "\r\n").encode() + body
+
+        requests = [signed() for _ in range(WARMUP + n)]
+        if path == "sign-only":
+            return
+        verifier, hosts = Verifier(keys, "us-east-1"), AllowedHosts.for_bind("127.0.0.1", 3001)
+    app = LambdaApp(dispatch, service_spec(), invoke_threads=1, verifier=verifier, allowed_hosts=hosts)
     server = HttpServer(app)
     loop = server.loop = asyncio.get_running_loop()
     server._refresh(loop.time())
     connection = HttpConnection(server)
     transport = _Transport()
     connection.connection_made(transport)
-    for _ in range(WARMUP + n):
+    for request in requests:
         transport.waiter = loop.create_future()
-        connection.data_received(REQUEST)
+        connection.data_received(request)
         await transport.waiter
         if not transport.out[-1].endswith(EVENT):
             raise SystemExit(f"unexpected response: {transport.out[-1][:300]!r}")
@@ -128,7 +152,7 @@ def _count(path: str, n: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=("http", "full"))
+    parser.add_argument("--only", choices=("http", "full", "signed"))
     parser.add_argument("--child", nargs=2, metavar=("PATH", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -139,9 +163,12 @@ def main() -> None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     print("| path | instructions per warm Invoke (server process, user space) |")
     print("| --- | --- |")
-    for path in ([args.only] if args.only else ["http", "full"]):
+    label = {"http": "HTTP layer + app, answered at once", "full": "HTTP + app + service + pool + worker IPC",
+             "signed": "HTTP layer + app, answered at once, each request SigV4-checked (signing not counted)"}
+    for path in ([args.only] if args.only else ["http", "signed", "full"]):
         per_request = (_count(path, 3000) - _count(path, 1000)) // 2000
-        label = {"http": "HTTP layer + app, answered at once", "full": "HTTP + app + service + pool + worker IPC"}
+        if path == "signed":
+            per_request -= (_count("sign-only", 3000) - _count("sign-only", 1000)) // 2000
         print(f"| {label[path]} | {per_request:,} |")
 
 
