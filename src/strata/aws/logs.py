@@ -111,7 +111,8 @@ def versions_of(session: Any, function_name: str, qualifier: str | None) -> list
 def show_logs(target: str, *, emit: Callable[[str], None], note: Callable[[str], None], tail: bool = False,
               stack_name: str | None = None, since: str = "10m", session: Any = None, region: str | None = None,
               profile: str | None = None, endpoint_url: str | None = None, rounds: int | None = None,
-              sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time) -> None:
+              sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time,
+              default_stack: str | None = None) -> None:
     """``strata logs --target aws``: the log text of ``target`` (NAME[:QUALIFIER], or LOGICAL_ID[:QUALIFIER] with
     ``stack_name``) from ``since`` ago, each event to ``emit`` ending in a newline; ``tail`` keeps following
     (``rounds`` bounds it for tests)."""
@@ -121,6 +122,13 @@ def show_logs(target: str, *, emit: Callable[[str], None], note: Callable[[str],
     session = session or AwsSession(region, profile, endpoint_url)
     ref = FunctionRef.parse(target)
     name, qualifier = ref.name, ref.qualifier
+    if not stack_name and default_stack:   # the stack deploy names here, when the target is one of its logical ids
+        from strata.aws.stack import stack_function
+
+        try:
+            name = stack_function(session.client("cloudformation"), default_stack, name, or_name=True)[1]
+        except Exception:  # noqa: BLE001 - no such stack (or no access): the target is a function name
+            pass
     if stack_name:
         from strata.aws.stack import stack_function
 

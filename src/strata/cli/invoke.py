@@ -15,7 +15,7 @@ from typing import IO
 import click
 
 from strata.cli.options import region_option
-from strata.cli.targets import stack_name_option
+from strata.cli.targets import default_stack, stack_name_option
 
 
 @click.command(help="Invoke a function (NAME, NAME:VERSION, NAME:ALIAS or an ARN) on the local Lambda service.")
@@ -37,8 +37,9 @@ def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_
     payload = event_file.read() if event_file is not None else b"{}"
     _check_json(payload)
     home = state_home()
-    result = invoke_local(home, resolve_target(home, target, stack_name), payload, invocation_type=invocation_type,
-                          log_type=log_type, region=region, note=lambda line: click.echo(line, err=True))
+    result = invoke_local(home, resolve_target(home, target, stack_name, default_stack()), payload,
+                          invocation_type=invocation_type, log_type=log_type, region=region,
+                          note=lambda line: click.echo(line, err=True))
     if invocation_type == "Event":
         return 0
     if invocation_type == "DryRun":

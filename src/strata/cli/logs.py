@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from strata.cli.targets import stack_name_option
+from strata.cli.targets import default_stack, stack_name_option
 
 
 def _emit(text: str) -> None:
@@ -32,12 +32,12 @@ def logs(target: str, tail: bool, stack_name: str | None, where: str = "local", 
         from strata.aws.logs import show_logs as show_aws
 
         show_aws(target, emit=_emit, note=_note, tail=tail, stack_name=stack_name, since=since, region=region,
-                 profile=profile, endpoint_url=endpoint_url)
+                 profile=profile, endpoint_url=endpoint_url, default_stack=default_stack("aws"))
         return 0
     from strata.local.engine.describe import resolve_target
     from strata.local.logs import show_logs
     from strata.paths import state_home
 
     home = state_home()
-    show_logs(home, resolve_target(home, target, stack_name), emit=_emit, note=_note, tail=tail)
+    show_logs(home, resolve_target(home, target, stack_name, default_stack()), emit=_emit, note=_note, tail=tail)
     return 0

@@ -13,9 +13,34 @@ F = TypeVar("F", bound=Callable[..., Any])
 template_option = click.option(
     "-t", "--template-file", "--template", "template_file", default="template.yaml", show_default=True,
     type=click.Path(dir_okay=False), help="The SAM or CloudFormation template.")
+
+
+class ManyValuesOption(click.Option):
+    """An option that takes every argument after it up to the next option, as SAM CLI's ``--parameter-overrides``
+    and ``--tags`` do (``--parameter-overrides A=1 B=2`` unquoted); repeatable. Click has no such nargs, so the
+    parser's option is wrapped as SAM CLI does it (``samcli.cli.types``' OptionNargs)."""
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            found = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if found is not None:
+                found.process = _greedy(found.process)
+
+
+def _greedy(process: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def take_all(value: Any, state: Any) -> None:
+        process(value, state)
+        while state.rargs and not state.rargs[0].startswith("-"):
+            process(state.rargs.pop(0), state)
+    return take_all
+
+
 parameter_overrides_option = click.option(
-    "--parameter-overrides", "parameter_overrides", multiple=True,
-    help="Parameter values as Key=Value (SAM syntax; quote values with spaces). Repeatable.")
+    "--parameter-overrides", "parameter_overrides", multiple=True, cls=ManyValuesOption,
+    help="Parameter values: Key=Value pairs (one or several arguments; quote values with spaces), "
+         "ParameterKey=K,ParameterValue=V, or JSON (inline or file://params.json). Parameters not given keep "
+         "the value of the previous deploy (as sam deploy does).")
 region_option = click.option(
     "--region", default=None, help="Region for pseudo parameters and ARNs (default us-east-1).")
 output_option = click.option(
@@ -54,7 +79,7 @@ AWS_DEPLOY = [
     click.option("--s3-prefix", default=None, help="Key prefix (folder) for the artifacts in the bucket (aws target)."),
     click.option("--capabilities", multiple=True,
                  help="CloudFormation capabilities, e.g. CAPABILITY_IAM (default), CAPABILITY_NAMED_IAM (aws target)."),
-    click.option("--tags", multiple=True, help="Stack tags as Key=Value pairs (aws target)."),
+    click.option("--tags", multiple=True, cls=ManyValuesOption, help="Stack tags as Key=Value pairs (aws target)."),
     click.option("--no-verify", is_flag=True, help="Skip verifying the deployed functions at the end."),
 ]
 

@@ -69,9 +69,13 @@ def words(value: Any) -> list[str]:
 
 
 def override_texts(value: Any) -> list[str]:
-    """parameter_overrides as the strings ``parse_parameter_overrides`` reads."""
+    """parameter_overrides as the strings ``parse_parameter_overrides`` reads (a TOML table as its JSON object)."""
     if value is None:
         return []
+    if isinstance(value, dict):
+        import json
+
+        return [json.dumps(value)]
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
     return [str(value)]

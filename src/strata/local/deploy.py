@@ -29,7 +29,28 @@ def transform_for(settings: DeploySettings) -> Any:
 
     return transform(settings.template_path, parameter_overrides=settings.parameter_overrides,
                      region=settings.local_region, account_id=settings.account_id,
-                     stack_name=settings.stack_name, home=settings.home, progress=settings.build_progress)
+                     stack_name=settings.stack_name, home=settings.home, progress=settings.build_progress,
+                     previous_parameters=previous_parameters(settings))
+
+
+def previous_parameters(settings: DeploySettings) -> dict[str, str]:
+    """The parameter values the stack was last deployed with: SAM keeps them for the parameters a deploy does not
+    override (``sam deploy`` sends UsePreviousValue), and so does the local target. Empty for a new stack."""
+    from strata.local.engine.state import StackState
+    from strata.paths import database_path
+    from strata.template.parameters import previous_texts
+
+    assert settings.home is not None
+    if not database_path(settings.home).is_file():
+        return {}
+    state = StackState(settings.home)
+    try:
+        record = state.stack(settings.stack_name)
+    finally:
+        state.close()
+    if record is None or record.status.startswith("DELETE"):
+        return {}
+    return previous_texts(record.parameters or {})
 
 
 def _engine(settings: DeploySettings, progress: Echo | None = None, shifter: Any = None) -> Any:

@@ -68,12 +68,19 @@ class ParameterOverrides(Mapping[str, str]):
 def parse_parameter_overrides(values: Iterable[str]) -> ParameterOverrides:
     """``["A=1 B='x y'", "ParameterKey=C,ParameterValue=z"]`` -> ``{"A": "1", "B": "x y", "C": "z"}`` (later wins).
 
+    Every form SAM CLI and ``aws cloudformation deploy`` accept: ``K=V`` pairs (one argument or several),
+    CloudFormation's ``ParameterKey=K,ParameterValue=V``, and JSON (inline, or ``file://path``): an object
+    ``{"K": "V"}``, a list of ``"K=V"`` strings, or a list of ``{"ParameterKey", "ParameterValue"}`` objects.
     Unlike SAM CLI, text that is not part of a pair is an error instead of being silently dropped.
     """
     result: dict[str, str] = {}
     for value in values:
         text = " " + value.strip()
         if not text.strip():
+            continue
+        found = _json_overrides(value.strip())
+        if found is not None:
+            result.update(found)
             continue
         pattern = _CFN_PAIR if _CFN_PAIR.search(text) else _SAM_PAIR
         position = 0
@@ -85,6 +92,49 @@ def parse_parameter_overrides(values: Iterable[str]) -> ParameterOverrides:
             raise OverrideSyntaxError(f"cannot read parameter overrides {value!r}", hint=f"write {OVERRIDES_EXAMPLE}")
         _expect_blank(text[position:], value)
     return ParameterOverrides(result)
+
+
+def _json_overrides(text: str) -> dict[str, str] | None:
+    """The pairs of a JSON (or ``file://``) form, or None when ``text`` is ``Key=Value`` text."""
+    import json
+
+    if text.startswith("file://"):
+        from pathlib import Path
+
+        path = Path(text[len("file://"):]).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise OverrideSyntaxError(f"cannot read parameter overrides file {path}: {exc.strerror}",
+                                      hint="check the path after file://") from None
+        text = text.strip()
+        if not text.startswith(("{", "[")):
+            return dict(parse_parameter_overrides(text.split("\n")))
+    elif not text.startswith(("{", "[")):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise OverrideSyntaxError(f"cannot read parameter overrides as JSON: {exc}",
+                                  hint=f"write {OVERRIDES_EXAMPLE}, or a JSON object") from None
+    if isinstance(data, dict) and isinstance(data.get("Parameters"), dict):
+        data = data["Parameters"]          # CodePipeline's template configuration file
+    if isinstance(data, dict):
+        return {str(k): _scalar_text(v) for k, v in data.items() if not isinstance(v, (dict, list))}
+    if isinstance(data, list):
+        out: dict[str, str] = {}
+        for item in data:
+            if isinstance(item, str):
+                out.update(parse_parameter_overrides([item]))
+            elif isinstance(item, dict) and "ParameterKey" in item:
+                out[str(item["ParameterKey"])] = _scalar_text(item.get("ParameterValue"))
+            else:
+                raise OverrideSyntaxError(f"cannot read {item!r} in the JSON parameter overrides",
+                                          hint='write "Key=Value" strings or {"ParameterKey": .., '
+                                               '"ParameterValue": ..} objects')
+        return out
+    raise OverrideSyntaxError("JSON parameter overrides must be an object or a list",
+                              hint=f"write {OVERRIDES_EXAMPLE}")
 
 
 def _expect_blank(between: str, value: str) -> None:
@@ -122,8 +172,14 @@ def _known_type(kind: str) -> bool:
 
 def build_context(template: Template, overrides: Mapping[str, str], *, region: str = "us-east-1",
                   account_id: str = "123456789012", stack_name: str = "strata-stack",
-                  partition: str | None = None, require_values: bool = True) -> Context:
-    """Resolve parameters (overrides over defaults), pseudo parameters and conditions; all problems at once.
+                  partition: str | None = None, require_values: bool = True,
+                  previous: Mapping[str, str | None] | None = None) -> Context:
+    """Resolve parameters (overrides, then the values the previous deploy used, then defaults), pseudo parameters
+    and conditions; all problems at once.
+
+    ``previous`` is SAM's rule (``sam deploy`` sends ``UsePreviousValue`` for every parameter not overridden): the
+    values the stack was last deployed with, by name; None for a value kept by CloudFormation that strata cannot
+    read (a NoEcho parameter on AWS): it stays ``Unresolved``.
 
     ``require_values=False`` (``strata transform`` of a template no one deploys yet) lets a parameter without a value
     stay ``Unresolved`` instead of being a problem; a deploy always requires every value, as CloudFormation does."""
@@ -137,7 +193,7 @@ def build_context(template: Template, overrides: Mapping[str, str], *, region: s
     parameters: dict[str, Any] = {}
     deadline = time.monotonic() + PATTERN_SECONDS
     for name, spec in declared.items():
-        value, found = _resolve_parameter(template, str(name), spec, overrides, deadline)
+        value, found = _resolve_parameter(template, str(name), spec, overrides, deadline, previous or {})
         if found and not require_values and _lacks_value(spec, str(name), overrides):
             found = []
         problems += found
@@ -161,12 +217,23 @@ def build_context(template: Template, overrides: Mapping[str, str], *, region: s
     return context
 
 
+def previous_texts(values: Mapping[str, Any]) -> dict[str, str]:
+    """The parameter values a stack was deployed with (as ``build_context`` resolved them: numbers, lists) as the
+    texts ``build_context(previous=...)`` reads; a value that was not known locally is left out."""
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        items = value if isinstance(value, list) else [value]
+        if all(isinstance(item, (str, int, float)) for item in items):
+            out[str(name)] = ",".join(_scalar_text(item) for item in items)
+    return out
+
+
 def _lacks_value(spec: Any, name: str, overrides: Mapping[str, str]) -> bool:
     return isinstance(spec, dict) and "Default" not in spec and name not in overrides
 
 
 def _resolve_parameter(template: Template, name: str, spec: Any, overrides: Mapping[str, str],
-                       deadline: float) -> tuple[Any, list[Problem]]:
+                       deadline: float, previous: Mapping[str, str | None]) -> tuple[Any, list[Problem]]:
     """One parameter's value, or the problems with its declaration or value."""
     here = ("Parameters", name)
     if not isinstance(spec, dict):
@@ -178,6 +245,11 @@ def _resolve_parameter(template: Template, name: str, spec: Any, overrides: Mapp
                               "an AWS-specific type or AWS::SSM::Parameter::Value<...>", template.locate(here))]
     if name in overrides:
         raw, source = overrides[name], "from --parameter-overrides"
+    elif name in previous and not _SSM_VALUE.fullmatch(kind):   # SSM: the stored value is not the name given
+        kept = previous[name]
+        if kept is None:
+            return Unresolved({"Ref": name}, frozenset()), []
+        raw, source = kept, "kept from the previous deploy"
     elif "Default" in spec:
         raw, source = spec["Default"], "its Default"
         if isinstance(raw, list) and kind in _LIST_TYPES:
@@ -287,3 +359,59 @@ def _number(text: str) -> int | float | None:
     except ValueError:
         return None
     return number if number == number and number not in (float("inf"), float("-inf")) else None
+
+
+# --- NoEcho -----------------------------------------------------------------------------------------------------------
+
+MASK = "****"   # what CloudFormation shows for a NoEcho parameter's value
+
+
+def no_echo_names(template: Any) -> frozenset[str]:
+    """The parameters a template (its data) declares ``NoEcho: true``."""
+    declared = template.get("Parameters") if isinstance(template, dict) else None
+    if not isinstance(declared, dict):
+        return frozenset()
+    return frozenset(str(name) for name, spec in declared.items()
+                     if isinstance(spec, dict) and _scalar_text(spec.get("NoEcho")).lower() == "true")
+
+
+def secret_values(template: Any, parameters: Mapping[str, Any]) -> frozenset[str]:
+    """The values of the template's NoEcho parameters (each item of a list value too): what ``mask`` hides."""
+    secrets: set[str] = set()
+    for name in no_echo_names(template):
+        value = parameters.get(name)
+        items = value if isinstance(value, list) else [value]
+        secrets.update(_scalar_text(item) for item in items
+                       if isinstance(item, (str, int, float)) and not isinstance(item, bool))
+    return frozenset(s for s in secrets if s)
+
+
+def mask(value: Any, secrets: Iterable[str]) -> Any:
+    """``value`` with every NoEcho value in it replaced by ``MASK``: the one function every path that prints or stores
+    in plain text a value derived from parameters goes through (plan reasons, fingerprint inputs, describe, events).
+    Strings are masked where a secret occurs in them; mappings and lists member by member."""
+    ordered = sorted(set(secrets), key=len, reverse=True)
+    if not ordered:
+        return value
+    return _mask(value, ordered)
+
+
+def _mask(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {k: _mask(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_mask(v, secrets) for v in value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) in secrets:
+        return MASK
+    return value
+
+
+def mask_parameters(parameters: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """Parameter values by name, the NoEcho ones (``names``) shown as ``MASK`` (describe, events, JSON output)."""
+    hidden = set(names)
+    return {k: (MASK if k in hidden else v) for k, v in parameters.items()}

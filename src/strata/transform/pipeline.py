@@ -7,6 +7,7 @@ only re-runs the post-pass.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from strata.paths import state_home
 from strata.template.context import context_for
 from strata.template.intrinsics import Context, Locate, Unresolved
 from strata.template.load import Template, load_template
-from strata.template.parameters import ParameterOverrides, build_context
+from strata.template.parameters import ParameterOverrides, build_context, mask, secret_values
 from strata.transform.cache import TranslatorCache, cache_key
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
 from strata.transform.versions import (
@@ -37,8 +38,10 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
               region: str = "us-east-1", account_id: str = "123456789012", stack_name: str | None = None,
               home: Path | None = None, code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
               progress: bool = False, use_cache: bool = True,
-              require_parameter_values: bool = True) -> TransformResult:
-    """Produce the stack template for ``template_path`` with exact Version ids (see ``strata.transform.versions``)."""
+              require_parameter_values: bool = True,
+              previous_parameters: Mapping[str, str | None] | None = None) -> TransformResult:
+    """Produce the stack template for ``template_path`` with exact Version ids (see ``strata.transform.versions``).
+    ``previous_parameters``: the values the deployed stack used, for the parameters not overridden (SAM's rule)."""
     from strata.artifacts import build_targets, find_build_targets
 
     template = load_template(template_path)
@@ -46,7 +49,8 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
     stack_name = stack_name or default_stack_name(template_path)
     home = Path(home) if home is not None else state_home(template_path)
     context = build_context(template, parameter_overrides or ParameterOverrides(), region=region, account_id=account_id,
-                            stack_name=stack_name, require_values=require_parameter_values)
+                            stack_name=stack_name, require_values=require_parameter_values,
+                            previous=previous_parameters)
 
     targets = find_build_targets(template.data, template_path.parent)
     built = build_targets(targets, home, progress=progress)
@@ -75,7 +79,19 @@ def stack_output(template: Template, context: Context, targets: list, artifacts:
         template=translated["template"], artifacts=dict(artifacts), context=stack_context,
         sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
         code_bucket=code_bucket, code_prefix=code_prefix))
-    return output, from_cache
+    return _masked(output, secret_values(template.data, context.parameters)), from_cache
+
+
+def _masked(output: PostPassOutput, secrets: frozenset[str]) -> PostPassOutput:
+    """The post-pass output with NoEcho values masked in the fingerprint inputs people read (``transform
+    --explain``, plan reasons, the AWS stack's fingerprint metadata); the digests, which decide, are kept."""
+    if not secrets:
+        return output
+    functions = {fid: dataclasses.replace(info, inputs=tuple(dataclasses.replace(i, display=mask(i.display, secrets))
+                                                             for i in info.inputs),
+                                          warnings=tuple(mask(w, secrets) for w in info.warnings))
+                 for fid, info in output.functions.items()}
+    return dataclasses.replace(output, functions=functions)
 
 
 def default_stack_name(template_path: Path) -> str:

@@ -20,6 +20,7 @@ from strata.local.engine.model import Action, Change, Plan
 from strata.local.engine.planner import plan as make_plan
 from strata.local.engine.request import Request
 from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
+from strata.template.parameters import secret_values
 from strata.transform.result import FunctionVersionInfo, TransformResult
 from strata.transform.why import FunctionFingerprint
 
@@ -168,6 +169,8 @@ class Engine:
         resolver = request.resolver()
         desired = parse_stack(request.template, resolver)
         stack = state.stack(request.stack_name)
+        if stack is not None:     # the deployed values' NoEcho values are masked too ("old -> new")
+            resolver.secrets |= secret_values(stack.template or {}, stack.parameters or {})
         made = make_plan(request.stack_name, desired, resolver, state.resources(request.stack_name),
                          functions=functions, previous_fingerprints=state.fingerprints(request.stack_name),
                          stored_outputs=stack.outputs if stack else {},

@@ -32,6 +32,7 @@ from strata.local.engine.request import Request
 from strata.local.engine.state import CLEANUP, ROLLBACK, StackState, resource_from_json
 from strata.template.graph import dependencies, topological_order
 from strata.template.intrinsics import contains_unresolved, to_plain
+from strata.template.parameters import mask, secret_values
 
 Progress = Callable[[str, str, str | None, str, str | None], None]   # logical id, type, physical, status, reason
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -59,12 +60,14 @@ class Executor:
         self.progress = progress or (lambda *a: None)
         self.shifter: AliasShifter | None = None   # alias updates under a CodeDeploy UpdatePolicy (injected)
         self._update_policies: dict[str, Any] = {}
+        self._secrets: frozenset[str] = frozenset()   # the NoEcho values of the request: masked in every event
         self._history: Any = None
         self.executed: list[Change] = []          # the changes this run made, in the order it made them
 
     # ---- events ---------------------------------------------------------------------------------------------------
     def _event(self, logical_id: str, type_: str, physical: str | None, status: str, reason: str | None = None) -> None:
-        """Record an event (inside the caller's transaction) and report it."""
+        """Record an event (inside the caller's transaction) and report it (NoEcho values masked)."""
+        reason = mask(reason, self._secrets)
         self.state.add_event(self.stack, self.deploy_id, logical_id, type_, physical, status, reason)
         self.progress(logical_id, type_, physical, status, reason)
 
@@ -78,6 +81,9 @@ class Executor:
 
         Without a plan (completing an interrupted deploy) each resource converges on what the state says now."""
         resolver = request.resolver()
+        stored = self.state.stack(self.stack)
+        self._secrets = resolver.secrets | (secret_values(stored.template or {}, stored.parameters or {})
+                                            if stored is not None else frozenset())
         desired = parse_stack(request.template, resolver)
         deployed = self.state.resources(self.stack)
         planned = planned_steps(plan, desired, deployed) if plan is not None else None
@@ -94,7 +100,7 @@ class Executor:
             if contains_unresolved(props):
                 if emulated:
                     raise StepFailed(logical_id, res.type, "resolve its properties",
-                                     f"cannot be resolved locally: {to_plain(props)}")
+                                     f"cannot be resolved locally: {mask(to_plain(props), resolver.secrets)}")
                 props = to_plain(props)
             deps = dependencies(res.properties, res.depends_on, desired.resources)
             change = planned[logical_id] if planned is not None else None
@@ -112,7 +118,7 @@ class Executor:
 
     def _step(self, res: DesiredResource, props: dict[str, Any], current: DeployedResource | None,
               deps: tuple[str, ...], change: Change | None = None) -> DeployedResource:
-        decision = decide(res, props, current)
+        decision = decide(res, props, current, secrets=self._secrets)
         if change is not None:
             decision = _as_planned(change, decision)
         action = decision.action

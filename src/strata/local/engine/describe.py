@@ -10,8 +10,10 @@ from typing import Any
 from strata.errors import StateError
 from strata.local.engine.model import DeployedResource
 from strata.local.engine.state import StackRecord, StackState
+from strata.model.deploy import DEFAULT_ACCOUNT, DEFAULT_REGION
 from strata.model.naming import FunctionRef, function_name_of
 from strata.model.routing import AliasRouting
+from strata.template.parameters import mask, mask_parameters, no_echo_names, secret_values
 
 FUNCTION = "AWS::Lambda::Function"
 VERSION = "AWS::Lambda::Version"
@@ -61,6 +63,10 @@ def describe(home: Path, stack_name: str) -> dict[str, Any]:
                 functions[owner]["Aliases"].append({
                     "LogicalResourceId": res.logical_id, "Name": res.properties.get("Name"),
                     "FunctionVersion": routing.primary, "AdditionalVersionWeights": routing.weight_map()})
+    _add_retained_versions(home, functions)
+    for fn in functions.values():
+        fn["Versions"].sort(key=lambda v: int(v["Version"]) if str(v.get("Version", "")).isdigit() else 0)
+    secrets = secret_values(stack.template or {}, stack.parameters or {})
     return {
         "StackName": stack.name, "StackStatus": stack.status, "LastUpdated": stack.updated_at,
         "Interrupted": interrupted,
@@ -70,9 +76,39 @@ def describe(home: Path, stack_name: str) -> dict[str, Any]:
         "Functions": functions,
         "PendingCleanup": [{"LogicalResourceId": o.logical_id, "PhysicalResourceId": o.physical_id}
                            for o, _ in orphans],
-        "Outputs": stack.outputs,
-        "Parameters": stack.parameters,
+        "Outputs": mask(stack.outputs, secrets),
+        "Parameters": mask_parameters(stack.parameters or {}, no_echo_names(stack.template or {})),
     }
+
+
+def _add_retained_versions(home: Path, functions: dict[str, dict[str, Any]]) -> None:
+    """The versions each function holds that are no longer resources of the stack (a Version removed from the
+    template with DeletionPolicy Retain, as AutoPublishAlias's are: Lambda keeps them, and an alias may still route
+    to them): listed with ``"Retained": True``, as the Lambda service reports them."""
+    if not functions:
+        return
+    from strata.local.engine.client import LocalLambdaClient
+
+    client = LocalLambdaClient(home, region=DEFAULT_REGION, account_id=DEFAULT_ACCOUNT)
+    try:
+        for fn in functions.values():
+            listed = {str(v["Version"]) for v in fn["Versions"]}
+            marker = None
+            while True:
+                try:
+                    page = client.list_versions_by_function(FunctionName=fn["FunctionName"], Marker=marker)
+                except Exception:  # noqa: BLE001 - describe shows the stack even when the service cannot answer
+                    break
+                for version in page.get("Versions") or []:
+                    number = str(version.get("Version"))
+                    if number != "$LATEST" and number not in listed:
+                        fn["Versions"].append({"LogicalResourceId": None, "Version": number, "Retained": True})
+                        listed.add(number)
+                marker = page.get("NextMarker")
+                if not marker:
+                    break
+    finally:
+        client.close()
 
 
 def stacks(home: Path) -> list[dict[str, Any]]:
@@ -96,9 +132,20 @@ def events(home: Path, stack_name: str, limit: int | None = None) -> list[dict[s
         state.close()
 
 
-def resolve_target(home: Path, target: str, stack_name: str | None) -> str:
+def resolve_target(home: Path, target: str, stack_name: str | None, default_stack: str | None = None) -> str:
     """How ``invoke`` and ``logs`` name a function: ``target`` unchanged without a stack (a name or ARN,
-    ``NAME[:QUALIFIER]``), else ``LOGICAL_ID[:QUALIFIER]`` of the stack -> ``physical-name[:qualifier]``."""
+    ``NAME[:QUALIFIER]``), else ``LOGICAL_ID[:QUALIFIER]`` of the stack -> ``physical-name[:qualifier]``.
+    ``default_stack`` (the stack ``deploy`` would name here) is tried when no stack is named: a logical id of it
+    resolves there, anything else stays a function name."""
+    if not stack_name and default_stack and not target.startswith("arn:"):
+        state = _state(home)
+        try:
+            found = state.stack(default_stack) is not None and \
+                FunctionRef.parse(target).name in state.resources(default_stack)
+        finally:
+            state.close()
+        if found:
+            stack_name = default_stack
     if not stack_name:
         return target
     given = FunctionRef.parse(target)

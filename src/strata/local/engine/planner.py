@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from strata.local.engine.model import Action, Change, DeployedResource, DesiredR
 from strata.local.engine.resolve import StackResolver
 from strata.template.graph import topological_order
 from strata.template.intrinsics import Unresolved, contains_unresolved, depends_of
+from strata.template.parameters import mask
 from strata.transform.result import FunctionVersionInfo
 from strata.transform.why import FunctionFingerprint, why_new
 
@@ -36,8 +37,9 @@ _NOOP = Decision(Action.NOOP, (), (), False)
 
 
 def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedResource | None,
-           *, strict_types: bool = False) -> Decision:
-    """What to do with one resource, given its resolved properties (which may hold ``Unresolved`` values)."""
+           *, strict_types: bool = False, secrets: Collection[str] = ()) -> Decision:
+    """What to do with one resource, given its resolved properties (which may hold ``Unresolved`` values); the
+    reasons show ``secrets`` (NoEcho values) masked."""
     if current is None:
         return Decision(Action.CREATE, (), ("new resource",), False)
     if current.type != desired.type:
@@ -51,7 +53,7 @@ def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedRes
                      if contains_unresolved(props.get(k))
                      or props.get(k, _MISSING) != current.properties.get(k, _MISSING))
     conditional = any(contains_unresolved(props.get(k)) for k in changed)
-    reasons = tuple(_describe_change(k, current.properties.get(k, _MISSING), props.get(k, _MISSING))
+    reasons = tuple(_describe_change(k, current.properties.get(k, _MISSING), props.get(k, _MISSING), secrets)
                     for k in changed)
     if not changed:
         if current.dirty:
@@ -66,7 +68,10 @@ def decide(desired: DesiredResource, props: dict[str, Any], current: DeployedRes
     return Decision(Action.UPDATE, tuple(changed), reasons, conditional)
 
 
-def _describe_change(key: str, old: Any, new: Any) -> str:
+def _describe_change(key: str, old: Any, new: Any, secrets: Collection[str] = ()) -> str:
+    def _short(value: Any) -> str:
+        return _shorten(mask(value, secrets))
+
     if new is _MISSING:
         return f"{key} removed"
     if isinstance(new, Unresolved) or contains_unresolved(new):
@@ -104,7 +109,7 @@ def _as_mapping(value: Any) -> Any:
 _HEX = re.compile(r"[0-9a-f]{64}")
 
 
-def _short(value: Any, width: int = 48) -> str:
+def _shorten(value: Any, width: int = 48) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     text = _HEX.sub(lambda m: m.group(0)[:8] + "..", text)
     return text if len(text) <= width else text[: width - 3] + "..."
@@ -124,6 +129,9 @@ def _publish_reasons(logical_id: str, functions: Mapping[str, FunctionVersionInf
         if fn in deployed:
             return (f"publish a new version of {fn} (no fingerprint recorded by an earlier deploy)",), ()
         return (f"publish the first version of {fn}",), ()
+    if before.fingerprint == info.fingerprint and before.version_id is None:
+        # the function was deployed without a Version (AutoPublishAlias added now): Lambda publishes its first one
+        return (f"publish the first version of {fn} (it had no Version resource; its configuration is unchanged)",), ()
     if before.fingerprint == info.fingerprint:
         return ((f"publish a new version of {fn}",),
                 (f"{logical_id}: the fingerprint of {fn} did not change; Lambda will answer that a version exists",))
@@ -155,10 +163,11 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
         if not emulated:
             not_emulated.append(logical_id)
         props = resolver.resolve(res.properties, ("Resources", logical_id, "Properties"))
-        decision = decide(res, props, current)
+        decision = decide(res, props, current, secrets=resolver.secrets)
         reasons = decision.reasons
         if res.type == "AWS::Lambda::Version" and decision.action in (Action.CREATE, Action.REPLACE):
-            publish, warn = _publish_reasons(logical_id, functions, previous_fingerprints, deployed)
+            publish, warn = mask(_publish_reasons(logical_id, functions, previous_fingerprints, deployed),
+                                 resolver.secrets)
             reasons = publish + (reasons if decision.action is Action.REPLACE else ())
             warnings += list(warn)
         if not emulated and decision.action is not Action.NOOP:

@@ -78,8 +78,10 @@ def describe_text(info: dict[str, Any]) -> str:
     if info["Functions"]:
         lines.append("Functions:")
         for logical_id, fn in info["Functions"].items():
-            versions = ", ".join(v["Version"] for v in fn["Versions"]) or "none"
-            lines.append(f"  {logical_id} ({fn['FunctionName']}): versions {versions}")
+            versions = ", ".join(v["Version"] + (" (retained)" if v.get("Retained") else "")
+                                 for v in fn["Versions"]) or "none"
+            lines.append(f"  {logical_id} ({fn['FunctionName']}): version{'s' if len(fn['Versions']) != 1 else ''} "
+                         f"{versions}")
             for alias in fn["Aliases"]:
                 weights = "".join(f", {w:.0%} -> {v}" for v, w in alias["AdditionalVersionWeights"].items())
                 lines.append(f"    alias {alias['Name']} -> {alias['FunctionVersion']}{weights}")

@@ -12,6 +12,7 @@ from typing import Any
 from strata.errors import StrataError
 from strata.template.context import context_for
 from strata.template.intrinsics import Unresolved, contains_unresolved, evaluate
+from strata.template.parameters import secret_values
 
 
 class StackResolver:
@@ -21,6 +22,7 @@ class StackResolver:
                  stack_name: str) -> None:
         self.known: dict[str, dict[str, Any]] = {}
         self.emulated: dict[str, bool] = {}
+        self.secrets = secret_values(template, parameters)   # NoEcho values: masked in every reason and event
         self.ctx = context_for(template, parameters, region=region, account_id=account_id, stack_name=stack_name,
                                resolve_resource=self._resource)
 
