@@ -54,6 +54,9 @@ class ChangeSetRequest:
     capabilities: tuple[str, ...]
     tags: dict[str, str]
     description: str = "Created by strata"
+    keep_previous: tuple[str, ...] = ()      # parameters sent as UsePreviousValue (SAM's rule for those not given)
+    role_arn: str | None = None
+    notification_arns: tuple[str, ...] = ()
 
 
 def create_change_set(cfn: Any, request: ChangeSetRequest, *, name: str | None = None,
@@ -62,9 +65,15 @@ def create_change_set(cfn: Any, request: ChangeSetRequest, *, name: str | None =
     name = name or f"strata-{int(time.time() * 1000)}"
     kwargs: dict[str, Any] = {
         "StackName": request.stack_name, "ChangeSetName": name, "ChangeSetType": request.change_set_type,
-        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(request.parameters.items())],
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in sorted(request.parameters.items())]
+        + [{"ParameterKey": k, "UsePreviousValue": True} for k in sorted(request.keep_previous)
+           if k not in request.parameters],
         "Capabilities": list(request.capabilities), "Description": request.description,
         "Tags": [{"Key": k, "Value": v} for k, v in sorted(request.tags.items())]}
+    if request.role_arn:
+        kwargs["RoleARN"] = request.role_arn
+    if request.notification_arns:
+        kwargs["NotificationARNs"] = list(request.notification_arns)
     if request.template_url:
         kwargs["TemplateURL"] = request.template_url
     else:
@@ -134,6 +143,10 @@ def delete_change_set(cfn: Any, change_set: ChangeSet) -> None:
         cfn.delete_change_set(StackName=change_set.stack_name, ChangeSetName=change_set.id or change_set.name)
 
 
-def execute_change_set(cfn: Any, change_set: ChangeSet) -> None:
+def execute_change_set(cfn: Any, change_set: ChangeSet, *, disable_rollback: bool = False) -> None:
+    """ExecuteChangeSet; ``disable_rollback`` (``--disable-rollback``, ``--on-failure DO_NOTHING``) keeps what a
+    failed deploy did."""
+    extra = {"DisableRollback": True} if disable_rollback else {}
     with aws_errors(f"executing change set {change_set.name}", stack=change_set.stack_name):
-        cfn.execute_change_set(StackName=change_set.stack_name, ChangeSetName=change_set.id or change_set.name)
+        cfn.execute_change_set(StackName=change_set.stack_name, ChangeSetName=change_set.id or change_set.name,
+                               **extra)

@@ -67,15 +67,17 @@ class VersionPlan:
 def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
                   out: Callable[[str], None] = print, progress: Callable[[str], None] | None = None,
                   warn: Callable[[str], None] | None = None,
-                  sleep: Callable[[float], None] = time.sleep) -> DeployResult:
+                  sleep: Callable[[float], None] = time.sleep,
+                  confirm: Callable[[str], bool] | None = None) -> DeployResult:
     """Deploy ``config.template_path`` to the CloudFormation stack ``config.stack_name``; see the module docstring.
-    ``outcome``: deployed | no-changes | change-set-created; ``status`` the stack's status."""
+    ``outcome``: deployed | no-changes | change-set-created; ``status`` the stack's status. ``confirm`` asks the
+    question of ``confirm_changeset`` (no answer: not executed)."""
     from strata.transform.pipeline import transform
 
     progress = progress or out
-    if not config.s3_bucket:
-        raise StrataError("no S3 bucket for the code artifacts", hint="pass --s3-bucket, or set s3_bucket in "
-                          "samconfig.toml [default.deploy.parameters]")
+    if not config.s3_bucket and not config.resolve_s3:
+        raise StrataError("no S3 bucket for the code artifacts", hint="pass --s3-bucket or --resolve-s3, or set "
+                          "s3_bucket or resolve_s3 in samconfig.toml [default.deploy.parameters]")
     session = session or AwsSession(config.region, config.profile, config.endpoint_url)
     cfn, s3 = session.client("cloudformation"), session.client("s3")
     prefix = normalise_prefix(config.s3_prefix)
@@ -84,14 +86,21 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
     status = description.get("StackStatus") if description else None
     _check_status(config.stack_name, status)
     account_id = session.account_id()
-    check_bucket(s3, config.s3_bucket)
+    bucket = config.s3_bucket
+    if not bucket:
+        from strata.aws.managed_bucket import managed_bucket
 
+        bucket = managed_bucket(cfn, out=progress, sleep=sleep)
+    check_bucket(s3, bucket)
+
+    previous = {} if status is None or status in EMPTY_STATUSES else previous_parameters(description or {})
+    kept = {k: v for k, v in previous.items() if k not in config.parameter_overrides}
     result = transform(config.template_path, parameter_overrides=config.parameter_overrides,
                        region=session.region_name, account_id=account_id, stack_name=config.stack_name,
-                       home=config.home, code_bucket=config.s3_bucket, code_prefix=prefix)
-    uploads = upload_artifacts(s3, result.artifacts, config.s3_bucket, prefix, progress=progress)
+                       home=config.home, code_bucket=bucket, code_prefix=prefix, previous_parameters=kept)
+    uploads = upload_artifacts(s3, result.artifacts, bucket, prefix, progress=progress, kms_key_id=config.kms_key_id)
     out(f"Artifacts: {len(uploads.uploaded)} uploaded, {len(uploads.present)} already in "
-        f"s3://{config.s3_bucket}/{prefix}")
+        f"s3://{bucket}/{prefix}")
 
     deployed = read_deployed_stack(cfn, config.stack_name, region=session.region_name, account_id=account_id,
                                    partition=session.partition, description=description)
@@ -110,13 +119,14 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
     body = json.dumps(template, indent=1, sort_keys=False)
     url = None
     if len(body.encode()) > TEMPLATE_BODY_LIMIT:
-        url = upload_template(s3, body, config.s3_bucket, prefix, region=session.region_name,
+        url = upload_template(s3, body, bucket, prefix, region=session.region_name,
                               endpoint_url=config.endpoint_url)
     request = ChangeSetRequest(
         stack_name=config.stack_name, template_body=None if url else body, template_url=url,
         change_set_type="UPDATE" if deployed is not None else "CREATE",
         parameters=_stack_parameters(template, config.parameter_overrides), capabilities=tuple(config.capabilities),
-        tags=dict(config.tags))
+        tags=dict(config.tags), role_arn=config.role_arn, notification_arns=tuple(config.notification_arns),
+        keep_previous=tuple(k for k in kept if k in (template.get("Parameters") or {})) if deployed else ())
     change_set = create_change_set(cfn, request, sleep=sleep)
     outcome = DeployResult(AWS, config.stack_name, "no-changes", status=status, change_set=change_set,
                            uploads=uploads, versions=versions, adoptions=adoptions)
@@ -126,15 +136,31 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
         _show_adoptions(adoptions, out)
         for note in notes:        # a non-empty change set says them with its Versions
             out(f"note: {note}")
+        if config.fail_on_empty_changeset:
+            raise StrataError(f"no changes to deploy: stack {config.stack_name} is up to date "
+                              "(--fail-on-empty-changeset)", hint="drop --fail-on-empty-changeset (or "
+                              "fail_on_empty_changeset in samconfig.toml) to make this a success")
     else:
         show_plan(change_set, versions, out)
+        if config.execute and config.confirm_changeset and not (confirm or _decline)("Deploy this changeset?"):
+            out(f"Change set {change_set.name} created, not executed (not confirmed). Execute it with:\n"
+                f"  aws cloudformation execute-change-set --stack-name {config.stack_name} "
+                f"--change-set-name {change_set.name}")
+            outcome.outcome = "change-set-created"
+            return outcome
         if not config.execute:
             out(f"Change set {change_set.name} created, not executed (--no-execute-changeset). Execute it with:\n"
                 f"  aws cloudformation execute-change-set --stack-name {config.stack_name} "
                 f"--change-set-name {change_set.name}")
             outcome.outcome = "change-set-created"
             return outcome
-        outcome.status = _execute(cfn, change_set, progress, sleep)
+        try:
+            outcome.status = _execute(cfn, change_set, progress, sleep, disable_rollback=config.disable_rollback
+                                      or config.on_failure == "DO_NOTHING")
+        except DeployFailedError:
+            if config.on_failure == "DELETE" and change_set.change_set_type == "CREATE":
+                _delete_failed_stack(cfn, config.stack_name, progress, sleep)
+            raise
         outcome.outcome = "deployed"
     final = describe_stack(cfn, config.stack_name) or {}
     outcome.outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in final.get("Outputs") or []}
@@ -255,9 +281,9 @@ def _show_adoptions(adoptions: list[Adoption], out: Callable[[str], None]) -> No
 
 
 def _execute(cfn: Any, change_set: ChangeSet, progress: Callable[[str], None],
-             sleep: Callable[[float], None]) -> str:
+             sleep: Callable[[float], None], *, disable_rollback: bool = False) -> str:
     after = newest_event_id(cfn, change_set.stack_name)
-    execute_change_set(cfn, change_set)
+    execute_change_set(cfn, change_set, disable_rollback=disable_rollback)
     progress(f"Executing change set {change_set.name}...")
 
     def show(event: StackEvent) -> None:
@@ -281,6 +307,32 @@ def _execute(cfn: Any, change_set: ChangeSet, progress: Callable[[str], None],
                                 hint=hint)
     progress(f"Stack {change_set.stack_name}: {followed.status}")
     return followed.status
+
+
+def _decline(_question: str) -> bool:
+    """No one to ask (``confirm_changeset`` without a terminal): the change set is left for later."""
+    return False
+
+
+def _delete_failed_stack(cfn: Any, stack_name: str, progress: Callable[[str], None],
+                         sleep: Callable[[float], None]) -> None:
+    """``--on-failure DELETE``: a stack whose creation failed is deleted (SAM's behaviour), not left rolled back."""
+    from strata.aws.delete import delete_stack
+
+    progress(f"--on-failure DELETE: deleting stack {stack_name}")
+    delete_stack(cfn, stack_name, sleep=sleep)
+
+
+def previous_parameters(description: Mapping[str, Any]) -> dict[str, str | None]:
+    """The parameter values a deployed stack holds (DescribeStacks), for the parameters a deploy does not override:
+    CloudFormation keeps them (UsePreviousValue). A NoEcho value reads back as ``****``: None (kept, not known)."""
+    from strata.template.parameters import MASK
+
+    out: dict[str, str | None] = {}
+    for item in description.get("Parameters") or []:
+        value = item.get("ParameterValue")
+        out[str(item.get("ParameterKey"))] = None if value == MASK or value is None else str(value)
+    return out
 
 
 def _stack_parameters(template: dict[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:

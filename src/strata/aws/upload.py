@@ -35,8 +35,10 @@ def check_bucket(s3: Any, bucket: str) -> None:
 
 
 def upload_artifacts(s3: Any, artifacts: Iterable[Any], bucket: str, prefix: str, *,
-                     progress: Callable[[str], None] | None = None) -> UploadReport:
-    """Put every distinct artifact (``.artifact.path``, ``.artifact.sha256``) that is not in the bucket yet."""
+                     progress: Callable[[str], None] | None = None, kms_key_id: str | None = None) -> UploadReport:
+    """Put every distinct artifact (``.artifact.path``, ``.artifact.sha256``) that is not in the bucket yet
+    (encrypted with ``kms_key_id`` when given, as ``sam deploy --kms-key-id`` does)."""
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     from botocore.exceptions import ClientError
 
     report = UploadReport()
@@ -64,7 +66,7 @@ def upload_artifacts(s3: Any, artifacts: Iterable[Any], bucket: str, prefix: str
         with (aws_errors(f"uploading {path.name} to s3://{bucket}/{key}", bucket=bucket, key=key),
               path.open("rb") as body):
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/zip",
-                          Metadata={"strata-sha256": sha})
+                          Metadata={"strata-sha256": sha}, **encryption)
         report.uploaded.append(key)
         report.bytes_uploaded += size
     return report

@@ -48,13 +48,22 @@ def deploy(template_file: str, output: str, **flags: object) -> None:
     text = output == "text"
     say = click.echo if text else _quiet
     result = run(settings, out=say, progress=(lambda line: click.echo(line, err=True)) if settings.target == "aws"
-                 else say, warn=(lambda line: click.echo(line, err=True)) if text else _quiet)
+                 else say, warn=(lambda line: click.echo(line, err=True)) if text else _quiet,
+                 confirm=_ask)
     if not text:
         echo_json(result.to_json())
         if result.failure is not None:
             raise click.exceptions.Exit(1)
     elif result.failure is not None:
         raise result.failure
+
+
+def _ask(question: str) -> bool:
+    """``--confirm-changeset``'s question, asked on stdin (default no, as SAM's; no input: no)."""
+    try:
+        return click.confirm(question, default=False, err=True)
+    except click.Abort:
+        return False
 
 
 def _quiet(_line: str) -> None:

@@ -81,6 +81,19 @@ AWS_DEPLOY = [
                  help="CloudFormation capabilities, e.g. CAPABILITY_IAM (default), CAPABILITY_NAMED_IAM (aws target)."),
     click.option("--tags", multiple=True, cls=ManyValuesOption, help="Stack tags as Key=Value pairs (aws target)."),
     click.option("--no-verify", is_flag=True, help="Skip verifying the deployed functions at the end."),
+    # sam deploy's other options (aws target); None when not given, so samconfig.toml's keys fill them
+    click.option("--resolve-s3", is_flag=True, default=None,
+                 help="No --s3-bucket: use SAM's managed bucket (stack aws-sam-cli-managed-default), made once."),
+    click.option("--confirm-changeset/--no-confirm-changeset", default=None,
+                 help="Show the change set and ask before executing it."),
+    click.option("--fail-on-empty-changeset/--no-fail-on-empty-changeset", default=None,
+                 help="Exit 1 when the deploy has no changes (default: no changes is a success)."),
+    click.option("--role-arn", default=None, help="Service role CloudFormation assumes for the stack operation."),
+    click.option("--notification-arns", multiple=True, cls=ManyValuesOption,
+                 help="SNS topic ARNs CloudFormation notifies of stack events."),
+    click.option("--kms-key-id", default=None, help="KMS key to encrypt the uploaded artifacts with."),
+    click.option("--on-failure", type=click.Choice(["ROLLBACK", "DELETE", "DO_NOTHING"], case_sensitive=False),
+                 default=None, help="What a failed deploy leaves: roll back (default), delete a new stack, nothing."),
 ]
 
 config_options = apply_options(CONFIG)

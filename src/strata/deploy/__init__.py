@@ -13,13 +13,15 @@ from strata.model.deploy import AWS, DeployResult, DeploySettings
 
 
 def deploy(settings: DeploySettings, *, out: Callable[[str], None] = print,
-           progress: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None) -> DeployResult:
+           progress: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
+           confirm: Callable[[str], bool] | None = None) -> DeployResult:
     """Deploy with the orchestrator of ``settings.target``; ``out`` gets the plan and results, ``progress`` each step,
-    ``warn`` what went wrong on the side (each defaults to ``out``)."""
+    ``warn`` what went wrong on the side (each defaults to ``out``); ``confirm`` asks ``confirm_changeset``'s
+    question (aws target)."""
     if settings.target == AWS:
         from strata.aws.deploy import deploy_to_aws
 
-        return deploy_to_aws(settings, out=out, progress=progress, warn=warn)
+        return deploy_to_aws(settings, out=out, progress=progress, warn=warn, confirm=confirm)
     from strata.local.deploy import deploy_local
 
     return deploy_local(settings, out=out, progress=progress, warn=warn)

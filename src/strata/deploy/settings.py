@@ -38,7 +38,7 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
                    capabilities: tuple[str, ...] = (), tags: tuple[str, ...] = (), strict: bool = False,
                    disable_rollback: bool = False, wait: bool = False, force: bool = False, shift_speed: float = 1.0,
                    error_threshold: float = 0.0, build_progress: bool = False,
-                   home: Path | None = None) -> DeploySettings:
+                   home: Path | None = None, **aws: Any) -> DeploySettings:
     """The ``DeploySettings`` for these flag values (None or empty: not given), samconfig.toml filling the gaps."""
     from strata.deploy.samconfig import override_texts, parse_tags, words
     from strata.paths import state_home
@@ -49,13 +49,14 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
     sam = samconfig_for(template_path, config_file, config_env)
     name = stack_name or sam.get("stack_name")
     bucket = s3_bucket or sam.get("s3_bucket")
+    more = _sam_deploy_settings(aws, sam)
     if target == AWS:
         if not name:
             raise MissingSettingError("no stack name for the aws target", hint="pass --stack-name, or set "
                                       "stack_name in samconfig.toml [default.deploy.parameters]")
-        if not bucket:
-            raise MissingSettingError("no S3 bucket for the code artifacts", hint="pass --s3-bucket, or set "
-                                      "s3_bucket in samconfig.toml [default.deploy.parameters]")
+        if not bucket and not more["resolve_s3"]:
+            raise MissingSettingError("no S3 bucket for the code artifacts", hint="pass --s3-bucket or --resolve-s3, "
+                                      "or set s3_bucket or resolve_s3 in samconfig.toml [default.deploy.parameters]")
     overrides = parse_parameter_overrides([*override_texts(sam.get("parameter_overrides")), *parameter_overrides])
     tag_values = parse_tags(sam.get("tags"))
     tag_values.update(parse_tags(list(tags)))
@@ -65,11 +66,43 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
         region=_region(region, sam, target),
         parameter_overrides=overrides, execute=not (no_execute or bool(sam.get("no_execute_changeset"))),
         verify=not no_verify, home=home if home is not None else state_home(template_path), samconfig=sam,
-        account_id=account_id, strict=strict, disable_rollback=disable_rollback, wait=wait, force=force,
+        account_id=account_id, strict=strict, wait=wait, force=force,
+        disable_rollback=disable_rollback or bool(sam.get("disable_rollback")),
         shift_speed=shift_speed, error_threshold=error_threshold, build_progress=build_progress,
         s3_bucket=str(bucket or ""), s3_prefix=str(s3_prefix if s3_prefix is not None else sam.get("s3_prefix") or ""),
         profile=profile or sam.get("profile"), endpoint_url=endpoint_url or sam.get("endpoint_url"),
-        capabilities=tuple(caps) or DEFAULT_CAPABILITIES, tags=tag_values)
+        capabilities=tuple(caps) or DEFAULT_CAPABILITIES, tags=tag_values, **more)
+
+
+# `sam deploy` settings of the AWS target: flag (None: not given) > samconfig.toml key of the same name > default
+_SAM_FLAGS = ("resolve_s3", "confirm_changeset", "fail_on_empty_changeset")
+_SAM_TEXTS = ("role_arn", "kms_key_id", "on_failure")
+ON_FAILURE = ("ROLLBACK", "DELETE", "DO_NOTHING")
+
+
+def _sam_deploy_settings(flags: dict[str, Any], sam: dict[str, Any]) -> dict[str, Any]:
+    """The ``DeploySettings`` fields for ``sam deploy``'s other options (``--resolve-s3``, ``--confirm-changeset``,
+    ``--fail-on-empty-changeset``, ``--role-arn``, ``--notification-arns``, ``--kms-key-id``, ``--on-failure``)."""
+    from strata.deploy.samconfig import words
+
+    unknown = set(flags) - {*_SAM_FLAGS, *_SAM_TEXTS, "notification_arns"}
+    if unknown:
+        raise TypeError(f"resolve_deploy() got unexpected settings {sorted(unknown)}")
+    out: dict[str, Any] = {}
+    for key in _SAM_FLAGS:
+        value = flags.get(key)
+        out[key] = bool(sam.get(key, False) if value is None else value)
+    for key in _SAM_TEXTS:
+        value = flags.get(key) or sam.get(key)
+        out[key] = str(value) if value else None
+    given = [a for text in flags.get("notification_arns") or () for a in str(text).replace(",", " ").split()]
+    out["notification_arns"] = tuple(given or words(sam.get("notification_arns")))
+    if out["on_failure"] is not None and out["on_failure"].upper() not in ON_FAILURE:
+        raise MissingSettingError(f"on_failure {out['on_failure']!r} is not one of {', '.join(ON_FAILURE)}",
+                                  hint="fix --on-failure or on_failure in samconfig.toml")
+    if out["on_failure"] is not None:
+        out["on_failure"] = out["on_failure"].upper()
+    return out
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,14 @@ class DeploySettings:
     endpoint_url: str | None = None
     capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
     tags: dict[str, str] = field(default_factory=dict)
+    # aws target, `sam deploy`'s other settings (samconfig.toml keys of the same names)
+    resolve_s3: bool = False                 # no s3_bucket: use (creating it once) SAM's managed bucket
+    confirm_changeset: bool = False          # show the change set, then ask before executing it
+    fail_on_empty_changeset: bool = False    # no changes is an error (exit 1) instead of a success
+    role_arn: str | None = None              # the service role CloudFormation assumes
+    notification_arns: tuple[str, ...] = ()  # SNS topics for the stack's events
+    kms_key_id: str | None = None            # KMS key the uploaded artifacts are encrypted with
+    on_failure: str | None = None            # ROLLBACK | DELETE | DO_NOTHING (what a failed deploy leaves)
 
     @property
     def local_region(self) -> str:
