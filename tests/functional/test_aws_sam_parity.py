@@ -87,6 +87,10 @@ def test_a_guided_samconfig_deploys_unchanged_and_delete_removes_the_stack(tmp_p
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert keys and all(k.startswith("sam-app/") for k in keys)                # s3_prefix
     assert _parameters(endpoint)["Stage"] == "prod"
+    import json
+    body = cfn.get_template(StackName="sam-app", TemplateStage="Processed")["TemplateBody"]
+    text = body if isinstance(body, str) else json.dumps(body)
+    assert "TOKEN" in text and SECRET not in text      # the fingerprint metadata CloudFormation stores is masked
 
     # a parameter not given again keeps the deployed value (samconfig's Stage="dev" is an override: it wins)
     done = _run(app, endpoint, "deploy", "--target", "aws", "--no-confirm-changeset")

@@ -124,8 +124,9 @@ def _json_overrides(text: str) -> dict[str, str] | None:
     if isinstance(data, list):
         out: dict[str, str] = {}
         for item in data:
-            if isinstance(item, str):
-                out.update(parse_parameter_overrides([item]))
+            if isinstance(item, str) and "=" in item.strip("="):   # "Key=Value": one pair, spaces and all
+                key, _, item_value = item.partition("=")
+                out[key.strip()] = item_value
             elif isinstance(item, dict) and "ParameterKey" in item:
                 out[str(item["ParameterKey"])] = _scalar_text(item.get("ParameterValue"))
             else:

@@ -10,9 +10,11 @@ for AWS: ``strata.aws.verify.verify_aws(session, stack_name, repair=...)``.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Collection
 
+from strata.template.parameters import mask, secret_values
 from strata.verify.checker import check
 from strata.verify.expected import expected_functions
 from strata.verify.model import DeployedStack, ExpectedFunction, Finding, StackResource, VerifyReport
@@ -29,14 +31,25 @@ def verify_stack(stack: DeployedStack, reader: LambdaReader | LambdaRepairer, *,
         functions = [f for f in functions if f.logical_id in only]
     report = check(reader, functions, VerifyReport(stack=stack.name, target=target))
     if not repair or report.ok:
-        return report
+        return _masked(report, stack)
     from strata.verify.repair import repair as run_repair
 
     done, refused = run_repair(reader, functions, report, sleep=sleep)  # type: ignore[arg-type]
     again = check(reader, functions, VerifyReport(stack=stack.name, target=target))
     again.repairs = done
     again.unrepaired = refused
-    return again
+    return _masked(again, stack)
+
+
+def _masked(report: VerifyReport, stack: DeployedStack) -> VerifyReport:
+    """The report with the stack's NoEcho values masked in every finding (a drifted environment variable shows
+    ``****`` for the deployed secret, as CloudFormation would)."""
+    secrets = secret_values(stack.template, stack.parameters)
+    if secrets and (report.findings or report.unrepaired):
+        report.findings = [dataclasses.replace(f, message=mask(f.message, secrets), live=mask(f.live, secrets),
+                                               expected=mask(f.expected, secrets)) for f in report.findings]
+        report.unrepaired = [mask(line, secrets) for line in report.unrepaired]
+    return report
 
 
 __all__ = ["DeployedStack", "ExpectedFunction", "Finding", "StackResource", "VerifyReport", "verify_stack"]

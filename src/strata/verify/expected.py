@@ -19,6 +19,7 @@ from strata.model.naming import (
 from strata.model.routing import AliasRouting
 from strata.template.context import context_for
 from strata.template.intrinsics import NO_VALUE, Context, Unresolved, contains_unresolved, evaluate
+from strata.template.parameters import MASK, no_echo_names
 from strata.verify.model import DeployedStack, ExpectedAlias, ExpectedFunction, StackResource
 from strata.verify.settings import BY_NAME, SETTINGS
 
@@ -107,8 +108,12 @@ def _alias(props: dict[str, Any]) -> ExpectedAlias:
 
 
 def stack_context(stack: DeployedStack) -> Context:
-    """Evaluation context of the deployed template: its parameter values, pseudo parameters and physical ids."""
-    return context_for(stack.template, stack.parameters, region=stack.region, account_id=stack.account_id,
+    """Evaluation context of the deployed template: its parameter values, pseudo parameters and physical ids. A
+    NoEcho value CloudFormation reads back as ``****`` is not known: what depends on it is unchecked."""
+    hidden = no_echo_names(stack.template)
+    parameters = {k: Unresolved({"Ref": k}, frozenset()) if k in hidden and v == MASK else v
+                  for k, v in stack.parameters.items()}
+    return context_for(stack.template, parameters, region=stack.region, account_id=stack.account_id,
                        stack_name=stack.name, partition=stack.partition, stack_id=stack.stack_id,
                        resolve_resource=lambda lid, attr: _resolve(stack, lid, attr))
 

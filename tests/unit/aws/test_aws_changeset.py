@@ -48,3 +48,21 @@ def test_failed_empty_change_set_is_empty_and_deleted(stubs):
     assert result.empty
     delete_change_set(stubs.client("cloudformation"), result)
     stubs.verify()
+
+
+def test_parameters_not_given_use_their_previous_values_and_sam_deploys_options_reach_the_call(stubs):
+    from dataclasses import replace
+
+    cfn = stubs.cfn
+    cfn.add_response("create_change_set", {"Id": CS_ARN, "StackId": STACK_ID}, {
+        "StackName": STACK, "ChangeSetName": "cs", "ChangeSetType": "UPDATE", "TemplateBody": "{}",
+        "Parameters": [{"ParameterKey": "Stage", "ParameterValue": "prod"},
+                       {"ParameterKey": "Secret", "UsePreviousValue": True}],
+        "Capabilities": ["CAPABILITY_IAM"], "Description": "Created by strata",
+        "Tags": [{"Key": "team", "Value": "web"}], "RoleARN": "arn:aws:iam::123456789012:role/cfn",
+        "NotificationARNs": ["arn:aws:sns:us-east-1:123456789012:t"]})
+    cfn.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []})
+    request = replace(REQUEST, keep_previous=("Secret", "Stage"), role_arn="arn:aws:iam::123456789012:role/cfn",
+                      notification_arns=("arn:aws:sns:us-east-1:123456789012:t",))
+    create_change_set(stubs.client("cloudformation"), request, name="cs")
+    stubs.verify()

@@ -129,3 +129,60 @@ def test_deployed_stack_is_named_by_flag_then_samconfig_then_folder(project):
     assert resolve_stack(template_file=str(project), stack_name="other").name == "other"
     aws = resolve_stack(template_file=str(project), target="aws", endpoint_url="http://127.0.0.1:1")
     assert (aws.region, aws.endpoint_url) == ("eu-west-1", "http://127.0.0.1:1")
+
+
+GUIDED = Path(__file__).resolve().parents[2] / "data" / "sam-guided" / "samconfig.toml"
+
+
+def test_the_samconfig_sam_deploy_guided_writes_resolves_for_the_aws_target(tmp_path: Path) -> None:
+    (tmp_path / "samconfig.toml").write_bytes(GUIDED.read_bytes())
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    settings = resolve_deploy(template_file=str(tmp_path / "template.yaml"), target="aws")
+    assert (settings.stack_name, settings.region, settings.s3_bucket, settings.s3_prefix) == \
+        ("sam-app", "us-east-1", "", "sam-app")
+    assert settings.resolve_s3 and settings.confirm_changeset and not settings.disable_rollback
+    assert settings.capabilities == ("CAPABILITY_IAM",) and dict(settings.parameter_overrides) == {"Stage": "dev"}
+
+
+def test_sam_deploy_options_flag_over_samconfig_over_default(tmp_path: Path) -> None:
+    (tmp_path / "samconfig.toml").write_text(
+        'version = 0.1\n[default.deploy.parameters]\nstack_name = "s"\nresolve_s3 = true\nconfirm_changeset = true\n'
+        'role_arn = "arn:aws:iam::1:role/cfn"\nnotification_arns = "arn:a arn:b"\nkms_key_id = "k1"\n'
+        'on_failure = "delete"\nfail_on_empty_changeset = true\ndisable_rollback = true\n'
+        'parameter_overrides = { Stage = "prod", Memory = 256 }\n')
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    template = str(tmp_path / "template.yaml")
+    from_file = resolve_deploy(template_file=template, target="aws")
+    assert (from_file.role_arn, from_file.notification_arns, from_file.kms_key_id, from_file.on_failure) == \
+        ("arn:aws:iam::1:role/cfn", ("arn:a", "arn:b"), "k1", "DELETE")
+    assert from_file.fail_on_empty_changeset and from_file.disable_rollback
+    assert dict(from_file.parameter_overrides) == {"Stage": "prod", "Memory": "256"}
+    flags = resolve_deploy(template_file=template, target="aws", confirm_changeset=False, role_arn="arn:r",
+                           notification_arns=("arn:c",), on_failure="DO_NOTHING", fail_on_empty_changeset=False)
+    assert (flags.confirm_changeset, flags.role_arn, flags.notification_arns, flags.on_failure) == \
+        (False, "arn:r", ("arn:c",), "DO_NOTHING")
+    assert not flags.fail_on_empty_changeset
+    with pytest.raises(MissingSettingError):
+        resolve_deploy(template_file=template, target="aws", on_failure="SOMETIMES")
+    (tmp_path / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\nstack_name = "s"\n')
+    with pytest.raises(MissingSettingError) as info:
+        resolve_deploy(template_file=template, target="aws")
+    assert "--resolve-s3" in (info.value.hint or "")
+
+
+def test_parameter_overrides_take_every_argument_up_to_the_next_option() -> None:
+    import click
+    from click.testing import CliRunner
+
+    from strata.cli.options import output_option, parameter_overrides_option
+
+    @click.command()
+    @parameter_overrides_option
+    @output_option
+    def show(parameter_overrides: tuple[str, ...], output: str) -> None:
+        click.echo(f"{list(parameter_overrides)} {output}")
+
+    done = CliRunner().invoke(show, ["--parameter-overrides", "A=1", "B='x y'", "--output", "json",
+                                     "--parameter-overrides", "ParameterKey=C,ParameterValue=3"])
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == """['A=1', "B='x y'", 'ParameterKey=C,ParameterValue=3'] json"""

@@ -167,3 +167,65 @@ def test_condition_problems_join_parameter_problems() -> None:
 def test_template_without_parameters() -> None:
     ctx = context(text="Resources:\n  T: {Type: AWS::SNS::Topic}\n")
     assert ctx.parameters == {} and ctx.conditions == {}
+
+
+# --- every form SAM CLI and `aws cloudformation deploy` accept -------------------------------------------------------
+
+@pytest.mark.parametrize(("values", "expected"), [
+    (['{"A": "1", "B": "x y"}'], {"A": "1", "B": "x y"}),
+    (['{"Parameters": {"A": 2}}'], {"A": "2"}),
+    (['["A=1", "B=two words"]'], {"A": "1", "B": "two words"}),
+    (['[{"ParameterKey": "A", "ParameterValue": "v"}]'], {"A": "v"}),
+    (["A=1", '{"A": "2"}'], {"A": "2"}),
+])
+def test_parse_overrides_json_forms(values, expected) -> None:
+    assert parse_parameter_overrides(values) == expected
+
+
+def test_parse_overrides_from_a_file(tmp_path) -> None:
+    (tmp_path / "p.json").write_text('[{"ParameterKey": "Stage", "ParameterValue": "prod"}]')
+    (tmp_path / "p.txt").write_text("Stage=qa\nGreeting='hi there'\n")
+    assert parse_parameter_overrides([f"file://{tmp_path / 'p.json'}"]) == {"Stage": "prod"}
+    assert parse_parameter_overrides([f"file://{tmp_path / 'p.txt'}"]) == {"Stage": "qa", "Greeting": "hi there"}
+    with pytest.raises(OverrideSyntaxError):
+        parse_parameter_overrides([f"file://{tmp_path / 'missing.json'}"])
+    with pytest.raises(OverrideSyntaxError):
+        parse_parameter_overrides(['{"A": '])
+
+
+PREVIOUS = """\
+Parameters:
+  Stage: {Type: String, Default: dev}
+  Memory: {Type: Number, Default: 128}
+  Secret: {Type: String, NoEcho: true}
+  Fresh: {Type: String, Default: new}
+  Name: {Type: "AWS::SSM::Parameter::Value<String>", Default: /app/name}
+Resources:
+  Topic: {Type: "AWS::SNS::Topic"}
+"""
+
+
+def test_previous_values_are_kept_unless_overridden() -> None:
+    from strata.template.parameters import previous_texts
+
+    previous = previous_texts({"Stage": "prod", "Memory": 512, "Secret": "s3cret", "Name": "resolved-value"})
+    ctx = context({"Stage": "qa"}, PREVIOUS, previous=previous)
+    assert ctx.parameters["Stage"] == "qa"                 # the override wins
+    assert ctx.parameters["Memory"] == 512                 # kept, not the Default
+    assert ctx.parameters["Secret"] == "s3cret"            # no Default: the previous value is enough
+    assert ctx.parameters["Fresh"] == "new"                # new parameter: its Default
+    assert isinstance(ctx.parameters["Name"], Unresolved)  # SSM: the name is read again, not the old value
+    unknown = context({}, PREVIOUS, previous={"Secret": None})  # a NoEcho value CloudFormation keeps, unread
+    assert isinstance(unknown.parameters["Secret"], Unresolved)
+
+
+def test_mask_hides_every_no_echo_value() -> None:
+    from strata.template import load_template_text as load
+    from strata.template.parameters import MASK, mask, mask_parameters, no_echo_names, secret_values
+
+    data = load(PREVIOUS, "t.yaml").data
+    assert no_echo_names(data) == {"Secret"}
+    secrets = secret_values(data, {"Stage": "dev", "Secret": "s3cret"})
+    assert secrets == {"s3cret"}
+    assert mask({"Env": ["x s3cret y", 1], "k": ("s3cret",)}, secrets) == {"Env": [f"x {MASK} y", 1], "k": (MASK,)}
+    assert mask_parameters({"Stage": "dev", "Secret": "s3cret"}, {"Secret"}) == {"Stage": "dev", "Secret": MASK}
