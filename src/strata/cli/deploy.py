@@ -22,6 +22,11 @@ account_option = click.option("--account-id", default="123456789012", show_defau
                               help="Account id for ARNs and pseudo parameters.")
 strict_option = click.option("--strict", is_flag=True,
                              help="Fail when the template has resource types the local engine does not emulate.")
+layer_source_option = click.option(
+    "--layer-source", "layer_sources", multiple=True, metavar="ARN=PATH|pip:REQ",
+    help="Local target: build a layer published outside this state home (e.g. a public layer ARN) from a folder, a "
+         ".zip or a pip requirement. Repeatable; samconfig.toml: strata_layer_sources. Powertools for Python's "
+         "public layers default to their PyPI package.")
 
 
 @click.command(help="Build, transform, plan and deploy the template to the local Lambda service.")
@@ -33,6 +38,7 @@ strict_option = click.option("--strict", is_flag=True,
 @click.option("--no-execute", "--no-execute-changeset", "no_execute", is_flag=True,
               help="Show the plan and stop: nothing is changed.")
 @strict_option
+@layer_source_option
 @click.option("--disable-rollback", is_flag=True, help="On failure keep what was done instead of rolling back.")
 @click.option("--wait", is_flag=True, help="If another deploy of the stack is running, wait for it.")
 @ops_deploy_options

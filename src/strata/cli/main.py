@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "delete": "strata.cli.delete:delete",
     "rollback": "strata.cli.rollback:rollback",
     "prune": "strata.cli.prune:prune",
+    "ssm": "strata.cli.ssm:ssm",
 }
 
 HELP_SUMMARIES: dict[str, str] = {
@@ -57,6 +58,7 @@ HELP_SUMMARIES: dict[str, str] = {
     "delete": "Delete a stack and its resources.",
     "rollback": "Move an alias back to its previous version (checked, verified, pinned).",
     "prune": "Delete old function and layer versions that no alias, pin or template needs.",
+    "ssm": "The local SSM parameter store that SSM-typed parameters and {{resolve:ssm:...}} read.",
 }
 
 

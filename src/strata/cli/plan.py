@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from strata.cli.deploy import account_option, stack_name_option, strict_option
+from strata.cli.deploy import account_option, layer_source_option, stack_name_option, strict_option
 from strata.cli.options import (
     config_options,
     echo_json,
@@ -24,6 +24,7 @@ from strata.cli.options import (
 @region_option
 @account_option
 @strict_option
+@layer_source_option
 @click.option("--force", is_flag=True, help="Plan as `strata deploy --force` (rollback-pinned aliases move forward).")
 @config_options
 @output_option

@@ -38,7 +38,7 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
                    capabilities: tuple[str, ...] = (), tags: tuple[str, ...] = (), strict: bool = False,
                    disable_rollback: bool = False, wait: bool = False, force: bool = False, shift_speed: float = 1.0,
                    error_threshold: float = 0.0, build_progress: bool = False,
-                   home: Path | None = None, **aws: Any) -> DeploySettings:
+                   home: Path | None = None, layer_sources: tuple[str, ...] = (), **aws: Any) -> DeploySettings:
     """The ``DeploySettings`` for these flag values (None or empty: not given), samconfig.toml filling the gaps."""
     from strata.deploy.samconfig import override_texts, parse_tags, words
     from strata.paths import state_home
@@ -61,6 +61,7 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
     tag_values = parse_tags(sam.get("tags"))
     tag_values.update(parse_tags(list(tags)))
     caps = [c for text in capabilities for c in text.replace(",", " ").split()] or words(sam.get("capabilities"))
+    layers = _layer_sources(layer_sources, sam, template_path) if target == LOCAL else {}
     return DeploySettings(
         template_path=template_path, stack_name=str(name or default_stack_name(template_path)), target=target,
         region=_region(region, sam, target),
@@ -71,7 +72,7 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
         shift_speed=shift_speed, error_threshold=error_threshold, build_progress=build_progress,
         s3_bucket=str(bucket or ""), s3_prefix=str(s3_prefix if s3_prefix is not None else sam.get("s3_prefix") or ""),
         profile=profile or sam.get("profile"), endpoint_url=endpoint_url or sam.get("endpoint_url"),
-        capabilities=tuple(caps) or DEFAULT_CAPABILITIES, tags=tag_values, **more)
+        capabilities=tuple(caps) or DEFAULT_CAPABILITIES, tags=tag_values, layer_sources=layers, **more)
 
 
 # `sam deploy` settings of the AWS target: flag (None: not given) > samconfig.toml key of the same name > default
@@ -103,6 +104,16 @@ def _sam_deploy_settings(flags: dict[str, Any], sam: dict[str, Any]) -> dict[str
     if out["on_failure"] is not None:
         out["on_failure"] = out["on_failure"].upper()
     return out
+
+
+def _layer_sources(flags: tuple[str, ...], sam: dict[str, Any], template_path: Path) -> dict[str, Any]:
+    """Layer ARN -> source: the flags (paths from the working folder) over samconfig.toml's
+    ``strata_layer_sources`` (paths from the template's folder)."""
+    from strata.artifacts.external_layers import parse_mappings
+
+    found = parse_mappings(sam.get("strata_layer_sources"), template_path.resolve().parent, "samconfig.toml")
+    found.update(parse_mappings(flags, Path.cwd(), "--layer-source"))
+    return found
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,18 @@ OUTCOMES = {"complete": "deployed", "no-changes": "no-changes", "not-executed": 
 
 
 def transform_for(settings: DeploySettings) -> Any:
-    """Build and transform the template for these settings (the ``TransformResult``)."""
+    """Build and transform the template for these settings (the ``TransformResult``), the values from outside the
+    template resolved from this home (``strata.local.external``): what cannot be is an error before any change."""
+    from strata.local.external import external_values
     from strata.transform.pipeline import transform
 
+    assert settings.home is not None
+    external = external_values(settings.home, settings.stack_name, account_id=settings.account_id,
+                               layer_sources=settings.layer_sources)
     return transform(settings.template_path, parameter_overrides=settings.parameter_overrides,
                      region=settings.local_region, account_id=settings.account_id,
                      stack_name=settings.stack_name, home=settings.home, progress=settings.build_progress,
-                     previous_parameters=previous_parameters(settings))
+                     previous_parameters=previous_parameters(settings), external=external)
 
 
 def previous_parameters(settings: DeploySettings) -> dict[str, str]:

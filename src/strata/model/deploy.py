@@ -42,6 +42,8 @@ class DeploySettings:
     shift_speed: float = 1.0                 # traffic shifting: run the schedule this many times faster
     error_threshold: float = 0.0             # traffic shifting: roll back above this error rate (percent)
     build_progress: bool = False             # show the build's progress line (a terminal is watching)
+    # layer ARN -> strata.artifacts.external_layers.LayerSource (--layer-source, samconfig strata_layer_sources)
+    layer_sources: Mapping[str, Any] = field(default_factory=dict)
     # aws target
     s3_bucket: str = ""
     s3_prefix: str = ""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import regex
@@ -174,7 +174,8 @@ def _known_type(kind: str) -> bool:
 def build_context(template: Template, overrides: Mapping[str, str], *, region: str = "us-east-1",
                   account_id: str = "123456789012", stack_name: str = "strata-stack",
                   partition: str | None = None, require_values: bool = True,
-                  previous: Mapping[str, str | None] | None = None) -> Context:
+                  previous: Mapping[str, str | None] | None = None,
+                  ssm: Callable[[str], Any] | None = None) -> Context:
     """Resolve parameters (overrides, then the values the previous deploy used, then defaults), pseudo parameters
     and conditions; all problems at once.
 
@@ -183,7 +184,10 @@ def build_context(template: Template, overrides: Mapping[str, str], *, region: s
     read (a NoEcho parameter on AWS): it stays ``Unresolved``.
 
     ``require_values=False`` (``strata transform`` of a template no one deploys yet) lets a parameter without a value
-    stay ``Unresolved`` instead of being a problem; a deploy always requires every value, as CloudFormation does."""
+    stay ``Unresolved`` instead of being a problem; a deploy always requires every value, as CloudFormation does.
+    ``ssm`` (the local target's parameter store, ``strata.template.ssm.SsmLookup``): an
+    ``AWS::SSM::Parameter::Value<...>`` parameter reads its value there; without it the value stays ``Unresolved``
+    for CloudFormation to read."""
     data = template.data if isinstance(template.data, dict) else {}
     problems: list[Problem] = check_limits(data, template.locate)
     declared = data.get("Parameters") or {}
@@ -194,7 +198,7 @@ def build_context(template: Template, overrides: Mapping[str, str], *, region: s
     parameters: dict[str, Any] = {}
     deadline = time.monotonic() + PATTERN_SECONDS
     for name, spec in declared.items():
-        value, found = _resolve_parameter(template, str(name), spec, overrides, deadline, previous or {})
+        value, found = _resolve_parameter(template, str(name), spec, overrides, deadline, previous or {}, ssm)
         if found and not require_values and _lacks_value(spec, str(name), overrides):
             found = []
         problems += found
@@ -234,7 +238,8 @@ def _lacks_value(spec: Any, name: str, overrides: Mapping[str, str]) -> bool:
 
 
 def _resolve_parameter(template: Template, name: str, spec: Any, overrides: Mapping[str, str],
-                       deadline: float, previous: Mapping[str, str | None]) -> tuple[Any, list[Problem]]:
+                       deadline: float, previous: Mapping[str, str | None],
+                       ssm: Callable[[str], Any] | None = None) -> tuple[Any, list[Problem]]:
     """One parameter's value, or the problems with its declaration or value."""
     here = ("Parameters", name)
     if not isinstance(spec, dict):
@@ -264,8 +269,14 @@ def _resolve_parameter(template: Template, name: str, spec: Any, overrides: Mapp
     if len(text.encode("utf-8", "surrogatepass")) > PARAMETER_VALUE_BYTES:
         return None, [Problem(f"parameter {name}: the value ({source}) is longer than CloudFormation's "
                               f"{PARAMETER_VALUE_BYTES:,} bytes", template.locate(here))]
-    if _SSM_VALUE.fullmatch(kind):  # the value is the name of an SSM parameter, read at deploy
-        return Unresolved({"Ref": name}, frozenset()), []
+    ssm_kind = _SSM_VALUE.fullmatch(kind)
+    if ssm_kind:  # the value is the name of an SSM parameter, read at deploy (locally: from the local store)
+        if ssm is None:
+            return Unresolved({"Ref": name}, frozenset()), []
+        from strata.template.ssm import ssm_parameter_value
+
+        value, problem = ssm_parameter_value(ssm, name, text, ssm_kind.group(1))
+        return (value, []) if problem is None else (None, [Problem(problem, template.locate(here))])
     problems = _check(template, name, spec, kind, text, source, deadline)
     if problems:
         return None, problems

@@ -20,6 +20,7 @@ from strata.template.intrinsics import Context, Locate, Unresolved
 from strata.template.load import Template, load_template
 from strata.template.parameters import ParameterOverrides, build_context, mask, secret_values
 from strata.transform.cache import TranslatorCache, cache_key
+from strata.transform.external import ExternalValues, resolve_external
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
 from strata.transform.versions import (
     PLACEHOLDER_BUCKET,
@@ -39,9 +40,12 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
               home: Path | None = None, code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
               progress: bool = False, use_cache: bool = True,
               require_parameter_values: bool = True,
-              previous_parameters: Mapping[str, str | None] | None = None) -> TransformResult:
+              previous_parameters: Mapping[str, str | None] | None = None,
+              external: ExternalValues | None = None) -> TransformResult:
     """Produce the stack template for ``template_path`` with exact Version ids (see ``strata.transform.versions``).
-    ``previous_parameters``: the values the deployed stack used, for the parameters not overridden (SAM's rule)."""
+    ``previous_parameters``: the values the deployed stack used, for the parameters not overridden (SAM's rule).
+    ``external`` (the local target only): resolve the values from outside the template before anything else sees
+    them (``strata.transform.external``); without it they stay as CloudFormation resolves them."""
     from strata.artifacts import build_targets, find_build_targets
 
     template = load_template(template_path)
@@ -50,7 +54,7 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
     home = Path(home) if home is not None else state_home(template_path)
     context = build_context(template, parameter_overrides or ParameterOverrides(), region=region, account_id=account_id,
                             stack_name=stack_name, require_values=require_parameter_values,
-                            previous=previous_parameters)
+                            previous=previous_parameters, ssm=external.ssm if external is not None else None)
 
     targets = find_build_targets(template.data, template_path.parent)
     built = build_targets(targets, home, progress=progress)
@@ -58,25 +62,35 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
                  CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}
     output, from_cache = stack_output(template, context, targets, artifacts, home=home, use_cache=use_cache,
                                      region=region, account_id=account_id, stack_name=stack_name,
-                                     code_bucket=code_bucket, code_prefix=code_prefix)
+                                     code_bucket=code_bucket, code_prefix=code_prefix, external=external)
+    stand_ins = list(external.built) if external is not None else []
     return TransformResult(template=output.template, functions=output.functions,
-                           parameters=dict(context.parameters), artifacts=list(built),
+                           parameters=dict(context.parameters), artifacts=list(built) + stand_ins,
                            translated_from_cache=from_cache)
 
 
 def stack_output(template: Template, context: Context, targets: list, artifacts: Mapping[str, CodeArtifact], *,
                  home: Path | None, region: str, account_id: str, stack_name: str, use_cache: bool = True,
                  code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
-                 locate: Locate | None = None) -> tuple[PostPassOutput, bool]:
+                 locate: Locate | None = None, external: ExternalValues | None = None
+                 ) -> tuple[PostPassOutput, bool]:
     """Translate (through the cache in ``home``, read only when ``use_cache``; no cache when None) and run the
     versions post-pass: everything ``transform`` does after the build, so ``strata validate`` runs it too, with
     stand-in artifacts. Returns the post-pass output and whether the translation came from the cache. ``locate``
-    places the post-pass's problems in the source file."""
+    places the post-pass's problems in the source file. ``external``: see ``transform``; the stand-in layers it
+    builds are added to ``external.built``."""
     translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache)
     stack_context = context_for(translated["template"], context.parameters, region=region, account_id=account_id,
                                 stack_name=stack_name, locate=locate)
+    stack_template, artifacts = translated["template"], dict(artifacts)
+    if external is not None:
+        stack_template, stand_ins = resolve_external(stack_template, stack_context, external)
+        artifacts.update(stand_ins)
+        if stand_ins:      # the stand-in layers are resources the post-pass's references may name
+            stack_context = context_for(stack_template, context.parameters, region=region, account_id=account_id,
+                                        stack_name=stack_name, locate=locate)
     output = post_pass(PostPassInput(
-        template=translated["template"], artifacts=dict(artifacts), context=stack_context,
+        template=stack_template, artifacts=artifacts, context=stack_context,
         sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
         code_bucket=code_bucket, code_prefix=code_prefix))
     return _masked(output, secret_values(template.data, context.parameters)), from_cache

@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from strata.errors import Problem, TemplateError
 from strata.local.engine.desired import apply_order, edges
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.model import Action, Change, DeployedResource, DesiredResource, DesiredStack, Plan
@@ -154,6 +155,7 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
     changes: list[Change] = []
     warnings: list[str] = []
     not_emulated: list[str] = []
+    unknowable: list[Problem] = []
     for info in functions.values():
         warnings += [f"{info.function_id}: {w}" for w in info.warnings]
     for logical_id in apply_order(desired):
@@ -163,6 +165,8 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
         if not emulated:
             not_emulated.append(logical_id)
         props = resolver.resolve(res.properties, ("Resources", logical_id, "Properties"))
+        if emulated:
+            unknowable += never_known(props, ("Resources", logical_id, "Properties"))
         decision = decide(res, props, current, secrets=resolver.secrets)
         reasons = decision.reasons
         if res.type == "AWS::Lambda::Version" and decision.action in (Action.CREATE, Action.REPLACE):
@@ -187,8 +191,28 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
         changes.append(Change(logical_id, current.type, Action.RETAIN if retain else Action.DELETE,
                               (gone + (" (DeletionPolicy: Retain keeps it)" if retain else ""),),
                               (), current.physical_id, current.emulated))
+    if unknowable:
+        raise TemplateError(unknowable, hint="nothing was changed: the local engine cannot apply a value it cannot "
+                                             "know; give each a value, or deploy with --target aws")
     outputs_changed = _outputs_changed(desired, resolver, stored_outputs or {})
     return Plan(stack_name, tuple(changes), tuple(warnings), tuple(not_emulated), outputs_changed, recovering)
+
+
+def never_known(value: Any, path: tuple) -> list[Problem]:
+    """The parts of a resolved value that no deployed resource will ever make known (an import, an SSM parameter, a
+    macro, a parameter without a value): apply would fail on them half-way, so plan refuses them, naming each
+    property. (The local target resolves imports and SSM values before plan, ``strata.transform.external``.)"""
+    if isinstance(value, Unresolved):
+        if value.depends_on:
+            return []
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        return [Problem(f"{where}: {json.dumps(value.expression, sort_keys=True, default=str)} cannot be known "
+                        "before apply on the local target")]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in never_known(v, path + (k,))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in never_known(v, path + (i,))]
+    return []
 
 
 def _outputs_changed(desired: DesiredStack, resolver: StackResolver, stored: Mapping[str, Any]) -> bool:
