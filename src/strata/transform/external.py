@@ -80,7 +80,7 @@ def resolve_external(template: dict[str, Any], context: Context, values: Externa
             if isinstance(spec, dict) and "Value" in spec:
                 spec["Value"] = _walk(spec["Value"], ("Outputs", name, "Value"), context, values, problems)
     artifacts: dict[str, Any] = {}
-    if not problems and isinstance(resources, dict):
+    if isinstance(resources, dict):
         artifacts = _external_layers(out, context, values, problems)
     if problems:
         raise TemplateError(problems, hint="nothing was changed; resolve each value above, then deploy again")
