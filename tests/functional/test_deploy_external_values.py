@@ -208,10 +208,11 @@ def test_powertools_public_layer_defaults_to_its_pypi_package(tmp_path):
                       "    return aws_lambda_powertools.__version__\n"})
     home = tmp_path / "home"
     wheels = tmp_path / "wheels"
-    _wheel(wheels, "3.1.0")
+    _wheel(wheels, "3.4.1")
+    _wheel(wheels, "3.5.0")         # layer version 7 holds 3.5.0: that one is installed
     env = env_for(home, PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels), PIP_CONFIG_FILE=os.devnull)
     strata(app, home, "deploy", env=env)
-    assert json.loads(strata(app, home, "invoke", "Fn:live", "--stack-name", "pt", env=env).stdout) == "3.1.0"
+    assert json.loads(strata(app, home, "invoke", "Fn:live", "--stack-name", "pt", env=env).stdout) == "3.5.0"
     assert "No changes" in strata(app, home, "deploy", env=env).stdout
     # a user mapping wins over the default: a prebuilt folder
     _write(app, {"pt-local/python/aws_lambda_powertools/__init__.py": '__version__ = "local"\n'})

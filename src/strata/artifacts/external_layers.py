@@ -5,7 +5,8 @@ layer's ``requirements.txt``).
 
 Where a mapping comes from, first match wins: ``--layer-source ARN=SOURCE`` (repeatable), then
 ``strata_layer_sources`` in samconfig.toml's deploy parameters (a list of ``ARN=SOURCE``, or a table), then the
-well-known public layers of ``DEFAULTS`` (Powertools for AWS Lambda (Python) -> its PyPI package). A mapping may name
+well-known public layers (Powertools for AWS Lambda (Python) -> its PyPI package, the release a V3 layer version holds
+when known, ``POWERTOOLS_V3_RELEASES``). A mapping may name
 an ARN without its version (``...:layer:Name``) to cover every version. Relative paths are taken from the template's
 folder.
 
@@ -29,11 +30,17 @@ PIP = "pip:"
 POWERTOOLS_ACCOUNT = "017000801446"
 # Powertools for AWS Lambda (Python)'s public layers -> the PyPI requirement the layer holds. The layers are built
 # with every extra (the ``[all]`` extra) and without boto3, which the Lambda runtime brings.
+_V3 = re.compile(r"AWSLambdaPowertoolsPythonV3-python3\d+-(x86_64|arm64)")
 _POWERTOOLS = (
-    (re.compile(r"AWSLambdaPowertoolsPythonV3-python3\d+-(x86_64|arm64)"), "aws-lambda-powertools[all]>=3,<4"),
+    (_V3, "aws-lambda-powertools[all]>=3,<4"),
     (re.compile(r"AWSLambdaPowertoolsPythonV2(-Arm64)?"), "aws-lambda-powertools[all]>=2,<3"),
     (re.compile(r"AWSLambdaPowertoolsPython"), "aws-lambda-powertools[all]<2"),
 )
+# V3 layer version -> the release it holds (each release publishes one layer version, the same in every region): from
+# the project's "docs(layer): update layer version number" pull requests (#5344 v3.1.0 -> 2, #5426 v3.2.0 -> 3,
+# #5785 v3.4.0 -> 5, #5869 v3.4.1 -> 6); 1 is v3.0.0, which introduced the V3 layers; 4 (v3.3.0, #5562) and 7
+# (v3.5.0, #5952) follow from the sequence. Other versions get the newest 3.x.
+POWERTOOLS_V3_RELEASES = {1: "3.0.0", 2: "3.1.0", 3: "3.2.0", 4: "3.3.0", 5: "3.4.0", 6: "3.4.1", 7: "3.5.0"}
 _ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:(\d{12}):layer:([A-Za-z0-9_-]+)(?::(\d+))?")
 
 
@@ -94,6 +101,9 @@ def default_source(arn: str) -> LayerSource | None:
         return None
     for pattern, requirement in _POWERTOOLS:
         if pattern.fullmatch(match.group(2)):
+            release = POWERTOOLS_V3_RELEASES.get(int(match.group(3) or 0)) if pattern is _V3 else None
+            if release is not None:
+                requirement = f"aws-lambda-powertools[all]=={release}"
             return LayerSource(arn, requirement=requirement, origin="default (Powertools for AWS Lambda)")
     return None
 

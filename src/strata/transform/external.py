@@ -50,6 +50,7 @@ class ExternalValues:
     account_id: str                                      # layers of this account are the home's own
     home: Path | None = None                             # where stand-in layers are built
     built: list[Any] = field(default_factory=list)       # BuiltArtifacts of the stand-in layers (set by resolve)
+    stand_ins: dict[str, str] = field(default_factory=dict)   # stand-in logical id -> "name:version" it stands for
 
 
 def property_path(path: tuple) -> str:
@@ -79,6 +80,9 @@ def resolve_external(template: dict[str, Any], context: Context, values: Externa
         for name, spec in outputs.items():
             if isinstance(spec, dict) and "Value" in spec:
                 spec["Value"] = _walk(spec["Value"], ("Outputs", name, "Value"), context, values, problems)
+            if isinstance(spec, dict) and isinstance(spec.get("Export"), dict):
+                _check_export(spec["Export"].get("Name"), ("Outputs", name, "Export", "Name"), context, values,
+                              problems)
     artifacts: dict[str, Any] = {}
     if isinstance(resources, dict):
         artifacts = _external_layers(out, context, values, problems)
@@ -118,6 +122,19 @@ def _import(arg: Any, path: tuple, ctx: Context, values: ExternalValues, problem
             f"deploy the stack whose Outputs export {name!r} first (Outputs: X: Export: Name: {name})"))
         return None
     return found.value
+
+
+def _check_export(raw: Any, path: tuple, ctx: Context, values: ExternalValues, problems: list[Problem]) -> None:
+    """An export name is unique in an account and region: CloudFormation refuses a second stack exporting it."""
+    try:
+        name = evaluate(raw, ctx, path)
+    except StrataError:
+        return              # the engine reports a broken export name where it always did
+    other = values.exports.get(name) if isinstance(name, str) else None
+    if other is not None:
+        problems.append(Problem(f"{property_path(path)}: export {name!r} is already exported by stack "
+                                f"{other.stack!r} in this state home (an export name is unique, as in "
+                                "CloudFormation): rename one of them"))
 
 
 def _dynamic(text: str, path: tuple, values: ExternalValues, problems: list[Problem]) -> str:
@@ -197,6 +214,7 @@ def _external_layers(template: dict[str, Any], ctx: Context, values: ExternalVal
     artifacts: dict[str, Any] = {}
     for arn in wanted:
         logical_id = stand_in_id(arn)
+        values.stand_ins[logical_id] = arn.split(":layer:", 1)[1]
         key = placeholder_key(logical_id, "Content")
         resources[logical_id] = {"Type": LAYER_TYPE, "Properties": {
             "Content": {"S3Bucket": PLACEHOLDER_BUCKET, "S3Key": key},

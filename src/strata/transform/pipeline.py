@@ -92,7 +92,8 @@ def stack_output(template: Template, context: Context, targets: list, artifacts:
     output = post_pass(PostPassInput(
         template=stack_template, artifacts=artifacts, context=stack_context,
         sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
-        code_bucket=code_bucket, code_prefix=code_prefix))
+        code_bucket=code_bucket, code_prefix=code_prefix,
+        layer_labels=dict(external.stand_ins) if external is not None else {}))
     return _masked(output, secret_values(template.data, context.parameters)), from_cache
 
 

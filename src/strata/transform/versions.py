@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from strata.errors import StrataError
@@ -82,6 +82,7 @@ class PostPassInput:
     sam_layers: dict[str, str]                     # SAM layer logical id (input) -> its id in the translated output
     code_bucket: str
     code_prefix: str = ""
+    layer_labels: dict[str, str] = field(default_factory=dict)   # layer id -> what "why" calls it (stand-ins)
 
 
 @dataclass
@@ -108,6 +109,7 @@ def post_pass(data: PostPassInput) -> PostPassOutput:
     layer_fps = {lid: _layer_fingerprint(lid, res, evaluator, code_of)
                  for lid, res in resources.items() if _type(res) == LAYER_TYPE}
     evaluator.layer_fingerprints = layer_fps
+    evaluator.layer_names.update(data.layer_labels)
 
     renames: dict[str, str] = {}
     for base, layer_id in data.sam_layers.items():

@@ -83,6 +83,10 @@ def test_layer_mappings_exact_then_unversioned_then_defaults(tmp_path):
 
 @pytest.mark.parametrize(("arn", "requirement"), [
     ("arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:7",
+     "aws-lambda-powertools[all]==3.5.0"),
+    ("arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:2",
+     "aws-lambda-powertools[all]==3.1.0"),
+    ("arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:99",
      "aws-lambda-powertools[all]>=3,<4"),
     ("arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:46", "aws-lambda-powertools[all]>=2,<3"),
     ("arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2-Arm64:46",
@@ -102,3 +106,12 @@ def test_property_paths_and_plan_refusing_values_apply_could_never_know():
     problems = never_known(value, ("Resources", "Fn", "Properties"))
     assert [p.message for p in problems] == [
         'Resources.Fn.Properties.A: {"Fn::ImportValue": "x"} cannot be known before apply on the local target']
+
+
+def test_an_export_name_another_stack_exports_is_refused():
+    template = {"Resources": {}, "Outputs": {"O": {"Value": "v", "Export": {"Name": {"Fn::Sub": "${Env}-vpc"}}}}}
+    ctx = context_for(template, {"Env": "prod"}, region="us-east-1", account_id="123456789012", stack_name="s")
+    with pytest.raises(TemplateError) as info:
+        resolve_external(template, ctx, _values(**{"prod-vpc": "vpc-1"}))
+    assert info.value.problems[0].message.startswith(
+        "Outputs.O.Export.Name: export 'prod-vpc' is already exported by stack 'other' in this state home")

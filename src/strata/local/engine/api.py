@@ -422,6 +422,8 @@ def _resolve_outputs(executor: Executor, request: Request, deployed: dict) -> di
     for name, spec in desired.outputs.items():
         outputs[name] = {"Value": resolver.resolve(spec.get("Value"), ("Outputs", name, "Value")),
                          "Description": spec.get("Description")}
+        if isinstance(spec.get("Export"), dict):      # as the forward pass records it: other stacks import it
+            outputs[name]["ExportName"] = resolver.resolve(spec["Export"].get("Name"))
     return outputs
 
 
