@@ -115,3 +115,18 @@ def test_an_export_name_another_stack_exports_is_refused():
         resolve_external(template, ctx, _values(**{"prod-vpc": "vpc-1"}))
     assert info.value.problems[0].message.startswith(
         "Outputs.O.Export.Name: export 'prod-vpc' is already exported by stack 'other' in this state home")
+
+
+def test_stand_ins_build_from_a_zip_as_is_and_a_missing_path_is_named(tmp_path):
+    from strata_testkit import zip_bytes
+
+    from strata.artifacts.external_layers import LayerSource, build_stand_ins
+    from strata.errors import BuildError
+
+    arn = "arn:aws:lambda:us-east-1:111122223333:layer:utils:1"
+    archive = tmp_path / "utils.zip"
+    archive.write_bytes(zip_bytes({"python/utils.py": "X = 1\n"}))
+    (built,) = build_stand_ins({"L": LayerSource(arn, path=archive)}, tmp_path / "home")
+    assert built.target.logical_id == "L" and Path(built.artifact.path).read_bytes() == archive.read_bytes()
+    with pytest.raises(BuildError, match=f"layer {arn} is mapped to .*missing.*which does not exist"):
+        build_stand_ins({"L": LayerSource(arn, path=tmp_path / "missing")}, tmp_path / "home")
