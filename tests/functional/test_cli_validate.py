@@ -225,3 +225,21 @@ def test_references_to_renamed_versions_and_aliases_are_valid(capsys, tmp_path, 
             "Outputs:\n  V:\n    Value: !Ref Fn.Version\n  A:\n    Value: !Ref FnAliaslive\n")
     (code, err), (plan_code, _) = validate_and_plan(capsys, tmp_path, text)
     assert (code, err, plan_code) == (0, "", 0)
+
+
+@pytest.mark.parametrize("present, expected", [
+    (["template.yml"], "template.yml"),
+    (["template.json", "template.yml"], "template.yml"),
+    (["template.json"], "template.json"),
+    (["template.yaml", "template.yml"], "template.yaml"),
+])
+def test_without_t_the_template_is_found_as_sam_finds_it(tmp_path, monkeypatch, capsys, present, expected):
+    (tmp_path / "src").mkdir()
+    for name in present:
+        (tmp_path / name).write_text(VALID if name != "template.json" else json.dumps(
+            {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table"}}}))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys)
+    assert code == 0 and out.startswith(f"{expected} is valid"), out
+    code, _, err = run(capsys, "-t", "other.yaml")     # an explicit -t is taken as given
+    assert code != 0 and "other.yaml" in err

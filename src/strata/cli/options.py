@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 F = TypeVar("F", bound=Callable[..., Any])
+DEFAULT_TEMPLATES = ("template.yaml", "template.yml", "template.json")
+
+
+def _sam_default_template(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Without -t, SAM CLI takes the first of template.yaml, template.yml, template.json in the current folder (many
+    public apps ship a template.yml); an explicit -t is taken as given."""
+    if param.name and ctx.get_parameter_source(param.name) is ParameterSource.DEFAULT:
+        return next((name for name in DEFAULT_TEMPLATES if Path(name).is_file()), value)
+    return value
+
 
 template_option = click.option(
     "-t", "--template-file", "--template", "template_file", default="template.yaml", show_default=True,
-    type=click.Path(dir_okay=False), help="The SAM or CloudFormation template.")
+    type=click.Path(dir_okay=False), callback=_sam_default_template,
+    help="The SAM or CloudFormation template (default: template.yaml, else template.yml, else template.json).")
 
 
 class ManyValuesOption(click.Option):
