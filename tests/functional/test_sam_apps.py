@@ -99,8 +99,7 @@ CORPUS = [
         calls=(Call("lambdaFunctionAlias", alias="dev", returns="Hello from Lambda! version 1"),),
         edit=Edit("template.yaml", "Hello from Lambda! version 1", "Hello from Lambda! version 2",
                   Call("lambdaFunctionAlias", alias="dev", returns="Hello from Lambda! version 2")),
-        changed=("lambdaFunctionAlias",), aliases={"lambdaFunctionAlias": "dev"},
-        needs="VersionDescription (s-version)"),
+        changed=("lambdaFunctionAlias",), aliases={"lambdaFunctionAlias": "dev"}),
     App("sam-init-hello",                 # `sam init` quick start; requirements.txt (requests) seeded offline
         calls=(Call("HelloWorldFunction", "app:events/event.json", returns="hello world"),),
         edit=Edit("hello_world/app.py", '"message": "hello world"', '"message": "hello corpus"',
