@@ -26,6 +26,8 @@ from deploy_helpers import service_snapshot, strata
 APPS = Path(__file__).resolve().parents[1] / "data" / "sam_apps"
 EVENTS = Path(__file__).resolve().parent / "sam_app_events"
 TAG = ("corpus-edit", "tag-only")
+POWERTOOLS_ARN = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:3"
+POWERTOOLS_ZIP = APPS.parent / "sam_layers" / "powertools-python-3.2.1a1" / "layer.zip"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class App:
     aliases: dict[str, str] = field(default_factory=dict)  # function -> AutoPublishAlias
     layers: dict[str, tuple[list[int], list[int]]] = field(default_factory=dict)  # name -> versions before, after
     tagged: str = ""                                        # the function the tag-only edit tags (first call's)
+    workdir: str = ""                                       # where the template is, inside the app
+    deploy_args: tuple[str, ...] = ()                       # e.g. --layer-source for a public layer, offline
     needs: str | None = None                                # an unlanded issue-20 part: strict xfail
 
 
@@ -138,6 +142,16 @@ CORPUS = [
         edit=Edit("src/lambda_function.py", "'Hello from Lambda!'", "'Hello from the corpus!'",
                   Call("Target", "corpus:pipe-enrichment-event.json", returns="Hello from the corpus!")),
         changed=("Target",), needs="StateMachine DefinitionUri local file (s-paths)"),
+    # Powertools' own doc example: the public Powertools layer (mapped offline to the real package, zipped), the code
+    # folder outside the template's (CodeUri: ../src); its Handler names a function the module does not define, so
+    # the invocation shows the module and Powertools imported, then Lambda's HandlerNotFound (as on AWS)
+    App("powertools-tracer", workdir="sam", deploy_args=("--layer-source", f"{POWERTOOLS_ARN}={POWERTOOLS_ZIP}"),
+        calls=(Call("CaptureLambdaHandlerExample", '{"charge_id": "c-1"}',
+                    error="Handler 'handler' missing on module 'capture_lambda_handler'"),),
+        edit=Edit("src/capture_lambda_handler.py", 'f"dummy payment collected', 'f"payment collected',
+                  Call("CaptureLambdaHandlerExample", '{"charge_id": "c-1"}',
+                       error="Handler 'handler' missing on module 'capture_lambda_handler'")),
+        changed=("CaptureLambdaHandlerExample",)),
 ]
 
 
@@ -197,12 +211,14 @@ def seed_requirements(app_dir: Path, home: Path) -> None:
             target.mkdir(parents=True, exist_ok=True)
 
 
-def copy_app(app: App, tmp_path: Path) -> tuple[Path, Path]:
-    """The app under tmp_path/<name> (its folder name is the stack name) and a fresh STRATA_HOME."""
+def copy_app(app: App, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The app under tmp_path/<name>, the folder of its template (whose name is the stack name), a fresh
+    STRATA_HOME."""
     app_dir, home = tmp_path / app.name, tmp_path / "home"
     shutil.copytree(APPS / app.name, app_dir)
-    seed_requirements(app_dir, home)
-    return app_dir, home
+    workdir = app_dir / app.workdir
+    seed_requirements(workdir, home)
+    return app_dir, workdir, home
 
 
 # --- edits -----------------------------------------------------------------------------------------------------------
@@ -301,30 +317,30 @@ def layer_versions(home: Path) -> dict[str, list[int]]:
     return service_snapshot(home)["layers"]
 
 
-def deploy(app_dir: Path, home: Path) -> dict:
-    out = json.loads(strata(app_dir, home, "deploy", "--output", "json").stdout)
+def deploy(workdir: Path, home: Path, app: App) -> dict:
+    out = json.loads(strata(workdir, home, "deploy", "--output", "json", *app.deploy_args).stdout)
     assert out["Status"] == "complete", out
     return out
 
 
 @pytest.mark.parametrize("app", _params())
 def test_public_sam_app_unchanged(app: App, tmp_path: Path) -> None:
-    app_dir, home = copy_app(app, tmp_path)
-    assert "is valid" in strata(app_dir, home, "validate").stdout
-    deploy(app_dir, home)
+    app_dir, workdir, home = copy_app(app, tmp_path)
+    assert "is valid" in strata(workdir, home, "validate").stdout
+    deploy(workdir, home, app)
 
-    first = versions(app_dir, home)
+    first = versions(workdir, home)
     for name, held in first.items():
         assert held["versions"] == (["$LATEST", "1"] if name in app.aliases else ["$LATEST"]), (name, held)
         assert held["aliases"] == ({app.aliases[name]: "1"} if name in app.aliases else {}), (name, held)
     assert {k: v for k, v in layer_versions(home).items() if k in app.layers} == \
         {k: v[0] for k, v in app.layers.items()}
     for call in app.calls:
-        invoke(app_dir, home, call)
+        invoke(workdir, home, call)
 
     apply_edit(app_dir, app.edit)
-    plan = deploy(app_dir, home)["Plan"]["Changes"]
-    second = versions(app_dir, home)
+    plan = deploy(workdir, home, app)["Plan"]["Changes"]
+    second = versions(workdir, home)
     for name, held in second.items():
         before = first[name]
         if name not in app.changed:
@@ -340,20 +356,20 @@ def test_public_sam_app_unchanged(app: App, tmp_path: Path) -> None:
     assert len(published) == len([n for n in app.changed if n in app.aliases]), published
     assert {k: v for k, v in layer_versions(home).items() if k in app.layers} == \
         {k: v[1] for k, v in app.layers.items()}
-    invoke(app_dir, home, app.edit.after)
-    verified = strata(app_dir, home, "verify")
+    invoke(workdir, home, app.edit.after)
+    verified = strata(workdir, home, "verify")
     assert "OK" in verified.stdout, verified.stdout
 
     tagged = app.tagged or app.calls[0].function
-    add_tag(app_dir, tagged)
-    plan = deploy(app_dir, home)["Plan"]["Changes"]
+    add_tag(workdir, tagged)
+    plan = deploy(workdir, home, app)["Plan"]["Changes"]
     assert not [c for c in plan if c["ResourceType"] in ("AWS::Lambda::Version", "AWS::Lambda::LayerVersion")
                 and c["Action"] == "create"], plan
-    third = versions(app_dir, home)
+    third = versions(workdir, home)
     assert third[tagged]["tags"].get(TAG[0]) == TAG[1]
     for name, held in third.items():
         assert {k: v for k, v in held.items() if k != "tags"} == {k: v for k, v in second[name].items()
                                                                    if k != "tags"}, name
     assert {k: v for k, v in layer_versions(home).items() if k in app.layers} == \
         {k: v[1] for k, v in app.layers.items()}
-    assert "No changes" in strata(app_dir, home, "deploy").stdout
+    assert "No changes" in strata(workdir, home, "deploy", *app.deploy_args).stdout
