@@ -4,13 +4,16 @@ Contract: reads the template (and stats the code paths it names), builds and cha
 refuses what ``strata plan`` refuses before plan reads any state: it runs the same functions, with stand-in
 artifacts instead of a build. Load (syntax, tags, structure, size bounds, alias expansion) and ``build_context``
 (parameters, CloudFormation's quotas, conditions) come first; then ``CHECKS``: each gets the loaded template and
-its context and returns problems. A new check is one more entry.
+its context and returns problems. A new check is one more entry. Then cfn-lint's findings (``strata.transform.lint``,
+started in a child interpreter before the checks so both run at once): its errors are problems, its warnings are
+``warnings``; ``lint=False`` (``--no-lint``) skips it.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from strata.errors import BuildError, Problem, TemplateError
 from strata.model.deploy import DEFAULT_REGION
@@ -75,6 +78,7 @@ class Validation:
     template: Template | None = None
     context: Context | None = None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)      # cfn-lint's W findings: shown, never fatal
 
     @property
     def valid(self) -> bool:
@@ -82,8 +86,9 @@ class Validation:
 
 
 def run_validation(template_file: str, overrides: Mapping[str, str], region: str | None = None,
-                   checks: list[Check] | None = None) -> Validation:
-    """Load, build the context, run the checks; stops early only when a later stage has nothing to work on."""
+                   checks: list[Check] | None = None, lint: bool = False) -> Validation:
+    """Load, build the context, run the checks (and cfn-lint when ``lint``); stops early only when a later stage has
+    nothing to work on."""
     result = Validation()
     try:
         result.template = load_template(template_file)
@@ -91,9 +96,28 @@ def run_validation(template_file: str, overrides: Mapping[str, str], region: str
     except TemplateError as exc:
         result.problems += exc.problems
         return result
+    job = None
+    if lint:
+        from strata.transform.lint import start_lint
+
+        job = start_lint(result.template.data, result.context.region)
     for check in CHECKS if checks is None else checks:
         try:
             result.problems += check(result.template, result.context)
         except TemplateError as exc:
             result.problems += exc.problems
+    if job is not None:
+        _add_lint(result, job)
     return result
+
+
+def _add_lint(result: Validation, job: Any) -> None:
+    """cfn-lint's errors among the problems, its warnings apart; a lint that could not run is a problem."""
+    from strata.transform.lint import as_problem
+
+    findings, failure = job.result()
+    if failure is not None:
+        result.problems.append(Problem(f"cfn-lint could not run: {failure}",
+                                       result.template.locate(()) if result.template else None))
+    for finding in findings:
+        (result.problems if finding.level == "error" else result.warnings).append(as_problem(finding, result.template))
