@@ -21,7 +21,8 @@ stack_name_option = click.option("--stack-name", default=None,
 account_option = click.option("--account-id", default="123456789012", show_default=True,
                               help="Account id for ARNs and pseudo parameters.")
 strict_option = click.option("--strict", is_flag=True,
-                             help="Fail when the template has resource types the local engine does not emulate.")
+                             help="Fail when the template has resource types or properties (DurableConfig, VpcConfig, "
+                             "...) the local engine does not emulate.")
 layer_source_option = click.option(
     "--layer-source", "layer_sources", multiple=True, metavar="ARN=PATH|pip:REQ",
     help="Local target: build a layer published outside this state home (e.g. a public layer ARN) from a folder, a "

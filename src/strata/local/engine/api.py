@@ -405,10 +405,11 @@ def _check_basis(plan: Plan, revision: str, digest: str, recovered: str | None) 
 
 
 def _check_strict(plan: Plan, strict: bool) -> None:
-    if strict and plan.not_emulated:
+    if strict and (plan.not_emulated or plan.not_emulated_properties):
         changes = {c.logical_id: c.type for c in plan.changes}
-        listed = ", ".join(f"{lid} ({changes.get(lid, '?')})" for lid in plan.not_emulated)
-        raise StrataError(f"--strict: the local engine does not emulate {listed}",
+        listed = [f"{lid} ({changes.get(lid, '?')})" for lid in plan.not_emulated]
+        listed += [prop.split(":", 1)[0] for prop in plan.not_emulated_properties]
+        raise StrataError(f"--strict: the local engine does not emulate {', '.join(listed)}",
                           hint="drop --strict to record them without running them, or deploy to AWS")
 
 

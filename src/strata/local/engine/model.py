@@ -85,6 +85,9 @@ class Plan:
     # state's revision (``StackState.revision``) and the request's digest (``Request.digest``)
     state_revision: str = ""
     request_digest: str = ""
+    # "<LogicalId>.Properties.<Name>: what is missing" for each property of an emulated resource that the local
+    # target does not emulate (``strata.local.engine.unemulated``): warned by plan, refused by --strict
+    not_emulated_properties: tuple[str, ...] = ()
 
     @property
     def effective(self) -> tuple[Change, ...]:
@@ -98,6 +101,7 @@ class Plan:
         return {"StackName": self.stack_name, "Changes": [c.to_dict() for c in self.effective],
                 "Unchanged": [c.logical_id for c in self.changes if c.action is Action.NOOP],
                 "Warnings": list(self.warnings), "NotEmulated": list(self.not_emulated),
+                "NotEmulatedProperties": list(self.not_emulated_properties),
                 "OutputsChanged": self.outputs_changed, "Recovering": self.recovering, "Empty": self.is_empty,
                 "StateRevision": self.state_revision, "RequestDigest": self.request_digest}
 

@@ -17,6 +17,7 @@ from strata.local.engine.desired import apply_order, edges
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.model import Action, Change, DeployedResource, DesiredResource, DesiredStack, Plan
 from strata.local.engine.resolve import StackResolver
+from strata.local.engine.unemulated import unemulated_properties
 from strata.template.graph import topological_order
 from strata.template.intrinsics import Unresolved, contains_unresolved, depends_of
 from strata.template.parameters import mask
@@ -156,6 +157,7 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
     warnings: list[str] = []
     not_emulated: list[str] = []
     unknowable: list[Problem] = []
+    properties: list[str] = []          # emulated resources' properties the local target does not emulate
     for info in functions.values():
         warnings += [f"{info.function_id}: {w}" for w in info.warnings]
     for logical_id in apply_order(desired):
@@ -167,6 +169,8 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
         props = resolver.resolve(res.properties, ("Resources", logical_id, "Properties"))
         if emulated:
             unknowable += never_known(props, ("Resources", logical_id, "Properties"))
+            properties += [f"{logical_id}.Properties.{name}: {missing}"
+                           for name, missing in unemulated_properties(res.type, props)]
         decision = decide(res, props, current, secrets=resolver.secrets)
         reasons = decision.reasons
         if res.type == "AWS::Lambda::Version" and decision.action in (Action.CREATE, Action.REPLACE):
@@ -195,7 +199,8 @@ def plan(stack_name: str, desired: DesiredStack, resolver: StackResolver, deploy
         raise TemplateError(unknowable, hint="nothing was changed: the local engine cannot apply a value it cannot "
                                              "know; give each a value, or deploy with --target aws")
     outputs_changed = _outputs_changed(desired, resolver, stored_outputs or {})
-    return Plan(stack_name, tuple(changes), tuple(warnings), tuple(not_emulated), outputs_changed, recovering)
+    return Plan(stack_name, tuple(changes), tuple(warnings), tuple(not_emulated), outputs_changed, recovering,
+                not_emulated_properties=tuple(properties))
 
 
 def never_known(value: Any, path: tuple) -> list[Problem]:

@@ -35,6 +35,8 @@ def plan_text(plan: Plan) -> str:
                     lines.append(f"      {reason}")
     if plan.not_emulated:
         lines.append(f"NOT EMULATED (kept in state, not run locally): {', '.join(plan.not_emulated)}")
+    for prop in plan.not_emulated_properties:
+        lines.append(f"warning: not emulated locally: {prop}")
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)
