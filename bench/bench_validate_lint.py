@@ -2,9 +2,11 @@
 on the same templates, side by side in one run, as medians and same-run ratios (target: <= 0.5x).
 
 SAM CLI is installed in a bench-only virtualenv (``--sam-venv``, default ``bench/.venv-sam``, not committed): the
-first run creates it with ``pip install aws-sam-cli``. Both tools run as plain processes, interleaved run by run so a
-busy machine slows both alike; each run's exit status is checked against the case's expectation (the lint-cases
-template must fail in both, the others pass in both).
+first run creates it with ``pip install aws-sam-cli``. strata runs twice per run: as a plain process
+(``STRATA_NO_DAEMON=1``: cfn-lint runs cold in a child interpreter alongside strata's own checks) and through the
+opt-in warm daemon (``strata daemon start``: cfn-lint and its rules loaded once). The three commands are interleaved
+run by run so a busy machine slows them alike; each run's exit status is checked against the case's expectation (the
+lint-cases template must fail in all, the others pass in all).
 
 Cases: examples/layered-app, a template with the three lint cases of issue 20 (a property typo, a value below its
 minimum, a MemorySize above its maximum), and a generated 30-function template with Api events and Globals.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -107,30 +110,49 @@ def main() -> None:
     runs = 3 if args.quick else args.runs
     sam = sam_venv(args.sam_venv)
     version = subprocess.run([str(sam), "--version"], stdout=subprocess.PIPE, text=True).stdout.strip()
-    env = dict(os.environ, STRATA_NO_DAEMON="1", SAM_CLI_TELEMETRY="0")
-    strata_env = dict(env, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p))
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}    # users have bytecode caches
+    env = dict(base, SAM_CLI_TELEMETRY="0")
+    runtime_dir = Path(tempfile.mkdtemp(prefix="sbl-", dir="/tmp"))                  # AF_UNIX paths stay short
+    daemon_env = dict(env, XDG_RUNTIME_DIR=str(runtime_dir),
+                      PYTHONPATH=os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p))
+    plain_env = dict(daemon_env, STRATA_NO_DAEMON="1")
     print(f"{version}; strata from {ROOT / 'src'}; {runs} runs per case, interleaved; load average "
           f"{os.getloadavg()[0]:.1f}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, template, valid in make_cases(Path(tmp)):
-            cwd = template.parent
-            strata_argv = [*STRATA, "validate", "-t", str(template)]
-            sam_argv = [str(sam), "validate", "--lint", "-t", str(template)]
-            timed(strata_argv, cwd, strata_env, valid)      # warm the file cache and bytecode, once each
-            timed(sam_argv, cwd, env, valid)
-            ours, theirs = [], []
-            for _ in range(runs):
-                ours.append(timed(strata_argv, cwd, strata_env, valid))
-                theirs.append(timed(sam_argv, cwd, env, valid))
-            rows.append((name, statistics.median(ours), statistics.median(theirs)))
-    print("\n| case | `strata validate` (with cfn-lint) | `sam validate --lint` | ratio | target |")
-    print("| --- | --- | --- | --- | --- |")
-    for name, ours, theirs in rows:
-        ratio = ours / theirs
-        verdict = "<= 0.5x" if ratio <= 0.5 else "<= 0.5x (missed)"
-        print(f"| {name} | {ours * 1000:.0f} ms | {theirs * 1000:.0f} ms | {ratio:.2f}x | {verdict} |")
-    print(f"\nload average after: {os.getloadavg()[0]:.1f}")
+        home = Path(tmp) / "home"
+        plain_env["STRATA_HOME"] = daemon_env["STRATA_HOME"] = str(home)
+        subprocess.run([*STRATA, "daemon", "start"], check=True, stdout=subprocess.DEVNULL, env=daemon_env)
+        try:
+            for name, template, valid in make_cases(Path(tmp)):
+                cwd = template.parent
+                strata_argv = [*STRATA, "validate", "-t", str(template)]
+                sam_argv = [str(sam), "validate", "--lint", "-t", str(template)]
+                for argv, run_env in ((strata_argv, plain_env), (strata_argv, daemon_env), (sam_argv, env)):
+                    timed(argv, cwd, run_env, valid)        # warm the file cache and bytecode, once each
+                plain, warm, theirs = [], [], []
+                for _ in range(runs):
+                    plain.append(timed(strata_argv, cwd, plain_env, valid))
+                    warm.append(timed(strata_argv, cwd, daemon_env, valid))
+                    theirs.append(timed(sam_argv, cwd, env, valid))
+                rows.append((name, statistics.median(plain), statistics.median(warm), statistics.median(theirs)))
+            alive = subprocess.run([*STRATA, "daemon", "status"], env=daemon_env,
+                                   stdout=subprocess.DEVNULL).returncode == 0
+        finally:
+            subprocess.run([*STRATA, "daemon", "stop"], stdout=subprocess.DEVNULL, env=daemon_env)
+            shutil.rmtree(runtime_dir, ignore_errors=True)
+    print("\n| case | `sam validate --lint` | `strata validate`, plain process | ratio | through `strata daemon` "
+          "| ratio |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, plain_s, warm_s, theirs in rows:
+        print(f"| {name} | {theirs * 1000:.0f} ms | {plain_s * 1000:.0f} ms | {_ratio(plain_s, theirs)} "
+              f"| {warm_s * 1000:.0f} ms{'' if alive else ' (DAEMON DIED: invalid)'} | {_ratio(warm_s, theirs)} |")
+    print(f"\ntarget: <= 0.5x; load average after: {os.getloadavg()[0]:.1f}")
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    ratio = ours / theirs
+    return f"{ratio:.2f}x" + ("" if ratio <= 0.5 else " (missed)")
 
 
 if __name__ == "__main__":

@@ -147,3 +147,25 @@ def test_plan_and_deploy_never_import_cfn_lint(tmp_path) -> None:
                           text=True, cwd=app)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_through_the_daemon_lint_finds_the_same(template, tmp_path) -> None:
+    # the daemon loads cfn-lint and its rules once; the validate it forks lints in process and says the same
+    path = template(LINT_CASES)
+    strata = str(Path(sys.executable).parent / "strata")
+    runtime_dir = Path("/tmp") / f"strata-lint-{os.getpid()}-{tmp_path.name[-12:]}"   # AF_UNIX paths stay short
+    runtime_dir.mkdir(parents=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("STRATA_NO_DAEMON", "PYTHONDONTWRITEBYTECODE")}
+    env.update(XDG_RUNTIME_DIR=str(runtime_dir), STRATA_HOME=str(tmp_path / "home"),
+               PYTHONPATH=os.pathsep.join(p for p in (str(SRC), env.get("PYTHONPATH")) if p))
+    try:
+        started = subprocess.run([strata, "daemon", "start"], env=env, capture_output=True, text=True, timeout=120)
+        assert started.returncode == 0, started.stderr
+        local = subprocess.run([strata, "validate", "-t", path], env={**env, "STRATA_NO_DAEMON": "1"},
+                               capture_output=True, text=True, timeout=120)
+        warm = subprocess.run([strata, "validate", "-t", path], env=env, capture_output=True, text=True, timeout=120)
+        assert (warm.returncode, warm.stdout, warm.stderr) == (local.returncode, local.stdout, local.stderr)
+        assert warm.returncode == 1 and f"{path}:6:7 [Queue]: E3002" in warm.stderr
+    finally:
+        subprocess.run([strata, "daemon", "stop"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(runtime_dir, ignore_errors=True)

@@ -83,6 +83,12 @@ def warm_up() -> list[str]:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - an optional module must not stop the daemon
             missing.append(name)
+    try:        # cfn-lint with its rules loaded (~1 s): validate's children lint in process; plan never calls it
+        from strata.transform.lint import warm
+
+        warm()
+    except Exception:  # noqa: BLE001 - validate then lints in a child interpreter, as without the daemon
+        missing.append("cfnlint")
     return missing
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from strata.transform import lint
 from strata.transform.lint import LintFinding, LintJob, as_strata_reads, lint_findings
 from strata.transform.validate import run_validation
@@ -79,3 +81,12 @@ def test_a_lint_that_cannot_run_is_a_problem(tmp_path, monkeypatch) -> None:
 def test_findings_round_trip_through_the_child_protocol() -> None:
     finding = LintFinding("W1020", "warning", "not needed", ("Resources", "Q", "Properties", 0))
     assert LintFinding.from_json(finding.to_json()) == finding
+
+
+def test_where_cfn_lint_is_loaded_the_job_runs_in_process(monkeypatch) -> None:
+    lint.warm()
+    monkeypatch.setattr(lint.subprocess, "Popen", lambda *a, **k: pytest.fail("a child was started"))
+    job = LintJob({"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"DelaySeconds": 9999}}}},
+                  "us-east-1")
+    findings, failure = job.result()
+    assert failure is None and [f.rule for f in findings] == ["E3034"]
