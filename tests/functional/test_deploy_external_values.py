@@ -97,7 +97,9 @@ def _live_version(app: Path, home: Path) -> str:
 
 def test_unresolvable_values_are_plan_time_errors_naming_property_and_fix(tmp_path):
     shared, app, home = _apps(tmp_path)
-    assert strata(app, home, "validate").returncode == 0      # validate knows no state: it cannot tell
+    # validate knows no state: it cannot tell (--no-lint: cfn-lint's E1027 rightly says CloudFormation takes
+    # {{resolve:ssm-secure}} only in some properties, not in Lambda's environment; the local target resolves it)
+    assert strata(app, home, "validate", "--no-lint").returncode == 0
     failed = strata(app, home, "deploy", check=False)
     assert failed.returncode == 1
     # the SSM-typed parameter is found first (parameters are read before the template is translated)
