@@ -241,7 +241,10 @@ def test_without_t_the_template_is_found_as_sam_finds_it(tmp_path, monkeypatch, 
     (tmp_path / "src").mkdir()
     for name in present:
         (tmp_path / name).write_text(VALID if name != "template.json" else json.dumps(
-            {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table"}}}))
+            {"Resources": {"Table": {"Type": "AWS::DynamoDB::Table", "Properties": {  # a table cfn-lint accepts
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}}}))
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(capsys)
     assert code == 0 and out.startswith(f"{expected} is valid"), out
