@@ -53,6 +53,7 @@ class _Unit(NamedTuple):
     deps_runtime: str | None  # set when a requirements.txt will be installed
     level: int
     zip_file: bool
+    excludes: tuple[str, ...] = ()  # the project's files under ``source`` (targets.project_excludes)
 
     def cache_path(self, home: Path) -> str:
         name = hashlib.sha256(repr(tuple(self)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
@@ -98,7 +99,7 @@ def _unit_for(target: BuildTarget, level: int) -> _Unit:
         runtime = target.runtime
     deps = python and os.path.isfile(os.path.join(source, REQUIREMENTS))
     prefix = "python/" if target.kind == "layer" and method.startswith("python") else ""
-    return _Unit(source, prefix, (runtime or "") if deps else None, level, False)
+    return _Unit(source, prefix, (runtime or "") if deps else None, level, False, tuple(sorted(target.excludes)))
 
 
 def _label(target: BuildTarget) -> str:
@@ -114,7 +115,7 @@ def _build_unit(unit: _Unit, target: BuildTarget, home: Path, progress: bool,
     if unit.zip_file:
         return _use_zip_file(unit, target, store, cache_path, record, start_ns)
     try:
-        tree = walk_tree(unit.source)
+        tree = walk_tree(unit.source, unit.excludes)
     except BuildError as exc:
         raise BuildError(f"{_label(target)}: {exc.message}", hint=exc.hint) from None
     stats = tree.stats

@@ -2,8 +2,12 @@
 
 Local = a string that is not a URL (``s3://``, ``https://``). Skipped as not ours to build: dicts (``{Bucket, Key}``,
 ``{S3Bucket, ...}``, ``ZipFile``, intrinsics), ``InlineCode``, ``PackageType: Image``. Relative paths are taken from
-the template's folder. A path that does not exist, or is neither a folder nor a regular file (``/dev/zero``, a FIFO),
-is a ``BuildError`` naming the resource and the property.
+the template's folder. A SAM function or layer with no ``CodeUri``/``ContentUri`` (nor one in ``Globals``) packages
+the template's folder, as ``sam package`` does (its ``PACKAGE_NULL_PROPERTY``; ``sam init``'s templates rely on it).
+A code folder that holds the template never zips the project's own files (``PROJECT_FILES``: the template itself and
+``samconfig.*`` beside it; ``strata.artifacts.walk`` drops ``.strata``, ``.aws-sam`` and VCS folders at any depth),
+so an edit to the template alone (a tag) changes no code zip. A path that does not exist, or is neither a folder nor
+a regular file (``/dev/zero``, a FIFO), is a ``BuildError`` naming the resource and the property.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ class BuildTarget:
     kind: str  # "function" | "layer"
     runtime: str | None
     build_method: str | None  # layer Metadata.BuildMethod
+    excludes: tuple[str, ...] = ()  # paths under ``source`` the zip leaves out (the template, samconfig.*)
 
     @builtins.property          # the field ``property`` shadows the builtin for type checkers
     def is_zip_file(self) -> bool:
@@ -34,6 +39,12 @@ class BuildTarget:
 
 
 ZIP_SUFFIXES = (".zip", ".jar")
+
+# The project's own files beside the template: never code, whatever folder a function zips.
+PROJECT_FILES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
+
+# SAM types whose missing code property means "the template's folder" (``sam package``'s PACKAGE_NULL_PROPERTY)
+DEFAULT_TO_TEMPLATE_FOLDER = frozenset({"AWS::Serverless::Function", "AWS::Serverless::LayerVersion"})
 
 # resource type -> (property, kind)
 CODE_PROPERTIES: dict[str, tuple[str, str]] = {
@@ -45,9 +56,11 @@ CODE_PROPERTIES: dict[str, tuple[str, str]] = {
 
 
 def find_build_targets(template_data: dict, template_dir: Path,
-                       locate: Callable[[tuple], Location] | None = None) -> list[BuildTarget]:
+                       locate: Callable[[tuple], Location] | None = None,
+                       template_file: Path | None = None) -> list[BuildTarget]:
     """Every local code location in a template (a plain dict, intrinsics in long form), in template order;
-    ``locate`` (the template's) places a bad path's error at the property."""
+    ``locate`` (the template's) places a bad path's error at the property; ``template_file`` (its name in
+    ``template_dir``) is left out of a code folder that holds it."""
     resources = template_data.get("Resources") or {}
     if not isinstance(resources, dict):
         return []
@@ -61,8 +74,8 @@ def find_build_targets(template_data: dict, template_dir: Path,
             continue
         rtype = resource["Type"]
         prop, kind = CODE_PROPERTIES[rtype]
-        props = resource.get("Properties") or {}
-        if not isinstance(props, dict):
+        props = resource.get("Properties")
+        if not isinstance(props, dict):   # sam package skips a resource without properties too
             continue
         if rtype == "AWS::Serverless::Function":
             props = {**{k: v for k, v in globals_fn.items() if k in ("CodeUri", "Runtime", "PackageType")}, **props}
@@ -71,6 +84,9 @@ def find_build_targets(template_data: dict, template_dir: Path,
         if kind == "function" and props.get("PackageType") == "Image":
             continue
         value = props.get(prop)
+        if value is None and rtype in DEFAULT_TO_TEMPLATE_FOLDER and props.get("PackageType") != "Image" \
+                and "ImageUri" not in props:
+            value = "."
         if not _is_local(value):
             continue
         source = Path(os.path.abspath(Path(template_dir) / value))
@@ -88,8 +104,27 @@ def find_build_targets(template_data: dict, template_dir: Path,
         metadata = resource.get("Metadata") or {}
         build_method = metadata.get("BuildMethod") if isinstance(metadata, dict) else None
         targets.append(BuildTarget(logical_id, prop, source, kind, _runtime(props, kind),
-                                   build_method if isinstance(build_method, str) else None))
+                                   build_method if isinstance(build_method, str) else None,
+                                   project_excludes(source, Path(template_dir), template_file)))
     return targets
+
+
+def project_excludes(source: Path, template_dir: Path, template_file: Path | None) -> tuple[str, ...]:
+    """The project's own files (the template, ``samconfig.*``) as ``/``-paths under ``source``, when the code folder
+    holds the template's folder; () otherwise. Only files that exist are named, so ``--explain`` shows real ones."""
+    if not source.is_dir():
+        return ()
+    folder = Path(os.path.realpath(template_dir))
+    root = os.path.realpath(source)
+    names = [Path(template_file).name] if template_file is not None else []
+    names += [name for name in PROJECT_FILES if name not in names]
+    found = []
+    for name in names:
+        rel = os.path.relpath(folder / name, root)
+        if rel.startswith(os.pardir) or not os.path.isfile(folder / name):
+            continue
+        found.append(rel.replace(os.sep, "/"))
+    return tuple(found)
 
 
 def _is_local(value: object) -> TypeGuard[str]:

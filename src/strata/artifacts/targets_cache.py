@@ -16,6 +16,8 @@ from strata.artifacts import cache
 from strata.artifacts.targets import BuildTarget, find_build_targets
 from strata.paths import cache_dir
 
+ROWS_FORMAT = 2  # bump when a target's row changes shape (2: the project files a code folder excludes)
+
 
 def cached_targets(template_path: Path, home: Path, load: Callable[[Path], dict],
                    clock: Callable[[], int] = time.time_ns) -> list[BuildTarget]:
@@ -23,14 +25,15 @@ def cached_targets(template_path: Path, home: Path, load: Callable[[Path], dict]
     start_ns = clock()
     template = os.path.abspath(template_path)
     s = os.stat(template)
-    key = [template, s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino]
+    key = [ROWS_FORMAT, template, s.st_mode, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino]
     name = hashlib.sha256(template.encode("utf-8", "surrogateescape")).hexdigest()[:32]
     path = os.path.join(cache_dir(home), "build", f"targets-{name}.marshal")
     record = cache.load(path)
     if record is not None and record["key"] == key:
-        return [BuildTarget(t[0], t[1], Path(t[2]), t[3], t[4], t[5]) for t in record.content["targets"]]
-    targets = find_build_targets(load(Path(template)), Path(template).parent)
+        return [BuildTarget(t[0], t[1], Path(t[2]), t[3], t[4], t[5], tuple(t[6])) for t in record.content["targets"]]
+    targets = find_build_targets(load(Path(template)), Path(template).parent, template_file=Path(template))
     if not cache.is_racy(s.st_ctime_ns, start_ns):
-        rows = [(t.logical_id, t.property, str(t.source), t.kind, t.runtime, t.build_method) for t in targets]
+        rows = [(t.logical_id, t.property, str(t.source), t.kind, t.runtime, t.build_method, list(t.excludes))
+                for t in targets]
         cache.save(path, {"key": key}, {"targets": rows})
     return targets

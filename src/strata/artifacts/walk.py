@@ -1,8 +1,10 @@
 """Walk a source folder into the list of files a zip will hold, with one ``lstat``-class call per file and no reads.
 
 Rules (the same for every build, so two checkouts of one tree give the same list):
-- default excludes, matched on the entry name at any depth: folders/files named ``__pycache__``, ``.git``,
-  ``.strata``, ``.aws-sam``, and files ending in ``.pyc``;
+- default excludes, matched on the entry name at any depth: folders/files named ``__pycache__``, ``.strata``,
+  ``.aws-sam``, the version-control folders (``.git``, ``.hg``, ``.svn``, ``.bzr``, ``.jj``), and files ending in
+  ``.pyc``; plus the paths a caller names (``exclude``: ``/``-separated, relative to the root), which the build uses
+  for the project's own files when the code folder holds the template (``strata.artifacts.targets``);
 - symlinks are followed when their target stays inside the source folder (the target's content is stored under the
   link's path); a link that leaves the folder, dangles, or loops is a ``BuildError`` naming the link and its target;
 - only regular files become entries: folders are implied by their files (empty folders are dropped) and special files
@@ -23,7 +25,8 @@ from strata.errors import BuildError
 MAX_FILES = MAX_ENTRIES  # each file becomes one zip entry
 _FOLDER_DEPTH = MAX_DEPTH - 2  # deepest folder: a file in it and a layer's ``python/`` keep the zip within MAX_DEPTH
 
-EXCLUDED_NAMES = frozenset({"__pycache__", ".git", ".strata", ".aws-sam"})
+VCS_NAMES = (".git", ".hg", ".svn", ".bzr", ".jj")
+EXCLUDED_NAMES = frozenset({"__pycache__", ".strata", ".aws-sam", *VCS_NAMES})
 EXCLUDED_SUFFIXES = (".pyc",)
 
 # A file's stat key: (mode, size, mtime_ns, ctime_ns, inode); any change means "maybe new bytes". A file reached
@@ -42,8 +45,8 @@ class Tree(NamedTuple):
         return self.links.get(rel) or os.path.join(self.root, rel)
 
 
-def walk_tree(root: str) -> Tree:
-    """Every file under ``root`` (see the module rules); iteration order unspecified."""
+def walk_tree(root: str, exclude: frozenset[str] | tuple[str, ...] = ()) -> Tree:
+    """Every file under ``root`` (see the module rules) but the ``exclude`` paths; iteration order unspecified."""
     real_root = os.path.realpath(root)
     tree = Tree(real_root, {}, {})
     try:
@@ -52,7 +55,7 @@ def walk_tree(root: str) -> Tree:
         raise BuildError(f"folder {real_root} does not exist") from None
     except OSError as exc:
         raise BuildError(f"cannot read folder {real_root}: {exc.strerror}") from None
-    _Walk(tree).walk(real_root, "", 0, (top.st_dev, top.st_ino))
+    _Walk(tree, frozenset(exclude)).walk(real_root, "", 0, (top.st_dev, top.st_ino))
     return tree
 
 
@@ -62,8 +65,9 @@ class _Walk:
     ``(st_dev, st_ino)`` (a link back to one of them is a loop), and each real folder entered through links counted
     (a fan-out of links that multiplies one folder is refused)."""
 
-    def __init__(self, tree: Tree) -> None:
+    def __init__(self, tree: Tree, exclude: frozenset[str] = frozenset()) -> None:
         self.tree = tree
+        self.exclude = exclude
         self.active: set[tuple[int, int]] = set()
         self.folders = 0
         self.reached: dict[tuple[int, int], int] = {}
@@ -93,6 +97,8 @@ class _Walk:
                 for entry in it:
                     name = entry.name
                     if name in excluded or name[-4:] == ".pyc":
+                        continue
+                    if self.exclude and prefix + name in self.exclude:
                         continue
                     if entry.is_dir(follow_symlinks=False):
                         # d_ino costs no stat call; a mount point inside the tree shows its covered inode, so a

@@ -55,13 +55,29 @@ def _yaml(value: object) -> str:
                      default_flow_style=False)
 
 
+def _excluded(result: TransformResult) -> dict[str, list[str]]:
+    """Per function (or layer) logical id: what its code zip leaves out, in words (``strata.artifacts.walk``)."""
+    from strata.artifacts.walk import EXCLUDED_NAMES, EXCLUDED_SUFFIXES
+
+    by_name = ", ".join(sorted(EXCLUDED_NAMES)) + ", *" + ", *".join(EXCLUDED_SUFFIXES)
+    excluded: dict[str, list[str]] = {}
+    for built in result.artifacts:
+        target = built.target
+        if target.is_zip_file:
+            continue
+        excluded[target.logical_id] = [*target.excludes, f"any file or folder named {by_name}"]
+    return excluded
+
+
 def _explain(result: TransformResult, output: str) -> None:
     functions = [result.functions[k] for k in sorted(result.functions)]
+    excluded = _excluded(result)
     if output == "json":
         echo_json([{
             "function": f.function_id, "version": f.version_id, "aliases": list(f.alias_ids),
             "fingerprint": f.fingerprint, "code_sha256": f.code_sha256,
             "inputs": [{"name": i.name, "value": i.display, "digest": i.digest} for i in f.inputs],
+            "code_excludes": excluded.get(f.function_id, []),
             "warnings": list(f.warnings)} for f in functions])
         return
     if not functions:
@@ -74,5 +90,7 @@ def _explain(result: TransformResult, output: str) -> None:
         width = max((len(i.name) for i in f.inputs), default=0)
         for item in f.inputs:
             click.echo(f"    {item.name.ljust(width)}  {item.display}")
+        if f.function_id in excluded:
+            click.echo(f"  code zip excludes: {'; '.join(excluded[f.function_id])}")
         for warning in f.warnings:
             click.echo(f"  note: {warning}")

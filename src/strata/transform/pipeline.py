@@ -56,7 +56,7 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
                             stack_name=stack_name, require_values=require_parameter_values,
                             previous=previous_parameters, ssm=external.ssm if external is not None else None)
 
-    targets = find_build_targets(template.data, template_path.parent)
+    targets = find_build_targets(template.data, template_path.parent, template_file=template_path)
     built = build_targets(targets, home, progress=progress)
     artifacts = {placeholder_key(b.target.logical_id, b.target.property):
                  CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}

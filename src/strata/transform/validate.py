@@ -41,7 +41,7 @@ def plan_rules(template: Template, context: Context) -> list[Problem]:
 
     base = template.path.parent if template.path else Path.cwd()
     try:
-        targets = find_build_targets(template.data, base, locate=template.locate)
+        targets = find_build_targets(template.data, base, locate=template.locate, template_file=template.path)
     except BuildError as exc:
         return [Problem(exc.message, exc.location)]
     stand_in = CodeArtifact(_STAND_IN_SHA256, _STAND_IN_CODE_SHA256)

@@ -233,3 +233,23 @@ def test_no_temp_files_left_in_the_store(tmp_path, home):
 def test_bad_level_is_rejected(tmp_path, home):
     with pytest.raises(BuildError, match="level"):
         build_targets([], home, level=11)
+
+
+def test_a_code_folder_holding_the_template_zips_no_project_file(tmp_path):
+    """The template, samconfig and state/VCS folders never enter the zip, so a tag-only template edit changes no
+    artifact (and publishes no version)."""
+    from strata.artifacts.targets import find_build_targets
+
+    app = tmp_path / "app"
+    write_tree(app, {"app.py": "x = 1\n", "template.yaml": "Resources: {}\n", "samconfig.toml": "version = 1\n",
+                     ".git/HEAD": "ref\n", ".hg/store": "", ".svn/entries": "", ".aws-sam/build/a": "",
+                     ".strata/state.db": "", "pkg/mod.py": ""})
+    data = {"Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Runtime": "python3.12"}}}}
+    targets = find_build_targets(data, app, template_file=app / "template.yaml")
+    (first,) = build_targets(targets, tmp_path / "home")
+    assert zip_names(first.artifact.path) == ["app.py", "pkg/mod.py"]
+    (app / "template.yaml").write_text("Resources: {}\n# Tags: {team: b}\n")
+    (app / "samconfig.toml").write_text("version = 0.2\n")
+    (again,) = build_targets(find_build_targets(data, app, template_file=app / "template.yaml"),
+                             tmp_path / "home")
+    assert again.artifact.sha256 == first.artifact.sha256

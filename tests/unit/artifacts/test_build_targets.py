@@ -85,3 +85,31 @@ def test_malformed_sections_are_not_a_crash(tmp_path):
     assert find_build_targets({"Resources": ["not", "a", "map"]}, tmp_path) == []
     data = {"Globals": "oops", "Resources": {"Fn": {"Type": "AWS::Serverless::Function", "Properties": None}}}
     assert find_build_targets(data, tmp_path) == []
+
+
+def test_a_sam_function_without_code_uri_packages_the_template_folder(tmp_path):
+    """SAM's default (``sam package``'s PACKAGE_NULL_PROPERTY): no CodeUri anywhere means the template's folder."""
+    write_tree(tmp_path, {"app.py": "", "template.yaml": "", "samconfig.toml": ""})
+    data = _template({
+        "Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Handler": "app.h", "Runtime": "python3.12"}},
+        "Inline": {"Type": "AWS::Serverless::Function", "Properties": {"InlineCode": "x", "Runtime": "python3.12"}},
+        "Image": {"Type": "AWS::Serverless::Function", "Properties": {"PackageType": "Image", "ImageUri": "r:1"}},
+    })
+    (target,) = find_build_targets(data, tmp_path, template_file=tmp_path / "template.yaml")
+    assert (target.logical_id, target.property, target.source) == ("Fn", "CodeUri", tmp_path)
+    assert target.excludes == ("template.yaml", "samconfig.toml")
+
+
+def test_a_code_folder_above_the_template_excludes_it_by_its_path(tmp_path):
+    write_tree(tmp_path, {"app.py": "", "infra/stack.yml": "", "infra/samconfig.yaml": "", "samconfig.toml": ""})
+    data = _template({"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": ".."}}})
+    (target,) = find_build_targets(data, tmp_path / "infra", template_file=tmp_path / "infra/stack.yml")
+    assert target.source == tmp_path
+    assert target.excludes == ("infra/stack.yml", "infra/samconfig.yaml")
+
+
+def test_a_code_folder_beside_the_template_excludes_nothing_of_the_project(tmp_path):
+    write_tree(tmp_path, {"src/app.py": "", "template.yaml": "", "samconfig.toml": ""})
+    data = _template({"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "src"}}})
+    (target,) = find_build_targets(data, tmp_path, template_file=tmp_path / "template.yaml")
+    assert target.excludes == ()
