@@ -82,3 +82,83 @@ def test_code_uri_dot_leaves_the_project_files_out_and_explain_says_so(tmp_path)
     assert explained[0]["code_excludes"][:2] == ["template.yaml", "samconfig.toml"]
     strata(app, home, "build")
     assert _zipped_names(home) == {"app.py"}
+
+
+STATE_MACHINE_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  StepFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/step
+      Handler: app.handler
+      Runtime: python3.12
+      AutoPublishAlias: live
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      DefinitionUri: statemachine/flow.asl.json
+      DefinitionSubstitutions:
+        StepArn: !Ref StepFunction.Alias
+      Policies:
+        - LambdaInvokePolicy:
+            FunctionName: !Ref StepFunction
+  Settings:
+    Type: AWS::SQS::Queue
+    Properties:
+      Fn::Transform:
+        Name: AWS::Include
+        Parameters:
+          Location: snippets/queue.yaml
+"""
+
+ASL = '{"StartAt": "Step", "States": {"Step": {"Type": "Task", "Resource": "${StepArn}", "End": true}}}\n'
+
+
+def _state_machine_app(app: Path) -> Path:
+    for rel, text in {"template.yaml": STATE_MACHINE_TEMPLATE, "statemachine/flow.asl.json": ASL,
+                      "snippets/queue.yaml": "VisibilityTimeout: 60\n",
+                      "functions/step/app.py": "def handler(event, context):\n    return event\n"}.items():
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        (app / rel).write_text(text)
+    return app
+
+
+def test_a_state_machine_with_a_local_definition_uri_deploys_locally(tmp_path):
+    app, home = _state_machine_app(tmp_path / "flows"), tmp_path / "home"
+    stack = json.loads(strata(app, home, "transform").stdout)["Resources"]
+    machine = stack["Machine"]["Properties"]
+    assert "DefinitionS3Location" not in machine
+    assert machine["Definition"] == json.loads(ASL)
+    assert stack["Settings"]["Properties"] == {"VisibilityTimeout": 60}
+    strata(app, home, "validate")
+    out = strata(app, home, "deploy")
+    assert "Stack flows deployed." in out.stdout
+
+    (app / "statemachine/flow.asl.json").write_text(ASL.replace('"End": true', '"Next": "Done"').replace(
+        '}}}', '}, "Done": {"Type": "Succeed"}}}'))
+    plan = strata(app, home, "plan").stdout
+    assert "Machine" in plan and "Definition.States" in plan, plan
+    assert "publish" not in plan
+    strata(app, home, "deploy")
+    assert "No changes" in strata(app, home, "deploy").stdout
+    assert sorted(service_snapshot(home)["functions"][describe(app, home)["Functions"]["StepFunction"]
+                                                       ["FunctionName"]]["versions"]) == ["$LATEST", "1"]
+
+
+def test_a_nested_stack_from_a_local_template_is_refused_at_plan_time_naming_the_property(tmp_path):
+    app, home = _state_machine_app(tmp_path / "nested"), tmp_path / "home"
+    (app / "child.yaml").write_text("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n")
+    (app / "template.yaml").write_text(STATE_MACHINE_TEMPLATE + (
+        "  Child:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: child.yaml\n"
+        "  Other:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: ./child.yaml\n"))
+    assert strata(app, home, "validate").returncode == 0    # valid for --target aws
+    plan = strata(app, home, "plan", check=False)
+    assert plan.returncode != 0
+    assert "template.yaml:30:7" in plan.stderr and "Child.Location: a nested stack from the local template " \
+        "'child.yaml' cannot be deployed by the local target" in plan.stderr
+    assert "Other.TemplateURL" in plan.stderr and "--target aws" in plan.stderr
+    deploy = strata(app, home, "deploy", check=False)
+    assert deploy.returncode != 0 and "Other.TemplateURL" in deploy.stderr
+    assert not (home / "state.db").exists() or "Stack nested" not in strata(app, home, "stacks", check=False).stdout

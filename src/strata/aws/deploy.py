@@ -4,7 +4,8 @@ Contract: the only module of the AWS target that changes anything (S3 objects, t
 changes them in that order; everything it prints goes through ``out`` (plan and results) and ``progress`` (events).
 Steps:
 1. transform with code in ``s3://<bucket>/<prefix><sha256>.zip`` (the same content-addressed keys as the store);
-2. upload the artifacts S3 does not hold yet (HeadObject);
+2. upload the artifacts S3 does not hold yet (HeadObject), and the packaged local files (``strata.transform.package``:
+   definitions, includes, nested stack templates and their code) under content-addressed keys as ``sam package`` does;
 3. read the deployed stack; keep deployed Version ids whose content is unchanged (``adoption``); record fingerprint
    inputs in ``Metadata.strata.fingerprints``;
 4. create the change set (CREATE for a new stack, UPDATE otherwise); an empty one is deleted and means "no changes";
@@ -37,7 +38,7 @@ from strata.aws.events import StackEvent, follow_stack, newest_event_id
 from strata.aws.fingerprints import recorded_fingerprints, version_reasons, with_fingerprints
 from strata.aws.session import AwsSession
 from strata.aws.stack import EMPTY_STATUSES, describe_stack, read_deployed_stack
-from strata.aws.upload import check_bucket, normalise_prefix, upload_artifacts, upload_template
+from strata.aws.upload import check_bucket, normalise_prefix, upload_artifacts, upload_files, upload_template
 from strata.errors import StrataError
 from strata.model.deploy import AWS, DeployResult, DeploySettings
 from strata.template.context import context_for
@@ -72,6 +73,7 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
     """Deploy ``config.template_path`` to the CloudFormation stack ``config.stack_name``; see the module docstring.
     ``outcome``: deployed | no-changes | change-set-created; ``status`` the stack's status. ``confirm`` asks the
     question of ``confirm_changeset`` (no answer: not executed)."""
+    from strata.transform.package import S3Packaging
     from strata.transform.pipeline import transform
 
     progress = progress or out
@@ -97,8 +99,11 @@ def deploy_to_aws(config: DeploySettings, *, session: AwsSession | None = None,
     kept = {k: v for k, v in previous.items() if k not in config.parameter_overrides}
     result = transform(config.template_path, parameter_overrides=config.parameter_overrides,
                        region=session.region_name, account_id=account_id, stack_name=config.stack_name,
-                       home=config.home, code_bucket=bucket, code_prefix=prefix, previous_parameters=kept)
+                       home=config.home, code_bucket=bucket, code_prefix=prefix, previous_parameters=kept,
+                       packaging=S3Packaging(bucket, prefix, config.endpoint_url or
+                                             f"https://s3.{session.region_name}.amazonaws.com"))
     uploads = upload_artifacts(s3, result.artifacts, bucket, prefix, progress=progress, kms_key_id=config.kms_key_id)
+    upload_files(s3, result.uploads, bucket, uploads, progress=progress, kms_key_id=config.kms_key_id)
     out(f"Artifacts: {len(uploads.uploaded)} uploaded, {len(uploads.present)} already in "
         f"s3://{bucket}/{prefix}")
 

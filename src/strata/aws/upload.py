@@ -72,6 +72,38 @@ def upload_artifacts(s3: Any, artifacts: Iterable[Any], bucket: str, prefix: str
     return report
 
 
+def upload_files(s3: Any, uploads: Iterable[Any], bucket: str, report: UploadReport, *,
+                 progress: Callable[[str], None] | None = None, kms_key_id: str | None = None) -> UploadReport:
+    """Put the packaged local files (``strata.transform.package.Upload``: definitions, includes, nested templates
+    and their code) that the bucket does not hold yet; their keys are content-addressed too, so HeadObject decides."""
+    from botocore.exceptions import ClientError
+
+    encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
+    seen: set[str] = set(report.uploaded) | set(report.present)
+    for upload in uploads:
+        key = str(upload.key)
+        if key in seen:
+            continue
+        seen.add(key)
+        with aws_errors(f"checking s3://{bucket}/{key}", bucket=bucket, key=key):
+            try:
+                s3.head_object(Bucket=bucket, Key=key)
+                report.present.append(key)
+                continue
+            except ClientError as exc:
+                if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                    raise
+        body = upload.body if upload.body is not None else Path(upload.path).read_bytes()
+        if progress:
+            progress(f"Uploading {Path(upload.path).name if upload.path else 'a nested template'} "
+                     f"({_size(len(body))}) to s3://{bucket}/{key}")
+        with aws_errors(f"uploading to s3://{bucket}/{key}", bucket=bucket, key=key):
+            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=upload.content_type, **encryption)
+        report.uploaded.append(key)
+        report.bytes_uploaded += len(body)
+    return report
+
+
 def upload_template(s3: Any, body: str, bucket: str, prefix: str, *, region: str, endpoint_url: str | None) -> str:
     """Templates over CloudFormation's 51,200-byte TemplateBody limit go through S3; returns the TemplateURL."""
     import hashlib

@@ -1,4 +1,5 @@
-"""load -> build -> translate (cached) -> versions post-pass: the stack template every target deploys.
+"""load -> build -> package local paths -> translate (cached) -> versions post-pass -> (local) inline packaged files:
+the stack template a target deploys.
 
 Contract: builds artifacts (content-addressed, local) and reads/writes the translator cache; changes no deployed
 state. The translator (aws-sam-translator, ~0.5 s to import) runs only when the template bytes, parameter values,
@@ -21,6 +22,7 @@ from strata.template.load import Template, load_template
 from strata.template.parameters import ParameterOverrides, build_context, mask, secret_values
 from strata.transform.cache import TranslatorCache, cache_key
 from strata.transform.external import ExternalValues, resolve_external
+from strata.transform.package import Packaged, S3Packaging, inline_local, package_paths
 from strata.transform.result import LOCAL_CODE_BUCKET, TransformResult
 from strata.transform.versions import (
     PLACEHOLDER_BUCKET,
@@ -41,11 +43,13 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
               progress: bool = False, use_cache: bool = True,
               require_parameter_values: bool = True,
               previous_parameters: Mapping[str, str | None] | None = None,
-              external: ExternalValues | None = None) -> TransformResult:
+              external: ExternalValues | None = None,
+              packaging: S3Packaging | None = None) -> TransformResult:
     """Produce the stack template for ``template_path`` with exact Version ids (see ``strata.transform.versions``).
     ``previous_parameters``: the values the deployed stack used, for the parameters not overridden (SAM's rule).
     ``external`` (the local target only): resolve the values from outside the template before anything else sees
-    them (``strata.transform.external``); without it they stay as CloudFormation resolves them."""
+    them (``strata.transform.external``); without it they stay as CloudFormation resolves them. ``packaging``
+    (``--target aws``) puts packageable local files in S3 instead of inlining them (``strata.transform.package``)."""
     from strata.artifacts import build_targets, find_build_targets
 
     template = load_template(template_path)
@@ -60,26 +64,31 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
     built = build_targets(targets, home, progress=progress)
     artifacts = {placeholder_key(b.target.logical_id, b.target.property):
                  CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}
+    packaged = package_paths(template.data, template_path.parent, packaging=packaging, home=home,
+                             locate=template.locate)
     output, from_cache = stack_output(template, context, targets, artifacts, home=home, use_cache=use_cache,
                                      region=region, account_id=account_id, stack_name=stack_name,
-                                     code_bucket=code_bucket, code_prefix=code_prefix, external=external)
+                                     code_bucket=code_bucket, code_prefix=code_prefix, external=external,
+                                     packaged=packaged)
     stand_ins = list(external.built) if external is not None else []
     return TransformResult(template=output.template, functions=output.functions,
                            parameters=dict(context.parameters), artifacts=list(built) + stand_ins,
-                           translated_from_cache=from_cache)
+                           translated_from_cache=from_cache, files=list(packaged.files),
+                           uploads=list(packaged.uploads))
 
 
 def stack_output(template: Template, context: Context, targets: list, artifacts: Mapping[str, CodeArtifact], *,
                  home: Path | None, region: str, account_id: str, stack_name: str, use_cache: bool = True,
                  code_bucket: str = LOCAL_CODE_BUCKET, code_prefix: str = "",
-                 locate: Locate | None = None, external: ExternalValues | None = None
-                 ) -> tuple[PostPassOutput, bool]:
+                 locate: Locate | None = None, external: ExternalValues | None = None,
+                 packaged: Packaged | None = None) -> tuple[PostPassOutput, bool]:
     """Translate (through the cache in ``home``, read only when ``use_cache``; no cache when None) and run the
     versions post-pass: everything ``transform`` does after the build, so ``strata validate`` runs it too, with
     stand-in artifacts. Returns the post-pass output and whether the translation came from the cache. ``locate``
     places the post-pass's problems in the source file. ``external``: see ``transform``; the stand-in layers it
-    builds are added to ``external.built``."""
-    translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache)
+    builds are added to ``external.built``. ``packaged`` holds the template data with its packageable local paths
+    rewritten (``strata.transform.package``), whose local files are inlined after the post-pass."""
+    translated, from_cache = _translate_cached(template, context, targets, home, region, use_cache, packaged)
     stack_context = context_for(translated["template"], context.parameters, region=region, account_id=account_id,
                                 stack_name=stack_name, locate=locate)
     stack_template, artifacts = translated["template"], dict(artifacts)
@@ -94,6 +103,8 @@ def stack_output(template: Template, context: Context, targets: list, artifacts:
         sam_functions=frozenset(translated["sam_functions"]), sam_layers=dict(translated["sam_layers"]),
         code_bucket=code_bucket, code_prefix=code_prefix,
         layer_labels=dict(external.stand_ins) if external is not None else {}))
+    if packaged is not None and packaged.files:
+        inline_local(output.template, packaged.files)
     return _masked(output, secret_values(template.data, context.parameters)), from_cache
 
 
@@ -132,22 +143,24 @@ def translator_parameter_values(template: Template, context: Context) -> dict[st
 
 
 def _translate_cached(template: Template, context: Context, targets: list, home: Path | None, region: str,
-                      use_cache: bool) -> tuple[dict[str, Any], bool]:
+                      use_cache: bool, packaged: Packaged | None = None) -> tuple[dict[str, Any], bool]:
     from strata.transform import sam
 
+    source = packaged.data if packaged is not None else template.data
+    salt = packaged.salt.encode() if packaged is not None and packaged.files else b""
     parameter_values = translator_parameter_values(template, context)
     partition = str(context.pseudo.get("AWS::Partition", "aws"))
     if not sam.is_sam_template(template.data):
-        data = with_placeholders(template.data, targets)
+        data = with_placeholders(source, targets)
         return {"template": data, "sam_functions": [], "sam_layers": {}}, False
     cache = TranslatorCache(home) if home is not None else None
-    key = cache_key(template.text, parameter_values, region=region, partition=partition,
-                    translator=_translator_version())
+    key = cache_key(template.text + (b"\0" + salt if salt else b""), parameter_values, region=region,
+                    partition=partition, translator=_translator_version())
     if cache is not None and use_cache:
         hit = cache.get(key)
         if hit is not None:
             return hit, True
-    data = with_placeholders(template.data, targets)
+    data = with_placeholders(source, targets)
     output = sam.translate(data, parameter_values, region=region, partition=partition, locate=template.locate)
     resources = data.get("Resources") or {}
     sam_functions = sorted(lid for lid, res in resources.items() if _rtype(res) == SAM_FUNCTION)

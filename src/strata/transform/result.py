@@ -44,3 +44,5 @@ class TransformResult:
     parameters: dict[str, Any]                       # resolved parameter values (defaults + overrides)
     artifacts: list[Any] = field(default_factory=list)   # strata.artifacts.BuiltArtifact, in build order
     translated_from_cache: bool = False
+    files: list[Any] = field(default_factory=list)       # strata.artifacts.packageable.LocalFile: packaged local paths
+    uploads: list[Any] = field(default_factory=list)     # strata.transform.package.Upload: (aws) files for the bucket

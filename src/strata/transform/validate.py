@@ -36,6 +36,7 @@ def plan_rules(template: Template, context: Context) -> list[Problem]:
     template's shape and reference cycles (``template.stack``, which the engine's parse calls), and the evaluation of
     every kept resource's properties and every kept output's value (as the planner resolves them)."""
     from strata.artifacts import find_build_targets
+    from strata.transform.package import package_paths
     from strata.transform.pipeline import stack_output
     from strata.transform.versions import CodeArtifact, placeholder_key
 
@@ -47,8 +48,12 @@ def plan_rules(template: Template, context: Context) -> list[Problem]:
     stand_in = CodeArtifact(_STAND_IN_SHA256, _STAND_IN_CODE_SHA256)
     artifacts = {placeholder_key(t.logical_id, t.property): stand_in for t in targets}
     account_id, stack_name = str(context.pseudo.get("AWS::AccountId")), str(context.pseudo.get("AWS::StackName"))
+    try:   # both targets' rules: a nested stack's local template is refused by `plan` on the local target only
+        packaged = package_paths(template.data, base, locate=template.locate, refuse_nested=False)
+    except BuildError as exc:
+        return [Problem(exc.message, exc.location)]
     output, _ = stack_output(template, context, targets, artifacts, home=None, region=context.region,
-                             account_id=account_id, stack_name=stack_name, locate=template.locate)
+                             account_id=account_id, stack_name=stack_name, locate=template.locate, packaged=packaged)
     stack = output.template
     # the context the engine's resolver builds: over the stack template as deployed (Version ids renamed)
     stack_context = context_for(stack, context.parameters, region=context.region, account_id=account_id,
