@@ -132,6 +132,8 @@ def test_a_state_machine_with_a_local_definition_uri_deploys_locally(tmp_path):
     assert "DefinitionS3Location" not in machine
     assert machine["Definition"] == json.loads(ASL)
     assert stack["Settings"]["Properties"] == {"VisibilityTimeout": 60}
+    explain = strata(app, home, "transform", "--explain").stdout
+    assert f"packaged Machine.DefinitionUri: {app / 'statemachine/flow.asl.json'} (sha256:" in explain
     strata(app, home, "validate")
     out = strata(app, home, "deploy")
     assert "Stack flows deployed." in out.stdout

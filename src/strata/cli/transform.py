@@ -94,3 +94,5 @@ def _explain(result: TransformResult, output: str) -> None:
             click.echo(f"  code zip excludes: {'; '.join(excluded[f.function_id])}")
         for warning in f.warnings:
             click.echo(f"  note: {warning}")
+    for file in result.files:   # strata.artifacts.packageable: read from disk, keyed by content
+        click.echo(f"packaged {file.label}: {file.source} (sha256:{file.sha256[:12]})")
