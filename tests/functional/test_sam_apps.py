@@ -98,7 +98,7 @@ CORPUS = [
                     log="corpus message"),),
         edit=Edit("src/index.zip", "print(record)", 'print("edited", record)', member="index.py",
                   after=Call("SQSLambdaFunction", "corpus:sqs-event.json", log="edited {")),
-        changed=("SQSLambdaFunction",), needs="AWS::Include (s-paths): every plan updates MyHttpApi's Body"),
+        changed=("SQSLambdaFunction",)),
     App("lambda-version-alias",           # InlineCode, AutoPublishAlias and VersionDescription
         calls=(Call("lambdaFunctionAlias", alias="dev", returns="Hello from Lambda! version 1"),),
         edit=Edit("template.yaml", "Hello from Lambda! version 1", "Hello from Lambda! version 2",
@@ -115,13 +115,13 @@ CORPUS = [
         edit=Edit("functions/stock_checker/app.py", 'return {"stock_price": stock_price}',
                   'return {"stock_price": stock_price, "edited": True}',
                   Call("StockCheckerFunction", returns='"edited": true')),
-        changed=("StockCheckerFunction",), needs="StateMachine DefinitionUri local file (s-paths)"),
+        changed=("StockCheckerFunction",)),
     App("sam-init-step-func-conn",        # the same with Serverless Connectors
         calls=(Call("StockCheckerFunction", returns='"stock_price":'),
                Call("StockSellerFunction", '{"stock_price": 7}', returns='"price": "7"')),
         edit=Edit("functions/stock_seller/app.py", '"type": "sell",', '"type": "sell", "edited": True,',
                   Call("StockSellerFunction", '{"stock_price": 7}', returns='"edited": true')),
-        changed=("StockSellerFunction",), needs="StateMachine DefinitionUri local file (s-paths)"),
+        changed=("StockSellerFunction",)),
     # `sam init` web quick start: no CodeUri (the template's folder), connectors to a SimpleTable; each handler
     # refuses a wrong HTTP method before any DynamoDB call (the sample's own message has a bug the edit fixes)
     App("sam-init-web-conn",
@@ -129,19 +129,18 @@ CORPUS = [
         edit=Edit("src/handlers/put_item.py", "you tried: {event.httpMethod}", "you tried: {event['httpMethod']}",
                   Call("putItemFunction", "app:events/event-get-by-id.json",
                        error="putItemHandler only accept POST method, you tried: GET")),
-        changed=("putItemFunction", "getAllItemsFunction", "getByIdFunction"),   # one CodeUri for the three
-        needs="function without CodeUri (s-paths)"),
+        changed=("putItemFunction", "getAllItemsFunction", "getByIdFunction")),  # one CodeUri for the three
     App("stepfunctions-eventbridge-schedule-sam-python",
         calls=(Call("ScheduleTargetFunction", "corpus:scheduled-event.json", returns="null",
                     log="'detail-type': 'Scheduled Event'"),),
         edit=Edit("src/lambda/app.py", "print(event)", 'print("edited", event)',
                   Call("ScheduleTargetFunction", "corpus:scheduled-event.json", log="edited {")),
-        changed=("ScheduleTargetFunction",), needs="StateMachine DefinitionUri local file (s-paths)"),
+        changed=("ScheduleTargetFunction",)),
     App("eventbridge-pipes-ddb-stream-lambda-sfn-enrich",
         calls=(Call("Target", "corpus:pipe-enrichment-event.json", returns="Hello from Lambda!"),),
         edit=Edit("src/lambda_function.py", "'Hello from Lambda!'", "'Hello from the corpus!'",
                   Call("Target", "corpus:pipe-enrichment-event.json", returns="Hello from the corpus!")),
-        changed=("Target",), needs="StateMachine DefinitionUri local file (s-paths)"),
+        changed=("Target",)),
     # Powertools' own doc example: the public Powertools layer (mapped offline to the real package, zipped), the code
     # folder outside the template's (CodeUri: ../src); its Handler names a function the module does not define, so
     # the invocation shows the module and Powertools imported, then Lambda's HandlerNotFound (as on AWS)
