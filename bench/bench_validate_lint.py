@@ -29,22 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _SCRIPT = Path(sys.executable).parent / "strata"
 STRATA = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from strata.cli.launch import main; main()"]
 
-LINT_CASES = """\
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Queue:
-    Type: AWS::SQS::Queue
-    Properties:
-      VisibilityTimeoutt: 30
-      MessageRetentionPeriod: 10
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: src/
-      Handler: app.handler
-      Runtime: python3.12
-      MemorySize: 100000
-"""
+# issue 20's three lint cases, shared with the tests
+LINT_CASES = (ROOT / "tests" / "data" / "lint-cases" / "template.yaml").read_text()
 
 
 def generated_template(functions: int) -> str:

@@ -19,22 +19,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "layered-app"
 
 # issue 20's three cases: `sam validate --lint` catches each, strata validate said "valid" before cfn-lint ran
-LINT_CASES = """\
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  Queue:
-    Type: AWS::SQS::Queue
-    Properties:
-      VisibilityTimeoutt: 30
-      MessageRetentionPeriod: 10
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: src/
-      Handler: app.handler
-      Runtime: python3.12
-      MemorySize: 100000
-"""
+LINT_CASES = (Path(__file__).resolve().parents[1] / "data" / "lint-cases" / "template.yaml").read_text()
 
 
 @pytest.fixture

@@ -39,7 +39,6 @@ def upload_artifacts(s3: Any, artifacts: Iterable[Any], bucket: str, prefix: str
     """Put every distinct artifact (``.artifact.path``, ``.artifact.sha256``) that is not in the bucket yet
     (encrypted with ``kms_key_id`` when given, as ``sam deploy --kms-key-id`` does)."""
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
-    from botocore.exceptions import ClientError
 
     report = UploadReport()
     seen: set[str] = set()
@@ -50,15 +49,8 @@ def upload_artifacts(s3: Any, artifacts: Iterable[Any], bucket: str, prefix: str
             continue
         seen.add(sha)
         key = artifact_key(prefix, sha)
-        where = f"checking s3://{bucket}/{key}"
-        with aws_errors(where, bucket=bucket, key=key):
-            try:
-                s3.head_object(Bucket=bucket, Key=key)
-                report.present.append(key)
-                continue
-            except ClientError as exc:
-                if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                    raise
+        if _already_there(s3, bucket, key, report):
+            continue
         path = Path(artifact.path)
         size = path.stat().st_size
         if progress:
@@ -76,7 +68,6 @@ def upload_files(s3: Any, uploads: Iterable[Any], bucket: str, report: UploadRep
                  progress: Callable[[str], None] | None = None, kms_key_id: str | None = None) -> UploadReport:
     """Put the packaged local files (``strata.transform.package.Upload``: definitions, includes, nested templates
     and their code) that the bucket does not hold yet; their keys are content-addressed too, so HeadObject decides."""
-    from botocore.exceptions import ClientError
 
     encryption = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id} if kms_key_id else {}
     seen: set[str] = set(report.uploaded) | set(report.present)
@@ -85,14 +76,8 @@ def upload_files(s3: Any, uploads: Iterable[Any], bucket: str, report: UploadRep
         if key in seen:
             continue
         seen.add(key)
-        with aws_errors(f"checking s3://{bucket}/{key}", bucket=bucket, key=key):
-            try:
-                s3.head_object(Bucket=bucket, Key=key)
-                report.present.append(key)
-                continue
-            except ClientError as exc:
-                if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                    raise
+        if _already_there(s3, bucket, key, report):
+            continue
         body = upload.body if upload.body is not None else Path(upload.path).read_bytes()
         if progress:
             progress(f"Uploading {Path(upload.path).name if upload.path else 'a nested template'} "
@@ -118,3 +103,18 @@ def upload_template(s3: Any, body: str, bucket: str, prefix: str, *, region: str
 
 def _size(size: int) -> str:
     return f"{size / 1024:.1f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MiB"
+
+
+def _already_there(s3: Any, bucket: str, key: str, report: UploadReport) -> bool:
+    """Does the bucket hold ``key`` (content-addressed: then it holds these bytes)? Recorded in ``report`` if so."""
+    from botocore.exceptions import ClientError
+
+    with aws_errors(f"checking s3://{bucket}/{key}", bucket=bucket, key=key):
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            return False
+    report.present.append(key)
+    return True

@@ -2,7 +2,7 @@
 errors are validate's problems, warnings apart; a lint that cannot run is a problem, not a silent pass."""
 from __future__ import annotations
 
-import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -10,22 +10,7 @@ from strata.transform import lint
 from strata.transform.lint import LintFinding, LintJob, as_strata_reads, lint_findings
 from strata.transform.validate import run_validation
 
-CASES = textwrap.dedent("""\
-    Transform: AWS::Serverless-2016-10-31
-    Resources:
-      Queue:
-        Type: AWS::SQS::Queue
-        Properties:
-          VisibilityTimeoutt: 30
-          MessageRetentionPeriod: 10
-      Fn:
-        Type: AWS::Serverless::Function
-        Properties:
-          CodeUri: src/
-          Handler: app.handler
-          Runtime: python3.12
-          MemorySize: 100000
-    """)
+CASES = (Path(__file__).resolve().parents[2] / "data" / "lint-cases" / "template.yaml").read_text()  # issue 20's
 
 
 def test_findings_name_rule_level_and_path() -> None:
