@@ -57,8 +57,7 @@ def get(name: str, with_decryption: bool, template_file: str | None, output: str
         raise StrataError(f"SSM parameter {name} is not in the local store",
                           hint=f"`strata ssm put {name} VALUE` stores it")
     if output == "json":
-        echo_json({"Name": found.name, "Type": found.type, "Value": found.shown(with_decryption),
-                   "Version": found.version})
+        echo_json(found.as_json(with_decryption))
     else:
         click.echo(found.shown(with_decryption))
 
@@ -72,8 +71,7 @@ def list_(prefix: str, with_decryption: bool, template_file: str | None, output:
     with _store(template_file) as store:
         found = store.list(prefix)
     if output == "json":
-        echo_json([{"Name": p.name, "Type": p.type, "Value": p.shown(with_decryption), "Version": p.version}
-                   for p in found])
+        echo_json([p.as_json(with_decryption) for p in found])
         return
     if not found:
         click.echo("No parameters.")

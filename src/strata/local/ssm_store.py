@@ -41,6 +41,10 @@ class SsmParameter:
         """The value as printed: a SecureString stays hidden unless asked for."""
         return self.value if self.type != "SecureString" or with_decryption else "****"
 
+    def as_json(self, with_decryption: bool = False) -> dict[str, object]:
+        """``--output json``'s object, in SSM's GetParameter member names."""
+        return {"Name": self.name, "Type": self.type, "Value": self.shown(with_decryption), "Version": self.version}
+
 
 class SsmStore:
     """The parameters of one state home."""
