@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from strata_testkit import zip_bytes
+from strata_testkit import start_serve, stop_serve, zip_bytes
 
 from strata.local import credentials
 from strata.local.discovery import connect, running_server
@@ -30,32 +29,12 @@ HANDLER = ("import json, os\n"
 VENV_BIN = Path(sys.executable).parent
 
 
-def _start(home: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "STRATA_HOME": str(home)}
-    env.pop("STRATA_SERVER_ACCESS_KEY_ID", None)
-    process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "serve", "--port", "0", *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while running_server(home) is None:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"strata serve did not start: {process.communicate()}")
-        time.sleep(0.05)
-    return process
-
-
-def _stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=30)
-    return err
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     home = tmp_path_factory.mktemp("serve-home")
-    process = _start(home)
+    process = start_serve(home)
     yield home, running_server(home)
-    err = _stop(process)
+    err = stop_serve(process)
     assert process.returncode == 0, err
     assert not (home / "server.json").exists()
 
@@ -122,7 +101,7 @@ def test_boto3_and_the_invoke_client_share_the_warm_worker(served):
 
 
 def test_signed_server_on_loopback(tmp_path):
-    process = _start(tmp_path / "home", "--access-key-id", "AKIDTEST", "--secret-access-key", "right-secret")
+    process = start_serve(tmp_path / "home", "--access-key-id", "AKIDTEST", "--secret-access-key", "right-secret")
     try:
         url = running_server(tmp_path / "home")
         good = boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDTEST",
@@ -135,7 +114,7 @@ def test_signed_server_on_loopback(tmp_path):
                          aws_secret_access_key="x", config=Config(retries={"total_max_attempts": 1})).list_functions()
         assert info.value.response["Error"]["Code"] == "UnrecognizedClientException"
     finally:
-        assert _stop(process) is not None
+        assert stop_serve(process) is not None
 
 
 SPAWNER = ("import os, subprocess, time\n"
@@ -162,7 +141,7 @@ def _running(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_processes_a_handler_started_end_when_the_server_stops(tmp_path):
     home = tmp_path / "home"
-    process = _start(home)
+    process = start_serve(home)
     try:
         url = running_server(home)
         keys = _home_keys(home)
@@ -173,7 +152,7 @@ def test_processes_a_handler_started_end_when_the_server_stops(tmp_path):
         pids = json.loads(lam.invoke(FunctionName="spawner")["Payload"].read())
         assert len(pids) == 2 and all(_running(pid) for pid in pids)    # a new session, a double-forked daemon
     finally:
-        _stop(process)
+        stop_serve(process)
     assert process.returncode == 0
     deadline = time.monotonic() + 10
     while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
@@ -184,7 +163,7 @@ def test_processes_a_handler_started_end_when_the_server_stops(tmp_path):
 def test_state_damaged_while_serving_is_named_not_an_internal_error(tmp_path):
     """A state database damaged under a running server is answered with what and where, as the CLI says it."""
     home = tmp_path / "home"
-    process = _start(home)
+    process = start_serve(home)
     try:
         url = running_server(home)
         assert url is not None
@@ -204,4 +183,4 @@ def test_state_damaged_while_serving_is_named_not_an_internal_error(tmp_path):
         assert "internal error" not in message.lower()
         assert str(home / "state.db") in message and "hint:" in message
     finally:
-        _stop(process)
+        stop_serve(process)

@@ -8,12 +8,10 @@ import json
 import os
 import pwd
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +24,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 from botocore.exceptions import ClientError
-from strata_testkit import zip_bytes
+from strata_testkit import start_serve, stop_serve, zip_bytes
 
 from strata.local import credentials
 from strata.local.discovery import running_server
@@ -45,34 +43,14 @@ CALLS_BACK = ("import boto3\n"
               "    return sorted(names)\n")
 
 
-def _serve(home: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "STRATA_HOME": str(home)}
-    env.pop("STRATA_SERVER_ACCESS_KEY_ID", None)
-    env.pop("STRATA_SERVER_SECRET_ACCESS_KEY", None)
-    process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "serve", "--port", "0", *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while running_server(home) is None:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"strata serve did not start: {process.communicate()}")
-        time.sleep(0.05)
-    return process
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[tuple[Path, str]]:
     home = tmp_path_factory.mktemp("secure-home")
-    process = _serve(home)
+    process = start_serve(home)
     url = running_server(home)
     assert url is not None
     yield home, url
-    _stop(process)
+    stop_serve(process)
 
 
 def _lambda(home: Path, url: str, region: str = "us-east-1", attempts: int = 5, **keys: str):
@@ -208,7 +186,7 @@ def test_another_local_user_can_neither_run_code_nor_read_the_key(other_user):
         home = root / "home"
         home.mkdir(mode=0o755)
         home.chmod(0o755)
-        process = _serve(home)
+        process = start_serve(home)
         try:
             url = running_server(home)
             assert url is not None
@@ -224,7 +202,7 @@ def test_another_local_user_can_neither_run_code_nor_read_the_key(other_user):
             assert outcome == {"read": "denied", "status": 403, "error": "MissingAuthenticationTokenException"}
             assert "intruder" not in _names(home, url)
         finally:
-            _stop(process)
+            stop_serve(process)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -279,7 +257,7 @@ def test_a_signature_for_another_region_is_refused(served):
 
 
 def test_the_server_region_is_the_one_it_was_started_for(tmp_path):
-    process = _serve(tmp_path / "home", "--region", "eu-central-1")
+    process = start_serve(tmp_path / "home", "--region", "eu-central-1")
     try:
         url = running_server(tmp_path / "home")
         assert url is not None
@@ -287,12 +265,12 @@ def test_the_server_region_is_the_one_it_was_started_for(tmp_path):
         with pytest.raises(ClientError):
             _lambda(tmp_path / "home", url, region="us-east-1").list_functions()
     finally:
-        _stop(process)
+        stop_serve(process)
 
 
 def test_strata_invoke_works_against_a_server_with_extra_keys_sharing_its_home(tmp_path):
     home = tmp_path / "home"
-    process = _serve(home, "--access-key-id", "AKIDOPERATOR", "--secret-access-key", "operator-secret")
+    process = start_serve(home, "--access-key-id", "AKIDOPERATOR", "--secret-access-key", "operator-secret")
     try:
         url = running_server(home)
         assert url is not None
@@ -306,7 +284,7 @@ def test_strata_invoke_works_against_a_server_with_extra_keys_sharing_its_home(t
         # the handler's own boto3 reached the same server, signed with the home's key, with no configuration
         assert json.loads(result.stdout) == ["shared"]
     finally:
-        _stop(process)
+        stop_serve(process)
 
 
 # -- strata env -------------------------------------------------------------------------------------------------------
