@@ -4,17 +4,12 @@ relative to a package."""
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import sys
-import time
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from strata.local.engine.journal import CrashPoints
+from strata.testing.server import start_serve, stop_serve  # noqa: F401 - one home for a real `strata serve`
 
 
 def zip_bytes(files: dict[str, str]) -> bytes:
@@ -55,29 +50,3 @@ class _CrashAt(CrashPoints):
         self.seen[point] = self.seen.get(point, 0) + 1
         if point == self.point and self.seen[point] == self.nth:
             raise SimulatedCrash(f"{point}:{self.nth}")
-
-
-def start_serve(home: Path, *args: str) -> subprocess.Popen:
-    """``strata serve --port 0`` for ``home`` as a real process, returned once its ``server.json`` names a port that
-    answers; the caller's server-credential variables are not passed on (the server uses the home's key pair)."""
-    from strata.local.discovery import running_server
-
-    env = {**os.environ, "STRATA_HOME": str(home)}
-    env.pop("STRATA_SERVER_ACCESS_KEY_ID", None)
-    env.pop("STRATA_SERVER_SECRET_ACCESS_KEY", None)
-    process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "serve", "--port", "0", *args], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while running_server(home) is None:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"strata serve did not start: {process.communicate()}")
-        time.sleep(0.05)
-    return process
-
-
-def stop_serve(process: subprocess.Popen) -> str:
-    """Stop a ``start_serve`` server as Ctrl+C's sibling SIGTERM does; its stderr."""
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=30)
-    return err
