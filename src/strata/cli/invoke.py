@@ -14,7 +14,7 @@ from typing import IO
 
 import click
 
-from strata.cli.options import region_option
+from strata.cli.options import debug_options, region_option
 from strata.cli.targets import default_stack, stack_name_option
 
 
@@ -28,8 +28,9 @@ from strata.cli.targets import default_stack, stack_name_option
               default="RequestResponse", show_default=True)
 @region_option
 @stack_name_option
+@debug_options
 def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_type: str, region: str | None,
-           stack_name: str | None) -> int:
+           stack_name: str | None, debug_function: str | None, debug_port: int) -> int:
     from strata.local.engine.describe import resolve_target
     from strata.local.invoke import invoke_local
     from strata.paths import state_home
@@ -37,9 +38,15 @@ def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_
     payload = event_file.read() if event_file is not None else b"{}"
     _check_json(payload)
     home = state_home()
+    debug = None
+    if debug_function:
+        from strata.local.debugging import attach_note, debug_target
+
+        debug = debug_target(home, debug_function, debug_port, stack_name=stack_name, default_stack=default_stack())
+        click.echo(attach_note(debug, home), err=True)
     result = invoke_local(home, resolve_target(home, target, stack_name, default_stack()), payload,
                           invocation_type=invocation_type, log_type=log_type, region=region,
-                          note=lambda line: click.echo(line, err=True))
+                          note=lambda line: click.echo(line, err=True), debug=debug)
     if invocation_type == "Event":
         return 0
     if invocation_type == "DryRun":

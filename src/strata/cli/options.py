@@ -112,3 +112,15 @@ AWS_DEPLOY = [
 config_options = apply_options(CONFIG)
 aws_connection_options = apply_options(CONNECTION)
 aws_deploy_options = apply_options(CONNECTION + AWS_DEPLOY)
+
+
+# --- debugging (invoke, serve, dev): one function's worker under debugpy ---------------------------------------------
+DEBUG = [
+    click.option("--debug", "debug_function", default=None, metavar="FUNCTION",
+                 help="Run FUNCTION (logical id or function name) under debugpy: its worker listens on 127.0.0.1 "
+                      "(--debug-port) and waits for a debugger to attach before its code is imported. Lambda's "
+                      "timeout is not enforced while debugging; one invocation of it at a time."),
+    click.option("--debug-port", default=5678, show_default=True, type=click.IntRange(1, 65535),
+                 help="The port the debugged function's worker listens on for the debugger (127.0.0.1 only)."),
+]
+debug_options = apply_options(DEBUG)

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from strata.cli.options import region_option
+from strata.cli.options import debug_options, region_option
 
 
 def _home_args(template_file: str | None) -> str:
@@ -34,13 +34,21 @@ def _home_args(template_file: str | None) -> str:
 @click.option("--invoke-threads", default=64, show_default=True, type=click.IntRange(1, 4096),
               help="Invocations served at once (each waits on one warm worker).")
 @region_option
+@debug_options
 def serve(host: str, port: int, stack_name: str | None, template_file: str | None, access_key_id: str | None,
-          secret_access_key: str | None, invoke_threads: int, region: str | None) -> None:
+          secret_access_key: str | None, invoke_threads: int, region: str | None, debug_function: str | None,
+          debug_port: int) -> None:
     """Serve Lambda's REST API (routes from botocore's model) on the local Lambda service and its warm workers."""
     from strata.local.server.runner import serve_home
     from strata.paths import state_home
 
     home = state_home(template_file)
+    debug = None
+    if debug_function:
+        from strata.cli.targets import default_stack
+        from strata.local.debugging import attach_note, debug_target
+
+        debug = debug_target(home, debug_function, debug_port, stack_name=stack_name, default_stack=default_stack())
 
     def ready(url: str, signed: bool) -> None:
         from strata.local.credentials import credentials_file
@@ -49,7 +57,10 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
         click.echo(f"strata serve: Lambda API on {url} ({auth}); state {home}. Ctrl+C stops.\n"
                    f"  boto3 / AWS CLI: eval \"$(strata env{_home_args(template_file)})\" "
                    f"(credentials in {credentials_file(home)})", err=True)
+        if debug is not None:
+            click.echo(attach_note(debug, home), err=True)
         sys.stderr.flush()
 
     serve_home(home, host=host, port=port, stack_name=stack_name, access_key_id=access_key_id,
-               secret_access_key=secret_access_key, invoke_threads=invoke_threads, region=region, on_ready=ready)
+               secret_access_key=secret_access_key, invoke_threads=invoke_threads, region=region, on_ready=ready,
+               debug=debug)

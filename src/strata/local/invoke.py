@@ -7,19 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strata.model.deploy import DEFAULT_REGION
+
+if TYPE_CHECKING:
+    from strata.local.runtime.debug import DebugTarget
 
 
 def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: str = "RequestResponse",
                  log_type: str = "None", region: str | None = None,
-                 note: Callable[[str], None] = print) -> Any:
+                 note: Callable[[str], None] = print, debug: DebugTarget | None = None) -> Any:
     """Invoke ``target`` (name or ARN, ``[:QUALIFIER]``); the service's invoke result (payload, function error, log
-    tail). ``note`` hears what an Event invocation does."""
+    tail). ``note`` hears what an Event invocation does. With ``debug``, the invocation runs here (never on a running
+    server, whose workers are not debugged), that function's worker under debugpy."""
     from strata.local.discovery import connect
 
-    server = connect(home)
+    server = connect(home) if debug is None else None
     if server is not None:
         from strata.local.server.client import invoke_via_server
         from strata.model.naming import FunctionRef
@@ -31,8 +35,10 @@ def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: st
             note(f"queued on {server.url} (RequestId: {result.request_id})")
         return result
     from strata.local.lambda_service.service import LambdaService
+    from strata.local.runtime.pool import WorkerPool
 
-    with LambdaService(home, region=region or DEFAULT_REGION) as service:
+    runtime = WorkerPool(home, debug=debug) if debug is not None else None
+    with LambdaService(home, region=region or DEFAULT_REGION, runtime=runtime) as service:
         result = service.invoke(target, payload=payload, invocation_type=invocation_type, log_type=log_type)
         if invocation_type == "Event":
             note(f"queued (RequestId: {result.request_id}); waiting for it to run...")

@@ -18,6 +18,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
+from strata.local.runtime import debug as debugging
 from strata.local.runtime import sandbox
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone
 from strata.local.runtime.limits import INIT_TIMEOUT, OUTPUT_CAP, REPLY_POLL, RESPONSE_MAX, TAIL_BYTES
@@ -70,8 +71,10 @@ def _exit_text(code: int | None) -> str:
 class Environment:
     """A warm (or warmable) execution environment for one snapshot. One invocation at a time."""
 
-    def __init__(self, snapshot: FunctionSnapshot, prepared: sandbox.Prepared, logs: LogStore) -> None:
+    def __init__(self, snapshot: FunctionSnapshot, prepared: sandbox.Prepared, logs: LogStore,
+                 debug: debugging.DebugTarget | None = None) -> None:
         self.snapshot = snapshot
+        self.debug = debug                # its worker runs under debugpy (``runtime.debug``)
         self.prepared = prepared
         self.logs = logs
         self.tmp_dir = tempfile.mkdtemp(prefix="strata-tmp-")
@@ -83,6 +86,7 @@ class Environment:
         self._replies_quickly = True      # the last warm invocation replied within REPLY_POLL: worth polling for
         # constant parts of every invocation, computed once
         self._timeout = float(snapshot.timeout)
+        self._limit = float("inf") if debug is not None else self._timeout     # not enforced while debugging
         self._timeout_ms = int(self._timeout * 1000)
         self._function_name = snapshot.function_name
         self._version = snapshot.version
@@ -101,7 +105,7 @@ class Environment:
             worker = cast(WorkerProcess, self.worker)     # _start made it, and it is ready
         # the warm path: everything per invocation that does not depend on the request was computed in __init__
         started = _perf_counter()
-        deadline = _monotonic() + self._timeout
+        deadline = _monotonic() + self._limit
         if self._send(worker, request):
             self._write_queued_logs(WRITE_BATCH)   # earlier invocations' blocks, while the worker runs
             reply = worker.receive(deadline)
@@ -117,7 +121,7 @@ class Environment:
         if worker is None:                # a cold start spawns and waits for init: the blocking path, in a thread
             return await loop.run_in_executor(executor, self.invoke, request)
         started = _perf_counter()
-        deadline = _monotonic() + self._timeout
+        deadline = _monotonic() + self._limit
         if self._send(worker, request):
             self._write_queued_logs(WRITE_BATCH)
             try:
@@ -159,7 +163,7 @@ class Environment:
         # fresh one; one whose pipes another process still holds is found by the watch timer within a period.
         if not self._send(worker, request):
             return False
-        deadline = _monotonic() + self._timeout
+        deadline = _monotonic() + self._limit
         waiter = _ReplyWaiter(self, worker, request, started, deadline, on_done, executor, release)
         loop = worker.current_loop()
         worker.begin_wait(waiter, deadline, loop)
@@ -205,11 +209,14 @@ class Environment:
         sandbox.ensure_intact(prepared)
         head = sandbox.init_line(snapshot, prepared)
         env = sandbox.environment(snapshot, prepared, self.tmp_dir, self.log_stream)
+        command, paths, memory_mb = list(prepared.command), list(prepared.python_paths), snapshot.memory_size
+        env.pop(debugging.PORT_VARIABLE, None)
+        if self.debug is not None:
+            command, paths, memory_mb = debugging.launch(self.debug, prepared, env, memory_mb)
         started = time.perf_counter()
-        worker = WorkerProcess(list(prepared.command), list(prepared.python_paths), env, str(prepared.code_dir),
-                               snapshot.memory_size)
+        worker = WorkerProcess(command, paths, env, str(prepared.code_dir), memory_mb)
         self.worker = worker
-        reply = worker.receive(time.monotonic() + max(INIT_TIMEOUT, float(snapshot.timeout)))
+        reply = worker.receive(time.monotonic() + max(INIT_TIMEOUT, self._limit))
         init_ms = (time.perf_counter() - started) * 1000
         init_output, dropped = worker.output.take()
         head += _text(init_output, dropped)

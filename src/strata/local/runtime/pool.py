@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from strata.local.runtime import sandbox
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest, InvokeResult, OnDone, Runtime
+from strata.local.runtime.debug import DebugTarget
 from strata.local.runtime.environment import Environment
 from strata.local.runtime.events import EventQueue
 from strata.local.runtime.limits import EVENT_RETRY_DELAYS, IDLE_TIMEOUT
@@ -43,8 +44,9 @@ class WorkerPool(Runtime):
 
     def __init__(self, home: Path, *, max_environments: int = 32, idle_timeout: float = IDLE_TIMEOUT,
                  event_threads: int = 4, event_retry_delays: tuple[float, ...] = EVENT_RETRY_DELAYS,
-                 logs: LogStore | None = None) -> None:
+                 logs: LogStore | None = None, debug: DebugTarget | None = None) -> None:
         self.home = Path(home)
+        self.debug = debug                 # this function's environments run under debugpy, one at a time
         self.max_environments = max_environments
         self.idle_timeout = idle_timeout
         self._own_logs = logs is None
@@ -53,6 +55,7 @@ class WorkerPool(Runtime):
         self._idle: dict[tuple, list[Environment]] = defaultdict(list)
         self._busy: set[Environment] = set()
         self._in_flight: dict[str, int] = defaultdict(int)
+        self._debugged: set[str] = set()      # ARNs of the debugged function (``_limit``)
         self._total = 0
         self._prepared: dict[tuple, sandbox.Prepared] = {}
         self._prepare_locks: dict[tuple, threading.Lock] = {}
@@ -125,6 +128,7 @@ class WorkerPool(Runtime):
 
     def _invoke_sync(self, snapshot: FunctionSnapshot, request: InvokeRequest,
                      limit: int | None) -> InvokeResult:
+        limit = self._limit(snapshot, limit)
         key = snapshot.key
         arn = snapshot.function_arn
         env = self._take_idle(key, arn, limit)
@@ -144,7 +148,7 @@ class WorkerPool(Runtime):
             in_flight = self._in_flight
             running = in_flight[arn]
             if limit is not None and running >= limit:
-                raise throttled(RESERVED_REASON)
+                raise self._throttled(arn)
             idle = self._idle.get(key)
             if not idle:
                 return None
@@ -167,6 +171,7 @@ class WorkerPool(Runtime):
         blocks: spawning, reaping, killing) runs the blocking path in ``executor``; Event and DryRun never wait."""
         if request.invocation_type != "RequestResponse":
             return self.invoke(snapshot, request, concurrency_limit=concurrency_limit)
+        concurrency_limit = self._limit(snapshot, concurrency_limit)
         key = snapshot.key
         arn = snapshot.function_arn
         env = self._take_idle(key, arn, concurrency_limit)
@@ -187,6 +192,7 @@ class WorkerPool(Runtime):
         ``on_done`` runs, so ``on_done`` can start the next invocation on it at once."""
         if request.invocation_type != "RequestResponse":
             return False
+        concurrency_limit = self._limit(snapshot, concurrency_limit)
         key = snapshot.key
         arn = snapshot.function_arn
         env = self._take_idle(key, arn, concurrency_limit)
@@ -208,7 +214,8 @@ class WorkerPool(Runtime):
             old.close()
         try:
             if env is None:
-                env = Environment(snapshot, self._prepare(snapshot, key), self.logs)
+                debug = self.debug if self.debug is not None and self.debug.matches(snapshot.function_name) else None
+                env = Environment(snapshot, self._prepare(snapshot, key), self.logs, debug)
                 self._ensure_reaper()
                 with self._lock:
                     self._busy.add(env)
@@ -224,12 +231,16 @@ class WorkerPool(Runtime):
             if self._closed:
                 raise ServiceException("The local runtime is shut down.")
             if limit is not None and self._in_flight[arn] >= limit:
-                raise throttled(RESERVED_REASON)
+                raise self._throttled(arn)
             idle = self._idle.get(key)
             env = idle.pop() if idle else None
             if env is not None:
                 self._busy.add(env)
             else:
+                if arn in self._debugged:          # the debug port is the idle debug environment's: stop it first
+                    taken = self._take_idle_of(arn)
+                    evicted += taken
+                    self._total -= len(taken)
                 if self._total >= self.max_environments:
                     victim = self._oldest_idle()
                     if victim is None:
@@ -255,6 +266,27 @@ class WorkerPool(Runtime):
                 self._idle[key].append(env)
         if close is not None:
             close.close()
+
+    def _limit(self, snapshot: FunctionSnapshot, limit: int | None) -> int | None:
+        """The reserved concurrency, and 1 for the debugged function (its debugger has one port)."""
+        if self.debug is None or not self.debug.matches(snapshot.function_name):
+            return limit
+        self._debugged.add(snapshot.function_arn)
+        return 1
+
+    def _throttled(self, arn: str) -> TooManyRequestsException:
+        if arn in self._debugged and self.debug is not None:
+            return TooManyRequestsException(
+                f"{self.debug.label} is being debugged (debugpy on {self.debug.address}): one invocation of it at a "
+                "time; this one was refused. Retry when the debugged one has finished.", Reason=RESERVED_REASON)
+        return throttled(RESERVED_REASON)
+
+    def _take_idle_of(self, arn: str) -> list[Environment]:
+        """Remove and return every idle environment of function ``arn`` (caller holds the lock)."""
+        taken: list[Environment] = []
+        for key in [key for key, envs in self._idle.items() if envs and envs[0].snapshot.function_arn == arn]:
+            taken += self._idle.pop(key)
+        return taken
 
     def _oldest_idle(self) -> Environment | None:
         """Remove and return the least recently used idle environment (caller holds the lock)."""

@@ -112,6 +112,12 @@ def main() -> None:
 
     if os.read(rfd, 1) != GO:     # caged first (containment): no handler code runs before
         os._exit(0)
+    debug_port = os.environ.pop("_STRATA_DEBUG_PORT", "")     # debug.PORT_VARIABLE: --debug FUNCTION
+    if debug_port:
+        try:
+            _wait_for_debugger(int(debug_port), rfd)
+        except Exception as exc:  # no debugger can attach: the invocation says why (port taken, no debugpy)
+            _init_failed(send, fault_object(Fault("Runtime.DebuggerError", f"--debug: {exc}"), ""))
     # No bytecode written from here on: the handler's code and layers are shared folders that must stay as unpacked
     # (Lambda's are read-only too); strata's own modules above were cached as usual.
     sys.dont_write_bytecode = True
@@ -123,6 +129,29 @@ def main() -> None:
         _init_failed(send, error_object(exc, ""))
     send(("ready",))
     _serve(rfd, wfd, send, handler)
+
+
+def _wait_for_debugger(port: int, rfd: int) -> None:
+    """``--debug``: listen on 127.0.0.1:``port`` (debugpy's adapter inside this process: the port closes with it)
+    and wait for a debugger before the handler is imported. A watcher ends this process when the pool goes away
+    (its request pipe hangs up), so a worker paused or waiting for a debugger never outlives strata."""
+    import select
+    import threading
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(rfd, 0)             # hang-up and errors only: requests stay for the main loop
+        poller.poll()
+        os._exit(0)
+
+    watcher = threading.Thread(target=watch, name="strata-debug-watch", daemon=True)
+    watcher.is_pydev_daemon_thread = True   # type: ignore[attr-defined]  # hidden from the debugger's threads
+    watcher.start()
+    import debugpy
+
+    debugpy.listen(("127.0.0.1", port), in_process_debug_adapter=True)
+    sys.stderr.write(f"[strata] debugpy: waiting for a debugger on 127.0.0.1:{port}\n")
+    debugpy.wait_for_client()
 
 
 def _init_failed(send: Send, error: dict[str, Any]) -> None:

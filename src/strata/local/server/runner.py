@@ -18,12 +18,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from strata.errors import StrataError
 from strata.local import discovery
 from strata.local.server.app import LambdaApp
 from strata.local.server.auth import AllowedHosts
 from strata.local.server.http import HttpServer
+
+if TYPE_CHECKING:
+    from strata.local.runtime.debug import DebugTarget
 
 LOOPBACK_DEFAULT = "127.0.0.1"
 
@@ -143,10 +147,12 @@ def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0, *
 
 def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, stack_name: str | None = None,
                access_key_id: str | None = None, secret_access_key: str | None = None, invoke_threads: int = 64,
-               region: str | None = None, on_ready: Callable[[str, bool], None] | None = None) -> None:
+               region: str | None = None, on_ready: Callable[[str, bool], None] | None = None,
+               debug: DebugTarget | None = None) -> None:
     """``strata serve``: the Lambda service of ``home`` over Lambda's REST API until stopped. Every request must be
     SigV4-signed for ``region`` with the home's credentials (made on first need) or the given ones; a non-loopback
-    ``host`` needs given ones (the operator hands them out). ``on_ready(url, signed)``."""
+    ``host`` needs given ones (the operator hands them out). ``on_ready(url, signed)``. ``debug``: that function's
+    worker runs under debugpy (``strata.local.runtime.debug``)."""
     from strata.local import credentials
     from strata.local.lambda_service.service import LambdaService
     from strata.local.server.auth import Credentials, Verifier
@@ -169,7 +175,12 @@ def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, st
     region = region or DEFAULT_REGION
     verifier = Verifier(keys, region)
     spec = service_spec(cache_dir(home))
-    service = LambdaService(home, region=region)
+    runtime = None
+    if debug is not None:
+        from strata.local.runtime.pool import WorkerPool
+
+        runtime = WorkerPool(home, debug=debug)
+    service = LambdaService(home, region=region, runtime=runtime)
     app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
     try:
         serve(app, Path(home), host, port, stack_name=stack_name,
