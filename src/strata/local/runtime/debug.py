@@ -53,7 +53,8 @@ class DebugTarget:
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "function"
+    """``name`` as one folder name (an ARN's colons and slashes replaced; never ``.`` or ``..``)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".") or "function"
 
 
 def debugpy_folder(home: Path) -> str:

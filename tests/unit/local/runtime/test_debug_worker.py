@@ -41,6 +41,7 @@ def test_worker_paths_reach_code_and_layers_through_stable_links(tmp_path: Path)
     moved.mkdir()
     assert worker_paths(target, home, (str(moved),), moved, None)[0] == str(links / "code")
     assert os.readlink(links / "code") == str(moved)
+    assert DebugTarget("..", "x").links(home) == home / "runtime" / "debug" / "function"
 
 
 def test_the_debugged_function_waits_for_a_debugger_and_runs_one_invocation_at_a_time(tmp_path: Path):
