@@ -203,11 +203,12 @@ def seed_requirements(app_dir: Path, home: Path) -> None:
         for name in filter(None, names):
             files += _distribution_files(name, seen)
         for runtime in runtimes:
-            target = deps_dir(home, deps_key(hash_file(str(requirements)), runtime))
-            for source, rel in files:
-                (target / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target / rel)
-            target.mkdir(parents=True, exist_ok=True)
+            for arch in ("x86_64", "arm64"):    # the key names the target; these distributions are pure Python
+                target = deps_dir(home, deps_key(hash_file(str(requirements)), runtime, arch))
+                for source, rel in files:
+                    (target / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(source, target / rel)
+                target.mkdir(parents=True, exist_ok=True)
 
 
 def copy_app(app: App, tmp_path: Path) -> tuple[Path, Path, Path]:

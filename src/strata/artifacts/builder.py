@@ -5,13 +5,16 @@ lstat); a touched-but-identical tree re-hashes only the changed-stat files and r
 match any earlier build (a revert, a branch switch) reuse that build's artifact through a manifest index
 (``cache/build/manifests/<digest of names, exec bits, content hashes, deps, level>`` -> artifact sha256); a rebuild
 writes a deterministic zip (``archive``) into the content-addressed ``ArtifactStore``. Targets that share a source (same
-real folder, layout and dependency runtime) are built once. The zip writer and thread pools are imported only after a
-change is found, so the no-op path stays close to a bare walk.
+real folder, layout, dependency runtime and architecture) are built once. The zip writer and thread pools are imported
+only after a change is found, so the no-op path stays close to a bare walk.
 
 Layouts: a function's folder goes at the zip root; a layer with ``Metadata.BuildMethod: python3.x`` goes under
 ``python/`` (SAM's layout), its ``requirements.txt`` installed there too. A ``requirements.txt`` at the root of a
-Python function's folder (or of such a layer) is installed with pip into a cached folder and merged in; the
-function's own files win on a path clash.
+Python function's folder (or of such a layer) is installed with pip, for the function's runtime and architecture
+(``strata.artifacts.deps``, ``wheels``), into a cached folder and merged in; the function's own files win on a path
+clash. As with ``sam build`` (aws-lambda-builders' python_pip), ``requirements.txt`` is the one manifest: a
+``pyproject.toml``, ``uv.lock``, ``poetry.lock`` or ``Pipfile`` without one is not installed, and the build says so
+(a note per target, on stderr) rather than shipping a function without its dependencies in silence.
 """
 from __future__ import annotations
 
@@ -32,21 +35,26 @@ from strata.errors import BuildError
 from strata.paths import cache_dir
 
 REQUIREMENTS = "requirements.txt"
+# Manifests sam build's python_pip workflow does not read either: named in a note when found without requirements.txt
+OTHER_MANIFESTS = ("pyproject.toml", "uv.lock", "poetry.lock", "Pipfile", "Pipfile.lock")
 EXEC_BITS = 0o111
 MANIFEST_FORMAT = 1  # bump when the zip layout changes (archive.py), so old manifests stop matching
 
 
 @dataclass(frozen=True)
 class BuiltArtifact:
-    """A target and the artifact that holds its code; ``cached`` is True when no zip was written."""
+    """A target and the artifact that holds its code; ``cached`` is True when no zip was written; ``notes`` what the
+    build did not do that the user may expect (a manifest other than requirements.txt, not installed)."""
 
     target: BuildTarget
     artifact: Artifact
     cached: bool
+    notes: tuple[str, ...] = ()
 
 
 class _Unit(NamedTuple):
-    """What determines one zip: the real source, where it goes in the zip, the deps runtime and the deflate level."""
+    """What determines one zip: the real source, where it goes in the zip, the deps target (runtime, architecture)
+    and the deflate level."""
 
     source: str
     prefix: str  # "" or "python/"
@@ -54,6 +62,7 @@ class _Unit(NamedTuple):
     level: int
     zip_file: bool
     excludes: tuple[str, ...] = ()  # the project's files under ``source`` (targets.project_excludes)
+    deps_architecture: str = "x86_64"  # what the requirements are built for, with deps_runtime
 
     def cache_path(self, home: Path) -> str:
         name = hashlib.sha256(repr(tuple(self)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
@@ -67,10 +76,12 @@ def build_targets(
     progress: bool = False,
     level: int = 6,
     clock: Callable[[], int] = time.time_ns,
+    warn: Callable[[str], None] | None = None,
 ) -> list[BuiltArtifact]:
     """Build every target (each distinct source once) and return one ``BuiltArtifact`` per target, in order.
 
-    ``clock`` (ns) dates the racily-clean rule (see ``strata.artifacts.cache``); tests inject it.
+    ``clock`` (ns) dates the racily-clean rule (see ``strata.artifacts.cache``); tests inject it. ``warn`` gets each
+    note once per distinct source (default: stderr).
     """
     if not 0 <= level <= 9:
         raise BuildError(f"compression level {level} is not between 0 and 9")
@@ -79,11 +90,34 @@ def build_targets(
     results = []
     for target in targets:
         unit = _unit_for(target, level)
+        notes = _notes(unit, target)
         if unit not in done:
             done[unit] = _build_unit(unit, target, home, progress, clock)
+            for note in notes:
+                (warn or _stderr)(note)
         artifact, cached = done[unit]
-        results.append(BuiltArtifact(target, artifact, cached))
+        results.append(BuiltArtifact(target, artifact, cached, notes))
     return results
+
+
+def _stderr(text: str) -> None:
+    import sys
+
+    print(text, file=sys.stderr)
+
+
+def _notes(unit: _Unit, target: BuildTarget) -> tuple[str, ...]:
+    """A Python folder with another manifest but no requirements.txt: say that its dependencies are not installed."""
+    if unit.zip_file or unit.deps_runtime is not None:
+        return ()
+    python = unit.prefix == "python/" or (target.kind == "function" and
+                                         (target.runtime is None or target.runtime.startswith("python")))
+    found = [name for name in OTHER_MANIFESTS if python and os.path.isfile(os.path.join(unit.source, name))]
+    if not found:
+        return ()
+    return (f"note: {_label(target)}: {', '.join(found)} found but not read: strata installs dependencies from "
+            f"{REQUIREMENTS} only, as sam build's pip workflow does; export one (e.g. `uv export --no-dev "
+            f"--no-hashes -o {REQUIREMENTS}`, `poetry export -o {REQUIREMENTS}`) or the function ships without them",)
 
 
 def _unit_for(target: BuildTarget, level: int) -> _Unit:
@@ -99,7 +133,8 @@ def _unit_for(target: BuildTarget, level: int) -> _Unit:
         runtime = target.runtime
     deps = python and os.path.isfile(os.path.join(source, REQUIREMENTS))
     prefix = "python/" if target.kind == "layer" and method.startswith("python") else ""
-    return _Unit(source, prefix, (runtime or "") if deps else None, level, False, tuple(sorted(target.excludes)))
+    return _Unit(source, prefix, (runtime or "") if deps else None, level, False, tuple(sorted(target.excludes)),
+                 target.architecture if deps else "x86_64")
 
 
 def _label(target: BuildTarget) -> str:
@@ -201,7 +236,7 @@ def _deps_key(unit: _Unit, content: dict, tree: Tree) -> str | None:
     if REQUIREMENTS not in content:  # first build: only this one file is hashed ahead of the zip
         key = tree.stats[REQUIREMENTS]
         content[REQUIREMENTS] = (digest.hash_file(tree.path(REQUIREMENTS)), bool(key[0] & EXEC_BITS))
-    return deps_key(content[REQUIREMENTS][0], unit.deps_runtime)
+    return deps_key(content[REQUIREMENTS][0], unit.deps_runtime, unit.deps_architecture)
 
 
 def _deps_present(home: Path, key: str | None) -> bool:
@@ -224,7 +259,8 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
     if deps is not None:
         from strata.artifacts.deps import ensure_deps
 
-        folder = ensure_deps(home, deps, Path(unit.source) / REQUIREMENTS, what=_label(target))
+        folder = ensure_deps(home, deps, Path(unit.source) / REQUIREMENTS, what=_label(target),
+                             runtime=unit.deps_runtime or None, architecture=unit.deps_architecture)
         ours = {m.arcname for m in members}
         installed = walk_tree(str(folder))
         for rel, key in installed.stats.items():

@@ -32,6 +32,7 @@ class BuildTarget:
     runtime: str | None
     build_method: str | None  # layer Metadata.BuildMethod
     excludes: tuple[str, ...] = ()  # paths under ``source`` the zip leaves out (the template, samconfig.*)
+    architecture: str = "x86_64"  # what dependencies are built for: "x86_64" | "arm64" (``_architecture``)
 
     @builtins.property          # the field ``property`` shadows the builtin for type checkers
     def is_zip_file(self) -> bool:
@@ -78,7 +79,8 @@ def find_build_targets(template_data: dict, template_dir: Path,
         if not isinstance(props, dict):   # sam package skips a resource without properties too
             continue
         if rtype == "AWS::Serverless::Function":
-            props = {**{k: v for k, v in globals_fn.items() if k in ("CodeUri", "Runtime", "PackageType")}, **props}
+            props = {**{k: v for k, v in globals_fn.items()
+                        if k in ("CodeUri", "Runtime", "PackageType", "Architectures")}, **props}
             if "InlineCode" in props:
                 continue
         if kind == "function" and props.get("PackageType") == "Image":
@@ -105,7 +107,8 @@ def find_build_targets(template_data: dict, template_dir: Path,
         build_method = metadata.get("BuildMethod") if isinstance(metadata, dict) else None
         targets.append(BuildTarget(logical_id, prop, source, kind, _runtime(props, kind),
                                    build_method if isinstance(build_method, str) else None,
-                                   project_excludes(source, Path(template_dir), template_file)))
+                                   project_excludes(source, Path(template_dir), template_file),
+                                   _architecture(props, kind, metadata)))
     return targets
 
 
@@ -129,6 +132,22 @@ def project_excludes(source: Path, template_dir: Path, template_file: Path | Non
 
 def _is_local(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.strip() != "" and "://" not in value
+
+
+def _architecture(props: dict, kind: str, metadata: object) -> str:
+    """The architecture dependencies are built for: a function's first ``Architectures`` entry; a layer's
+    ``Metadata.BuildArchitecture`` (SAM's), else its only ``CompatibleArchitectures`` entry; x86_64 otherwise
+    (Lambda's default). A value given by an intrinsic (``!Ref Arch``) is not resolved here: x86_64."""
+    chosen: object = None
+    if kind == "function":
+        names = props.get("Architectures")
+        chosen = names[0] if isinstance(names, list) and len(names) == 1 else None
+    else:
+        chosen = metadata.get("BuildArchitecture") if isinstance(metadata, dict) else None
+        names = props.get("CompatibleArchitectures")
+        if chosen is None and isinstance(names, list) and len(names) == 1:
+            chosen = names[0]
+    return "arm64" if isinstance(chosen, str) and chosen.lower() == "arm64" else "x86_64"
 
 
 def _runtime(props: dict, kind: str) -> str | None:

@@ -113,3 +113,21 @@ def test_a_code_folder_beside_the_template_excludes_nothing_of_the_project(tmp_p
     data = _template({"Fn": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "src"}}})
     (target,) = find_build_targets(data, tmp_path, template_file=tmp_path / "template.yaml")
     assert target.excludes == ()
+
+
+def test_the_architecture_dependencies_are_built_for(tmp_path):
+    write_tree(tmp_path, {"a/x.py": "", "b/x.py": "", "c/x.py": "", "l1/x.py": "", "l2/x.py": "", "l3/x.py": ""})
+    layer = {"Type": "AWS::Serverless::LayerVersion", "Metadata": {"BuildMethod": "python3.12"}}
+    data = _template({
+        "Global": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "a", "Runtime": "python3.12"}},
+        "Own": {"Type": "AWS::Serverless::Function", "Properties": {
+            "CodeUri": "b", "Runtime": "python3.12", "Architectures": ["x86_64"]}},
+        "Plain": {"Type": "AWS::Lambda::Function", "Properties": {"Code": "c", "Runtime": "python3.12"}},
+        "Built": {**layer, "Properties": {"ContentUri": "l1", "CompatibleArchitectures": ["x86_64", "arm64"]},
+                  "Metadata": {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}},
+        "OnlyArm": {**layer, "Properties": {"ContentUri": "l2", "CompatibleArchitectures": ["arm64"]}},
+        "Both": {**layer, "Properties": {"ContentUri": "l3", "CompatibleArchitectures": ["x86_64", "arm64"]}},
+    }, {"Function": {"Architectures": ["arm64"]}})
+    got = {t.logical_id: t.architecture for t in find_build_targets(data, tmp_path)}
+    assert got == {"Global": "arm64", "Own": "x86_64", "Plain": "x86_64", "Built": "arm64", "OnlyArm": "arm64",
+                   "Both": "x86_64"}
