@@ -14,6 +14,7 @@ import platform
 import re
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 
 AL2_GLIBC = (2, 26)      # Amazon Linux 2: python3.8 - python3.11
 AL2023_GLIBC = (2, 34)   # Amazon Linux 2023: python3.12 onwards
@@ -119,11 +120,13 @@ def is_pure(wheel_filename: str) -> bool:
         all(abi == "none" and plat == "any" and py.startswith("py") for py, abi, plat in tags)
 
 
+@lru_cache(maxsize=1)
 def host_machine() -> str:
     machine = platform.machine().lower()
     return {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
 
 
+@lru_cache(maxsize=1)
 def host_glibc() -> tuple[int, int] | None:
     """This machine's glibc version, None off glibc (macOS, musl)."""
     name, version = platform.libc_ver()

@@ -60,7 +60,8 @@ class ArtifactStore:
     """Content-addressed zips under ``<home>/artifacts``."""
 
     def __init__(self, home: Path) -> None:
-        self.root = artifacts_dir(Path(home))
+        self.home = Path(home)
+        self.root = artifacts_dir(self.home)
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / artifact_file_name(sha256)

@@ -97,6 +97,11 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
     restored, lost, result = _build_restoring(settings)
     for line in restored:
         out(line)
+    from strata.artifacts.twins import ensure_twins
+
+    assert settings.home is not None
+    for line in ensure_twins(result.artifacts, settings.home):   # native code this machine cannot run: one line each
+        out(line)
 
     def show_plan(plan: Any) -> None:
         text = plan_text(plan)

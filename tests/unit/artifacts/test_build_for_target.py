@@ -191,3 +191,32 @@ def test_python_target_tags():
     assert not al2.fits("a-1-cp311-cp311-manylinux_2_28_aarch64.whl")
     assert is_pure("a-1-py3-none-any.whl") and is_pure("a-1-py2.py3-none-any.whl")
     assert not is_pure("a-1-cp311-cp311-linux_x86_64.whl") and not is_pure("a-1-py3-none-linux_x86_64.whl")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or host_machine() != "x86_64",
+                    reason="the wheelhouse's twin for a python3.11 arm64 build is cp311 x86_64")
+def test_an_arm64_build_gets_a_host_twin_for_the_local_target_only(tmp_path, home):
+    from strata.artifacts.store import ArtifactStore
+    from strata.artifacts.twins import ensure_twins, local_code
+
+    fn = _fn(tmp_path, _offline(WHEELS, extra="charset-normalizer==3.4.2\n"))
+    arm = _build(fn, home, "python3.11", "arm64")
+    x86 = _build(fn, home, "python3.11", "x86_64")
+    store = ArtifactStore(home)
+    assert local_code(store, arm.artifact.sha256)[0] == arm.artifact.sha256     # no twin before a deploy asks
+
+    (line,) = ensure_twins([arm, x86], home)          # x86_64 runs here as it is: no line
+    assert line.startswith("Fn: native code in its python3.11 arm64 dependencies (charset_normalizer)")
+    assert "twin built for python3.11 x86_64" in line
+    assert local_code(store, arm.artifact.sha256) == (x86.artifact.sha256, x86.artifact.path)  # same bytes as x86
+    x86.artifact.path.unlink()
+    assert local_code(store, arm.artifact.sha256)[0] == arm.artifact.sha256     # a twin gone: the artifact itself
+
+
+def test_pure_dependencies_need_no_twin(tmp_path, home):
+    from strata.artifacts.twins import ensure_twins
+
+    fn = _fn(tmp_path, _offline(tmp_path / "wheels", extra="tinypkg==1.0\n"))
+    make_wheel(tmp_path / "wheels")
+    other = "arm64" if host_machine() == "x86_64" else "x86_64"
+    assert ensure_twins([_build(fn, home, "python3.12", other)], home) == []

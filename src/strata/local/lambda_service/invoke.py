@@ -345,20 +345,24 @@ def _cache_of(db: Database) -> _ResolvedCache:
 
 
 def _snapshot(tx: Tx, ctx: Context, row: VersionRow) -> FunctionSnapshot:
+    """What an invoke runs; code and layers are the stored zips, or their host-built twins (``artifacts.twins``)."""
+    from strata.artifacts.twins import local_code
+
     config = row.config
     layers = []
     for layer in config.layers or []:
         ref = parse_layer_version_arn(layer.arn, path="layers")
         stored = tx.get_layer_version(ref.name, ref.version)  # deleted versions keep serving (reference 8.2)
         if stored is not None:
-            layers.append(LayerSnapshot(arn=layer.arn, sha256=stored.code_sha256_hex,
-                                        zip_path=str(ctx.artifacts.path_for(stored.code_sha256_hex))))
+            layer_sha, layer_zip = local_code(ctx.artifacts, stored.code_sha256_hex)
+            layers.append(LayerSnapshot(arn=layer.arn, sha256=layer_sha, zip_path=str(layer_zip)))
+    code_sha, code_zip = local_code(ctx.artifacts, row.code_sha256_hex)
     variables = (config.environment.variables if config.environment else None) or {}
     logging = config.logging_config
     return FunctionSnapshot(
         function_name=row.function_name, function_arn=ctx.function_arn(row.function_name), version=row.version,
-        handler=config.handler or "", runtime=config.runtime or "", code_sha256=row.code_sha256_hex,
-        code_zip=str(ctx.artifacts.path_for(row.code_sha256_hex)), layers=tuple(layers),
+        handler=config.handler or "", runtime=config.runtime or "", code_sha256=code_sha,
+        code_zip=str(code_zip), layers=tuple(layers),
         memory_size=config.memory_size or DEFAULTS["MemorySize"], timeout=config.timeout or DEFAULTS["Timeout"],
         environment=tuple(sorted(variables.items())),
         architectures=tuple(config.architectures or DEFAULTS["Architectures"]),
