@@ -140,8 +140,10 @@ def _requirement_folder(home: Path, requirement: str) -> Path:
 def build_stand_ins(sources: Mapping[str, LayerSource], home: Path) -> list[Any]:
     """Build each stand-in layer (logical id -> source); the ``BuiltArtifact`` of each, in order."""
     from strata.artifacts.builder import build_targets
+    from strata.artifacts.python_target import host_machine
     from strata.artifacts.targets import BuildTarget
 
+    here = "arm64" if host_machine() == "aarch64" else "x86_64"   # a stand-in only ever runs on this machine
     targets = []
     for logical_id, source in sources.items():
         if source.requirement is not None:
@@ -152,7 +154,7 @@ def build_stand_ins(sources: Mapping[str, LayerSource], home: Path) -> list[Any]
                 raise BuildError(f"layer {source.arn} is mapped to {source.path} ({source.origin}), which does not "
                                  "exist", hint="fix the path of --layer-source / strata_layer_sources")
             folder, method = source.path, None
-        targets.append(BuildTarget(logical_id, "Content", folder, "layer", None, method))
+        targets.append(BuildTarget(logical_id, "Content", folder, "layer", None, method, (), here))
     return build_targets(targets, home)
 
 
