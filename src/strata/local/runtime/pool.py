@@ -115,6 +115,27 @@ class WorkerPool(Runtime):
         (``UnsafeArchiveError``, an ``InvalidParameterValueException``)."""
         return self._prepare(snapshot, snapshot.key)
 
+    def retire(self, function_name: str, keep_version: str | None = None) -> int:
+        """Drain the warm environments of ``function_name`` except ``keep_version``'s (an alias moved away from
+        them: ``strata dev``): idle ones stop now, busy ones finish their invocation on the version they serve and
+        stop when it ends, never mid-request. How many were retired."""
+        with self._lock:
+            idle: list[Environment] = []
+            for key in list(self._idle):
+                envs = self._idle[key]
+                if envs and envs[0].snapshot.function_name == function_name \
+                        and envs[0].snapshot.version != keep_version:
+                    idle += envs
+                    del self._idle[key]
+            self._total -= len(idle)
+            busy = [env for env in self._busy
+                    if env.snapshot.function_name == function_name and env.snapshot.version != keep_version]
+            for env in busy:
+                env.discarded = True       # ``_release`` closes it when its invocation ends
+        for env in idle:
+            env.close()
+        return len(idle) + len(busy)
+
     # -- introspection (tests, `strata` status output) ---------------------------------------------------------------
 
     def environment_count(self, snapshot: FunctionSnapshot | None = None) -> int:

@@ -27,6 +27,7 @@ from strata.local.server.auth import AllowedHosts
 from strata.local.server.http import HttpServer
 
 if TYPE_CHECKING:
+    from strata.local.lambda_service.service import LambdaService
     from strata.local.runtime.debug import DebugTarget
 
 LOOPBACK_DEFAULT = "127.0.0.1"
@@ -153,6 +154,20 @@ def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, st
     SigV4-signed for ``region`` with the home's credentials (made on first need) or the given ones; a non-loopback
     ``host`` needs given ones (the operator hands them out). ``on_ready(url, signed)``. ``debug``: that function's
     worker runs under debugpy (``strata.local.runtime.debug``)."""
+    app, service = home_app(home, host=host, access_key_id=access_key_id, secret_access_key=secret_access_key,
+                            invoke_threads=invoke_threads, region=region, debug=debug)
+    try:
+        serve(app, Path(home), host, port, stack_name=stack_name,
+              on_ready=(lambda url: on_ready(url, True)) if on_ready else None)
+    finally:
+        service.close()
+
+
+def home_app(home: Path, *, host: str = LOOPBACK_DEFAULT, access_key_id: str | None = None,
+             secret_access_key: str | None = None, invoke_threads: int = 64, region: str | None = None,
+             debug: DebugTarget | None = None) -> tuple[LambdaApp, LambdaService]:
+    """The signed app of ``serve_home`` and the service behind it (``strata dev`` drains its workers after a swap);
+    the caller closes the service. Refuses a non-loopback ``host`` without given credentials."""
     from strata.local import credentials
     from strata.local.lambda_service.service import LambdaService
     from strata.local.server.auth import Credentials, Verifier
@@ -181,11 +196,4 @@ def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, st
 
         runtime = WorkerPool(home, debug=debug)
     service = LambdaService(home, region=region, runtime=runtime)
-    app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
-    try:
-        serve(app, Path(home), host, port, stack_name=stack_name,
-              on_ready=(lambda url: on_ready(url, True)) if on_ready else None)
-    finally:
-        close = getattr(service, "close", None)
-        if close is not None:
-            close()
+    return LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads), service
