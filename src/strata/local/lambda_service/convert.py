@@ -22,11 +22,13 @@ IRREGULAR: dict[str, str] = {
 _IRREGULAR_BACK = {v: k for k, v in IRREGULAR.items()}
 
 
+@functools.lru_cache(maxsize=4096)     # a few hundred names, each converted on every call of every operation
 def member_name(attr: str) -> str:
     """``code_sha256`` -> ``CodeSha256``; ``kms_key_arn`` -> ``KMSKeyArn``."""
     return IRREGULAR.get(attr) or "".join(part[:1].upper() + part[1:] for part in attr.split("_"))
 
 
+@functools.lru_cache(maxsize=4096)
 def attr_name(member: str) -> str:
     """``CodeSha256`` -> ``code_sha256`` (inverse of ``member_name`` for every member strata models)."""
     if member in _IRREGULAR_BACK:
@@ -87,6 +89,7 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@functools.lru_cache(maxsize=1024)
 def _strip_optional(annotation: Any) -> Any:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]

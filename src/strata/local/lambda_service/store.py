@@ -136,6 +136,9 @@ class Database:
         conn = state_file.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
+        # WAL + NORMAL, as the engine's state (``engine.state``): a commit survives the process being killed, not a
+        # power cut; it saves an fsync per call (a layer edit with 50 users is ~250 calls)
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row
         return conn
 
