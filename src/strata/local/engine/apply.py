@@ -343,8 +343,8 @@ class Executor:
 
         if self._history is None:
             self._history = AliasHistory(self.state.db)
-        record_alias_step(self._history, self.stack, self.state.resources(self.stack), record, cause=cause,
-                          deploy_id=self.deploy_id, at=self.state.clock())
+        record_alias_step(self._history, self.stack, lambda name: self.state.function_resources(self.stack, name),
+                          record, cause=cause, deploy_id=self.deploy_id, at=self.state.clock())
 
     def _updater(self, res: DesiredResource, handler: Any) -> Callable[..., Any]:
         """``handler.update``, or the traffic shifter for an alias under

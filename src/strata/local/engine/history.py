@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,10 +181,12 @@ def expected_from_state(resources: dict[str, DeployedResource], function_name: s
     return {"code_sha256": ver.properties.get("CodeSha256"), "settings": settings}
 
 
-def record_alias_step(history: AliasHistory, stack: str, resources: dict[str, DeployedResource],
+def record_alias_step(history: AliasHistory, stack: str,
+                      resources: Callable[[str], dict[str, DeployedResource]],
                       after: DeployedResource | None, *, cause: str, deploy_id: int | None, at: float) -> None:
     """Record the move an alias create/update/restore made (inside the caller's transaction), compared with the
-    last recorded move of that alias (a traffic shift records its own steps); no-op when nothing moved."""
+    last recorded move of that alias (a traffic shift records its own steps); no-op when nothing moved.
+    ``resources(function_name)``: the stack's records of that function, read only when the move needs them."""
     if after is None or after.type != ALIAS:
         return
     target = AliasRouting.from_template(after.properties)
@@ -195,6 +198,7 @@ def record_alias_step(history: AliasHistory, stack: str, resources: dict[str, De
     last = history.last(function_name, alias)
     if last is not None and (last.to_version, last.routing) == (new, routing):
         return
-    expected = history.expected_for(function_name, new) or expected_from_state(resources, function_name, new)
+    expected = history.expected_for(function_name, new) or expected_from_state(resources(function_name),
+                                                                              function_name, new)
     history.add(AliasMove(stack, after.logical_id, function_name, alias, last.to_version if last else None, new,
                           routing, cause, deploy_id, at, expected))

@@ -179,6 +179,18 @@ class StackState:
         return {r[0]: DeployedResource(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), tuple(json.loads(r[5])),
                                        r[6], r[7], bool(r[8]), bool(r[9])) for r in rows}
 
+    def function_resources(self, stack: str, function_name: str) -> dict[str, DeployedResource]:
+        """``resources`` narrowed to one function's records: the function (physical id = its name) and what is named
+        by its ARN (versions, aliases). An alias move reads these, not the whole stack (50 moves in a deploy of 250
+        resources decoded the whole stack 50 times)."""
+        rows = self.db.execute(
+            "SELECT logical_id, type, physical_id, properties, attributes, depends_on, deletion_policy, "
+            "update_replace_policy, emulated, dirty FROM stack_resources WHERE stack = ? AND (physical_id = ? OR "
+            "physical_id LIKE ? ESCAPE '\\') ORDER BY rowid",
+            (stack, function_name, "%:function:" + _like_literal(function_name) + ":%")).fetchall()
+        return {r[0]: DeployedResource(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), tuple(json.loads(r[5])),
+                                       r[6], r[7], bool(r[8]), bool(r[9])) for r in rows}
+
     def put_resource(self, stack: str, res: DeployedResource) -> None:
         if res.type == LAYER:      # who created each layer version (prune deletes only its own stack's)
             LayerOwners(self.db).record(stack, res.physical_id)
@@ -329,3 +341,8 @@ def _stack(row: tuple) -> StackRecord:
 def _deploy(row: tuple) -> DeployRecord:
     return DeployRecord(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), json.loads(row[7]),
                         row[8])
+
+
+def _like_literal(text: str) -> str:
+    """``text`` matched literally by LIKE ... ESCAPE '\\' (a function name may hold ``_``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
