@@ -136,9 +136,6 @@ class Database:
         conn = state_file.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys=ON")
-        # WAL + NORMAL, as the engine's state (``engine.state``): a commit survives the process being killed, not a
-        # power cut; it saves an fsync per call (a layer edit with 50 users is ~250 calls)
-        conn.execute("PRAGMA synchronous=NORMAL")
         conn.row_factory = sqlite3.Row
         return conn
 
@@ -147,6 +144,10 @@ class Database:
         conn = self._connect()
         try:
             with state_file.guarded(self.path):   # full disk, read-only, damage: rolled back, a StorageError
+                # WAL + NORMAL, as the engine's state (``engine.state``): a commit survives the process being killed,
+                # not a power cut; it saves an fsync per call (a layer edit with 50 users is ~250 calls). It reads the
+                # file's header: a damaged file fails here, named
+                conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield Tx(conn)
