@@ -253,6 +253,9 @@ class LazyShifter:
     def _show(self, progress: Any) -> None:
         if self.echo is None:
             return
+        if progress.hook is not None:          # a hook's verdict, and where it came from: always shown
+            self.echo(progress.text())
+            return
         key, now = (progress.phase, progress.weight), time.monotonic()
         if key != self._last[0] or now - self._last[1] >= 1.0 or progress.phase in ("complete", "failed"):
             self.echo(progress.text())

@@ -5,6 +5,11 @@ harmless: ``running_server`` believes it only if the pid is alive *and* the port
 client needs to be let in: the region the server signs for and the home's credentials (``strata.local.credentials``).
 Outside ``strata.local.server`` because the runtime reads it too (a worker's SDK endpoint), and the server imports the
 runtime.
+
+``for_workers`` is the server a worker's SDK is pointed at: a running ``strata serve`` of the home, else the server
+the command itself starts on demand (``strata.local.server.on_demand`` registers one per home with ``provide``: the
+runtime cannot import the server package, which imports it). An on-demand server is never written to
+``server.json``: it lives only as long as its command, and other commands must not send their invocations there.
 """
 from __future__ import annotations
 
@@ -12,9 +17,11 @@ import json
 import os
 import socket
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 from strata.local import credentials
 from strata.local.credentials import Credentials
@@ -119,3 +126,54 @@ def connect(home: Path, *, timeout: float = 0.2, probe: bool = True,
     url = ServerInfo(info.pid, host, info.port, info.started).url
     keys = credentials.load(home) if with_credentials else None
     return ServerAccess(url, info.region or DEFAULT_REGION, keys, info.stack_name)
+
+
+class OnDemand(Protocol):
+    """A server a command starts for its workers when no ``strata serve`` runs (``strata.local.server.on_demand``)."""
+
+    def running(self) -> ServerAccess | None: ...
+    def start(self) -> ServerAccess | None: ...
+
+
+_on_demand: dict[str, list[OnDemand]] = {}
+_on_demand_lock = threading.Lock()
+
+
+def provide(home: Path, server: OnDemand) -> None:
+    """Register ``server`` as the one to start for ``home``'s workers while no ``strata serve`` runs."""
+    with _on_demand_lock:
+        _on_demand.setdefault(_key(home), []).append(server)
+
+
+def withdraw(home: Path, server: OnDemand) -> None:
+    """Undo ``provide`` (the command is done with it)."""
+    with _on_demand_lock:
+        servers = _on_demand.get(_key(home), [])
+        if server in servers:
+            servers.remove(server)
+        if not servers:
+            _on_demand.pop(_key(home), None)
+
+
+def for_workers(home: Path) -> ServerAccess | None:
+    """The server ``home``'s workers reach AWS through: one this process already started for them, else a running
+    ``strata serve`` (its warm workers), else one this process starts now; None when none can be had (no command
+    provides one: library use). Raises ``CredentialsFileError`` for a credentials file not to trust."""
+    with _on_demand_lock:
+        servers = list(_on_demand.get(_key(home), ()))
+    for server in servers:
+        found = server.running()
+        if found is not None:
+            return found
+    found = connect(home, probe=bool(servers))     # a record whose port is dead: start ours rather than trust it
+    if found is not None and found.credentials is not None:
+        return found
+    for server in servers:
+        found = server.start()
+        if found is not None:
+            return found
+    return None
+
+
+def _key(home: Path) -> str:
+    return os.path.realpath(home)

@@ -1,7 +1,8 @@
 """``strata invoke`` on the local target: one invocation through the Lambda service of a state folder.
 
 When a ``strata serve`` owns the state, the invocation goes to it (its warm workers) instead of starting a worker
-here. An ``Event`` invocation is queued and waited for here (no long-lived process would run it otherwise).
+here; otherwise the worker's own AWS calls go to a server this command starts on demand (``strata.local.server
+.on_demand``). An ``Event`` invocation is queued and waited for here (no long-lived process would run it otherwise).
 """
 from __future__ import annotations
 
@@ -36,9 +37,12 @@ def invoke_local(home: Path, target: str, payload: bytes, *, invocation_type: st
         return result
     from strata.local.lambda_service.service import LambdaService
     from strata.local.runtime.pool import WorkerPool
+    from strata.local.server.on_demand import serving
 
     runtime = WorkerPool(home, debug=debug) if debug is not None else None
-    with LambdaService(home, region=region or DEFAULT_REGION, runtime=runtime) as service:
+    # the function's own AWS calls (boto3 lambda, codedeploy) go to a server started here when a worker needs one
+    with serving(home, region or DEFAULT_REGION), \
+            LambdaService(home, region=region or DEFAULT_REGION, runtime=runtime) as service:
         result = service.invoke(target, payload=payload, invocation_type=invocation_type, log_type=log_type)
         if invocation_type == "Event":
             note(f"queued (RequestId: {result.request_id}); waiting for it to run...")

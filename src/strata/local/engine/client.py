@@ -86,20 +86,27 @@ class LocalLambdaClient:
         self.home, self.region, self.account_id = Path(home), region, account_id
         self._service = service
         self._owned = service is None
+        self._endpoint: Any = None          # the on-demand server its workers' AWS calls go to (none started yet)
         self.calls: list[str] = []          # operation names, in order (tests and the bench read it)
 
     @property
     def service(self) -> Any:
         if self._service is None:
             from strata.local.lambda_service.service import LambdaService
+            from strata.local.server.on_demand import register
 
             self._service = LambdaService(self.home, region=self.region, account_id=self.account_id)
+            # a hook's or function's boto3 calls need a local server: started by the first worker, if none runs
+            self._endpoint = register(self.home, self.region)
         return self._service
 
     def close(self) -> None:
-        """Stop the service's runtime if this client started the service."""
+        """Stop the service's runtime if this client started the service, and the server its workers used."""
         if self._service is not None and self._owned:
             self._service.close()
+        if self._endpoint is not None:
+            self._endpoint.close()
+            self._endpoint = None
 
     def invocation_logs(self) -> LogStore:
         """Where this client's invocations are logged: the in-process pool's own store when the service runs one

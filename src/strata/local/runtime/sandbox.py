@@ -22,9 +22,10 @@ from strata.local.runtime.layers import Unpacked, check_total, merged_opt, unpac
 from strata.model.lambda_defaults import log_group as default_log_group
 from strata.paths import runtime_dir
 
-# Dummy credentials: boto3 inside a handler finds credentials and talks to whatever endpoint the user configured.
-# When a ``strata serve`` runs for the home, the handler gets the home's real pair and that server's endpoint instead
-# (``server_environment``): the server refuses any request not signed with them.
+# Dummy credentials, for a worker with no local server to reach (a library caller that provides none): boto3 inside
+# a handler finds credentials, and goes where the function's own endpoint variables say. Otherwise the handler gets
+# the home's real pair and the endpoints of the server serving the home (``server_environment``): the running
+# ``strata serve``, or the one its command starts on demand; the server refuses any request not signed with them.
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "ASIASTRATALOCAL00000",
     "AWS_SECRET_ACCESS_KEY": "strataLocalSecretAccessKey0000000000000000",
@@ -37,6 +38,8 @@ RESERVED = frozenset({
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT",
     "LAMBDA_RUNTIME_DIR", "TZ",
 })
+# the services a local server answers (Lambda's API; CodeDeploy's hook status): boto3 >= 1.28.57 reads these
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_CODEDEPLOY")
 _SRC = str(Path(__file__).resolve().parents[3])        # the folder holding the strata package
 RUNTIME_DIR = str(Path(__file__).resolve().parent)     # LAMBDA_RUNTIME_DIR: where the bootstrap lives
 
@@ -125,7 +128,8 @@ def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, lo
             env[key] = value
     sdk = server_environment(prepared.home)
     if sdk is not None:
-        env.setdefault("AWS_ENDPOINT_URL_LAMBDA", sdk.pop("AWS_ENDPOINT_URL_LAMBDA"))   # the function's own wins
+        for name in ENDPOINT_VARIABLES:
+            env.setdefault(name, sdk.pop(name))         # the function's own endpoint wins
     env.update(sdk or DUMMY_CREDENTIALS)
     env.update({
         "_HANDLER": snapshot.handler,
@@ -146,21 +150,23 @@ def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, lo
 
 
 def server_environment(home: Path | None) -> dict[str, str] | None:
-    """The home's running server as an SDK inside the handler needs it (endpoint, credentials), or None."""
+    """The home's server as an SDK inside the handler needs it (an endpoint for each service it answers, the key
+    pair), or None. The server is the running ``strata serve``, else the one the command starts on demand
+    (``strata.local.discovery.for_workers``)."""
     if home is None:
         return None
     from strata.errors import StrataError
-    from strata.local.discovery import connect
+    from strata.local.discovery import for_workers
 
     try:
-        server = connect(home, probe=False)
+        server = for_workers(home)
     except StrataError:         # a credentials file not to trust: the handler gets the dummy pair
         return None
     if server is None or server.credentials is None:
         return None
     return {"AWS_ACCESS_KEY_ID": server.credentials.access_key_id,
             "AWS_SECRET_ACCESS_KEY": server.credentials.secret_access_key,
-            "AWS_ENDPOINT_URL_LAMBDA": server.url}
+            **{name: server.url for name in ENDPOINT_VARIABLES}}
 
 
 def log_group(snapshot: FunctionSnapshot) -> str:

@@ -5,4 +5,6 @@ constraints) -> app (limits, auth, the warm-Invoke hot path, thread pools around
 output shape). http is the HTTP/1.1 server (httptools parses; connections, keep-alive, pipelining, limits, timeouts);
 runner binds and serves (``strata.local.discovery`` advertises it in ``<home>/server.json``); auth checks every
 request's SigV4 signature and Host; client invokes through it, signed with the home's ``strata.local.credentials``.
+json_protocol serves AWS's JSON 1.1 services on the same port (codedeploy: the hook status a traffic shift waits
+for); on_demand starts the same app in a command's own process when its workers need a server and none runs.
 """

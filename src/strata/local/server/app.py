@@ -7,7 +7,9 @@ serialize by the output shape. ``strata serve`` always gives the app a verifier 
 (``runner.serve_home``); an app without them is for in-process tests and benchmarks. Invokes and control operations
 run in separate thread pools, so handlers busy in every invoke thread never hold up ``CreateFunction`` and co. Every
 response carries ``x-amzn-RequestId``; every failure is a Lambda-style error, and nothing a client sends can raise out
-of here (an unexpected exception is a ``ServiceException`` 500 and is logged).
+of here (an unexpected exception is a ``ServiceException`` 500 and is logged). Other AWS protocols share the port
+through ``mounts`` (``json_protocol.JsonProtocol``: CodeDeploy's hook status): after the Host and browser checks, a
+request a mount claims is admitted and answered by it.
 
 Invoke is the hot path. When the dispatcher has ``invoke_async(params, executor)`` (``ServiceDispatch`` does) it is
 awaited on the event loop: a warm worker's reply is waited for there, with no thread hop, and only what blocks (a cold
@@ -47,6 +49,23 @@ if TYPE_CHECKING:
 log = logging.getLogger("strata.local.server")
 
 Dispatch = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class Mount(Protocol):
+    """Another protocol served beside Lambda's rest-json API (``json_protocol.JsonProtocol``): it claims a request
+    by its head, after the app's Host and browser checks, and its admitted request answers itself."""
+
+    def claims(self, method: str, raw_path: str, headers: dict[str, str]) -> bool: ...
+    def admit(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str],
+              connection: object | None = None) -> MountedRequest: ...
+    def close(self) -> None: ...
+
+
+class MountedRequest(Protocol):
+    limit: int
+
+    def too_large(self, size: int) -> LambdaError: ...
+    def respond(self, body: bytes) -> Response | Any: ...
 
 
 class InvokeAsync(Protocol):
@@ -120,6 +139,7 @@ class LambdaApp:
         self.head_renderer: Callable[[int, list[tuple[bytes, bytes]]], bytes] | None = None
         self._matches: dict[tuple[str, str, str], tuple[OperationSpec, dict[str, str], list[tuple[str, str]]]] = {}
         self.control_pool = ThreadPoolExecutor(control_threads, thread_name_prefix="strata-control")
+        self.mounts: list[Mount] = []       # other protocols on the same port (CodeDeploy's JSON 1.1)
 
     @property
     def dispatch(self) -> Dispatch:
@@ -135,11 +155,13 @@ class LambdaApp:
     def close(self) -> None:
         self.invoke_pool.shutdown(wait=False, cancel_futures=True)
         self.control_pool.shutdown(wait=False, cancel_futures=True)
+        for mount in self.mounts:
+            mount.close()
 
     # -- the HTTP server's calls -------------------------------------------------------------------------------------
 
     def admit(self, method: str, raw_path: str, raw_query: str, headers: dict[str, str],
-              connection: object | None = None) -> Admitted:
+              connection: object | None = None) -> Admitted | MountedRequest:
         """The head is in: to us, not from a browser, who, which operation, how much body. Raises the
         ``LambdaError`` that is the answer. ``connection`` identifies the client's connection (replay check)."""
         allowed = self.allowed_hosts
@@ -151,6 +173,9 @@ class LambdaApp:
         for name in _BROWSER_HEADERS:
             if name in headers:
                 raise BrowserRequestException(FROM_A_BROWSER)
+        for mount in self.mounts:
+            if mount.claims(method, raw_path, headers):
+                return mount.admit(method, raw_path, raw_query, headers, connection)
         auth = self.verifier.precheck(headers) if self.verifier else None
         op, labels, query = self._match(method, raw_path, raw_query)
         if op.name not in INVOKE_OPERATIONS and headers.get("content-type", "").lower().startswith(_FORM_MEDIA):
@@ -165,11 +190,15 @@ class LambdaApp:
         return Admitted(op, labels, query, headers, method, raw_path, raw_query, auth, invocation_type, limit,
                         connection)
 
-    def too_large(self, admitted: Admitted, size: int) -> LambdaError:
+    def too_large(self, admitted: Admitted | MountedRequest, size: int) -> LambdaError:
+        if not isinstance(admitted, Admitted):
+            return admitted.too_large(size)
         return limits.too_large(admitted.op.name, admitted.invocation_type, size)
 
-    def respond(self, admitted: Admitted, body: bytes) -> Response | Any:
+    def respond(self, admitted: Admitted | MountedRequest, body: bytes) -> Response | Any:
         """The response, or an awaitable of it when the operation has to wait (dispatch, a worker)."""
+        if not isinstance(admitted, Admitted):
+            return admitted.respond(body)
         try:
             op = admitted.op
             headers = admitted.headers

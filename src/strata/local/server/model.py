@@ -129,19 +129,28 @@ def _cache_file(cache_dir: Path, version: str) -> Path:
     return cache_dir / f"server-model-{SERVICE}-{version}-{_FORMAT}.pickle"
 
 
+_compiled: dict[str, ServiceSpec] = {}      # by botocore version: a new home's first server compiles nothing again
+
+
 @functools.cache
 def _spec_for(cache_dir: str | None) -> ServiceSpec:
     version = _botocore_version()
     path = _cache_file(Path(cache_dir), version) if cache_dir else None
+    known = _compiled.get(version)
+    if known is not None:
+        if path is not None and not path.is_file():
+            _write_atomic(path, pickle.dumps(known, protocol=pickle.HIGHEST_PROTOCOL))
+        return known
     if path is not None and path.is_file():
         try:
             with path.open("rb") as fh:
                 spec = pickle.load(fh)
             if isinstance(spec, ServiceSpec) and spec.botocore_version == version:
+                _compiled[version] = spec
                 return spec
         except Exception:  # a corrupt or foreign cache file is rebuilt, never fatal
             pass
-    spec = compile_model(_load_raw(), version)
+    spec = _compiled[version] = compile_model(_load_raw(), version)
     if path is not None:
         _write_atomic(path, pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL))
     return spec

@@ -166,11 +166,14 @@ def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, st
 def home_app(home: Path, *, host: str = LOOPBACK_DEFAULT, access_key_id: str | None = None,
              secret_access_key: str | None = None, invoke_threads: int = 64, region: str | None = None,
              debug: DebugTarget | None = None) -> tuple[LambdaApp, LambdaService]:
-    """The signed app of ``serve_home`` and the service behind it (``strata dev`` drains its workers after a swap);
-    the caller closes the service. Refuses a non-loopback ``host`` without given credentials."""
+    """The signed app of ``serve_home`` (Lambda's API, and CodeDeploy's hook status) and the service behind it
+    (``strata dev`` drains its workers after a swap; the on-demand server uses it too); the caller closes the
+    service. Refuses a non-loopback ``host`` without given credentials."""
     from strata.local import credentials
     from strata.local.lambda_service.service import LambdaService
     from strata.local.server.auth import Credentials, Verifier
+    from strata.local.server.codedeploy import CodeDeployOperations, codedeploy_service
+    from strata.local.server.json_protocol import JsonProtocol
     from strata.local.server.model import service_spec
     from strata.local.server.operations import ServiceDispatch
     from strata.model.deploy import DEFAULT_REGION
@@ -196,4 +199,7 @@ def home_app(home: Path, *, host: str = LOOPBACK_DEFAULT, access_key_id: str | N
 
         runtime = WorkerPool(home, debug=debug)
     service = LambdaService(home, region=region, runtime=runtime)
-    return LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads), service
+    app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
+    # CodeDeploy's hook status (JSON 1.1) on the same port: a traffic-shift hook's boto3 codedeploy call lands here
+    app.mounts.append(JsonProtocol([codedeploy_service(CodeDeployOperations(Path(home)))], verifier))
+    return app, service

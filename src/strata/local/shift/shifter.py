@@ -15,10 +15,12 @@ import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from strata.local.engine.handlers.base import Outcome, ResourceFailed
 from strata.local.engine.model import DeployedResource
+from strata.local.hook_executions import HookExecutions
 from strata.local.shift.hooks import HookResult, run_hook
 from strata.local.shift.metrics import InvocationLogSource, LogMetrics, Metrics, VersionStats
 from strata.local.shift.schedule import Schedule, schedule_for
@@ -42,8 +44,11 @@ class ShiftProgress:
     stats: dict[str, VersionStats]
     minutes: float                         # schedule time elapsed
     total_minutes: float
+    hook: HookResult | None = None         # a hook just judged (its verdict and where the verdict came from)
 
     def text(self) -> str:
+        if self.hook is not None:
+            return f"shift {self.alias} ({self.deployment_id}) {self.hook.text()}"
         counts = "; ".join(f"v{v}: {s.invokes} invokes, {s.errors} errors" for v, s in sorted(self.stats.items()))
         return (f"shift {self.alias} ({self.deployment_id}) {self.phase}: {1 - self.weight:.0%} -> v{self.old}, "
                 f"{self.weight:.0%} -> v{self.new}  [{self.minutes:.1f}/{self.total_minutes:g} min]"
@@ -141,20 +146,24 @@ class _Run:
     def minutes(self) -> float:
         return (self.s.clock() - self.started) * self.s.speed / 60
 
-    def emit(self, phase: str, weight: float | None = None) -> None:
+    def emit(self, phase: str, weight: float | None = None, hook: HookResult | None = None) -> None:
         stats = self.metrics.read()
         self.report.stats = stats
         r = self.report
         self.s.on_progress(ShiftProgress(r.deployment_id, r.alias, r.old, r.new, self.weight if weight is None
                                          else weight, phase, stats, min(self.minutes(), self.schedule.minutes),
-                                         self.schedule.minutes))
+                                         self.schedule.minutes, hook))
 
     def hook(self, name: str, function: str | None) -> None:
         if not function:
             return
-        self.emit("PreTraffic" if name == "BeforeAllowTraffic" else "PostTraffic")
-        result = run_hook(self.executor.ctx.client, name, function, self.report.deployment_id)
+        phase = "PreTraffic" if name == "BeforeAllowTraffic" else "PostTraffic"
+        self.emit(phase)
+        # the execution ids the hook may report to (CodeDeploy's hook status, answered by the home's local server)
+        with HookExecutions(Path(self.executor.state.path).parent) as executions:     # state.path: <home>/state.db
+            result = run_hook(self.executor.ctx.client, name, function, self.report.deployment_id, executions)
         self.report.hooks.append(result)
+        self.emit(phase, hook=result)
         if not result.succeeded:
             where = ("traffic stays on" if name == "BeforeAllowTraffic" else "the alias goes back to")
             raise ResourceFailed(f"traffic shift {self.report.deployment_id}: {name} hook {function} {result.detail};"

@@ -247,7 +247,8 @@ def test_a_worker_gets_the_running_servers_endpoint_and_the_homes_keys(tmp_path)
     try:
         assert sandbox.server_environment(home) == {"AWS_ACCESS_KEY_ID": pair.access_key_id,
                                                     "AWS_SECRET_ACCESS_KEY": pair.secret_access_key,
-                                                    "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:4321"}
+                                                    "AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:4321",
+                                                    "AWS_ENDPOINT_URL_CODEDEPLOY": "http://127.0.0.1:4321"}
     finally:
         discovery.remove(home)
     assert sandbox.server_environment(home) is None

@@ -75,13 +75,16 @@ def test_compiled_spec_is_cached_on_disk_and_reused(tmp_path, monkeypatch):
     from strata.local.server import model
 
     model._spec_for.cache_clear()
+    model._compiled.clear()                 # the process-wide copy too: this is about the file
     monkeypatch.setattr(model, "_load_raw", lambda: pytest.fail("cache miss: the model was loaded again"))
     assert service_spec(tmp_path).operations.keys() == first.operations.keys()
     files[0].write_bytes(b"garbage")  # a corrupt cache is rebuilt, never fatal
     model._spec_for.cache_clear()
+    model._compiled.clear()                 # the process-wide copy too: this is about the file
     monkeypatch.setattr(model, "_load_raw", _load_raw)
     assert service_spec(tmp_path).operations["Invoke"].payload.name == "Payload"
     model._spec_for.cache_clear()
+    model._compiled.clear()                 # the process-wide copy too: this is about the file
 
 
 def test_invoke_spec_from_model(spec):
