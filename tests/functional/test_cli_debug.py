@@ -137,7 +137,8 @@ def test_invoke_waits_for_the_debugger_then_stops_at_import_and_handler_breakpoi
         assert (frame["source"]["path"], frame["line"]) == (str(source), HANDLER_LINE)
         assert client.evaluate("event['n']", frame["id"]) == "21"
         time.sleep(2.0)                  # paused longer than the timeout: the invocation is not killed
-        client.request("continue", threadId=thread)
+        # not waiting for continue's answer: the invocation may end, and strata stop the worker, before it is sent
+        client.send("continue", threadId=thread)
         out, err = invoke.communicate(timeout=120)
     finally:
         if client is not None:
