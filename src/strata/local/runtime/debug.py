@@ -10,6 +10,7 @@ What changes for that one worker, and why:
 - Lambda's timeout is not enforced (a debugger paused at a breakpoint would otherwise be killed); the handler's
   ``context.get_remaining_time_in_millis()`` still counts down from the function's timeout;
 - its memory limit is MemorySize plus ``DEBUGGER_MEMORY_MB`` (the debugger's own share of the process);
+- the pool never reaps it for idleness (that would end the attached debug session);
 - one invocation at a time: a second concurrent one would need a second port, so it is refused (the pool's
   ``TooManyRequestsException`` says why), and an idle debug worker of another version of the function is stopped
   before a new one starts on the port.

@@ -348,14 +348,16 @@ class WorkerPool(Runtime):
             self.reap()
 
     def reap(self, now: float | None = None) -> int:
-        """Stop environments idle for longer than ``idle_timeout``; how many were stopped."""
+        """Stop environments idle for longer than ``idle_timeout`` (never the ``--debug`` one); how many were
+        stopped."""
         now = time.monotonic() if now is None else now
         stale: list[Environment] = []
         with self._lock:
             for key in list(self._idle):
                 envs = self._idle[key]
-                keep = [env for env in envs if now - env.last_used < self.idle_timeout]
-                stale += [env for env in envs if now - env.last_used >= self.idle_timeout]
+                # a debug environment stays while the pool runs: reaping it would end the attached debug session
+                keep = [env for env in envs if now - env.last_used < self.idle_timeout or env.debug is not None]
+                stale += [env for env in envs if now - env.last_used >= self.idle_timeout and env.debug is None]
                 if keep:
                     self._idle[key] = keep
                 else:

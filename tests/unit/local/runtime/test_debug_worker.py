@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,8 @@ def test_the_debugged_function_waits_for_a_debugger_and_runs_one_invocation_at_a
         assert str(tmp_path / "home" / "runtime" / "debugpy") in answer["path"]
         assert body(lab.invoke(debugged, {"n": 4}))["n"] == 4        # warm: the attached worker serves again
         assert pool.environment_count(debugged) == 1
+        pool.reap(now=time.monotonic() + 10 * pool.idle_timeout)       # idle reaping never ends the debug session
+        assert pool.environment_count(debugged) == 1 and pool.environment_count(other) == 0
     finally:
         if client is not None:
             client.close()
