@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,7 @@ pytest.importorskip("debugpy")
 
 HANDLER = """\
 import os
+import signal
 LOADED = "at import"
 
 
@@ -218,4 +220,53 @@ def test_serve_debugs_one_function_one_invocation_at_a_time(project):
             client.close()
         err = stop_serve(server)
     assert server.returncode == 0, err
+    assert f"127.0.0.1:{port}" in err
+
+
+def test_dev_debugs_the_named_function_after_its_first_deploy(tmp_path):
+    """``strata dev --debug F``: F may not exist before dev's own first deploy; its worker then waits for the
+    debugger and stops at a breakpoint, and an unknown F ends dev with the error."""
+    folder, home = tmp_path / "project", tmp_path / "home"
+    (folder / "src").mkdir(parents=True)
+    (folder / "src" / "app.py").write_text(HANDLER)
+    (folder / "template.yaml").write_text(TEMPLATE)
+    refused = _strata(home, folder, "dev", "--port", "0", "--stack-name", STACK, "--debug", "Nope")
+    assert refused.returncode == 1 and "Nope is not in the stack" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "dev", "--port", "0", "--stack-name", STACK,
+                                "--debug", "DebugFunction", "--debug-port", str(port)], env=_env(home), cwd=folder,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = None
+    try:
+        deadline = time.monotonic() + 180
+        while (access := connect(home)) is None:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "strata dev did not serve"
+            time.sleep(0.2)
+        keys = credentials.load(home)
+        assert keys is not None
+        lam = boto3.session.Session(aws_access_key_id=keys.access_key_id,
+                                    aws_secret_access_key=keys.secret_access_key, region_name=access.region).client(
+            "lambda", endpoint_url=access.url, config=Config(retries={"max_attempts": 1}, read_timeout=300))
+        debugged = next(fn["FunctionName"] for fn in lam.list_functions()["Functions"]
+                        if "DebugFunction" in fn["FunctionName"])
+        answers: list = []
+        call = threading.Thread(target=lambda: answers.append(
+            json.loads(lam.invoke(FunctionName=f"{debugged}", Payload=b'{"n": 3}')["Payload"].read())))
+        call.start()
+        _wait_listening(port, process)
+        client = DapClient("127.0.0.1", port)
+        client.attach({str(folder / "src" / "app.py"): [HANDLER_LINE]}, _mapping(folder, home))
+        thread, frame = client.stopped()
+        assert frame["line"] == HANDLER_LINE
+        client.request("continue", threadId=thread)
+        call.join(timeout=120)
+        assert answers and answers[0]["doubled"] == 6
+    finally:
+        if client is not None:
+            client.close()
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
     assert f"127.0.0.1:{port}" in err

@@ -8,7 +8,13 @@ import sys
 import click
 
 from strata.cli.deploy import account_option, layer_source_option, stack_name_option, strict_option
-from strata.cli.options import config_options, parameter_overrides_option, region_option, template_option
+from strata.cli.options import (
+    config_options,
+    debug_options,
+    parameter_overrides_option,
+    region_option,
+    template_option,
+)
 
 
 @click.command(short_help="Deploy locally, serve the Lambda API, and deploy every save.")
@@ -24,7 +30,9 @@ from strata.cli.options import config_options, parameter_overrides_option, regio
               help="Address to listen on (loopback only: the server signs with the state home's keys).")
 @click.option("--port", default=3001, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one; server.json in the state folder names it).")
-def dev(template_file: str, host: str, port: int, **flags: object) -> None:
+@debug_options
+def dev(template_file: str, host: str, port: int, debug_function: str | None, debug_port: int,
+        **flags: object) -> None:
     """Deploy the template to the local Lambda service, serve Lambda's REST API (SigV4 with the state home's keys:
     eval "$(strata env)"), then watch the template, code and layer folders: each save builds what changed and
     publishes a version only where a function's fingerprint changed, moves the alias, drains the old version's warm
@@ -47,4 +55,5 @@ def dev(template_file: str, host: str, port: int, **flags: object) -> None:
         warn(f"strata dev: Lambda API on {url} (SigV4 required); state {settings.home}. Ctrl+C stops.\n"
              f"  boto3 / AWS CLI: eval \"$(strata env -t {shlex.quote(template_file)})\"")
 
-    run_dev(settings, host=host, port=port, out=say, err=warn, on_ready=ready)
+    run_dev(settings, host=host, port=port, out=say, err=warn, on_ready=ready,
+            debug=(debug_function, debug_port) if debug_function else None)

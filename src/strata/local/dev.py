@@ -28,6 +28,7 @@ from strata.errors import StrataError
 
 if TYPE_CHECKING:
     from strata.local.engine.model import Plan
+    from strata.local.lambda_service.service import LambdaService
     from strata.model.deploy import DeploySettings
 
 Echo = Callable[[str], None]
@@ -346,9 +347,11 @@ def _why(reasons: Iterable[str]) -> str:
 
 
 def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: int = 64, out: Echo = print,
-            err: Echo = print, on_ready: Callable[[str], None] | None = None) -> None:
+            err: Echo = print, on_ready: Callable[[str], None] | None = None,
+            debug: tuple[str, int] | None = None) -> None:
     """``strata dev``: the first deploy (its error printed, the stack as deployed before keeps serving), then serve
-    ``settings.home`` and run the loop until SIGINT/SIGTERM."""
+    ``settings.home`` and run the loop until SIGINT/SIGTERM. ``debug`` (function, port): that function's workers run
+    under debugpy (``--debug``), resolved after the first deploy, which may be the one that creates it."""
     from strata.local.server.runner import home_app, serve
 
     assert settings.home is not None
@@ -360,6 +363,8 @@ def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: i
         first = loop.deploy()
         if first.error is None:
             out(f"Stack {settings.stack_name} deployed; watching {_watching(loop.watched)}.")
+        if debug is not None:
+            _debug_workers(service, settings, *debug, err=err)
 
         def started(url: str) -> None:
             nonlocal thread
@@ -376,6 +381,20 @@ def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: i
         if thread is not None:
             thread.join(timeout=60)
         service.close()
+
+
+def _debug_workers(service: LambdaService, settings: DeploySettings, function: str, port: int, *, err: Echo) -> None:
+    """Put ``function``'s workers under debugpy on ``port`` (``strata.local.debugging``) and say where to attach."""
+    from strata.local.debugging import attach_note, debug_target
+    from strata.local.runtime.pool import WorkerPool
+
+    assert settings.home is not None
+    target = debug_target(settings.home, function, port, stack_name=settings.stack_name)
+    pool = service.runtime
+    if not isinstance(pool, WorkerPool):
+        raise StrataError(f"--debug {function}: this runtime cannot run a debugger")
+    pool.debug = target
+    err(attach_note(target, settings.home))
 
 
 def _watching(watched: WatchSet) -> str:
