@@ -10,12 +10,15 @@ from __future__ import annotations
 import base64
 import json
 import sys
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from strata.cli.options import debug_options, region_option
+from strata.cli.options import debug_options, env_vars_option, region_option
 from strata.cli.targets import default_stack, stack_name_option
+
+if TYPE_CHECKING:
+    from strata.local.env_vars import EnvVarsFile
 
 
 @click.command(help="Invoke a function (NAME, NAME:VERSION, NAME:ALIAS or an ARN) on the local Lambda service.")
@@ -29,24 +32,27 @@ from strata.cli.targets import default_stack, stack_name_option
 @region_option
 @stack_name_option
 @debug_options
+@env_vars_option
 def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_type: str, region: str | None,
-           stack_name: str | None, debug_function: str | None, debug_port: int) -> int:
+           stack_name: str | None, debug_function: str | None, debug_port: int, env_vars: EnvVarsFile | None) -> int:
     from strata.local.engine.describe import resolve_target
+    from strata.local.env_vars import overrides_for_home
     from strata.local.invoke import invoke_local
     from strata.paths import state_home
 
     payload = event_file.read() if event_file is not None else b"{}"
     _check_json(payload)
     home = state_home()
+    note = lambda line: click.echo(line, err=True)  # noqa: E731
     debug = None
     if debug_function:
         from strata.local.debugging import attach_note, debug_target
 
         debug = debug_target(home, debug_function, debug_port, stack_name=stack_name, default_stack=default_stack())
-        click.echo(attach_note(debug, home), err=True)
+        note(attach_note(debug, home))
     result = invoke_local(home, resolve_target(home, target, stack_name, default_stack()), payload,
-                          invocation_type=invocation_type, log_type=log_type, region=region,
-                          note=lambda line: click.echo(line, err=True), debug=debug)
+                          invocation_type=invocation_type, log_type=log_type, region=region, note=note, debug=debug,
+                          env_overrides=overrides_for_home(env_vars, home, note))
     if invocation_type == "Event":
         return 0
     if invocation_type == "DryRun":

@@ -56,6 +56,20 @@ parameter_overrides_option = click.option(
          "the value of the previous deploy (as sam deploy does).")
 region_option = click.option(
     "--region", default=None, help="Region for pseudo parameters and ARNs (default us-east-1).")
+def _load_env_vars(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """Parse the --env-vars file at the edge: a bad file is an error naming it (exit 1) before anything runs."""
+    if value is None:
+        return None
+    from strata.local.env_vars import load
+
+    return load(value)
+
+
+env_vars_option = click.option(
+    "--env-vars", "env_vars", default=None, metavar="FILE", type=click.Path(dir_okay=False), callback=_load_env_vars,
+    help='Local environment overrides in SAM CLI\'s JSON format: {"Parameters": {"VAR": "v"}, "Function": '
+         '{"VAR": "v"}} (a function by logical id, function name or Stack/LogicalId; only variables it declares). '
+         'Never deployed: no new version.')
 output_option = click.option(
     "--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="text for people, json for scripts.")

@@ -3,6 +3,7 @@ Changes nothing (it builds artifacts, as ``strata transform`` does)."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -10,11 +11,15 @@ from strata.cli.deploy import account_option, layer_source_option, stack_name_op
 from strata.cli.options import (
     config_options,
     echo_json,
+    env_vars_option,
     output_option,
     parameter_overrides_option,
     region_option,
     template_option,
 )
+
+if TYPE_CHECKING:
+    from strata.local.env_vars import EnvVarsFile
 
 
 @click.command(help="Show what deploy would create, update, replace or delete, and why.")
@@ -27,14 +32,15 @@ from strata.cli.options import (
 @layer_source_option
 @click.option("--force", is_flag=True, help="Plan as `strata deploy --force` (rollback-pinned aliases move forward).")
 @config_options
+@env_vars_option
 @output_option
-def plan(template_file: str, output: str, **flags: object) -> None:
+def plan(template_file: str, output: str, env_vars: EnvVarsFile | None, **flags: object) -> None:
     from strata.deploy.settings import resolve_deploy
     from strata.local.deploy import plan_local
     from strata.local.engine.render import plan_text
 
     found = plan_local(resolve_deploy(template_file=template_file, build_progress=sys.stderr.isatty(),
-                                      **flags))  # type: ignore[arg-type]
+                                      **flags), env_vars)  # type: ignore[arg-type]
     if output == "json":
         echo_json(found.to_dict())
     else:

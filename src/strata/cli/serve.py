@@ -5,10 +5,14 @@ which a non-loopback ``--host`` requires."""
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from strata.cli.options import debug_options, region_option
+from strata.cli.options import debug_options, env_vars_option, region_option
+
+if TYPE_CHECKING:
+    from strata.local.env_vars import EnvVarsFile
 
 
 def _home_args(template_file: str | None) -> str:
@@ -35,10 +39,12 @@ def _home_args(template_file: str | None) -> str:
               help="Invocations served at once (each waits on one warm worker).")
 @region_option
 @debug_options
+@env_vars_option
 def serve(host: str, port: int, stack_name: str | None, template_file: str | None, access_key_id: str | None,
           secret_access_key: str | None, invoke_threads: int, region: str | None, debug_function: str | None,
-          debug_port: int) -> None:
+          debug_port: int, env_vars: EnvVarsFile | None) -> None:
     """Serve Lambda's REST API (routes from botocore's model) on the local Lambda service and its warm workers."""
+    from strata.local.env_vars import overrides_for_home
     from strata.local.server.runner import serve_home
     from strata.paths import state_home
 
@@ -49,6 +55,7 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
         from strata.local.debugging import attach_note, debug_target
 
         debug = debug_target(home, debug_function, debug_port, stack_name=stack_name, default_stack=default_stack())
+    overrides = overrides_for_home(env_vars, home, lambda line: click.echo(line, err=True))
 
     def ready(url: str, signed: bool) -> None:
         from strata.local.credentials import credentials_file
@@ -59,8 +66,12 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
                    f"(credentials in {credentials_file(home)})", err=True)
         if debug is not None:
             click.echo(attach_note(debug, home), err=True)
+        if overrides is not None:
+            reached = ", ".join(f"{name} ({', '.join(sorted(names))})" for name, names in
+                                sorted(overrides.by_name.items()) if names) or "no function"
+            click.echo(f"  local overrides from --env-vars {overrides.source}: {reached}", err=True)
         sys.stderr.flush()
 
     serve_home(home, host=host, port=port, stack_name=stack_name, access_key_id=access_key_id,
                secret_access_key=secret_access_key, invoke_threads=invoke_threads, region=region, on_ready=ready,
-               debug=debug)
+               debug=debug, env_overrides=overrides)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strata.errors import StrataError
 from strata.model.deploy import DEFAULT_ACCOUNT, DEFAULT_REGION, LOCAL, DeployResult, DeploySettings
+
+if TYPE_CHECKING:
+    from strata.local.env_vars import EnvVarsFile
 
 Echo = Callable[[str], None]
 
@@ -75,15 +78,24 @@ def _engine_at(home: Any, *, region: str = DEFAULT_REGION, account_id: str = DEF
                   shifter=shifter)
 
 
-def plan_local(settings: DeploySettings) -> Any:
-    """What ``deploy_local`` would change (the engine's ``Plan``); changes nothing but the artifact store."""
+def plan_local(settings: DeploySettings, env_vars: EnvVarsFile | None = None) -> Any:
+    """What ``deploy_local`` would change (the engine's ``Plan``); changes nothing but the artifact store. With
+    ``env_vars`` the plan also shows which of the stack's functions those local overrides reach (never a change)."""
     result = transform_for(settings)
     engine = _engine(settings)
     try:
-        return engine.deploy(settings.stack_name, result, execute=False, strict=settings.strict,
+        plan = engine.deploy(settings.stack_name, result, execute=False, strict=settings.strict,
                              force=settings.force).plan
     finally:
         engine.close()
+    if env_vars is not None:
+        import dataclasses
+
+        from strata.local.env_vars import match, template_entries
+
+        entries = template_entries(settings.stack_name, result.template, settings.home)
+        plan = dataclasses.replace(plan, local_overrides=match(env_vars, entries).view())
+    return plan
 
 
 def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo | None = None,

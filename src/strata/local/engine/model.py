@@ -88,6 +88,9 @@ class Plan:
     # "<LogicalId>.Properties.<Name>: what is missing" for each property of an emulated resource that the local
     # target does not emulate (``strata.local.engine.unemulated``): warned by plan, refused by --strict
     not_emulated_properties: tuple[str, ...] = ()
+    # local --env-vars overrides of this stack's functions, values masked (``strata.local.env_vars.Matched.view``):
+    # shown with the plan, never part of it (no version, no change)
+    local_overrides: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     @property
     def effective(self) -> tuple[Change, ...]:
@@ -103,7 +106,8 @@ class Plan:
                 "Warnings": list(self.warnings), "NotEmulated": list(self.not_emulated),
                 "NotEmulatedProperties": list(self.not_emulated_properties),
                 "OutputsChanged": self.outputs_changed, "Recovering": self.recovering, "Empty": self.is_empty,
-                "StateRevision": self.state_revision, "RequestDigest": self.request_digest}
+                "StateRevision": self.state_revision, "RequestDigest": self.request_digest,
+                **({"LocalOverrides": self.local_overrides} if self.local_overrides is not None else {})}
 
 
 @dataclass

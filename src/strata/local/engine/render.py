@@ -39,6 +39,23 @@ def plan_text(plan: Plan) -> str:
         lines.append(f"warning: not emulated locally: {prop}")
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
+    if plan.local_overrides is not None:
+        lines.append(overrides_text(plan.local_overrides, plan.stack_name))
+    return "\n".join(lines)
+
+
+def overrides_text(view: dict[str, Any], stack_name: str | None = None) -> str:
+    """Local ``--env-vars`` overrides (``strata.local.env_vars.Matched.view``, values masked) for plan and describe:
+    one line per function of ``stack_name`` (every stack when None), then the file's warnings."""
+    stacks = view.get("Stacks") or {}
+    shown = {stack_name: stacks.get(stack_name) or {}} if stack_name else stacks
+    lines = [f"Local overrides (--env-vars {view['File']}; never deployed, no new version):"]
+    rows = [(fn, names) for functions in shown.values() for fn, names in functions.items()]
+    for fn, names in rows:
+        lines.append(f"  {fn}: " + ", ".join(f"{k}={v}" for k, v in names.items()))
+    if not rows:
+        lines.append("  none apply to this stack")
+    lines.extend(f"warning: {w}" for w in view.get("Warnings") or [])
     return "\n".join(lines)
 
 
@@ -90,4 +107,6 @@ def describe_text(info: dict[str, Any]) -> str:
     if info["PendingCleanup"]:
         lines.append("Pending cleanup: " + ", ".join(p["PhysicalResourceId"] for p in info["PendingCleanup"]))
     text = outputs_text(info["Outputs"])
+    if info.get("LocalOverrides") is not None:
+        text = "\n".join(t for t in (text, overrides_text(info["LocalOverrides"], info["StackName"])) if t)
     return "\n".join(lines) + ("\n" + text if text else "")

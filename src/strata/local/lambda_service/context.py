@@ -7,10 +7,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from strata.artifacts.store import ArtifactStore
 from strata.local.lambda_service.store import Database
 from strata.model import naming
+
+if TYPE_CHECKING:
+    from strata.local.lambda_service.overrides import EnvOverrides
 
 
 def utc_now() -> datetime:
@@ -64,6 +68,7 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     new_id: Callable[[], str] = random_uuid
     rng: random.Random = field(default_factory=random.Random)
+    env_overrides: EnvOverrides | None = None     # local --env-vars: applied to snapshots, never to a version
 
     def now(self) -> str:
         return lambda_timestamp(self.clock())

@@ -280,6 +280,10 @@ class _ResolvedCache:
                 return state, None
             return state, self._entries.get((name, qualifier))
 
+    def forget(self) -> None:
+        with self._lock:
+            self._entries = {}
+
     def _map(self) -> None:
         """Map the WAL-index header read-only (this cache's connection is open, so SQLite keeps the file whole)."""
         try:
@@ -344,6 +348,13 @@ def _cache_of(db: Database) -> _ResolvedCache:
     return cache
 
 
+def forget_resolutions(db: Database) -> None:
+    """Drop ``db``'s cached resolutions (what a snapshot is made of changed outside the database)."""
+    cache = _caches.get(id(db))
+    if cache is not None:
+        cache.forget()
+
+
 def _snapshot(tx: Tx, ctx: Context, row: VersionRow) -> FunctionSnapshot:
     """What an invoke runs; code and layers are the stored zips, or their host-built twins (``artifacts.twins``)."""
     from strata.artifacts.twins import local_code
@@ -358,6 +369,9 @@ def _snapshot(tx: Tx, ctx: Context, row: VersionRow) -> FunctionSnapshot:
             layers.append(LayerSnapshot(arn=layer.arn, sha256=layer_sha, zip_path=str(layer_zip)))
     code_sha, code_zip = local_code(ctx.artifacts, row.code_sha256_hex)
     variables = (config.environment.variables if config.environment else None) or {}
+    overridden: tuple[str, ...] = ()
+    if ctx.env_overrides is not None:       # local only: the version row keeps its own configuration
+        variables, overridden = ctx.env_overrides.apply(row.function_name, variables)
     logging = config.logging_config
     return FunctionSnapshot(
         function_name=row.function_name, function_arn=ctx.function_arn(row.function_name), version=row.version,
@@ -370,4 +384,4 @@ def _snapshot(tx: Tx, ctx: Context, row: VersionRow) -> FunctionSnapshot:
         else DEFAULTS["EphemeralStorage"]["Size"],
         log_format=(logging.log_format if logging else None) or LOG_FORMAT,
         log_group=(logging.log_group if logging else None) or log_group(row.function_name),
-        region=ctx.region, revision_id=config.revision_id or "")
+        region=ctx.region, revision_id=config.revision_id or "", overridden=overridden)

@@ -53,6 +53,8 @@ from strata.paths import database_path
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
+    from strata.local.lambda_service.overrides import EnvOverrides
+
 
 class LambdaService:
     """Lambda's semantics over local state in ``home``. ``runtime`` defaults to a lazily started
@@ -60,10 +62,11 @@ class LambdaService:
 
     def __init__(self, home: Path, *, region: str = "us-east-1", account_id: str = "123456789012",
                  runtime: Runtime | None = None, rng: random.Random | None = None,
-                 clock: Callable[[], datetime] | None = None, new_id: Callable[[], str] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, new_id: Callable[[], str] | None = None,
+                 env_overrides: EnvOverrides | None = None) -> None:
         self.home = Path(home)
         ctx = Context(region=region, account_id=account_id, db=Database(database_path(self.home)),
-                      artifacts=ArtifactStore(self.home), clock=clock or utc_now)
+                      artifacts=ArtifactStore(self.home), clock=clock or utc_now, env_overrides=env_overrides)
         if new_id is not None:
             ctx.new_id = new_id
         if rng is not None:
@@ -90,6 +93,12 @@ class LambdaService:
 
                 self._runtime = WorkerPool(self.home)
             return self._runtime
+
+    def set_env_overrides(self, overrides: EnvOverrides | None) -> None:
+        """Apply these local ``--env-vars`` overrides to the environments started from now on (``strata dev`` after a
+        deploy named new functions); cached resolutions are dropped so the next invoke freezes a new snapshot."""
+        self.ctx.env_overrides = overrides
+        invoke.forget_resolutions(self.ctx.db)
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait for queued Event invocations to finish (the CLI must not exit before they ran)."""

@@ -51,6 +51,7 @@ class FunctionSnapshot:
     log_group: str = ""                    # default lambda_defaults.log_group(name)
     region: str = "us-east-1"
     revision_id: str = ""                  # $LATEST's config revision: a new one means new environments
+    overridden: tuple[str, ...] = ()       # variables set by a local --env-vars override (strata.local.env_vars)
 
     @cached_property
     def key(self) -> tuple:
@@ -58,7 +59,7 @@ class FunctionSnapshot:
         fields are frozen; the value lives in the instance dictionary, outside equality, hash and repr)."""
         return (self.function_arn, self.version, self.revision_id, self.code_sha256,
                 tuple(layer.sha256 for layer in self.layers), self.handler, self.runtime, self.memory_size,
-                self.timeout, self.environment)
+                self.timeout, self.environment, self.overridden)
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,9 @@ class Environment:
         snapshot, prepared = self.snapshot, self.prepared
         sandbox.ensure_intact(prepared)
         head = sandbox.init_line(snapshot, prepared)
+        if snapshot.overridden:       # a local --env-vars overlay: say so where the environment starts
+            head += (f"[strata] local --env-vars override active: {', '.join(snapshot.overridden)} "
+                     f"(not part of version {snapshot.version})\n")
         env = sandbox.environment(snapshot, prepared, self.tmp_dir, self.log_stream)
         command, paths, memory_mb = list(prepared.command), list(prepared.python_paths), snapshot.memory_size
         env.pop(debugging.PORT_VARIABLE, None)

@@ -27,6 +27,7 @@ from strata.local.server.auth import AllowedHosts
 from strata.local.server.http import HttpServer
 
 if TYPE_CHECKING:
+    from strata.local.lambda_service.overrides import EnvOverrides
     from strata.local.lambda_service.service import LambdaService
     from strata.local.runtime.debug import DebugTarget
 
@@ -149,13 +150,13 @@ def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0, *
 def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, stack_name: str | None = None,
                access_key_id: str | None = None, secret_access_key: str | None = None, invoke_threads: int = 64,
                region: str | None = None, on_ready: Callable[[str, bool], None] | None = None,
-               debug: DebugTarget | None = None) -> None:
+               debug: DebugTarget | None = None, env_overrides: EnvOverrides | None = None) -> None:
     """``strata serve``: the Lambda service of ``home`` over Lambda's REST API until stopped. Every request must be
     SigV4-signed for ``region`` with the home's credentials (made on first need) or the given ones; a non-loopback
     ``host`` needs given ones (the operator hands them out). ``on_ready(url, signed)``. ``debug``: that function's
     worker runs under debugpy (``strata.local.runtime.debug``)."""
     app, service = home_app(home, host=host, access_key_id=access_key_id, secret_access_key=secret_access_key,
-                            invoke_threads=invoke_threads, region=region, debug=debug)
+                            invoke_threads=invoke_threads, region=region, debug=debug, env_overrides=env_overrides)
     try:
         serve(app, Path(home), host, port, stack_name=stack_name,
               on_ready=(lambda url: on_ready(url, True)) if on_ready else None)
@@ -165,7 +166,8 @@ def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, st
 
 def home_app(home: Path, *, host: str = LOOPBACK_DEFAULT, access_key_id: str | None = None,
              secret_access_key: str | None = None, invoke_threads: int = 64, region: str | None = None,
-             debug: DebugTarget | None = None) -> tuple[LambdaApp, LambdaService]:
+             debug: DebugTarget | None = None,
+             env_overrides: EnvOverrides | None = None) -> tuple[LambdaApp, LambdaService]:
     """The signed app of ``serve_home`` (Lambda's API, and CodeDeploy's hook status) and the service behind it
     (``strata dev`` drains its workers after a swap; the on-demand server uses it too); the caller closes the
     service. Refuses a non-loopback ``host`` without given credentials."""
@@ -198,7 +200,8 @@ def home_app(home: Path, *, host: str = LOOPBACK_DEFAULT, access_key_id: str | N
         from strata.local.runtime.pool import WorkerPool
 
         runtime = WorkerPool(home, debug=debug)
-    service = LambdaService(home, region=region, runtime=runtime)
+    service = LambdaService(home, region=region, runtime=runtime,
+                            env_overrides=env_overrides)   # local --env-vars, if any
     app = LambdaApp(ServiceDispatch(service), spec, verifier=verifier, invoke_threads=invoke_threads)
     # CodeDeploy's hook status (JSON 1.1) on the same port: a traffic-shift hook's boto3 codedeploy call lands here
     app.mounts.append(JsonProtocol([codedeploy_service(CodeDeployOperations(Path(home)))], verifier))
