@@ -8,6 +8,9 @@ Layout (every module that writes state asks this module for its folder, never bu
     <home>/runtime/     unpacked code and layers, one folder per digest
     <home>/locks/       one lock file per stack (deploys and deletes of a stack take turns)
 
+Outside any home, one user-level cache (``user_cache_dir``) holds what depends only on this machine and strata, not
+on a project: the runtime folders workers import boto3 and their bootstrap from (``strata.local.runtime.sdk``).
+
 The home is created 0700 (``ensure_home``): the database holds environment variables, logs what handlers print.
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 from pathlib import Path
 
 ENV_HOME = "STRATA_HOME"
+ENV_CACHE = "STRATA_CACHE_DIR"
 
 
 def state_home(template_path: str | os.PathLike[str] | None = None) -> Path:
@@ -50,6 +54,16 @@ def runtime_dir(home: Path) -> Path:
 
 def locks_dir(home: Path) -> Path:
     return home / "locks"
+
+
+def user_cache_dir() -> Path:
+    """The user-level cache: ``$STRATA_CACHE_DIR``, else ``$XDG_CACHE_HOME/strata``, else ``~/.cache/strata``."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg and os.path.isabs(os.path.expanduser(xdg)) else Path.home() / ".cache"
+    return (base / "strata").resolve()
 
 
 def ensure_home(home: Path) -> Path:

@@ -22,7 +22,7 @@ def copy_app(dest: Path) -> Path:
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_") or k == "STRATA_CACHE_DIR"}
     env["STRATA_HOME"] = str(home)
     env.update(extra)
     return env

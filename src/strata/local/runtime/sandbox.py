@@ -7,16 +7,14 @@ folder per environment (``TMPDIR``). Nothing is written to the real ``/opt`` or 
 """
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 from strata.local.runtime import interpreter as interpreters
+from strata.local.runtime import sdk
 from strata.local.runtime.api import FunctionSnapshot
 from strata.local.runtime.layers import Unpacked, check_total, merged_opt, unpack
 from strata.model.lambda_defaults import log_group as default_log_group
@@ -40,8 +38,6 @@ RESERVED = frozenset({
 })
 # the services a local server answers (Lambda's API; CodeDeploy's hook status): boto3 >= 1.28.57 reads these
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_LAMBDA", "AWS_ENDPOINT_URL_CODEDEPLOY")
-_SRC = str(Path(__file__).resolve().parents[3])        # the folder holding the strata package
-RUNTIME_DIR = str(Path(__file__).resolve().parent)     # LAMBDA_RUNTIME_DIR: where the bootstrap lives
 
 
 @dataclass(frozen=True)
@@ -55,6 +51,8 @@ class Prepared:
     command: tuple[str, ...]            # interpreter + flags + bootstrap; the worker adds fd and paths
     sources: tuple[tuple[str, str], ...] = ()   # (zip path, sha256) of the code, then of each layer in order
     home: Path | None = None            # the state home (unpacked trees; its server's endpoint and credentials)
+    runtime_sdk: sdk.Installed | None = None    # the boto3 Lambda bundles with the runtime (last of python_paths)
+    runtime_folder: Path | None = None  # LAMBDA_RUNTIME_DIR: the worker's own modules (sdk.bootstrap_folder)
 
 
 def ensure_intact(prepared: Prepared) -> None:
@@ -69,35 +67,39 @@ def ensure_intact(prepared: Prepared) -> None:
 
 
 def prepare(snapshot: FunctionSnapshot, home: Path) -> Prepared:
-    """Unpack code and layers (once per digest), merge the layers, pick the interpreter."""
+    """Unpack code and layers (once per digest), merge the layers, pick the interpreter, and find (installing on first
+    use) the runtime's SDK and the worker's own modules."""
     root = runtime_dir(home)
     code = unpack(snapshot.code_zip, snapshot.code_sha256, root)
     layers: list[Unpacked] = [unpack(layer.zip_path, layer.sha256, root) for layer in snapshot.layers]
     check_total([code, *layers])
     opt = merged_opt(layers, tuple(layer.sha256 for layer in snapshot.layers), root) if layers else None
     chosen = interpreters.resolve(snapshot.runtime, home)
-    paths = [str(code.path)]
-    if opt is not None:
-        major_minor = snapshot.runtime.removeprefix("python") if snapshot.runtime.startswith("python") else \
-            "%d.%d" % chosen.version
-        paths += [str(opt / "python" / "lib" / f"python{major_minor}" / "site-packages"), str(opt / "python")]
-    bundled = bundled_site_packages() if chosen.version == sys.version_info[:2] else None
-    if bundled:
-        paths.append(bundled)
+    python = snapshot.runtime.removeprefix("python") if snapshot.runtime.startswith("python") else \
+        "%d.%d" % chosen.version
+    bundled = sdk.ensure(f"python{python}", chosen.path, chosen.version)
+    paths = worker_sys_path(code.path, opt, python, bundled.folder if bundled else None)
     from strata.local.runtime.worker import BOOTSTRAP
-    command = (chosen.path, "-I", "-S", "-c", BOOTSTRAP.format(src=_SRC))
+    bootstrap = sdk.bootstrap_folder()
+    command = (chosen.path, "-I", "-S", "-c", BOOTSTRAP.format(folder=str(bootstrap)))
     sources = ((str(snapshot.code_zip), snapshot.code_sha256),
                *((str(layer.zip_path), layer.sha256) for layer in snapshot.layers))
-    return Prepared(code.path, opt, chosen, tuple(paths), command, sources, home)
+    return Prepared(code.path, opt, chosen, tuple(paths), command, sources, home, bundled, bootstrap)
 
 
-@lru_cache(maxsize=1)
-def bundled_site_packages() -> str | None:
-    """The folder holding boto3, standing in for the runtime's own site-packages (Lambda bundles boto3), or None."""
-    spec = importlib.util.find_spec("boto3")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return str(Path(list(spec.submodule_search_locations)[0]).parent)
+def worker_sys_path(code_dir: Path, opt_dir: Path | None, python: str, sdk_dir: Path | None) -> list[str]:
+    """A worker's ``sys.path`` entries, in Lambda's order, put in front of its interpreter's standard library: the
+    function's code (``/var/task``), its merged layers (``/opt/python/lib/pythonX.Y/site-packages``, then
+    ``/opt/python``), then the SDK Lambda bundles with the runtime (boto3 and its dependencies). So the function's own
+    copy of a package wins over a layer's, and a layer's over the bundled boto3. Nothing else: the worker runs with
+    ``-I -S`` (no site-packages, no ``.pth`` files, no ``PYTHONPATH``). A debugger's folder, for one debug worker, is
+    appended to this list by the caller."""
+    paths = [str(code_dir)]
+    if opt_dir is not None:
+        paths += [str(opt_dir / "python" / "lib" / f"python{python}" / "site-packages"), str(opt_dir / "python")]
+    if sdk_dir is not None:
+        paths.append(str(sdk_dir))
+    return paths
 
 
 def log_stream_name(version: str) -> str:
@@ -143,7 +145,7 @@ def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, lo
         "AWS_LAMBDA_LOG_GROUP_NAME": log_group(snapshot),
         "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
         "LAMBDA_TASK_ROOT": code,
-        "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
+        "LAMBDA_RUNTIME_DIR": str(prepared.runtime_folder or ""),
         "TZ": ":UTC",
     })
     return env
@@ -177,4 +179,11 @@ def init_line(snapshot: FunctionSnapshot, prepared: Prepared) -> str:
     """The cold start's first log line: Lambda's INIT_START, plus which interpreter runs and why."""
     version = "%d.%d" % prepared.interpreter.version
     return (f"INIT_START Runtime Version: {snapshot.runtime}\tInterpreter: Python {version} "
-            f"({prepared.interpreter.note})\n")
+            f"({prepared.interpreter.note})\t{sdk_note(prepared)}\n")
+
+
+def sdk_note(prepared: Prepared) -> str:
+    """Which boto3 the handler gets: the versions recorded for the runtime's SDK folder, and where that record is."""
+    if prepared.runtime_sdk is None:
+        return "SDK: none (no boto3 installed with strata to copy)"
+    return f"SDK: {prepared.runtime_sdk.summary()} ({prepared.runtime_sdk.manifest})"

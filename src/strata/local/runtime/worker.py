@@ -6,6 +6,10 @@ its code folder as working directory, stdout+stderr on a pipe the pool reads (th
 Init imports the handler once (module state then lives as long as the worker); each request runs one invocation.
 Imports are kept to what the first reply needs (json for the event, marshal for frames): start-up time is cold-start
 time. Runs on whichever interpreter the function's runtime selects, so it uses nothing newer than Python 3.8.
+
+The worker does not run from strata's sources: this module and the three it imports (relatively) are copied under the
+private top-level name ``_strata_runtime`` into a runtime folder (``sdk.bootstrap_folder``, Lambda's ``/var/runtime``),
+so strata itself is never importable by a handler. They import nothing from strata.
 """
 from __future__ import annotations
 
@@ -16,9 +20,9 @@ import os
 import sys
 import time
 
-from strata.local.runtime.context import ClientContextError, LambdaContext, parse_client_context
-from strata.local.runtime.loader import Fault, error_object, fault_object, load_handler, log_error
-from strata.local.runtime.protocol import GO, HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
+from .context import ClientContextError, LambdaContext, parse_client_context
+from .loader import Fault, error_object, fault_object, load_handler, log_error
+from .protocol import GO, HEADER, READ_CHUNK, FrameBuffer, frame, read_message, write_all
 
 TYPE_CHECKING = False           # typing.TYPE_CHECKING without importing typing (start-up time is cold-start time)
 if TYPE_CHECKING:
@@ -27,8 +31,9 @@ if TYPE_CHECKING:
 
     Send = Callable[[tuple[Any, ...]], None]
 
-# The -c program the pool runs: put strata's source folder on sys.path just long enough to import this module.
-BOOTSTRAP = ("import sys;sys.path.insert(0,{src!r});from strata.local.runtime.worker import main;"
+# The -c program the pool runs: put the runtime folder (``sdk.bootstrap_folder``) on sys.path just long enough to
+# import this module's copy from it.
+BOOTSTRAP = ("import sys;sys.path.insert(0,{folder!r});from _strata_runtime.worker import main;"
              "del sys.path[0];main()")
 
 try:
@@ -119,7 +124,7 @@ def main() -> None:
         except Exception as exc:  # no debugger can attach: the invocation says why (port taken, no debugpy)
             _init_failed(send, fault_object(Fault("Runtime.DebuggerError", f"--debug: {exc}"), ""))
     # No bytecode written from here on: the handler's code and layers are shared folders that must stay as unpacked
-    # (Lambda's are read-only too); strata's own modules above were cached as usual.
+    # (Lambda's are read-only too); the runtime's own modules above were cached as usual.
     sys.dont_write_bytecode = True
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
