@@ -49,6 +49,7 @@ _HERE = Path(__file__).resolve().parent
 
 _lock = threading.Lock()
 _memo: dict[tuple[str, str, tuple[int, int], str | None], Installed | None] = {}
+_bootstrap_memo: dict[tuple, Path] = {}
 
 
 @dataclass(frozen=True)
@@ -224,11 +225,18 @@ def _compile(folder: Path, interpreter: str, version: tuple[int, int]) -> None:
 
 
 def bootstrap_folder(root: Path | None = None) -> Path:
-    """The folder holding ``_strata_runtime`` (the worker's modules), one per content of those modules."""
+    """The folder holding ``_strata_runtime`` (the worker's modules), one per content of those modules. Asked at every
+    cold start's preparation: once found, only the sources' stat and the copy's presence are checked again."""
+    root = root or user_cache_dir()
+    signature = (str(root), *((st.st_mtime_ns, st.st_size) for st in (os.stat(_HERE / n) for n in _BOOTSTRAP_MODULES)))
+    folder = _bootstrap_memo.get(signature)
+    if folder is not None and (folder / BOOTSTRAP_PACKAGE / "worker.py").is_file():
+        return folder
     contents = _bootstrap_contents()
     digest = hashlib.sha256(b"".join(name.encode() + b"\0" + data for name, data in contents)).hexdigest()[:12]
-    folder = (root or user_cache_dir()) / "bootstrap" / digest
+    folder = root / "bootstrap" / digest
     if (folder / BOOTSTRAP_PACKAGE / "worker.py").is_file():
+        _bootstrap_memo[signature] = folder
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = folder.parent / f".{digest}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -245,6 +253,7 @@ def bootstrap_folder(root: Path | None = None) -> Path:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _bootstrap_memo[signature] = folder
     return folder
 
 
