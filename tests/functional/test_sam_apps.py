@@ -23,11 +23,14 @@ from pathlib import Path
 import pytest
 from deploy_helpers import service_snapshot, strata
 
+from strata.local.runtime import sdk
+
 APPS = Path(__file__).resolve().parents[1] / "data" / "sam_apps"
 EVENTS = Path(__file__).resolve().parent / "sam_app_events"
 TAG = ("corpus-edit", "tag-only")
 POWERTOOLS_ARN = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:3"
 POWERTOOLS_ZIP = APPS.parent / "sam_layers" / "powertools-python-3.2.1a1" / "layer.zip"
+POWERTOOLS_LAYER = "{powertools layer}"        # in deploy_args: the published layer built from POWERTOOLS_ZIP
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ CORPUS = [
     # Powertools' own doc example: the public Powertools layer (mapped offline to the real package, zipped), the code
     # folder outside the template's (CodeUri: ../src); its Handler names a function the module does not define, so
     # the invocation shows the module and Powertools imported, then Lambda's HandlerNotFound (as on AWS)
-    App("powertools-tracer", workdir="sam", deploy_args=("--layer-source", f"{POWERTOOLS_ARN}={POWERTOOLS_ZIP}"),
+    App("powertools-tracer", workdir="sam", deploy_args=("--layer-source", f"{POWERTOOLS_ARN}={POWERTOOLS_LAYER}"),
         calls=(Call("CaptureLambdaHandlerExample", '{"charge_id": "c-1"}',
                     error="Handler 'handler' missing on module 'capture_lambda_handler'"),),
         edit=Edit("src/capture_lambda_handler.py", 'f"dummy payment collected', 'f"payment collected',
@@ -317,8 +320,29 @@ def layer_versions(home: Path) -> dict[str, list[int]]:
     return service_snapshot(home)["layers"]
 
 
+def powertools_layer(folder: Path) -> Path:
+    """The public Powertools layer as published (``aws-lambda-powertools[all]`` less what Lambda's runtime bundles):
+    the stored package plus typing_extensions and, for the tracer, aws-xray-sdk and wrapt, from this interpreter's
+    installed distributions. A handler sees only its code, its layers and the runtime's boto3 (as on Lambda), so the
+    package alone cannot be imported."""
+    out = folder / "powertools-layer.zip"
+    if not out.exists():
+        bundled = {re.sub(r"[-_.]+", "-", name).lower() for name in sdk.DISTRIBUTIONS}
+        with zipfile.ZipFile(POWERTOOLS_ZIP) as package, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as layer:
+            for info in package.infolist():
+                layer.writestr(info, package.read(info))
+            for name in ("typing_extensions", "aws-xray-sdk"):
+                for source, rel in _distribution_files(name, bundled):
+                    layer.write(source, f"python/{rel}")
+    return out
+
+
+def deploy_args(home: Path, app: App) -> tuple[str, ...]:
+    return tuple(arg.replace(POWERTOOLS_LAYER, str(powertools_layer(home.parent))) for arg in app.deploy_args)
+
+
 def deploy(workdir: Path, home: Path, app: App) -> dict:
-    out = json.loads(strata(workdir, home, "deploy", "--output", "json", *app.deploy_args).stdout)
+    out = json.loads(strata(workdir, home, "deploy", "--output", "json", *deploy_args(home, app)).stdout)
     assert out["Status"] == "complete", out
     return out
 
@@ -372,4 +396,4 @@ def test_public_sam_app_unchanged(app: App, tmp_path: Path) -> None:
                                                                    if k != "tags"}, name
     assert {k: v for k, v in layer_versions(home).items() if k in app.layers} == \
         {k: v[1] for k, v in app.layers.items()}
-    assert "No changes" in strata(workdir, home, "deploy", *app.deploy_args).stdout
+    assert "No changes" in strata(workdir, home, "deploy", *deploy_args(home, app)).stdout
