@@ -109,7 +109,7 @@ def _current(runtime: str, root: Path, wanted: str | None) -> Installed | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     installed = Installed(runtime, folder, packages, source)
-    if not folder.is_dir():
+    if folder.name != data["folder"] or not folder.name.startswith(f"{runtime}-") or not folder.is_dir():
         return None
     if wanted == HOST:
         host = [(name, version) for name, version in _host_versions() if name in ("boto3", "botocore")]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from strata.errors import StrataError
 from strata.local.runtime import sdk
 from strata.paths import user_cache_dir
 
@@ -107,3 +108,45 @@ def test_the_user_cache_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", "relative")                  # ignored, as the XDG spec says
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert user_cache_dir() == (tmp_path / "home" / ".cache" / "strata").resolve()
+
+
+def test_asked_for_a_boto3_version_pip_installs_it_for_the_runtimes_python(tmp_path, monkeypatch):
+    real_run = subprocess.run
+    seen: list[list[str]] = []
+
+    def fake_pip(command, **kwargs):                   # what pip --target leaves: packages, metadata, scripts
+        if command[1:3] != ["-m", "pip"]:
+            return real_run(command, **kwargs)
+        seen.append(command)
+        target = Path(command[command.index("--target") + 1])
+        for name, version in (("boto3", "1.2.3"), ("botocore", "1.5.0")):
+            (target / name).mkdir(parents=True)
+            (target / name / "__init__.py").write_text(f"__version__ = {version!r}\n")
+            meta = target / f"{name}-{version}.dist-info"
+            meta.mkdir()
+            (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        (target / "bin").mkdir()
+        (target / "bin" / "jp.py").write_text("")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(sdk.subprocess, "run", fake_pip)
+    monkeypatch.setenv(sdk.ENV_BOTO3, "1.2.3")
+    installed = sdk.ensure("python3.9", sys.executable, (3, 9), tmp_path)
+    assert installed is not None and installed.source == "pip"
+    assert installed.packages == (("boto3", "1.2.3"), ("botocore", "1.5.0"))
+    assert "boto3==1.2.3" in seen[0] and seen[0][seen[0].index("--python-version") + 1] == "3.9"
+    assert not (installed.folder / "bin").exists()
+    assert dict(json.loads(sdk.manifest_path("python3.9", tmp_path).read_text())["packages"])["boto3"] == "1.2.3"
+    sdk._memo.clear()
+    assert sdk.ensure("python3.9", sys.executable, (3, 9), tmp_path) == installed     # installed once
+    assert len(seen) == 1
+
+    def failing_pip(command, **kwargs):
+        return subprocess.CompletedProcess(command, 1, "", "ERROR: No matching distribution found for boto3==9.9\n")
+
+    monkeypatch.setattr(sdk.subprocess, "run", failing_pip)
+    monkeypatch.setenv(sdk.ENV_BOTO3, "9.9")
+    with pytest.raises(StrataError) as failed:
+        sdk.ensure("python3.9", sys.executable, (3, 9), tmp_path)
+    assert "boto3==9.9" in failed.value.message and "No matching distribution" in failed.value.message
+    assert sorted(p.name for p in (tmp_path / "sdk").iterdir()) == [installed.folder.name, "python3.9.json"]
