@@ -27,7 +27,6 @@ pytest.importorskip("debugpy")
 
 HANDLER = """\
 import os
-import signal
 LOADED = "at import"
 
 
