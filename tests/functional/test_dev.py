@@ -39,14 +39,14 @@ PLAIN = ("import os, socket\n"
 class Dev:
     """A running ``strata dev`` over a copy of the example app; its output goes to files the test reads."""
 
-    def __init__(self, app: Path) -> None:
+    def __init__(self, app: Path, *args: str) -> None:
         self.app = app
         self.home = app / ".strata"
         self.out_path, self.err_path = app.parent / "dev.out", app.parent / "dev.err"
         env = {k: v for k, v in os.environ.items()
                if k not in ("STRATA_HOME", "STRATA_SERVER_ACCESS_KEY_ID", "STRATA_SERVER_SECRET_ACCESS_KEY")}
         with open(self.out_path, "w") as out, open(self.err_path, "w") as err:
-            self.process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "dev", "--port", "0"],
+            self.process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "dev", "--port", "0", *args],
                                             cwd=app, env=env, stdout=out, stderr=err)
         self.wait_for(lambda: "Ctrl+C stops" in self.err, "strata dev to serve")
         url = running_server(self.home)
@@ -226,3 +226,23 @@ def test_ctrl_c_stops_cleanly(dev):
     assert not (dev.home / "server.json").exists()
     assert _gone(pid)
     assert "Traceback" not in dev.err
+
+
+def test_env_vars_override_locally_without_a_version(tmp_path):
+    """``strata dev --env-vars``: the served function sees the override; no version is published for it, and the
+    override still holds on the version a later save publishes."""
+    app = tmp_path / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns(".strata", "__pycache__"))
+    env_file = tmp_path / "env.json"
+    env_file.write_text(json.dumps({"HelloFunction": {"STAGE": "from-env-vars"}}))
+    running = Dev(app, "--env-vars", str(env_file))
+    try:
+        answer = running.invoke("HelloFunction")
+        assert answer["stage"] == "from-env-vars" and answer["executed"] == "1"
+        stage = '"stage": os.environ.get("STAGE"),'
+        running.edit("src/hello/app.py", stage, stage + ' "v": 2,')
+        running.wait_for(lambda: "HelloFunction -> version 2" in running.out, "the new version")
+        answer = running.invoke("HelloFunction")
+        assert answer["stage"] == "from-env-vars" and answer["executed"] == "2" and answer["v"] == 2
+    finally:
+        assert running.stop() == 0

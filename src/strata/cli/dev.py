@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,10 +12,14 @@ from strata.cli.deploy import account_option, layer_source_option, stack_name_op
 from strata.cli.options import (
     config_options,
     debug_options,
+    env_vars_option,
     parameter_overrides_option,
     region_option,
     template_option,
 )
+
+if TYPE_CHECKING:
+    from strata.local.env_vars import EnvVarsFile
 
 
 @click.command(short_help="Deploy locally, serve the Lambda API, and deploy every save.")
@@ -31,8 +36,9 @@ from strata.cli.options import (
 @click.option("--port", default=3001, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one; server.json in the state folder names it).")
 @debug_options
+@env_vars_option
 def dev(template_file: str, host: str, port: int, debug_function: str | None, debug_port: int,
-        **flags: object) -> None:
+        env_vars: EnvVarsFile | None, **flags: object) -> None:
     """Deploy the template to the local Lambda service, serve Lambda's REST API (SigV4 with the state home's keys:
     eval "$(strata env)"), then watch the template, code and layer folders: each save builds what changed and
     publishes a version only where a function's fingerprint changed, moves the alias, drains the old version's warm
@@ -56,4 +62,4 @@ def dev(template_file: str, host: str, port: int, debug_function: str | None, de
              f"  boto3 / AWS CLI: eval \"$(strata env -t {shlex.quote(template_file)})\"")
 
     run_dev(settings, host=host, port=port, out=say, err=warn, on_ready=ready,
-            debug=(debug_function, debug_port) if debug_function else None)
+            debug=(debug_function, debug_port) if debug_function else None, env_vars=env_vars)

@@ -28,6 +28,7 @@ from strata.errors import StrataError
 
 if TYPE_CHECKING:
     from strata.local.engine.model import Plan
+    from strata.local.env_vars import EnvVarsFile
     from strata.local.lambda_service.service import LambdaService
     from strata.model.deploy import DeploySettings
 
@@ -195,6 +196,7 @@ class DevLoop:
         self.batches: queue.Queue = queue.Queue()
         self._watcher: Watcher | None = None
         self.rounds = 0
+        self.after_deploy: Callable[[], None] | None = None     # e.g. re-match --env-vars to what is deployed now
 
     # -- one round ---------------------------------------------------------------------------------------------------
 
@@ -323,7 +325,8 @@ class DevLoop:
                     received, paths = max(received, more_received), paths | more
                 if stop.is_set():
                     break
-                self.deploy(saved_at(paths, received))
+                if self.deploy(saved_at(paths, received)).error is None and self.after_deploy is not None:
+                    self.after_deploy()
         finally:
             if self._watcher is not None:
                 self._watcher.stop()
@@ -348,10 +351,11 @@ def _why(reasons: Iterable[str]) -> str:
 
 def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: int = 64, out: Echo = print,
             err: Echo = print, on_ready: Callable[[str], None] | None = None,
-            debug: tuple[str, int] | None = None) -> None:
+            debug: tuple[str, int] | None = None, env_vars: EnvVarsFile | None = None) -> None:
     """``strata dev``: the first deploy (its error printed, the stack as deployed before keeps serving), then serve
     ``settings.home`` and run the loop until SIGINT/SIGTERM. ``debug`` (function, port): that function's workers run
-    under debugpy (``--debug``), resolved after the first deploy, which may be the one that creates it."""
+    under debugpy (``--debug``), resolved after the first deploy, which may be the one that creates it. ``env_vars``
+    (``--env-vars``) is matched to the deployed functions after every deploy (a save may add one)."""
     from strata.local.server.runner import home_app, serve
 
     assert settings.home is not None
@@ -365,6 +369,16 @@ def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: i
             out(f"Stack {settings.stack_name} deployed; watching {_watching(loop.watched)}.")
         if debug is not None:
             _debug_workers(service, settings, *debug, err=err)
+        if env_vars is not None:
+            from strata.local.env_vars import overrides_for_home
+
+            home = settings.home
+
+            def match_env_vars() -> None:
+                service.set_env_overrides(overrides_for_home(env_vars, home, err))
+
+            match_env_vars()
+            loop.after_deploy = match_env_vars
 
         def started(url: str) -> None:
             nonlocal thread
