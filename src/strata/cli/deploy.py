@@ -12,6 +12,7 @@ from strata.cli.options import (
     echo_json,
     output_option,
     parameter_overrides_option,
+    python_options,
     region_option,
     template_option,
 )
@@ -40,6 +41,7 @@ layer_source_option = click.option(
               help="Show the plan and stop: nothing is changed.")
 @strict_option
 @layer_source_option
+@python_options
 @click.option("--disable-rollback", is_flag=True, help="On failure keep what was done instead of rolling back.")
 @click.option("--wait", is_flag=True, help="If another deploy of the stack is running, wait for it.")
 @ops_deploy_options

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from strata.cli.options import debug_options, env_vars_option, region_option
+from strata.cli.options import debug_options, env_vars_option, python_options, region_option, use_python_flags
 from strata.cli.targets import default_stack, stack_name_option
 
 if TYPE_CHECKING:
@@ -33,8 +33,10 @@ if TYPE_CHECKING:
 @stack_name_option
 @debug_options
 @env_vars_option
+@python_options
 def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_type: str, region: str | None,
-           stack_name: str | None, debug_function: str | None, debug_port: int, env_vars: EnvVarsFile | None) -> int:
+           stack_name: str | None, debug_function: str | None, debug_port: int, env_vars: EnvVarsFile | None,
+           python_paths: tuple[str, ...], python_substitutes: tuple[str, ...]) -> int:
     from strata.local.engine.describe import resolve_target
     from strata.local.env_vars import overrides_for_home
     from strata.local.invoke import invoke_local
@@ -42,6 +44,7 @@ def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_
 
     payload = event_file.read() if event_file is not None else b"{}"
     _check_json(payload)
+    use_python_flags(python_paths, python_substitutes)
     home = state_home()
     note = lambda line: click.echo(line, err=True)  # noqa: E731
     debug = None

@@ -89,6 +89,30 @@ def apply_options(options: list[Callable[[F], F]]) -> Callable[[F], F]:
     return decorate
 
 
+# --- which Python runs a pythonX.Y function (local target; strata.model.python) --------------------------------------
+PYTHON = [
+    click.option("--python", "python_paths", multiple=True, metavar="X.Y=PATH",
+                 help="Local target: run pythonX.Y functions on this interpreter (it must be Python X.Y). "
+                      "Repeatable; samconfig.toml: python; environment: STRATA_PYTHON. Default: found on PATH, in "
+                      "pyenv, uv or asdf installs."),
+    click.option("--allow-python-substitute", "python_substitutes", multiple=True, metavar="X.Y=A.B",
+                 help="Local target: when no Python X.Y is found, run pythonX.Y functions on Python A.B (said in "
+                      "deploy, describe and each cold start's INIT_START line). Repeatable; samconfig.toml: "
+                      "allow_python_substitute; environment: STRATA_ALLOW_PYTHON_SUBSTITUTE."),
+]
+python_options = apply_options(PYTHON)
+
+
+def use_python_flags(paths: tuple[str, ...], substitutes: tuple[str, ...]) -> None:
+    """For the commands that run functions without deploying (invoke, serve): these flags over the settings the last
+    deploy recorded in the state home."""
+    from strata.local.runtime.interpreter import use
+    from strata.model.python import from_flags
+
+    if paths or substitutes:
+        use(from_flags(paths, substitutes))
+
+
 # --- where settings come from: samconfig.toml (both targets), and the AWS connection ---------------------------------
 CONFIG = [
     click.option("--config-file", default=None, help="SAM config file (default: samconfig.toml beside the template)."),

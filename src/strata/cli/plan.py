@@ -14,6 +14,7 @@ from strata.cli.options import (
     env_vars_option,
     output_option,
     parameter_overrides_option,
+    python_options,
     region_option,
     template_option,
 )
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 @account_option
 @strict_option
 @layer_source_option
+@python_options
 @click.option("--force", is_flag=True, help="Plan as `strata deploy --force` (rollback-pinned aliases move forward).")
 @config_options
 @env_vars_option

@@ -1,7 +1,8 @@
 """One resolution of a deploy's settings for both targets: flag > samconfig.toml > default.
 
 samconfig.toml is SAM CLI's file (``strata.deploy.samconfig`` reads it): its deploy section gives stack_name, region,
-parameter_overrides (merged per key under the flags'), no_execute_changeset, and for the AWS target s3_bucket,
+parameter_overrides (merged per key under the flags'), no_execute_changeset, for the local target strata's own
+python and allow_python_substitute (``strata.model.python``), and for the AWS target s3_bucket,
 s3_prefix, profile, endpoint_url, capabilities and tags. ``resolve_deploy`` makes the ``DeploySettings`` both
 orchestrators take; ``resolve_stack`` names an already deployed stack for the verbs that act on one (verify,
 rollback, prune, describe, events, delete, logs). Reads files only; changes nothing.
@@ -38,9 +39,11 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
                    capabilities: tuple[str, ...] = (), tags: tuple[str, ...] = (), strict: bool = False,
                    disable_rollback: bool = False, wait: bool = False, force: bool = False, shift_speed: float = 1.0,
                    error_threshold: float = 0.0, build_progress: bool = False,
-                   home: Path | None = None, layer_sources: tuple[str, ...] = (), **aws: Any) -> DeploySettings:
+                   home: Path | None = None, layer_sources: tuple[str, ...] = (), python_paths: tuple[str, ...] = (),
+                   python_substitutes: tuple[str, ...] = (), **aws: Any) -> DeploySettings:
     """The ``DeploySettings`` for these flag values (None or empty: not given), samconfig.toml filling the gaps."""
     from strata.deploy.samconfig import override_texts, parse_tags, words
+    from strata.model.python import PythonSettings, resolve_python
     from strata.paths import state_home
     from strata.template.parameters import parse_parameter_overrides
     from strata.transform.pipeline import default_stack_name
@@ -62,6 +65,8 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
     tag_values.update(parse_tags(list(tags)))
     caps = [c for text in capabilities for c in text.replace(",", " ").split()] or words(sam.get("capabilities"))
     layers = _layer_sources(layer_sources, sam, template_path) if target == LOCAL else {}
+    python = resolve_python(python_paths, python_substitutes, sam, template_path.resolve().parent) \
+        if target == LOCAL else PythonSettings()
     return DeploySettings(
         template_path=template_path, stack_name=str(name or default_stack_name(template_path)), target=target,
         region=_region(region, sam, target),
@@ -72,7 +77,8 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
         shift_speed=shift_speed, error_threshold=error_threshold, build_progress=build_progress,
         s3_bucket=str(bucket or ""), s3_prefix=str(s3_prefix if s3_prefix is not None else sam.get("s3_prefix") or ""),
         profile=profile or sam.get("profile"), endpoint_url=endpoint_url or sam.get("endpoint_url"),
-        capabilities=tuple(caps) or DEFAULT_CAPABILITIES, tags=tag_values, layer_sources=layers, **more)
+        capabilities=tuple(caps) or DEFAULT_CAPABILITIES, tags=tag_values, layer_sources=layers,
+        python=python, **more)
 
 
 # `sam deploy` settings of the AWS target: flag (None: not given) > samconfig.toml key of the same name > default

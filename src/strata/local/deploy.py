@@ -1,6 +1,7 @@
 """``strata deploy`` on the local target: transform -> plan -> apply -> verify -> prune -> report.
 
-Contract (the mirror of ``strata.aws.deploy``): the settings come resolved (``strata.deploy.settings``); the engine
+Contract (the mirror of ``strata.aws.deploy``): the settings come resolved (``strata.deploy.settings``); a function
+the local target cannot run as declared stops plan and deploy before anything changes (``preflight``); the engine
 (``strata.local.engine``) is the only thing that changes the stack, and it is built here with its traffic shifter
 (``strata.local.shift``, imported only when an alias shifts); after a deploy that changed something, verify checks
 the functions it changed (``settings.verify``) and the automatic prune runs when the template's Metadata or
@@ -78,14 +79,25 @@ def _engine_at(home: Any, *, region: str = DEFAULT_REGION, account_id: str = DEF
                   shifter=shifter)
 
 
+def preflight(settings: DeploySettings, result: Any, *, deploying: bool) -> Any:
+    """The local target's check before apply (``strata.local.preflight``): a function it cannot run as declared is an
+    error here, before anything changes; a missing Python is one for a deploy (a warning of the plan)."""
+    from strata.local.preflight import check
+
+    found = check(result, settings)
+    found.raise_if_refused(deploying=deploying)
+    return found
+
+
 def plan_local(settings: DeploySettings, env_vars: EnvVarsFile | None = None) -> Any:
     """What ``deploy_local`` would change (the engine's ``Plan``); changes nothing but the artifact store. With
     ``env_vars`` the plan also shows which of the stack's functions those local overrides reach (never a change)."""
     result = transform_for(settings)
+    checked = preflight(settings, result, deploying=False)
     engine = _engine(settings)
     try:
         plan = engine.deploy(settings.stack_name, result, execute=False, strict=settings.strict,
-                             force=settings.force).plan
+                             force=settings.force, notes=checked.warnings()).plan
     finally:
         engine.close()
     if env_vars is not None:
@@ -107,6 +119,7 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
     warn = warn or out
     name = settings.stack_name
     restored, lost, result = _build_restoring(settings)
+    checked = preflight(settings, result, deploying=settings.execute)
     for line in restored:
         out(line)
     from strata.artifacts.twins import ensure_twins
@@ -128,11 +141,16 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
     try:
         report = engine.deploy(name, result, execute=settings.execute, strict=settings.strict,
                                disable_rollback=settings.disable_rollback, wait=settings.wait, force=settings.force,
-                               on_plan=show_plan)
+                               on_plan=show_plan, notes=checked.warnings())
     finally:
         engine.close()
+    if report.status in ("complete", "no-changes"):     # what the invokes that follow run on
+        from strata.local.runtime.interpreter import record
+
+        assert settings.home is not None
+        record(settings.home, settings.python)
     outcome = DeployResult(LOCAL, name, OUTCOMES.get(report.status, report.status), report.status,
-                           dict(report.outputs), engine=report)
+                           dict(report.outputs), engine=report, substitutions=list(checked.substitutions))
     if report.recovered:
         out(report.recovered[:1].upper() + report.recovered[1:] + ".")
     if lost and report.error is None:

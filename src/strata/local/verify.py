@@ -60,6 +60,7 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
     what ``repair`` builds to restore damaged stored artifacts."""
     from strata.local.engine.client import LocalLambdaClient
     from strata.local.engine.operations import settle_if_free
+    from strata.local.preflight import can_run_here
     from strata.local.verify_artifacts import check_bytes, stack_uses
     from strata.local.verify_pins import check_pins, pinned_aliases, without_pinned
 
@@ -76,7 +77,7 @@ def verify_local(home: Path, stack_name: str, *, region: str = DEFAULT_REGION, a
         sound = check_bytes(home, uses, repair=repair, template_path=template_path)
         pins = pinned_aliases(home, stack)       # aliases held by `strata rollback`: checked (never repaired) apart
         report = verify_stack(without_pinned(stack, pins), reader, target="local", repair=repair,
-                              sleep=lambda _s: None, only=only)
+                              sleep=lambda _s: None, only=only, can_run=can_run_here(home))
         report = check_pins(reader, pins, report)
         report.findings[:0] = sound.findings
         report.repairs[:0] = sound.repairs

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from strata.errors import StrataError
+from strata.model.python import PythonSettings
 
 LOCAL, AWS = "local", "aws"
 DEFAULT_REGION = "us-east-1"                 # the local target's region when neither flag nor samconfig names one
@@ -44,6 +45,8 @@ class DeploySettings:
     build_progress: bool = False             # show the build's progress line (a terminal is watching)
     # layer ARN -> strata.artifacts.external_layers.LayerSource (--layer-source, samconfig strata_layer_sources)
     layer_sources: Mapping[str, Any] = field(default_factory=dict)
+    # which Python runs each pythonX.Y runtime (--python, --allow-python-substitute, samconfig.toml, environment)
+    python: PythonSettings = field(default_factory=PythonSettings)
     # aws target
     s3_bucket: str = ""
     s3_prefix: str = ""
@@ -91,6 +94,7 @@ class DeployResult:
     failure: StrataError | None = None
     # local target
     engine: Any = None                       # strata.local.engine.api.DeployReport: plan, error, cleanup, recovery
+    substitutions: list[Any] = field(default_factory=list)  # strata.local.preflight.Substitution: another Python
     pruned: Any = None                       # strata.ops.prune.PruneReport of the automatic prune
     # aws target
     change_set: Any = None                   # strata.aws.changeset.ChangeSet
@@ -102,7 +106,10 @@ class DeployResult:
         return self._aws_json() if self.target == AWS else self._local_json()
 
     def _local_json(self) -> dict[str, Any]:
-        return dict(self.engine.to_dict())
+        data = dict(self.engine.to_dict())
+        if self.substitutions:
+            data["PythonSubstitutions"] = [s.to_dict() for s in self.substitutions]
+        return data
 
     def _aws_json(self) -> dict[str, Any]:
         return {"stack": self.stack_name, "outcome": self.outcome, "status": self.status, "outputs": self.outputs,

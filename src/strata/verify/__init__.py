@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Collection
 
 from strata.template.parameters import mask, secret_values
-from strata.verify.checker import check
+from strata.verify.checker import CanRun, check
 from strata.verify.expected import expected_functions
 from strata.verify.model import DeployedStack, ExpectedFunction, Finding, StackResource, VerifyReport
 from strata.verify.reader import LambdaReader, LambdaRepairer
@@ -23,19 +23,19 @@ from strata.verify.reader import LambdaReader, LambdaRepairer
 
 def verify_stack(stack: DeployedStack, reader: LambdaReader | LambdaRepairer, *, target: str,
                  repair: bool = False, sleep: Callable[[float], None] = time.sleep,
-                 only: Collection[str] | None = None) -> VerifyReport:
+                 only: Collection[str] | None = None, can_run: CanRun | None = None) -> VerifyReport:
     """Check every function of ``stack`` (or the logical ids in ``only``); with ``repair``, fix the findings and
-    check again."""
+    check again. ``can_run``: the target's "can it run this function?" (``checker.CanRun``)."""
     functions = expected_functions(stack)
     if only is not None:
         functions = [f for f in functions if f.logical_id in only]
-    report = check(reader, functions, VerifyReport(stack=stack.name, target=target))
+    report = check(reader, functions, VerifyReport(stack=stack.name, target=target), can_run)
     if not repair or report.ok:
         return _masked(report, stack)
     from strata.verify.repair import repair as run_repair
 
     done, refused = run_repair(reader, functions, report, sleep=sleep)  # type: ignore[arg-type]
-    again = check(reader, functions, VerifyReport(stack=stack.name, target=target))
+    again = check(reader, functions, VerifyReport(stack=stack.name, target=target), can_run)
     again.repairs = done
     again.unrepaired = refused
     return _masked(again, stack)

@@ -7,6 +7,7 @@ version-locked setting is a finding.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from strata.model.lambda_errors import unless_not_found
@@ -16,11 +17,17 @@ from strata.verify.model import ExpectedAlias, ExpectedFunction, Finding, Verify
 from strata.verify.reader import LambdaReader
 from strata.verify.settings import differences, live_settings
 
+# why the target cannot run a function of this $LATEST configuration (None: it can); each target brings its own
+CanRun = Callable[[dict[str, Any]], "str | None"]
+RUNNABLE = "runnable"       # the Finding.setting of a function the target cannot run
 
-def check(reader: LambdaReader, functions: list[ExpectedFunction], report: VerifyReport) -> VerifyReport:
-    """Add every finding for ``functions`` to ``report`` (and return it)."""
+
+def check(reader: LambdaReader, functions: list[ExpectedFunction], report: VerifyReport,
+          can_run: CanRun | None = None) -> VerifyReport:
+    """Add every finding for ``functions`` to ``report`` (and return it); ``can_run``: the target's answer to "can
+    it run this function?" (its runtime, its interpreter), a finding when it cannot."""
     for function in functions:
-        _check_function(reader, function, report)
+        _check_function(reader, function, report, can_run)
     return report
 
 
@@ -60,13 +67,19 @@ def content_findings(function: ExpectedFunction, configuration: dict[str, Any], 
     return found
 
 
-def _check_function(reader: LambdaReader, function: ExpectedFunction, report: VerifyReport) -> None:
+def _check_function(reader: LambdaReader, function: ExpectedFunction, report: VerifyReport,
+                    can_run: CanRun | None = None) -> None:
     latest = unless_not_found(reader.get_function_configuration, FunctionName=function.name)
     if latest is None:
         report.findings.append(Finding(function.logical_id, function.name, "$LATEST", "missing",
                                        f"function {function.name} does not exist; the stack deployed it"))
         return
     report.findings.extend(content_findings(function, latest, "$LATEST", "$LATEST has"))
+    cannot = can_run(latest) if can_run is not None else None
+    if cannot is not None:
+        report.findings.append(Finding(function.logical_id, function.name, "$LATEST", RUNNABLE,
+                                       f"the {report.target} target cannot run it: {cannot}",
+                                       latest.get("Runtime") or latest.get("PackageType")))
     seen: dict[str, dict[str, Any] | None] = {}
     routed: set[str] = set()
     checked = ["$LATEST"]

@@ -19,7 +19,7 @@ from typing import Any
 from strata.errors import StrataError
 from strata.model.lambda_errors import is_not_found
 from strata.model.routing import AliasRouting
-from strata.verify.checker import content_findings
+from strata.verify.checker import RUNNABLE, content_findings
 from strata.verify.model import ExpectedFunction, Finding, VerifyReport
 from strata.verify.reader import LambdaRepairer
 from strata.verify.settings import BY_NAME
@@ -47,6 +47,10 @@ def repair(client: LambdaRepairer, functions: list[ExpectedFunction], report: Ve
 def _repair_function(client: LambdaRepairer, function: ExpectedFunction, findings: list[Finding],
                      sleep: Callable[[float], None], refused: list[str]) -> list[str]:
     done: list[str] = []
+    for finding in (f for f in findings if f.setting == RUNNABLE):
+        refused.append(f"{function.logical_id}: {finding.message} (a deploy refuses it too; the fix is in the "
+                       "template or this machine, not in the deployed state)")
+    findings = [f for f in findings if f.setting != RUNNABLE]
     latest = [f for f in findings if f.subject == "$LATEST"]
     if any(f.setting == "missing" for f in latest):
         return [f"{function.logical_id}: function {function.name} is missing; deploy the stack again to create it"]

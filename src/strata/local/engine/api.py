@@ -122,11 +122,13 @@ class Engine:
         return Request(stack_name, result.template, dict(result.parameters), functions,
                        self.region, self.account_id, disable_rollback)
 
-    def plan(self, stack_name: str, result: TransformResult, *, force: bool = False) -> Plan:
-        """The change set for deploying ``result`` as ``stack_name``; reads state only."""
+    def plan(self, stack_name: str, result: TransformResult, *, force: bool = False,
+             notes: tuple[str, ...] = ()) -> Plan:
+        """The change set for deploying ``result`` as ``stack_name``; reads state only. ``notes`` are the caller's
+        warnings to show with it (the local target's preflight)."""
         result, pinned = self._pinned(stack_name, result, force)
         request = self.request_for(stack_name, result)
-        return _noted(self._plan(request, result.functions), pinned.notes)
+        return _noted(self._plan(request, result.functions), pinned.notes + notes)
 
     def _pinned(self, stack_name: str, result: TransformResult, force: bool) -> tuple[TransformResult, Any]:
         """Rollback pins applied to the template (``engine.pins``): pinned aliases stay unless ``force``; and every
@@ -182,17 +184,19 @@ class Engine:
     # ---- deploy -------------------------------------------------------------------------------------------------
     def deploy(self, stack_name: str, result: TransformResult, *, execute: bool = True, strict: bool = False,
                disable_rollback: bool = False, wait: bool = False, force: bool = False,
-               on_plan: Callable[[Plan], None] | None = None, plan: Plan | None = None) -> DeployReport:
+               on_plan: Callable[[Plan], None] | None = None, plan: Plan | None = None,
+               notes: tuple[str, ...] = ()) -> DeployReport:
         """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed.
         ``force`` moves aliases pinned by ``strata rollback`` forward again.
 
         ``plan``: a plan made earlier by ``plan()`` for the same ``result`` and ``force``, to be executed as it is;
         when the stack changed since it was made (another deploy, a rollback, a prune, a recovered interruption) or
-        it was made for another request, ``StalePlan`` is raised before anything changes."""
+        it was made for another request, ``StalePlan`` is raised before anything changes. ``notes``: the caller's
+        warnings to show with the plan."""
         if not execute:
             result, pinned = self._pinned(stack_name, result, force)
             request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
-            plan = plan or _noted(self._plan(request, result.functions), pinned.notes)
+            plan = plan or _noted(self._plan(request, result.functions), pinned.notes + notes)
             _check_strict(plan, strict)
             if on_plan is not None:
                 on_plan(plan)
@@ -202,7 +206,7 @@ class Engine:
             result, pinned = self._pinned(stack_name, result, force)     # after recovery: it may have pinned
             request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
             if plan is None:      # made under the lock and executed at once: nothing can change in between
-                plan = _noted(self._plan(request, result.functions, basis=False), pinned.notes)
+                plan = _noted(self._plan(request, result.functions, basis=False), pinned.notes + notes)
             else:
                 _check_basis(plan, self.state.revision(stack_name), request.digest(), recovered)
             _check_strict(plan, strict)

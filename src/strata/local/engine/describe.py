@@ -45,10 +45,14 @@ def describe(home: Path, stack_name: str) -> dict[str, Any]:
         state.close()
     functions: dict[str, dict[str, Any]] = {}
     by_name: dict[str, str] = {}
+    from strata.local.runtime.interpreter import described
+
     for res in resources.values():
         if res.type == FUNCTION:
             functions[res.logical_id] = {"FunctionName": res.physical_id, "Arn": res.attributes.get("Arn"),
-                                         "Versions": [], "Aliases": []}
+                                         "Versions": [], "Aliases": [],
+                                         "Runs": described(res.properties.get("Runtime"),
+                                                           res.properties.get("PackageType"), home)}
             by_name[res.physical_id] = res.logical_id
     for res in resources.values():
         if res.type == VERSION:

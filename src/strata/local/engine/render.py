@@ -104,6 +104,12 @@ def describe_text(info: dict[str, Any]) -> str:
             for alias in fn["Aliases"]:
                 weights = "".join(f", {w:.0%} -> {v}" for v, w in alias["AdditionalVersionWeights"].items())
                 lines.append(f"    alias {alias['Name']} -> {alias['FunctionVersion']}{weights}")
+            runs = fn.get("Runs") or {}
+            if runs.get("Substituted"):
+                lines.append(f"    runs on Python {runs['InterpreterVersion']}, not {runs['Runtime']}: {runs['Note']}")
+            elif runs and runs.get("Interpreter") is None:
+                lines.append(f"    cannot run here: {runs.get('Problem')}"
+                             + (f" (to fix: {runs['Fix']})" if runs.get("Fix") else ""))
     if info["PendingCleanup"]:
         lines.append("Pending cleanup: " + ", ".join(p["PhysicalResourceId"] for p in info["PendingCleanup"]))
     text = outputs_text(info["Outputs"])
