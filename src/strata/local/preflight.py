@@ -96,7 +96,8 @@ def _check_function(found: Preflight, logical_id: str, props: dict[str, Any], se
         checks = Checks()
         check_architectures(checks, [str(a) for a in architectures])
         if checks.failures:
-            found.refused.append((f"{logical_id}.Properties.Architectures {architectures}: Lambda refuses it "
+            shown = "[" + ", ".join(str(a) for a in architectures) + "]"
+            found.refused.append((f"{logical_id}.Properties.Architectures {shown}: Lambda refuses it "
                                   f"({checks.failures[0]})", "give the function one architecture: x86_64 or arm64"))
     runtime, package = props.get("Runtime"), props.get("PackageType")
     if contains_unresolved(runtime) or contains_unresolved(package):

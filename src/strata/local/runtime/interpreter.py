@@ -40,6 +40,7 @@ from strata.paths import cache_dir
 _PROBE = "import sys;print(sys.executable);print('%d.%d' % sys.version_info[:2])"
 _RUNTIME = re.compile(r"^python(\d+)\.(\d+)$")
 SETTINGS_FILE = "python.json"           # <home>/python.json: the settings the last local deploy was given
+_WHERE = ("PATH", "HOME", "PYENV_ROOT", "UV_PYTHON_INSTALL_DIR", "XDG_DATA_HOME", "ASDF_DATA_DIR")  # discovery's inputs
 _memo: dict[tuple[str, str, str], Choice] = {}
 _memo_lock = threading.Lock()
 _override = PythonSettings()           # this process's own flags (strata invoke / serve --python ...)
@@ -135,9 +136,10 @@ def resolve(runtime: str, home: Path) -> Interpreter:
 
 
 def choice(runtime: str, home: Path, settings: PythonSettings | None = None) -> Choice:
-    """``choose`` with the settings in force (or ``settings``), memoised per process by PATH and settings."""
+    """``choose`` with the settings in force (or ``settings``), memoised per process by where discovery looks
+    (``_WHERE``) and the settings."""
     settings = in_force(home) if settings is None else settings
-    key = (runtime, os.environ.get("PATH", ""), settings.key())
+    key = (runtime, "\0".join(os.environ.get(name, "") for name in _WHERE), settings.key())
     with _memo_lock:
         found = _memo.get(key)
     if found is None:

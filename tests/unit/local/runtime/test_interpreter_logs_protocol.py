@@ -13,6 +13,7 @@ import pytest
 from strata.local.runtime import interpreter
 from strata.local.runtime.logs import LogStore, report_line
 from strata.local.runtime.protocol import FrameBuffer, frame, read_message
+from strata.model.python import PythonSettings
 
 
 def _script(folder: Path, name: str, body: str) -> Path:
@@ -45,27 +46,31 @@ def test_matching_launcher_resolved_to_real_binary_and_cached(tmp_path, fake_pat
     assert calls.read_text().count("x") == 1                  # the launcher ran once: the disk cache answered
 
 
-def test_broken_launcher_falls_back_and_says_why(tmp_path, fake_path):
+def test_broken_launcher_is_skipped_and_said(tmp_path, fake_path):
     _script(fake_path, "python3.99", 'echo "pyenv: python3.99: command not found" >&2\nexit 127\n')
-    chosen = interpreter.resolve("python3.99", tmp_path / "home")
-    assert chosen.path == os.path.realpath(sys.executable)
-    assert "python3.99 on PATH" in chosen.note and "command not found" in chosen.note
-    assert "strata's interpreter" in chosen.note
+    found = interpreter.choose("python3.99", tmp_path / "home", PythonSettings())
+    assert found.interpreter is None
+    assert f"PATH {fake_path / 'python3.99'} does not run (pyenv: python3.99: command not found)" in found.problem
 
 
 def test_wrong_version_and_missing(tmp_path, fake_path):
     _script(fake_path, "python3.98", f'exec "{sys.executable}" "$@"\n')
-    assert "is Python %d.%d" % sys.version_info[:2] in interpreter.resolve("python3.98", tmp_path / "h").note
-    assert "python3.97 not found on PATH" in interpreter.resolve("python3.97", tmp_path / "h").note
-    assert "not pythonX.Y" in interpreter.resolve("nodejs20.x", tmp_path / "h").note
+    assert "is Python %d.%d" % sys.version_info[:2] in interpreter.choose("python3.98", tmp_path / "h",
+                                                                          PythonSettings()).problem
+    with pytest.raises(interpreter.PythonUnavailable, match="no Python 3.97 found"):
+        interpreter.resolve("python3.97", tmp_path / "h")
+    with pytest.raises(interpreter.PythonUnavailable, match="'nodejs20.x' is not pythonX.Y"):
+        interpreter.resolve("nodejs20.x", tmp_path / "h")
 
 
-def test_interpreter_choice_in_cold_start_log(lab):
+def test_interpreter_choice_in_cold_start_log(lab, monkeypatch):
+    here = "%d.%d" % sys.version_info[:2]
+    monkeypatch.setenv("STRATA_ALLOW_PYTHON_SUBSTITUTE", f"3.97={here}")
     fn = lab.function({"app.py": "def handler(e, c):\n    return 1\n"}, runtime="python3.97")
     lab.invoke(fn)
     first = lab.logs(fn).splitlines()[0]
-    assert first.startswith("INIT_START Runtime Version: python3.97\tInterpreter: Python ")
-    assert "python3.97 not found on PATH; using strata's interpreter" in first
+    assert first.startswith(f"INIT_START Runtime Version: python3.97\tInterpreter: Python {here} ")
+    assert f"Python {here} substituted for python3.97, allowed by STRATA_ALLOW_PYTHON_SUBSTITUTE 3.97={here}" in first
 
 
 def test_log_store_round_trip(tmp_path):
