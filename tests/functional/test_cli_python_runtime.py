@@ -210,3 +210,21 @@ def test_verify_and_invoke_when_the_python_is_gone(app, capsys):
     code, out, err = run_cli(main, ["invoke", "Fn", "--allow-python-substitute", f"{MISSING}={HERE}"], capsys)
     assert code in (0, None), err
     assert json.loads(out) == [3, sys.version_info[1]]
+
+
+def test_a_python312_function_runs_on_312_where_it_is_installed(tmp_path, monkeypatch, capsys):
+    """Real discovery (PATH, pyenv, uv, asdf as this machine has them): skipped where no 3.12 is installed."""
+    monkeypatch.delenv("STRATA_ALLOW_PYTHON_SUBSTITUTE", raising=False)
+    monkeypatch.delenv("STRATA_PYTHON", raising=False)
+    monkeypatch.setenv("STRATA_NO_DAEMON", "1")
+    if interpreter.find((3, 12), tmp_path / "probe")[0] is None:
+        pytest.skip("no Python 3.12 on this machine")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text(HANDLER)
+    write(tmp_path, "python3.12")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(main, ["deploy"], capsys)
+    assert code in (0, None), err
+    code, out, err = run_cli(main, ["invoke", "Fn", "--log-type", "Tail"], capsys)
+    assert json.loads(out) == [3, 12]
+    assert "INIT_START Runtime Version: python3.12\tInterpreter: Python 3.12 (python3.12 from " in err
