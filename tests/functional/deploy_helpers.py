@@ -21,8 +21,12 @@ def copy_app(dest: Path) -> Path:
     return dest
 
 
+# the suite's own settings (tests/conftest.py), kept; every other STRATA_ variable of the caller is left out
+_SUITE = ("STRATA_ALLOW_PYTHON_SUBSTITUTE", "STRATA_PYTHON", "STRATA_CACHE_DIR")
+
+
 def env_for(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_") or k == "STRATA_CACHE_DIR"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_") or k in _SUITE}
     env["STRATA_HOME"] = str(home)
     env.update(extra)
     return env
