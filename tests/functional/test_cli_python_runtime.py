@@ -205,6 +205,8 @@ def test_verify_and_invoke_when_the_python_is_gone(app, capsys):
     code, out, err = run_cli(main, ["verify"], capsys)
     assert code == 1
     assert f"MISMATCH Fn: the local target cannot run it: Runtime python{MISSING}: no Python {MISSING} found" in out
+    code, out, err = run_cli(main, ["verify", "--repair"], capsys)
+    assert code == 1 and "not repaired: Fn: the local target cannot run it" in out
     code, out, err = run_cli(main, ["invoke", "Fn"], capsys)
     assert code == 1 and f"the function's runtime python{MISSING} cannot run here" in err
     code, out, err = run_cli(main, ["invoke", "Fn", "--allow-python-substitute", f"{MISSING}={HERE}"], capsys)
