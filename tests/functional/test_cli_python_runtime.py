@@ -230,3 +230,21 @@ def test_a_python312_function_runs_on_312_where_it_is_installed(tmp_path, monkey
     code, out, err = run_cli(main, ["invoke", "Fn", "--log-type", "Tail"], capsys)
     assert json.loads(out) == [3, 12]
     assert "INIT_START Runtime Version: python3.12\tInterpreter: Python 3.12 (python3.12 from " in err
+
+
+def test_strata_devs_rounds_take_the_same_check(app, capsys):
+    """``strata dev`` deploys through the same preflight: a runtime it cannot run is an error of the round, and
+    nothing is applied."""
+    from strata.deploy.settings import resolve_deploy
+    from strata.local.dev import DevLoop
+
+    write(app, "nodejs20.x")
+    errors: list[str] = []
+    loop = DevLoop(resolve_deploy(template_file=str(app / "template.yaml")), out=lambda _line: None,
+                   err=errors.append)
+    done = loop.deploy()
+    assert done.error is not None and not done.changed
+    assert "Fn: Runtime nodejs20.x: the local target cannot run it" in errors[0]
+    assert "still serving the last good versions" in errors[0]
+    code, _, err = run_cli(main, ["describe"], capsys)
+    assert code == 1 and "does not exist" in err

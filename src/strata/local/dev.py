@@ -203,12 +203,15 @@ class DevLoop:
     def deploy(self, saved: float | None = None) -> Round:
         """Build, plan and apply what is on disk now; print what changed (or the error); drain the old workers.
         ``saved``: when the files were saved (epoch seconds; None: the first deploy, timed from now)."""
-        from strata.local.deploy import _engine, transform_for
+        from strata.local.deploy import _engine, preflight, transform_for
+        from strata.local.runtime.interpreter import use
 
         first, saved = saved is None, self.clock() if saved is None else saved
         self.rounds += 1
         try:
             result = transform_for(self.settings)
+            preflight(self.settings, result, deploying=True)    # what this machine cannot run is never applied
+            use(self.settings.python)                           # the workers here run on the Pythons checked
         except StrataError as exc:
             error = self._located(exc)
             self.err(f"Error: {error.render()}\n  still serving the last good versions")
