@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 from strata.errors import StrataError
 from strata.local import state_file
-from strata.paths import database_path
 
 PENDING = "Pending"
 REPORTABLE = ("Succeeded", "Failed")       # the only statuses a hook may report (CodeDeploy's rule)
@@ -59,24 +57,10 @@ class LifecycleEventAlreadyCompletedException(LifecycleError):
     code = "LifecycleEventAlreadyCompletedException"
 
 
-class HookExecutions:
+class HookExecutions(state_file.TableStore):
     """The hook executions of one state home (one connection; each call its own transaction)."""
 
-    def __init__(self, home: Path) -> None:
-        self.path = database_path(Path(home))
-        self.db = state_file.connect(self.path, timeout=60)
-        with state_file.guarded(self.path):
-            self.db.execute("PRAGMA busy_timeout = 60000")
-            self.db.execute(SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> HookExecutions:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    schema = SCHEMA
 
     def open(self, deployment_id: str, execution_id: str, hook: str, function: str) -> None:
         """The shifter hands ``execution_id`` to a hook of ``deployment_id``: it may now report, once."""

@@ -19,7 +19,6 @@ from typing import Any
 
 from strata.errors import StrataError
 from strata.local import state_file
-from strata.paths import database_path
 
 TYPES = ("String", "StringList", "SecureString")
 SCHEMA = """CREATE TABLE IF NOT EXISTS ssm_parameters (
@@ -46,24 +45,10 @@ class SsmParameter:
         return {"Name": self.name, "Type": self.type, "Value": self.shown(with_decryption), "Version": self.version}
 
 
-class SsmStore:
+class SsmStore(state_file.TableStore):
     """The parameters of one state home."""
 
-    def __init__(self, home: Path) -> None:
-        self.path = database_path(Path(home))
-        self.db = state_file.connect(self.path, timeout=60)
-        with state_file.guarded(self.path):
-            self.db.execute("PRAGMA busy_timeout = 60000")
-            self.db.execute(SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> SsmStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    schema = SCHEMA
 
     def get(self, name: str) -> SsmParameter | None:
         with state_file.guarded(self.path):

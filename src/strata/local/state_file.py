@@ -22,9 +22,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from strata.errors import StorageError
-from strata.paths import artifacts_dir, ensure_home, locks_dir, logs_dir, runtime_dir
+from strata.paths import artifacts_dir, database_path, ensure_home, locks_dir, logs_dir, runtime_dir
 
 MAGIC = b"SQLite format 3\x00"
 MODE = 0o600
@@ -43,6 +44,29 @@ def connect(path: Path, *, timeout: float) -> sqlite3.Connection:
     with guarded(path):
         prepare(path)
         return sqlite3.connect(str(path), timeout=timeout, isolation_level=None, check_same_thread=False)
+
+
+class TableStore:
+    """A store kept in its own table of a home's state file (SSM parameters, hook executions): one connection that
+    waits for other writers, the table made on first use; each call its own transaction."""
+
+    schema = ""
+
+    def __init__(self, home: Path) -> None:
+        self.path = database_path(Path(home))
+        self.db = connect(self.path, timeout=60)
+        with guarded(self.path):
+            self.db.execute("PRAGMA busy_timeout = 60000")
+            self.db.execute(self.schema)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def prepare(path: Path) -> None:
