@@ -57,12 +57,14 @@ class _Unit(NamedTuple):
     and the deflate level."""
 
     source: str
-    prefix: str  # "" or "python/"
+    prefix: str  # "", "python/" or "nodejs/"
     deps_runtime: str | None  # set when a requirements.txt will be installed
     level: int
     zip_file: bool
     excludes: tuple[str, ...] = ()  # the project's files under ``source`` (targets.project_excludes)
     deps_architecture: str = "x86_64"  # what the requirements are built for, with deps_runtime
+    node: str = ""  # "npm" (a Node function or layer) | "esbuild" (BuildMethod: esbuild) | "" (anything else)
+    bundle: str = ""  # esbuild: its version and the BuildProperties (``esbuild.bundle_key``)
 
     def cache_path(self, home: Path) -> str:
         name = hashlib.sha256(repr(tuple(self)).encode("utf-8", "surrogateescape")).hexdigest()[:32]
@@ -107,7 +109,12 @@ def _stderr(text: str) -> None:
 
 
 def _notes(unit: _Unit, target: BuildTarget) -> tuple[str, ...]:
-    """A Python folder with another manifest but no requirements.txt: say that its dependencies are not installed."""
+    """A Python folder with another manifest but no requirements.txt: say that its dependencies are not installed.
+    A Node folder with package.json but no npm lock: say that npm resolves at build time (``node_deps.notes``)."""
+    if unit.node and not unit.zip_file:
+        from strata.artifacts.node_deps import notes
+
+        return notes(unit.source, _label(target))
     if unit.zip_file or unit.deps_runtime is not None:
         return ()
     python = unit.prefix == "python/" or (target.kind == "function" and
@@ -127,14 +134,33 @@ def _unit_for(target: BuildTarget, level: int) -> _Unit:
     method = (target.build_method or "").lower()
     if target.kind == "layer":
         python = method.startswith("python")
-        runtime = target.build_method if python else None
+        runtime = target.build_method if python or method.startswith("nodejs") else None
     else:
         python = target.runtime is None or target.runtime.startswith("python")
         runtime = target.runtime
+    if method == "esbuild" or (runtime or "").startswith("nodejs"):
+        return _node_unit(target, source, runtime, method, level)
     deps = python and os.path.isfile(os.path.join(source, REQUIREMENTS))
     prefix = "python/" if target.kind == "layer" and method.startswith("python") else ""
     return _Unit(source, prefix, (runtime or "") if deps else None, level, False, tuple(sorted(target.excludes)),
                  target.architecture if deps else "x86_64")
+
+
+def _node_unit(target: BuildTarget, source: str, runtime: str | None, method: str, level: int) -> _Unit:
+    """A Node function or layer: npm's production dependencies replace the folder's own ``node_modules`` (left out
+    of the walk) when there is a ``package.json``; a layer's files go under ``nodejs/`` (Lambda's NODE_PATH)."""
+    from strata.artifacts.node_deps import PACKAGE_JSON
+
+    deps = os.path.isfile(os.path.join(source, PACKAGE_JSON))
+    excludes = tuple(sorted({*target.excludes, *(("node_modules",) if deps else ())}))
+    bundle = ""
+    if method == "esbuild":
+        from strata.artifacts.esbuild import bundle_key
+
+        bundle = bundle_key(target.build_properties)
+    prefix = "nodejs/" if target.kind == "layer" else ""
+    return _Unit(source, prefix, (runtime or "") if deps else None, level, False, excludes,
+                 target.architecture if deps else "x86_64", "esbuild" if bundle else "npm", bundle)
 
 
 def _label(target: BuildTarget) -> str:
@@ -195,7 +221,8 @@ def _build_unit(unit: _Unit, target: BuildTarget, home: Path, progress: bool,
 
 def _manifest(unit: _Unit, content: dict, deps: str | None) -> str:
     """Digest of everything that decides the zip's bytes: names, exec bits, content hashes, deps, level, format."""
-    h = hashlib.sha256(repr((MANIFEST_FORMAT, unit.prefix, unit.level, deps)).encode())
+    node = (unit.node, unit.bundle) if unit.node else ()   # Python's manifests stay as they were
+    h = hashlib.sha256(repr((MANIFEST_FORMAT, unit.prefix, unit.level, deps, *node)).encode())
     for rel in sorted(content):
         sha, executable = content[rel]
         h.update(f"\0{rel}\0{int(executable)}".encode("utf-8", "surrogateescape"))
@@ -229,6 +256,8 @@ def _write_manifest(home: Path, manifest: str, sha: str) -> None:
 
 
 def _deps_key(unit: _Unit, content: dict, tree: Tree) -> str | None:
+    if unit.node:
+        return _node_deps_key(unit, content, tree)
     if unit.deps_runtime is None or REQUIREMENTS not in tree.stats:
         return None
     from strata.artifacts.deps import deps_key
@@ -237,6 +266,19 @@ def _deps_key(unit: _Unit, content: dict, tree: Tree) -> str | None:
         key = tree.stats[REQUIREMENTS]
         content[REQUIREMENTS] = (digest.hash_file(tree.path(REQUIREMENTS)), bool(key[0] & EXEC_BITS))
     return deps_key(content[REQUIREMENTS][0], unit.deps_runtime, unit.deps_architecture)
+
+
+def _node_deps_key(unit: _Unit, content: dict, tree: Tree) -> str | None:
+    """npm's key: package.json, the lock and .npmrc hashed ahead of the zip when this build has not read them yet."""
+    from strata.artifacts.node_deps import MANIFESTS, PACKAGE_JSON, deps_key
+
+    if unit.deps_runtime is None or PACKAGE_JSON not in tree.stats:
+        return None
+    for name in MANIFESTS:
+        if name in tree.stats and name not in content:
+            content[name] = (digest.hash_file(tree.path(name)), bool(tree.stats[name][0] & EXEC_BITS))
+    return deps_key({name: content[name][0] for name in MANIFESTS if name in tree.stats}, unit.deps_runtime,
+                    unit.deps_architecture)
 
 
 def _deps_present(home: Path, key: str | None) -> bool:
@@ -253,14 +295,22 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
     from strata.artifacts.archive import Member, Packed, write_zip
     from strata.artifacts.progress import Progress
 
+    if unit.node == "esbuild":
+        return _bundle_unit(unit, target, home, store, tree, content, deps)
+    skip = {".npmrc"} if unit.node else set()   # npm's config may hold a registry token; SAM drops it too
     members = [Member(unit.prefix + rel, tree.path(rel), bool(key[0] & EXEC_BITS), key[1])
-               for rel, key in tree.stats.items()]
+               for rel, key in tree.stats.items() if rel not in skip]
     total = sum(key[1] for key in tree.stats.values())
     if deps is not None:
         from strata.artifacts.deps import ensure_deps
+        from strata.artifacts.node_deps import ensure_node_deps
 
-        folder = ensure_deps(home, deps, Path(unit.source) / REQUIREMENTS, what=_label(target),
-                             runtime=unit.deps_runtime or None, architecture=unit.deps_architecture)
+        if unit.node:
+            folder = ensure_node_deps(home, deps, Path(unit.source), what=_label(target),
+                                      runtime=unit.deps_runtime or None, architecture=unit.deps_architecture)
+        else:
+            folder = ensure_deps(home, deps, Path(unit.source) / REQUIREMENTS, what=_label(target),
+                                 runtime=unit.deps_runtime or None, architecture=unit.deps_architecture)
         ours = {m.arcname for m in members}
         installed = walk_tree(str(folder))
         for rel, key in installed.stats.items():
@@ -291,6 +341,56 @@ def _zip_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore
         bar.close()
         if tmp.exists():
             tmp.unlink()
+
+
+def _bundle_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactStore, tree: Tree,
+                 content: dict, deps: str | None) -> Artifact:
+    """``BuildMethod: esbuild``: copy the folder (and npm's production ``node_modules``) into a scratch folder, run
+    the pinned esbuild there, and zip its output alone (``strata.artifacts.esbuild``). Every source file is hashed
+    for the cache first: the zip holds none of them as they are."""
+    import json
+    import shutil
+    import tempfile
+
+    from strata.artifacts.archive import Member, write_zip
+    from strata.artifacts.esbuild import ensure_esbuild, esbuild_args, normalise_properties, run_esbuild
+
+    stale = [rel for rel in tree.stats if rel not in content]
+    for rel, sha in zip(stale, hash_files([tree.path(r) for r in stale], [tree.stats[r][1] for r in stale],
+                                          default_workers())):
+        content[rel] = (sha, bool(tree.stats[rel][0] & EXEC_BITS))
+    what = _label(target)
+    binary = ensure_esbuild()
+    folder = None
+    if deps is not None:
+        from strata.artifacts.node_deps import ensure_node_deps
+
+        folder = ensure_node_deps(home, deps, Path(unit.source), what=what, runtime=unit.deps_runtime or None,
+                                  architecture=unit.deps_architecture)
+    cache_dir(home).mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=cache_dir(home), prefix=".esbuild-"))
+    try:
+        work, out = scratch / "src", scratch / "out"
+        for rel in tree.stats:
+            dest = work / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(tree.path(rel), dest)
+        if folder is not None:
+            shutil.copytree(folder / "node_modules", work / "node_modules", symlinks=True)
+        properties = normalise_properties(json.loads(target.build_properties or "{}"))
+        run_esbuild(binary, esbuild_args(properties, work, str(out), what=what), work, what=what)
+        built = walk_tree(str(out)) if out.is_dir() else Tree(str(out), {}, {})
+        members = [Member(unit.prefix + rel, built.path(rel), False, key[1]) for rel, key in built.stats.items()]
+        tmp = store.temp_path()
+        try:
+            with open(tmp, "wb") as fh:
+                sha, _size = write_zip(members, fh, level=unit.level, workers=default_workers())
+            return store.put_file(tmp, sha)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _use_zip_file(unit: _Unit, target: BuildTarget, store: ArtifactStore, cache_path: str, record: cache.Record | None,

@@ -12,6 +12,7 @@ a regular file (``/dev/zero``, a FIFO), is a ``BuildError`` naming the resource 
 from __future__ import annotations
 
 import builtins
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class BuildTarget:
     build_method: str | None  # layer Metadata.BuildMethod
     excludes: tuple[str, ...] = ()  # paths under ``source`` the zip leaves out (the template, samconfig.*)
     architecture: str = "x86_64"  # what dependencies are built for: "x86_64" | "arm64" (``_architecture``)
+    build_properties: str = ""  # Metadata.BuildProperties as canonical JSON (esbuild's options), "" when none
 
     @builtins.property          # the field ``property`` shadows the builtin for type checkers
     def is_zip_file(self) -> bool:
@@ -108,7 +110,7 @@ def find_build_targets(template_data: dict, template_dir: Path,
         targets.append(BuildTarget(logical_id, prop, source, kind, _runtime(props, kind),
                                    build_method if isinstance(build_method, str) else None,
                                    project_excludes(source, Path(template_dir), template_file),
-                                   _architecture(props, kind, metadata)))
+                                   _architecture(props, kind, metadata), _build_properties(metadata)))
     return targets
 
 
@@ -148,6 +150,14 @@ def _architecture(props: dict, kind: str, metadata: object) -> str:
         if chosen is None and isinstance(names, list) and len(names) == 1:
             chosen = names[0]
     return "arm64" if isinstance(chosen, str) and chosen.lower() == "arm64" else "x86_64"
+
+
+def _build_properties(metadata: object) -> str:
+    """``Metadata.BuildProperties`` as canonical JSON (sorted keys), so it can key caches; "" when absent."""
+    value = metadata.get("BuildProperties") if isinstance(metadata, dict) else None
+    if not isinstance(value, dict) or not value:
+        return ""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _runtime(props: dict, kind: str) -> str | None:

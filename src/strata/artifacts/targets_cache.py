@@ -16,7 +16,8 @@ from strata.artifacts import cache
 from strata.artifacts.targets import BuildTarget, find_build_targets
 from strata.paths import cache_dir
 
-ROWS_FORMAT = 3  # bump when a target's row changes shape (2: the project files a code folder excludes; 3: architecture)
+ROWS_FORMAT = 4  # bump when a target's row changes shape (2: the project files a code folder excludes; 3: architecture;
+#                  4: build properties)
 
 
 def cached_targets(template_path: Path, home: Path, load: Callable[[Path], dict],
@@ -30,12 +31,12 @@ def cached_targets(template_path: Path, home: Path, load: Callable[[Path], dict]
     path = os.path.join(cache_dir(home), "build", f"targets-{name}.marshal")
     record = cache.load(path)
     if record is not None and record["key"] == key:
-        return [BuildTarget(t[0], t[1], Path(t[2]), t[3], t[4], t[5], tuple(t[6]), t[7])
+        return [BuildTarget(t[0], t[1], Path(t[2]), t[3], t[4], t[5], tuple(t[6]), t[7], t[8])
                 for t in record.content["targets"]]
     targets = find_build_targets(load(Path(template)), Path(template).parent, template_file=Path(template))
     if not cache.is_racy(s.st_ctime_ns, start_ns):
         rows = [(t.logical_id, t.property, str(t.source), t.kind, t.runtime, t.build_method, list(t.excludes),
-                 t.architecture)
+                 t.architecture, t.build_properties)
                 for t in targets]
         cache.save(path, {"key": key}, {"targets": rows})
     return targets

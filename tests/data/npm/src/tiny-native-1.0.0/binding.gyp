@@ -1,0 +1,1 @@
+{"targets": [{"target_name": "tiny_native", "sources": ["tiny_native.c"]}]}

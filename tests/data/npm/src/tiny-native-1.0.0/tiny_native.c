@@ -1,0 +1,1 @@
+/* never compiled by the tests: strata refuses the package before any build */
