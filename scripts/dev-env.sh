@@ -17,3 +17,10 @@ if [ ! -f "$STAMP" ] || [ "$ROOT/pyproject.toml" -nt "$STAMP" ]; then
   touch "$STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
+# Node builds in the test suite use strata's pinned esbuild: install it into the suite's user cache now (tests/conftest.py
+# names the folder), while the npm registry is reachable, so the tests run offline. Without npm those tests skip.
+if [ "$EXTRAS" = test ] && command -v npm >/dev/null 2>&1; then
+  STRATA_CACHE_DIR="${STRATA_CACHE_DIR:-$("$VENV/bin/python" -c 'import os, tempfile
+print(os.path.join(tempfile.gettempdir(), f"strata-tests-cache-{os.getuid()}"))')}" \
+    "$VENV/bin/python" -m strata.artifacts.esbuild >/dev/null || echo "note: esbuild not installed; Node build tests will skip" >&2
+fi

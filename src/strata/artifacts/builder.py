@@ -15,6 +15,12 @@ Python function's folder (or of such a layer) is installed with pip, for the fun
 clash. As with ``sam build`` (aws-lambda-builders' python_pip), ``requirements.txt`` is the one manifest: a
 ``pyproject.toml``, ``uv.lock``, ``poetry.lock`` or ``Pipfile`` without one is not installed, and the build says so
 (a note per target, on stderr) rather than shipping a function without its dependencies in silence.
+
+Node.js (a ``nodejs*`` runtime, a layer with ``BuildMethod: nodejs*``): a ``package.json`` at the folder's root is
+installed with npm (``strata.artifacts.node_deps``) into a cached ``node_modules`` merged in place of the folder's
+own (left out of the walk), ``.npmrc`` left out of the zip; a layer goes under ``nodejs/``. ``BuildMethod: esbuild``
+zips the pinned esbuild's output instead of the folder (``strata.artifacts.esbuild``; ``_bundle_unit``); its version
+and the ``BuildProperties`` are part of the unit and of the manifest.
 """
 from __future__ import annotations
 
@@ -384,8 +390,8 @@ def _bundle_unit(unit: _Unit, target: BuildTarget, home: Path, store: ArtifactSt
         tmp = store.temp_path()
         try:
             with open(tmp, "wb") as fh:
-                sha, _size = write_zip(members, fh, level=unit.level, workers=default_workers())
-            return store.put_file(tmp, sha)
+                zip_sha, _size = write_zip(members, fh, level=unit.level, workers=default_workers())
+            return store.put_file(tmp, zip_sha)
         finally:
             if tmp.exists():
                 tmp.unlink()
