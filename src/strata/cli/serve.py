@@ -75,6 +75,10 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
             click.echo(f"  local overrides from --env-vars {overrides.source}: {reached}", err=True)
         sys.stderr.flush()
 
+    from strata.local.gateway.service import Gateway
+
+    # the deployed APIs and function URLs, each on its own 127.0.0.1 port (announced as they start)
+    gateway = Gateway(home, base_port=port, announce=lambda line: click.echo(line, err=True))
     serve_home(home, host=host, port=port, stack_name=stack_name, access_key_id=access_key_id,
                secret_access_key=secret_access_key, invoke_threads=invoke_threads, region=region, on_ready=ready,
-               debug=debug, env_overrides=overrides)
+               debug=debug, env_overrides=overrides, companions=[gateway.attach])

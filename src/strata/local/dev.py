@@ -392,7 +392,11 @@ def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: i
             if on_ready is not None:
                 on_ready(url)
 
-        serve(app, settings.home, host, port, stack_name=settings.stack_name, on_ready=started)
+        from strata.local.gateway.service import Gateway
+
+        gateway = Gateway(settings.home, base_port=port, announce=err)
+        serve(app, settings.home, host, port, stack_name=settings.stack_name, on_ready=started,
+              companions=[gateway.attach])
     finally:
         stop.set()
         if thread is not None:

@@ -131,8 +131,11 @@ class HttpServer:
     """Serve ``app`` on listening sockets until ``should_exit`` (SIGINT/SIGTERM in the main thread set it)."""
 
     def __init__(self, app: App, *, keep_alive: float = 75.0, body_timeout: float = 30.0,
-                 shutdown_grace: float = 10.0) -> None:
+                 shutdown_grace: float = 10.0, handle_signals: bool = True) -> None:
         self.app = app
+        self.handle_signals = handle_signals     # False: a companion server on another's loop (the local gateway)
+        # called with the loop once serving (companions start their own servers on it: the local gateway)
+        self.on_serving: list[Callable[[asyncio.AbstractEventLoop], None]] = []
         self.keep_alive = keep_alive
         self.body_timeout = body_timeout
         self.shutdown_grace = shutdown_grace
@@ -164,13 +167,16 @@ class HttpServer:
     async def serve(self, sockets: list[socket.socket]) -> None:
         loop = asyncio.get_running_loop()
         self.loop = loop
-        if threading.current_thread() is threading.main_thread():
+        signals = self.handle_signals and threading.current_thread() is threading.main_thread()
+        if signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.handle_exit)
         self._refresh(loop.time())
         servers = [await loop.create_server(lambda: HttpConnection(self), sock=sock, backlog=1024)
                    for sock in sockets]
         self.started = True
+        for hook in self.on_serving:
+            hook(loop)
         try:
             while not self.should_exit:
                 await asyncio.sleep(TICK)
@@ -188,7 +194,7 @@ class HttpServer:
                 self._refresh(loop.time())
             for connection in list(self.connections):
                 connection.abort()
-            if threading.current_thread() is threading.main_thread():
+            if signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
 

@@ -15,7 +15,7 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,17 +82,21 @@ def make_server(app: LambdaApp, sock: socket.socket | None = None) -> HttpServer
 
 
 def serve(app: LambdaApp, home: Path, host: str, port: int, *, stack_name: str | None = None,
-          on_ready: Callable[[str], None] | None = None) -> None:
+          on_ready: Callable[[str], None] | None = None,
+          companions: Sequence[Callable[[HttpServer], None]] = ()) -> None:
     """Serve until SIGINT/SIGTERM (or ``should_exit``); ``server.json`` exists exactly while serving.
 
     SIGINT/SIGTERM stop the server gracefully from the moment ``server.json`` appears: until the event loop installs
     its own handlers, these ask the server to stop (a Ctrl+C right after start used to raise KeyboardInterrupt
-    instead: exit status 1, a traceback)."""
+    instead: exit status 1, a traceback). ``companions`` are handed the server before it starts (the local gateway
+    serves its APIs on the same loop: ``strata.local.gateway.service.Gateway.attach``)."""
     sock = bind(host, port)
     actual_port = sock.getsockname()[1]
     if app.allowed_hosts is None:
         app.allowed_hosts = AllowedHosts.for_bind(host, actual_port)
     server = make_server(app, sock)
+    for attach in companions:
+        attach(server)
     previous = _stop_on_signals(server)
     try:
         region = app.verifier.region if app.verifier is not None else None
@@ -150,7 +154,8 @@ def run_in_thread(app: LambdaApp, host: str = LOOPBACK_DEFAULT, port: int = 0, *
 def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, stack_name: str | None = None,
                access_key_id: str | None = None, secret_access_key: str | None = None, invoke_threads: int = 64,
                region: str | None = None, on_ready: Callable[[str, bool], None] | None = None,
-               debug: DebugTarget | None = None, env_overrides: EnvOverrides | None = None) -> None:
+               debug: DebugTarget | None = None, env_overrides: EnvOverrides | None = None,
+               companions: Sequence[Callable[[HttpServer], None]] = ()) -> None:
     """``strata serve``: the Lambda service of ``home`` over Lambda's REST API until stopped. Every request must be
     SigV4-signed for ``region`` with the home's credentials (made on first need) or the given ones; a non-loopback
     ``host`` needs given ones (the operator hands them out). ``on_ready(url, signed)``. ``debug``: that function's
@@ -159,7 +164,7 @@ def serve_home(home: Path, *, host: str = LOOPBACK_DEFAULT, port: int = 3001, st
                             invoke_threads=invoke_threads, region=region, debug=debug, env_overrides=env_overrides)
     try:
         serve(app, Path(home), host, port, stack_name=stack_name,
-              on_ready=(lambda url: on_ready(url, True)) if on_ready else None)
+              on_ready=(lambda url: on_ready(url, True)) if on_ready else None, companions=companions)
     finally:
         service.close()
 

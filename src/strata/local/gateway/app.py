@@ -1,0 +1,337 @@
+"""One API's listener: the request pipeline of API Gateway in front of the local Lambda service.
+
+``admit`` (the head is in): Host guard (127.0.0.1/localhost with this listener's port: DNS rebinding; no SigV4, API
+Gateway endpoints are public) -> CORS preflight (answered by the gateway) -> route (404/403 as API Gateway answers a
+missing one) -> the 10 MB body limit. ``respond`` (the body is in): the event for the route's payload version ->
+[authorizer, when the route has one] -> Invoke of the integration's ARN through the service's warm path (the same one
+Lambda's Invoke takes, so an alias's weights split HTTP traffic too), bounded by the integration timeout (504) ->
+the function's answer as HTTP (502 when it failed or is malformed; 6 MB cap) + CORS headers -> one access-log line.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from strata.local.gateway import auth_hook, cors, payloads
+from strata.local.gateway.model import REQUEST_LIMIT, RESPONSE_LIMIT, Api, Route
+from strata.local.gateway.routes import RouteTable
+from strata.local.lambda_service.context import random_uuid
+from strata.local.server.http import Deferred, Response
+from strata.model.lambda_errors import LambdaError
+
+log = logging.getLogger("strata.local.gateway")
+
+INTERNAL_ERROR = "Internal server error"
+TIMED_OUT = "Endpoint request timed out"
+
+
+class GatewayError(LambdaError):
+    """An answer of the gateway itself: ``{"message": ...}`` with ``status``."""
+
+    code = "GatewayError"
+    message_key = "message"
+
+    def __init__(self, status: int, message: str, close: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.close_connection = close
+
+
+@dataclass
+class Invoker:
+    """The local Lambda service's Invoke as the gateway uses it: the warm path on the loop (``start_invoke``), else
+    ``invoke_async``; ``slots`` bound invocations at once together with Lambda's API on the same server."""
+
+    service: Any
+    slots: Any
+    pool: Executor | None = None
+
+
+class _Admitted:
+    __slots__ = ("answer", "route", "params", "method", "raw_path", "raw_query", "headers", "raw_headers", "peer",
+                 "started", "limit")
+
+    def __init__(self, answer: Response | None, route: Route | None, params: dict[str, str], method: str,
+                 raw_path: str, raw_query: str, headers: dict[str, str], raw_headers: list[tuple[str, str]],
+                 peer: str) -> None:
+        self.answer, self.route, self.params, self.method = answer, route, params, method
+        self.raw_path, self.raw_query, self.headers, self.raw_headers = raw_path, raw_query, headers, raw_headers
+        self.peer = peer
+        self.started = time.monotonic()
+        self.limit = REQUEST_LIMIT
+
+
+class GatewayApp:
+    """The app ``HttpServer`` serves for one API stage or function URL (``api``, swappable on redeploy)."""
+
+    def __init__(self, api: Api, invoker: Invoker, port: int, *,
+                 access_log: Callable[[str], None] | None = None, authorizers: Any = None) -> None:
+        self.invoker = invoker
+        self.port = port
+        self.allowed_hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
+        self.access_log = access_log
+        self.authorizers = authorizers if authorizers is not None else auth_hook.default_authorizers()
+        self.head_renderer: Any = None
+        self.body_timeout = 30.0
+        self.api = api
+
+    @property
+    def api(self) -> Api:
+        return self._api
+
+    @api.setter
+    def api(self, api: Api) -> None:
+        self._api = api
+        self.table = RouteTable(api)
+        self.v1 = api.kind == "REST"
+
+    # -- the server's interface --------------------------------------------------------------------------------------
+
+    def admit(self, method: str, path: str, query: str, headers: dict[str, str], connection: object) -> _Admitted:
+        if headers.get("host", "").lower() not in self.allowed_hosts:
+            raise GatewayError(421, f"This local endpoint answers only to Host 127.0.0.1:{self.port} or "
+                                    f"localhost:{self.port}.", close=True)
+        raw = getattr(connection, "raw_headers", None)
+        raw_headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw] if raw is not None else \
+            list(headers.items())
+        transport = getattr(connection, "transport", None)
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        admitted = _Admitted(None, None, {}, method, path, query, headers, raw_headers,
+                             peer[0] if peer else "127.0.0.1")
+        api = self._api
+        if api.cors is not None and cors.is_preflight(method, headers):
+            admitted.answer = (204, _encode(cors.preflight(api.cors, headers)), b"", False)
+            return admitted
+        if api.kind == "REST" and method == "OPTIONS":
+            mock = self.table.preflight(path)
+            if mock is not None and mock.mock_cors is not None:
+                admitted.answer = (200, _encode([*cors.mock_preflight(mock.mock_cors),
+                                                 ("content-type", "application/json")]), b"{}", False)
+                return admitted
+        found = self.table.match(method, path)
+        if found is None:
+            admitted.answer = self._error(404, "Not Found", headers) if api.kind != "REST" else \
+                self._error(403, "Missing Authentication Token", headers)
+            return admitted
+        admitted.route, admitted.params = found
+        return admitted
+
+    def too_large(self, admitted: _Admitted, size: int) -> LambdaError:
+        return GatewayError(413, "Request Too Long")
+
+    def error_response(self, error: LambdaError) -> Response:
+        status = error.status if isinstance(error, GatewayError) else 500
+        message = error.message if isinstance(error, GatewayError) else INTERNAL_ERROR
+        return (status, [(b"content-type", b"application/json")], json.dumps({"message": message}).encode(),
+                error.close_connection)
+
+    def respond(self, admitted: _Admitted, body: bytes) -> Any:
+        if admitted.answer is not None:
+            self._log(admitted, admitted.answer[0], "-")
+            return admitted.answer
+        route = admitted.route
+        assert route is not None
+        request = payloads.Request(admitted.method, admitted.raw_path, admitted.raw_query, admitted.headers,
+                                   admitted.raw_headers, body, admitted.peer, random_uuid(), time.time())
+        if route.integration is None:
+            message = route.unsupported or "no integration"
+            log.warning("%s %s: %s", admitted.method, admitted.raw_path, message)
+            return self._finish(admitted, self._error(500, INTERNAL_ERROR, admitted.headers), "-")
+        if route.authorizer is not None:
+            return self._authorized(admitted, route, request)
+        return self._invoke(admitted, route, request, None)
+
+    # -- the pipeline ------------------------------------------------------------------------------------------------
+
+    async def _authorized(self, admitted: _Admitted, route: Route, request: payloads.Request) -> Response:
+        api = self._api
+        spec = auth_hook.spec_for(api, route)
+        auth_request = auth_hook.auth_request(
+            method=request.method, path=request.path, resource=route.path, route_key=route.route_key,
+            headers=dict(admitted.headers), multi_headers=_multi(admitted.raw_headers), query=request.raw_query,
+            path_params=admitted.params, stage=api.stage, stage_variables=api.stage_variables or {},
+            source_ip=request.source_ip, request_id=request.request_id,
+            method_arn=_method_arn(api, route, request), api_kind="REST" if api.kind == "REST" else "HTTP",
+            payload_version=route.integration.payload_version if route.integration else "1.0", scopes=route.scopes)
+        # -- the authorizer call site (strata.local.gateway.authorizers replaces the default) --
+        outcome = await self.authorizers.check(spec, auth_request)
+        if outcome.status != 200:
+            message = outcome.message or {401: "Unauthorized", 403: "Forbidden"}.get(outcome.status, INTERNAL_ERROR)
+            return self._finish(admitted, self._error(outcome.status, message, admitted.headers), "-")
+        answer = self._invoke(admitted, route, request, outcome.context)
+        if isinstance(answer, Deferred):
+            waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+
+            def settle(response: Response) -> None:
+                if not waiter.done():
+                    waiter.set_result(response)
+
+            answer.then(settle)
+            return await waiter
+        if isinstance(answer, tuple):
+            return answer
+        return await answer
+
+    def _invoke(self, admitted: _Admitted, route: Route, request: payloads.Request,
+                authorizer: dict[str, Any] | None) -> Any:
+        api = self._api
+        integration = route.integration
+        assert integration is not None
+        if integration.payload_version == "2.0":
+            event = payloads.event_v2(api, route, request, admitted.params, authorizer)
+        else:
+            event = payloads.event_v1(api, route, request, admitted.params, authorizer)
+        payload = json.dumps(event).encode()
+        answer = _Answer(self, admitted, integration.payload_version == "2.0",
+                         integration.function_name.split(":", 1)[0])
+        invoker = self.invoker
+        slots = invoker.slots
+        start = getattr(invoker.service, "start_invoke", None)
+        loop = asyncio.get_running_loop()
+        if start is not None and slots.try_take():
+            answer.holding = True
+            answer.sole = slots.free == slots.size - 1
+            try:
+                started = start(integration.function_arn, None, payload, "RequestResponse", "None", None,
+                                answer, invoker.pool)
+            except BaseException as exc:  # noqa: BLE001 - answered
+                answer(None, exc)
+                return answer
+            if started:
+                answer.timer = loop.call_later(integration.timeout_ms / 1000, answer.timed_out)
+                return answer
+            answer.holding = False
+            slots.give()
+        answer.timer = loop.call_later(integration.timeout_ms / 1000, answer.timed_out)
+        task = asyncio.ensure_future(self._invoke_async(answer, integration.function_arn, payload))
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+        return answer
+
+    async def _invoke_async(self, answer: _Answer, function: str, payload: bytes) -> None:
+        slots = self.invoker.slots
+        try:
+            await slots.take()
+        except BaseException as exc:  # noqa: BLE001 - answered
+            answer(None, exc)
+            return
+        answer.holding = True
+        try:
+            result = await self.invoker.service.invoke_async(function, payload=payload, executor=self.invoker.pool)
+        except BaseException as exc:  # noqa: BLE001 - answered
+            answer(None, exc)
+            return
+        answer(result, None)
+
+    # -- answers -----------------------------------------------------------------------------------------------------
+
+    def _error(self, status: int, message: str, headers: dict[str, str]) -> Response:
+        out = [(b"content-type", b"application/json")]
+        api = self._api
+        if api.cors is not None:
+            out += _encode(cors.response_headers(api.cors, headers))
+        return status, out, json.dumps({"message": message}).encode(), False
+
+    def answer_for(self, admitted: _Admitted, v2: bool, result: Any, error: BaseException | None) -> Response:
+        """The HTTP answer for an invocation's outcome; never raises."""
+        if error is not None:
+            if isinstance(error, Exception):
+                log.warning("%s %s: the integration failed: %s", admitted.method, admitted.raw_path, error)
+                return self._error(502 if isinstance(error, LambdaError) else 500, INTERNAL_ERROR, admitted.headers)
+            raise error
+        if result.function_error:
+            log.warning("%s %s: the function failed: %s", admitted.method, admitted.raw_path,
+                        bytes(result.payload)[:500].decode("utf-8", "replace"))
+            return self._error(502, INTERNAL_ERROR, admitted.headers)
+        payload = result.payload if type(result.payload) is bytes else bytes(result.payload or b"")
+        if len(payload) > RESPONSE_LIMIT:
+            log.warning("%s %s: the function's response is larger than 6 MB", admitted.method, admitted.raw_path)
+            return self._error(502, INTERNAL_ERROR, admitted.headers)
+        try:
+            status, headers, body = payloads.response_v2(payload) if v2 else payloads.response_v1(payload)
+        except payloads.MalformedResponse as exc:
+            log.warning("%s %s: malformed Lambda proxy response: %s", admitted.method, admitted.raw_path, exc)
+            return self._error(502, INTERNAL_ERROR, admitted.headers)
+        api = self._api
+        if api.cors is not None:
+            headers = [*headers, *cors.response_headers(api.cors, admitted.headers)]
+        try:
+            encoded = _encode(headers)
+        except UnicodeEncodeError:
+            return self._error(502, INTERNAL_ERROR, admitted.headers)
+        return status, encoded, body if admitted.method != "HEAD" else b"", False
+
+    def _finish(self, admitted: _Admitted, response: Response, version: str) -> Response:
+        self._log(admitted, response[0], version)
+        return response
+
+    def _log(self, admitted: _Admitted, status: int, function: str) -> None:
+        if self.access_log is None:
+            return
+        elapsed = (time.monotonic() - admitted.started) * 1000
+        self.access_log(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {admitted.method} {admitted.raw_path}"
+                        f"{'?' + admitted.raw_query if admitted.raw_query else ''} {status} {elapsed:.1f}ms "
+                        f"{function}\n")
+
+
+class _Answer(Deferred):
+    """The pending HTTP answer of one invocation: the runtime's ``on_done`` (a warm reply resolves it from the loop's
+    reader callback), or the integration timeout's 504, whichever comes first."""
+
+    __slots__ = ("app", "admitted", "v2", "holding", "sole", "timer", "function")
+
+    def __init__(self, app: GatewayApp, admitted: _Admitted, v2: bool, function: str) -> None:
+        Deferred.__init__(self)
+        self.app, self.admitted, self.v2, self.function = app, admitted, v2, function
+        self.holding = False
+        self.sole = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def __call__(self, result: Any, error: BaseException | None) -> None:
+        app = self.app
+        if self.holding:
+            self.holding = False
+            app.invoker.slots.give()
+        if self.timer is not None:
+            self.timer.cancel()
+        if self.answer is not None:          # timed out already: the late answer is dropped
+            return
+        response = app.answer_for(self.admitted, self.v2, result, error)
+        version = f"{self.function}:{result.executed_version}" if result is not None else self.function
+        self.resolve(app._finish(self.admitted, response, version))
+
+    def timed_out(self) -> None:
+        if self.answer is None:
+            log.warning("%s %s: the integration timed out", self.admitted.method, self.admitted.raw_path)
+            self.resolve(self.app._finish(self.admitted, self.app._error(504, TIMED_OUT, self.admitted.headers),
+                                          "timeout"))
+
+
+_running: set[asyncio.Future] = set()
+
+
+def _encode(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
+            if name.lower() not in ("content-length", "connection", "transfer-encoding", "date")]
+
+
+def _multi(raw_headers: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in raw_headers:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def _method_arn(api: Api, route: Route, request: payloads.Request) -> str:
+    """The ARN an authorizer is asked about: ``arn:aws:execute-api:region:account:api/stage/METHOD/path``."""
+    if api.kind == "REST":
+        return (f"arn:aws:execute-api:us-east-1:{payloads.ACCOUNT_ID}:{api.api_id}/{api.stage}/{request.method}"
+                f"{request.path}")
+    return (f"arn:aws:execute-api:us-east-1:{payloads.ACCOUNT_ID}:{api.api_id}/{api.stage}/{route.route_key}"
+            .replace(" ", ""))

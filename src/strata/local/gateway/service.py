@@ -1,0 +1,265 @@
+"""The gateway inside ``strata serve`` (and ``strata dev``): one listener per API stage and function URL, on
+127.0.0.1 only, each on its own port.
+
+Why a port per API: a browser tells origins apart by port, so a page served by one API can call another across
+origins and CORS decides what it may read, as on AWS; and an API's paths stay the paths the template names (no
+prefix to strip). Ports are stable: ``<home>/gateway.json`` records each API's port (first pick: the ports after the
+Lambda API's, or free ones when serve's port is 0), and a restart binds the same one when it is free.
+
+The listeners are ``HttpServer``s run on the serve loop (``attach`` hooks the Lambda API server's start), so an
+HTTP request reaches a warm worker with no thread hop, sharing the invoke slots of Lambda's API. Every
+``POLL_SECONDS`` the deployed state's signature is read (in a thread); when a deploy changed it, the route tables are
+rebuilt: APIs are swapped in place, new ones get listeners, removed ones stop.
+"""
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import logging
+import os
+import socket
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from strata.local.gateway import routes
+from strata.local.gateway.app import GatewayApp, Invoker
+from strata.local.gateway.model import Api
+from strata.local.server.http import HttpServer
+
+log = logging.getLogger("strata.local.gateway")
+
+POLL_SECONDS = 1.0
+PORTS_FILE = "gateway.json"
+HOST = "127.0.0.1"
+
+
+def ports_file(home: Path) -> Path:
+    return Path(home) / PORTS_FILE
+
+
+def recorded_ports(home: Path) -> dict[str, int]:
+    """The port each API key was last served on (``describe`` shows them; a restart reuses them)."""
+    try:
+        data = json.loads(ports_file(home).read_text())
+    except (OSError, ValueError):
+        return {}
+    ports = data.get("ports") if isinstance(data, dict) else None
+    return {str(k): int(v) for k, v in ports.items() if isinstance(v, int)} if isinstance(ports, dict) else {}
+
+
+def _save_ports(home: Path, ports: dict[str, int]) -> None:
+    path = ports_file(home)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gateway.", suffix=".json")
+    with os.fdopen(fd, "w") as out:
+        json.dump({"ports": dict(sorted(ports.items()))}, out, indent=1)
+    os.replace(tmp, path)
+
+
+def local_url(port: int) -> str:
+    return f"http://{HOST}:{port}/"
+
+
+def _bind(port: int) -> socket.socket | None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            return None
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass
+class Listener:
+    api: Api
+    app: GatewayApp
+    server: HttpServer
+    sock: socket.socket
+    port: int
+
+    @property
+    def url(self) -> str:
+        return local_url(self.port)
+
+
+class AccessLog:
+    """Access-log lines appended to ``<logs>/gateway/access.log`` (``strata logs --gateway`` reads it)."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = access_log_path(home)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def write(self, line: str) -> None:
+        try:
+            os.write(self._fd, line.encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+
+
+def access_log_path(home: Path) -> Path:
+    from strata.paths import logs_dir
+
+    return logs_dir(Path(home)) / "gateway" / "access.log"
+
+
+class Gateway:
+    """Every deployed API of ``home`` served beside the Lambda API; ``announce`` hears each address and warning."""
+
+    def __init__(self, home: Path, *, base_port: int = 0, announce: Callable[[str], None] | None = None,
+                 poll: float = POLL_SECONDS) -> None:
+        self.home = Path(home)
+        self.base_port = base_port
+        self.announce = announce or (lambda line: None)
+        self.poll = poll
+        self.listeners: dict[str, Listener] = {}
+        self.invoker: Invoker | None = None
+        self.main: HttpServer | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.signature: tuple = ()
+        self.access_log: AccessLog | None = None
+        self.ready = threading.Event()
+        self._task: asyncio.Task | None = None
+
+    def attach(self, server: HttpServer) -> None:
+        """Serve the APIs once ``server`` (the Lambda API's, whose app has ``invoke_slots``, ``invoke_pool`` and a
+        dispatch over the service) serves, on its loop; stop with it."""
+        app: Any = server.app
+        self.invoker = Invoker(app.dispatch.service, app.invoke_slots, app.invoke_pool)
+        self.main = server
+        server.on_serving.append(self._start)
+
+    # -- on the loop -------------------------------------------------------------------------------------------------
+
+    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.access_log = AccessLog(self.home)
+        try:
+            self.signature = routes.signature(self.home)
+            self.apply(routes.load(self.home))
+        except Exception:  # noqa: BLE001 - the Lambda API keeps serving; the watch retries
+            log.exception("the local gateway could not read the deployed APIs")
+            self.signature = ()
+        self.ready.set()
+        self._task = loop.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        main = self.main
+        assert main is not None
+        try:
+            while not main.should_exit:
+                await asyncio.sleep(self.poll)
+                if main.should_exit:
+                    break
+                try:
+                    signature = await loop.run_in_executor(None, routes.signature, self.home)
+                    if signature == self.signature:
+                        continue
+                    apis = await loop.run_in_executor(None, routes.load, self.home)
+                except Exception:  # noqa: BLE001 - a deploy in progress, a busy database: next round
+                    log.debug("reading the deployed APIs failed", exc_info=True)
+                    continue
+                self.signature = signature
+                self.apply(apis)
+        finally:
+            self.stop()
+
+    def apply(self, apis: list[Api]) -> None:
+        """Serve exactly ``apis``: swap routes of the ones served, start new ones, stop removed ones."""
+        loop = self.loop
+        assert loop is not None and self.invoker is not None
+        ports = recorded_ports(self.home)
+        wanted = {api.key: api for api in apis}
+        changed = False
+        for key in list(self.listeners):
+            if key not in wanted:
+                listener = self.listeners.pop(key)
+                listener.server.should_exit = True
+                self.announce(f"  {listener.api.title}: no longer deployed, {listener.url} stopped")
+        for key, api in wanted.items():
+            current = self.listeners.get(key)
+            if current is not None:
+                if current.api != api:
+                    current.app.api = api
+                    current.api = api
+                    self._warn(api)
+                continue
+            sock, port = self._socket(ports.get(key), ports)
+            if sock is None:
+                self.announce(f"  {api.title}: no free port on {HOST}; not served")
+                continue
+            app = GatewayApp(api, self.invoker, port,
+                             access_log=self.access_log.write if self.access_log is not None else None)
+            server = HttpServer(app, keep_alive=75.0, body_timeout=30.0, handle_signals=False)
+            task = loop.create_task(server.serve([sock]))
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
+            listener = Listener(api, app, server, sock, port)
+            self.listeners[key] = listener
+            if ports.get(key) != port:
+                ports[key] = port
+                changed = True
+            self.announce(f"  {api.title}: {listener.url}")
+            self._warn(api)
+        if changed:
+            try:
+                _save_ports(self.home, ports)
+            except OSError as exc:
+                log.warning("cannot record the gateway's ports in %s: %s", ports_file(self.home), exc)
+
+    def _warn(self, api: Api) -> None:
+        notes = list(api.warnings)
+        if any(r.iam for r in api.routes) and api.kind != "URL":
+            notes.append(f"{api.title}: AWS_IAM authorization is not enforced locally (requests are let in)")
+        if any(r.api_key_required for r in api.routes):
+            notes.append(f"{api.title}: API keys are not enforced locally (requests without x-api-key are let in)")
+        for note in dict.fromkeys(notes):
+            self.announce(f"  warning: {note}")
+
+    def _socket(self, recorded: int | None, ports: dict[str, int]) -> tuple[socket.socket | None, int]:
+        if recorded:
+            sock = _bind(recorded)
+            if sock is not None:
+                return sock, recorded
+        taken = set(ports.values()) | {listener.port for listener in self.listeners.values()}
+        if self.base_port:
+            candidate = self.base_port + 1
+            while candidate < min(self.base_port + 200, 65536):
+                if candidate not in taken:
+                    sock = _bind(candidate)
+                    if sock is not None:
+                        return sock, candidate
+                candidate += 1
+        sock = _bind(0)
+        return (sock, sock.getsockname()[1]) if sock is not None else (None, 0)
+
+    def stop(self) -> None:
+        for listener in self.listeners.values():
+            listener.server.should_exit = True
+        self.listeners.clear()
+        if self.access_log is not None:
+            self.access_log.close()
+            self.access_log = None
+
+    def urls(self) -> dict[str, str]:
+        return {key: listener.url for key, listener in self.listeners.items()}
+
+
+_tasks: set[asyncio.Task] = set()

@@ -1,0 +1,244 @@
+"""The local API Gateway in a real ``strata serve``: tests/data/gateway-app deployed (a REST API, an HTTP API and a
+function URL, all on the function's ``live`` alias), then plain HTTP (http.client) against each API's own port."""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from deploy_helpers import ROOT, strata
+from strata_testkit import start_serve, stop_serve
+
+from strata.local.gateway.service import recorded_ports
+
+APP = ROOT / "tests" / "data" / "gateway-app"
+ORIGIN = "http://allowed.test"
+
+
+def _ports(home: Path, stack: str, wanted: tuple[str, ...]) -> dict[str, int]:
+    """The ports ``strata serve`` recorded for the APIs (waits until the gateway wrote them)."""
+    for _ in range(600):
+        ports = recorded_ports(home)
+        if all(f"{stack}/{key}" in ports for key in wanted):
+            return {key: ports[f"{stack}/{key}"] for key in wanted}
+        time.sleep(0.05)
+    raise AssertionError(f"the gateway did not record ports for {wanted}: {recorded_ports(home)}")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    base = tmp_path_factory.mktemp("gateway")
+    app = base / "gwapp"
+    shutil.copytree(APP, app)
+    home = app / ".strata"
+    strata(app, home, "deploy")
+    process = start_serve(home)
+    ports = _ports(home, "gwapp", ("Api/test", "HttpApi/$default", "EchoFunctionUrl/$default"))
+    yield {"app": app, "home": home, "rest": ports["Api/test"], "http": ports["HttpApi/$default"],
+           "url": ports["EchoFunctionUrl/$default"], "process": process}
+    err = stop_serve(process)
+    assert process.returncode == 0, err
+
+
+def call(port: int, method: str, path: str, body: bytes | None = None, headers: dict | list | None = None,
+         host: str | None = None) -> tuple[int, http.client.HTTPResponse, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        conn.putheader("Host", host or f"127.0.0.1:{port}")
+        for name, value in (headers.items() if isinstance(headers, dict) else headers or []):
+            conn.putheader(name, value)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, response, response.read()
+    finally:
+        conn.close()
+
+
+def test_rest_api_payload_v1(gateway):
+    """REST payload 1.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-
+    integrations.html): resource, path parameters, repeated headers and query parameters, stage and its variables;
+    the function's multiValueHeaders come back as repeated headers."""
+    status, response, body = call(gateway["rest"], "GET", "/items/42?a=1&a=2&b=x%20y",
+                                  headers=[("X-Multi", "1"), ("X-Multi", "2")])
+    assert status == 200, body
+    out = json.loads(body)
+    event = out["event"]
+    assert (event["resource"], event["path"], event["httpMethod"]) == ("/items/{id}", "/items/42", "GET")
+    assert event["pathParameters"] == {"id": "42"}
+    assert event["multiValueHeaders"]["X-Multi"] == ["1", "2"] and event["headers"]["X-Multi"] == "2"
+    assert event["queryStringParameters"] == {"a": "2", "b": "x y"}
+    assert event["multiValueQueryStringParameters"] == {"a": ["1", "2"], "b": ["x y"]}
+    assert event["stageVariables"] == {"color": "blue"}
+    context = event["requestContext"]
+    assert (context["stage"], context["resourcePath"], context["path"]) == ("test", "/items/{id}", "/test/items/42")
+    assert context["identity"]["sourceIp"] == "127.0.0.1" and context["requestId"]
+    assert out["version"] == "1" and response.getheader("X-Version") == "1"
+    assert response.headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+
+
+def test_rest_proxy_and_missing_route(gateway):
+    status, _, body = call(gateway["rest"], "POST", "/deep/er/path", body=b"plain text",
+                           headers={"Content-Type": "text/plain"})
+    event = json.loads(body)["event"]
+    assert status == 200
+    assert (event["resource"], event["pathParameters"]) == ("/{proxy+}", {"proxy": "deep/er/path"})
+    assert (event["body"], event["isBase64Encoded"]) == ("plain text", False)
+    status, _, body = call(gateway["rest"], "GET", "/")
+    assert (status, json.loads(body)) == (403, {"message": "Missing Authentication Token"})
+
+
+def test_rest_binary_bodies(gateway):
+    """BinaryMediaTypes: a binary request body reaches the function base64-encoded; a base64 answer goes out as
+    bytes."""
+    data = bytes(range(256)) * 4
+    status, _, body = call(gateway["rest"], "POST", "/upload", body=data,
+                           headers={"Content-Type": "application/octet-stream"})
+    event = json.loads(body)["event"]
+    assert status == 200 and event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == data
+    status, response, body = call(gateway["rest"], "GET", "/image/png")
+    assert (status, response.getheader("Content-Type"), body) == (200, "image/png", b"\x89PNG\r\n\x1a\n\x00\xff")
+
+
+def test_http_api_payload_v2(gateway):
+    """Payload 2.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-
+    lambda.html): route key, raw path and query, cookies, comma-joined repeats; response cookies become Set-Cookie."""
+    status, response, body = call(gateway["http"], "GET", "/h/7?x=1&x=2",
+                                  headers=[("Cookie", "s=1; t=2"), ("X-Multi", "1"), ("X-Multi", "2")])
+    assert status == 200, body
+    event = json.loads(body)["event"]
+    assert (event["version"], event["routeKey"], event["rawPath"], event["rawQueryString"]) == \
+        ("2.0", "GET /h/{id}", "/h/7", "x=1&x=2")
+    assert event["cookies"] == ["s=1", "t=2"] and "cookie" not in event["headers"]
+    assert event["headers"]["x-multi"] == "1,2"
+    assert event["queryStringParameters"] == {"x": "1,2"} and event["pathParameters"] == {"id": "7"}
+    assert event["requestContext"]["http"]["method"] == "GET" and event["requestContext"]["stage"] == "$default"
+    assert response.headers.get_all("set-cookie") == ["c=3"]
+
+
+def test_http_api_default_route_payload_v1_and_shorthand(gateway):
+    status, _, body = call(gateway["http"], "DELETE", "/no/such/route")
+    assert status == 200
+    event = json.loads(body)["event"]
+    assert (event["routeKey"], json.loads(body)["version"]) == ("$default", "$LATEST")   # DefaultFunction, unaliased
+    status, _, body = call(gateway["http"], "POST", "/v1/a/b", body=b"{}", headers={"Content-Type": "application/json"})
+    event = json.loads(body)["event"]
+    assert (event["version"], event["resource"], event["pathParameters"]) == ("1.0", "/v1/{proxy+}", {"proxy": "a/b"})
+    status, response, body = call(gateway["http"], "GET", "/h/shorthand")
+    assert (status, response.getheader("content-type")) == (200, "application/json")
+    assert json.loads(body) == {"shorthand": True, "version": "1"}
+
+
+def test_function_errors_malformed_answers_and_timeouts(gateway):
+    """A function error or a malformed proxy answer is API Gateway's 502; an integration slower than its
+    TimeoutInMillis is 504."""
+    for port, path in ((gateway["http"], "/h/fail"), (gateway["http"], "/h/malformed"), (gateway["rest"], "/fail")):
+        status, _, body = call(port, "GET", path)
+        assert (status, json.loads(body)) == (502, {"message": "Internal server error"}), path
+    status, _, body = call(gateway["http"], "GET", "/h/timeout/slow")
+    assert (status, json.loads(body)) == (504, {"message": "Endpoint request timed out"})
+    status, _, body = call(gateway["http"], "GET", "/nope", host="evil.example")
+    assert status == 421
+
+
+def test_cors(gateway):
+    """HttpApi CorsConfiguration and a function URL's Cors: the gateway answers preflights and adds the headers for
+    an allowed origin only; a REST Api's Cors is SAM's mock OPTIONS method."""
+    preflight = {"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "content-type"}
+    status, response, _ = call(gateway["http"], "OPTIONS", "/h/1", headers=preflight)
+    assert status == 204
+    assert response.getheader("access-control-allow-origin") == ORIGIN
+    assert response.getheader("access-control-allow-methods") == "GET,POST"
+    assert response.getheader("access-control-max-age") == "60"
+    status, response, _ = call(gateway["http"], "OPTIONS", "/h/1",
+                               headers={**preflight, "Origin": "http://evil.test"})
+    assert response.getheader("access-control-allow-origin") is None
+    status, response, _ = call(gateway["http"], "GET", "/h/1", headers={"Origin": ORIGIN})
+    assert response.getheader("access-control-allow-origin") == ORIGIN
+    assert response.getheader("access-control-expose-headers") == "x-version"
+    status, response, _ = call(gateway["http"], "GET", "/h/1", headers={"Origin": "http://evil.test"})
+    assert status == 200 and response.getheader("access-control-allow-origin") is None
+    status, response, _ = call(gateway["rest"], "OPTIONS", "/items/1", headers=preflight)
+    assert status == 200 and response.getheader("Access-Control-Allow-Origin") == ORIGIN
+    assert response.getheader("Access-Control-Allow-Headers") == "content-type,x-custom"
+    simple = {"Origin": ORIGIN, "Access-Control-Request-Method": "DELETE"}
+    status, response, _ = call(gateway["url"], "OPTIONS", "/", headers=simple)
+    assert status == 204 and response.getheader("access-control-allow-origin") == ORIGIN
+    status, response, _ = call(gateway["url"], "OPTIONS", "/", headers=preflight)   # no AllowHeaders: refused
+    assert response.getheader("access-control-allow-origin") is None
+
+
+def test_function_url(gateway):
+    status, _, body = call(gateway["url"], "GET", "/any/path?q=1")
+    event = json.loads(body)["event"]
+    assert status == 200
+    assert (event["routeKey"], event["rawPath"], event["requestContext"]["accountId"]) == \
+        ("$default", "/any/path", "anonymous")
+    assert json.loads(body)["version"] == "1"     # the URL's qualifier: the live alias
+
+
+def test_access_log(gateway):
+    call(gateway["http"], "GET", "/h/logged")
+    log = gateway["home"] / "logs" / "gateway" / "access.log"
+    for _ in range(100):
+        if "GET /h/logged 200" in log.read_text():
+            break
+        time.sleep(0.05)
+    line = next(line for line in log.read_text().splitlines() if "GET /h/logged 200" in line)
+    assert "ms " in line and line.endswith(":1") and "EchoFunction" in line
+
+
+def test_weighted_alias_splits_http_traffic_and_routes_follow_deploys(gateway):
+    """A second version, then ``live`` weighted 50/50 between 1 and 2: HTTP requests reach both (the integration is
+    the alias, invoked as Invoke invokes it). A deploy that adds a route while serve runs is served without a
+    restart."""
+    app, home = gateway["app"], gateway["home"]
+    source = app / "src" / "app.py"
+    source.write_text(source.read_text().replace("VERSION_MARK = 1", "VERSION_MARK = 2"))
+    template = app / "template.yaml"
+    template.write_text(template.read_text().replace("""  DefaultFunction:""", """  LateFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Late:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref HttpApi
+            Path: /late
+            Method: get
+
+  DefaultFunction:"""))
+    strata(app, home, "deploy")
+    from strata.local.lambda_service.service import LambdaService
+    from strata.local.lambda_service.wire import dispatch
+
+    service = LambdaService(home)
+    try:
+        name = next(f["FunctionName"] for f in dispatch(service, "ListFunctions", {})["Functions"]
+                    if "EchoFunction" in f["FunctionName"])
+        dispatch(service, "UpdateAlias", {"FunctionName": name, "Name": "live", "FunctionVersion": "2",
+                                          "RoutingConfig": {"AdditionalVersionWeights": {"1": 0.5}}})
+    finally:
+        service.close()
+    seen = set()
+    for _ in range(200):
+        status, _, body = call(gateway["http"], "GET", "/h/w")
+        assert status == 200
+        seen.add(json.loads(body)["version"])
+        if seen == {"1", "2"}:
+            break
+    assert seen == {"1", "2"}
+    for _ in range(600):
+        status, _, body = call(gateway["http"], "GET", "/late")
+        if status == 200 and json.loads(body).get("event", {}).get("routeKey") == "GET /late":
+            break
+        time.sleep(0.05)
+    assert json.loads(body)["event"]["routeKey"] == "GET /late"
