@@ -13,7 +13,7 @@ import pytest
 from deploy_helpers import ROOT, strata
 from strata_testkit import start_serve, stop_serve
 
-from strata.local.gateway.service import recorded_ports
+from strata.local.gateway.addresses import serving_ports
 
 APP = ROOT / "tests" / "data" / "gateway-app"
 ORIGIN = "http://allowed.test"
@@ -22,11 +22,11 @@ ORIGIN = "http://allowed.test"
 def _ports(home: Path, stack: str, wanted: tuple[str, ...]) -> dict[str, int]:
     """The ports ``strata serve`` recorded for the APIs (waits until the gateway wrote them)."""
     for _ in range(600):
-        ports = recorded_ports(home)
+        ports = serving_ports(home)
         if all(f"{stack}/{key}" in ports for key in wanted):
             return {key: ports[f"{stack}/{key}"] for key in wanted}
         time.sleep(0.05)
-    raise AssertionError(f"the gateway did not record ports for {wanted}: {recorded_ports(home)}")
+    raise AssertionError(f"the gateway did not record ports for {wanted}: {serving_ports(home)}")
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,13 @@ def describe(template_file: str, stack_name: str | None, output: str, env_vars: 
         from strata.local.env_vars import for_home
 
         info["LocalOverrides"] = for_home(env_vars, stack.home).view()
+    from strata.local.gateway.addresses import endpoints, endpoints_text, localize_outputs
+
+    found = endpoints(stack.home, stack.name, record=False)
+    if found:
+        info["LocalEndpoints"] = {f"{e.api.logical_id}/{e.api.stage}": e.url for e in found}
     if output == "json":
         echo_json(info)
     else:
-        click.echo(describe_text(info))
+        shown = {**info, "Outputs": localize_outputs(info.get("Outputs") or {}, found)}
+        click.echo("\n".join(t for t in (describe_text(shown), endpoints_text(found)) if t))

@@ -166,9 +166,14 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
                                       hint="`strata events --stack-name " + name + "` shows every step")
         return outcome
     out(f"Stack {name} deployed.")
-    text = outputs_text(report.outputs)
+    from strata.local.gateway.addresses import endpoints, endpoints_text, localize_outputs
+
+    found = endpoints(settings.home, name)          # its APIs' local URLs (chosen once, kept)
+    text = outputs_text(localize_outputs(dict(report.outputs), found))
     if text:
         out(text)
+    if found:
+        out(endpoints_text(found))
     if settings.verify:
         outcome.verified = tuple(sorted(touched_functions(report.plan, result.template)))
         outcome.verify = _verify(settings, set(outcome.verified), out, warn,

@@ -3,8 +3,9 @@
 
 Why a port per API: a browser tells origins apart by port, so a page served by one API can call another across
 origins and CORS decides what it may read, as on AWS; and an API's paths stay the paths the template names (no
-prefix to strip). Ports are stable: ``<home>/gateway.json`` records each API's port (first pick: the ports after the
-Lambda API's, or free ones when serve's port is 0), and a restart binds the same one when it is free.
+prefix to strip). Ports are stable (``addresses``: ``<home>/gateway.json`` records each API's port, chosen by the
+deploy that created it); a recorded port that is busy gets another one (after serve's own port, or any free one
+when serve's port is 0), recorded in turn.
 
 The listeners are ``HttpServer``s run on the serve loop (``attach`` hooks the Lambda API server's start), so an
 HTTP request reaches a warm worker with no thread hop, sharing the invoke slots of Lambda's API. Every
@@ -15,18 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
 import logging
 import os
 import socket
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from strata.local.gateway import routes
+from strata.local.gateway import addresses, routes
 from strata.local.gateway.app import GatewayApp, Invoker
 from strata.local.gateway.model import Api
 from strata.local.server.http import HttpServer
@@ -34,34 +33,7 @@ from strata.local.server.http import HttpServer
 log = logging.getLogger("strata.local.gateway")
 
 POLL_SECONDS = 1.0
-PORTS_FILE = "gateway.json"
-HOST = "127.0.0.1"
-
-
-def ports_file(home: Path) -> Path:
-    return Path(home) / PORTS_FILE
-
-
-def recorded_ports(home: Path) -> dict[str, int]:
-    """The port each API key was last served on (``describe`` shows them; a restart reuses them)."""
-    try:
-        data = json.loads(ports_file(home).read_text())
-    except (OSError, ValueError):
-        return {}
-    ports = data.get("ports") if isinstance(data, dict) else None
-    return {str(k): int(v) for k, v in ports.items() if isinstance(v, int)} if isinstance(ports, dict) else {}
-
-
-def _save_ports(home: Path, ports: dict[str, int]) -> None:
-    path = ports_file(home)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gateway.", suffix=".json")
-    with os.fdopen(fd, "w") as out:
-        json.dump({"ports": dict(sorted(ports.items()))}, out, indent=1)
-    os.replace(tmp, path)
-
-
-def local_url(port: int) -> str:
-    return f"http://{HOST}:{port}/"
+HOST = addresses.HOST
 
 
 def _bind(port: int) -> socket.socket | None:
@@ -89,7 +61,7 @@ class Listener:
 
     @property
     def url(self) -> str:
-        return local_url(self.port)
+        return addresses.local_url(self.port)
 
 
 class AccessLog:
@@ -185,9 +157,8 @@ class Gateway:
         """Serve exactly ``apis``: swap routes of the ones served, start new ones, stop removed ones."""
         loop = self.loop
         assert loop is not None and self.invoker is not None
-        ports = recorded_ports(self.home)
+        ports = addresses.recorded_ports(self.home)
         wanted = {api.key: api for api in apis}
-        changed = False
         for key in list(self.listeners):
             if key not in wanted:
                 listener = self.listeners.pop(key)
@@ -213,24 +184,16 @@ class Gateway:
             task.add_done_callback(_tasks.discard)
             listener = Listener(api, app, server, sock, port)
             self.listeners[key] = listener
-            if ports.get(key) != port:
-                ports[key] = port
-                changed = True
+            ports[key] = port
             self.announce(f"  {api.title}: {listener.url}")
             self._warn(api)
-        if changed:
-            try:
-                _save_ports(self.home, ports)
-            except OSError as exc:
-                log.warning("cannot record the gateway's ports in %s: %s", ports_file(self.home), exc)
+        try:
+            addresses.write(self.home, ports, {key: listener.port for key, listener in self.listeners.items()})
+        except OSError as exc:
+            log.warning("cannot record the gateway's ports in %s: %s", addresses.addresses_file(self.home), exc)
 
     def _warn(self, api: Api) -> None:
-        notes = list(api.warnings)
-        if any(r.iam for r in api.routes) and api.kind != "URL":
-            notes.append(f"{api.title}: AWS_IAM authorization is not enforced locally (requests are let in)")
-        if any(r.api_key_required for r in api.routes):
-            notes.append(f"{api.title}: API keys are not enforced locally (requests without x-api-key are let in)")
-        for note in dict.fromkeys(notes):
+        for note in addresses.warnings([addresses.Endpoint(api, "")]):
             self.announce(f"  warning: {note}")
 
     def _socket(self, recorded: int | None, ports: dict[str, int]) -> tuple[socket.socket | None, int]:
@@ -254,6 +217,10 @@ class Gateway:
         for listener in self.listeners.values():
             listener.server.should_exit = True
         self.listeners.clear()
+        try:
+            addresses.stop_serving(self.home)
+        except OSError:
+            pass
         if self.access_log is not None:
             self.access_log.close()
             self.access_log = None
