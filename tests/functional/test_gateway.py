@@ -193,7 +193,10 @@ def test_access_log(gateway):
             break
         time.sleep(0.05)
     line = next(line for line in log.read_text().splitlines() if "GET /h/logged 200" in line)
-    assert "ms " in line and line.endswith(":1") and "EchoFunction" in line
+    assert "ms " in line and line.endswith(":1") and "EchoFunction" in line and " gwapp/HttpApi/$default " in line
+    shown = strata(gateway["app"], gateway["home"], "logs", "HttpApi").stdout
+    assert "GET /h/logged 200" in shown and "gwapp/Api/test" not in shown
+    assert "gwapp/Api/test" in strata(gateway["app"], gateway["home"], "logs", "gateway").stdout
 
 
 def test_weighted_alias_splits_http_traffic_and_routes_follow_deploys(gateway):

@@ -16,7 +16,8 @@ def _note(text: str) -> None:
     click.echo(text, err=True)
 
 
-@click.command(help="Show a function's invocation logs (NAME, NAME:VERSION or NAME:ALIAS).")
+@click.command(help="Show a function's invocation logs (NAME, NAME:VERSION or NAME:ALIAS), or the local API "
+                    "gateway's access log (`gateway`, or an API's logical id).")
 @click.argument("target")
 @click.option("--tail", is_flag=True, help="Keep printing new log text until interrupted (Ctrl-C).")
 @stack_name_option
@@ -39,5 +40,11 @@ def logs(target: str, tail: bool, stack_name: str | None, where: str = "local", 
     from strata.paths import state_home
 
     home = state_home()
+    from strata.local.gateway import access_log
+
+    prefix = access_log.api_filter(home, target, stack_name or default_stack())
+    if prefix is not None:          # `gateway` or an API's logical id: the gateway's access log
+        access_log.show(home, prefix, emit=_emit, note=_note, tail=tail)
+        return 0
     show_logs(home, resolve_target(home, target, stack_name, default_stack()), emit=_emit, note=_note, tail=tail)
     return 0

@@ -275,9 +275,9 @@ class GatewayApp:
         if self.access_log is None:
             return
         elapsed = (time.monotonic() - admitted.started) * 1000
-        self.access_log(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {admitted.method} {admitted.raw_path}"
-                        f"{'?' + admitted.raw_query if admitted.raw_query else ''} {status} {elapsed:.1f}ms "
-                        f"{function}\n")
+        self.access_log(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self._api.key} {admitted.method} "
+                        f"{admitted.raw_path}{'?' + admitted.raw_query if admitted.raw_query else ''} {status} "
+                        f"{elapsed:.1f}ms {function}\n")
 
 
 class _Answer(Deferred):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import os
 import socket
 import threading
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from strata.local.gateway import addresses, routes
+from strata.local.gateway.access_log import AccessLog
 from strata.local.gateway.app import GatewayApp, Invoker
 from strata.local.gateway.model import Api
 from strata.local.server.http import HttpServer
@@ -62,33 +62,6 @@ class Listener:
     @property
     def url(self) -> str:
         return addresses.local_url(self.port)
-
-
-class AccessLog:
-    """Access-log lines appended to ``<logs>/gateway/access.log`` (``strata logs --gateway`` reads it)."""
-
-    def __init__(self, home: Path) -> None:
-        self.path = access_log_path(home)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-
-    def write(self, line: str) -> None:
-        try:
-            os.write(self._fd, line.encode("utf-8", "replace"))
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        try:
-            os.close(self._fd)
-        except OSError:
-            pass
-
-
-def access_log_path(home: Path) -> Path:
-    from strata.paths import logs_dir
-
-    return logs_dir(Path(home)) / "gateway" / "access.log"
 
 
 class Gateway:
