@@ -4,6 +4,7 @@ function:version`` (``-`` when no function ran, ``function:timeout`` when the in
 prints it."""
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable
@@ -18,23 +19,40 @@ def access_log_path(home: Path) -> Path:
     return logs_dir(Path(home)) / "gateway" / "access.log"
 
 
-class AccessLog:
-    """The appending side: one ``write`` per line on an O_APPEND descriptor (readers never see half a line)."""
+FLUSH_DELAY = 0.02          # seconds a line waits to be written with the lines that follow it
+FLUSH_LINES = 64
 
-    def __init__(self, home: Path) -> None:
+
+class AccessLog:
+    """The appending side, on the serve loop: lines queue and go out in one ``write`` on an O_APPEND descriptor at
+    most ``FLUSH_DELAY`` later (readers never see half a line; a request pays no system call)."""
+
+    def __init__(self, home: Path, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.path = access_log_path(home)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self.loop = loop
+        self.queued: list[str] = []
 
     def write(self, line: str) -> None:
-        if self._fd is None:
+        queued = self.queued
+        queued.append(line)
+        if self.loop is None or len(queued) >= FLUSH_LINES:
+            self.flush()
+        elif len(queued) == 1:
+            self.loop.call_later(FLUSH_DELAY, self.flush)
+
+    def flush(self) -> None:
+        lines, self.queued = self.queued, []
+        if self._fd is None or not lines:
             return
         try:
-            os.write(self._fd, line.encode("utf-8", "replace"))
+            os.write(self._fd, "".join(lines).encode("utf-8", "replace"))
         except OSError:
             pass
 
     def close(self) -> None:
+        self.flush()
         fd, self._fd = self._fd, None
         if fd is not None:
             os.close(fd)

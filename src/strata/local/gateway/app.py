@@ -275,7 +275,7 @@ class GatewayApp:
         if self.access_log is None:
             return
         elapsed = (time.monotonic() - admitted.started) * 1000
-        self.access_log(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {self._api.key} {admitted.method} "
+        self.access_log(f"{_stamp()} {self._api.key} {admitted.method} "
                         f"{admitted.raw_path}{'?' + admitted.raw_query if admitted.raw_query else ''} {status} "
                         f"{elapsed:.1f}ms {function}\n")
 
@@ -314,6 +314,16 @@ class _Answer(Deferred):
 
 
 _running: set[asyncio.Future] = set()
+_stamp_cache: list = [None, ""]
+
+
+def _stamp() -> str:
+    """The access log's UTC time stamp, formatted once per second."""
+    now = time.time()
+    second = int(now)
+    if _stamp_cache[0] != second:
+        _stamp_cache[0], _stamp_cache[1] = second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    return _stamp_cache[1]
 
 
 def _encode(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:

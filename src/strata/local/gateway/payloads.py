@@ -50,8 +50,15 @@ class Request:
         return unquote(self.raw_path)
 
 
+_clf_cache: list = [None, ""]      # (whole second, its text): requests in the same second share it
+
+
 def _clf_time(epoch: float) -> str:
-    return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(epoch))
+    """``04/Mar/2020:19:15:17 +0000`` (API Gateway's requestTime), formatted once per second."""
+    second = int(epoch)
+    if _clf_cache[0] != second:
+        _clf_cache[0], _clf_cache[1] = second, time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))
+    return _clf_cache[1]
 
 
 def is_binary(content_type: str | None, binary_media_types: tuple[str, ...] | None) -> bool:

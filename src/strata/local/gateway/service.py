@@ -94,7 +94,7 @@ class Gateway:
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.access_log = AccessLog(self.home)
+        self.access_log = AccessLog(self.home, loop)
         try:
             self.signature = routes.signature(self.home)
             self.apply(routes.load(self.home))
