@@ -107,6 +107,16 @@ def test_rest_binary_bodies(gateway):
     assert (status, response.getheader("Content-Type"), body) == (200, "image/png", b"\x89PNG\r\n\x1a\n\x00\xff")
 
 
+def test_request_payload_limit(gateway):
+    """API Gateway's 10 MB request quota: a larger body is refused before any function runs."""
+    status, _, body = call(gateway["http"], "POST", "/v1/big", body=b"x" * (10 * 1024 * 1024 + 1),
+                           headers={"Content-Type": "text/plain"})
+    assert (status, json.loads(body)) == (413, {"message": "Request Entity Too Large"})
+    status, _, _ = call(gateway["http"], "POST", "/v1/big", body=b"x" * (1024 * 1024),
+                        headers={"Content-Type": "text/plain"})
+    assert status == 200
+
+
 def test_http_api_payload_v2(gateway):
     """Payload 2.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-
     lambda.html): route key, raw path and query, cookies, comma-joined repeats; response cookies become Set-Cookie."""

@@ -123,7 +123,7 @@ class GatewayApp:
         return admitted
 
     def too_large(self, admitted: _Admitted, size: int) -> LambdaError:
-        return GatewayError(413, "Request Too Long")
+        return GatewayError(413, "Request Entity Too Large")
 
     def error_response(self, error: LambdaError) -> Response:
         status = error.status if isinstance(error, GatewayError) else 500
@@ -193,7 +193,9 @@ class GatewayApp:
         invoker = self.invoker
         slots = invoker.slots
         start = getattr(invoker.service, "start_invoke", None)
-        loop = asyncio.get_running_loop()
+        # the integration timeout: armed before the invocation starts (a reply may come before ``start`` returns),
+        # cancelled by the reply
+        answer.timer = asyncio.get_running_loop().call_later(integration.timeout_ms / 1000, answer.timed_out)
         if start is not None and slots.try_take():
             answer.holding = True
             answer.sole = slots.free == slots.size - 1
@@ -204,11 +206,9 @@ class GatewayApp:
                 answer(None, exc)
                 return answer
             if started:
-                answer.timer = loop.call_later(integration.timeout_ms / 1000, answer.timed_out)
                 return answer
             answer.holding = False
             slots.give()
-        answer.timer = loop.call_later(integration.timeout_ms / 1000, answer.timed_out)
         task = asyncio.ensure_future(self._invoke_async(answer, integration.function_arn, payload))
         _running.add(task)
         task.add_done_callback(_running.discard)
@@ -310,7 +310,7 @@ class _Answer(Deferred):
         if self.answer is None:
             log.warning("%s %s: the integration timed out", self.admitted.method, self.admitted.raw_path)
             self.resolve(self.app._finish(self.admitted, self.app._error(504, TIMED_OUT, self.admitted.headers),
-                                          "timeout"))
+                                          f"{self.function}:timeout"))
 
 
 _running: set[asyncio.Future] = set()
