@@ -190,38 +190,37 @@ class GatewayApp:
         payload = json.dumps(event).encode()
         answer = _Answer(self, admitted, integration.payload_version == "2.0",
                          integration.function_name.split(":", 1)[0])
-        invoker = self.invoker
-        slots = invoker.slots
-        start = getattr(invoker.service, "start_invoke", None)
         # the integration timeout: armed before the invocation starts (a reply may come before ``start`` returns),
         # cancelled by the reply
         answer.timer = asyncio.get_running_loop().call_later(integration.timeout_ms / 1000, answer.timed_out)
-        if start is not None and slots.try_take():
-            answer.holding = True
+        answer.queued = (integration.function_arn, payload)
+        slots = self.invoker.slots
+        if slots.try_take():
             answer.sole = slots.free == slots.size - 1
-            try:
-                started = start(integration.function_arn, None, payload, "RequestResponse", "None", None,
-                                answer, invoker.pool)
-            except BaseException as exc:  # noqa: BLE001 - answered
-                answer(None, exc)
-                return answer
-            if started:
-                return answer
-            answer.holding = False
-            slots.give()
-        task = asyncio.ensure_future(self._invoke_async(answer, integration.function_arn, payload))
-        _running.add(task)
-        task.add_done_callback(_running.discard)
+            answer.set_result(None)
+        else:                     # every invoke slot busy: wait in line (as Lambda API's Invokes do), no task
+            slots.wait(answer)
         return answer
 
-    async def _invoke_async(self, answer: _Answer, function: str, payload: bytes) -> None:
-        slots = self.invoker.slots
-        try:
-            await slots.take()
-        except BaseException as exc:  # noqa: BLE001 - answered
-            answer(None, exc)
-            return
+    def start(self, answer: _Answer) -> None:
+        """``answer``'s turn (it holds a slot): the warm worker's hot path when it can go that way, else
+        ``invoke_async`` in a task. Never raises: every failure is the answer's."""
+        function, payload = answer.taken
         answer.holding = True
+        invoker = self.invoker
+        start = getattr(invoker.service, "start_invoke", None)
+        if start is not None:
+            try:
+                if start(function, None, payload, "RequestResponse", "None", None, answer, invoker.pool):
+                    return
+            except BaseException as exc:  # noqa: BLE001 - answered
+                answer(None, exc)
+                return
+        task = asyncio.ensure_future(self._invoke_async(answer, function, payload))
+        _running.add(task)
+        task.add_done_callback(_running.discard)
+
+    async def _invoke_async(self, answer: _Answer, function: str, payload: bytes) -> None:
         try:
             result = await self.invoker.service.invoke_async(function, payload=payload, executor=self.invoker.pool)
         except BaseException as exc:  # noqa: BLE001 - answered
@@ -284,14 +283,37 @@ class _Answer(Deferred):
     """The pending HTTP answer of one invocation: the runtime's ``on_done`` (a warm reply resolves it from the loop's
     reader callback), or the integration timeout's 504, whichever comes first."""
 
-    __slots__ = ("app", "admitted", "v2", "holding", "sole", "timer", "function")
+    __slots__ = ("app", "admitted", "v2", "holding", "sole", "timer", "function", "queued", "taken")
 
     def __init__(self, app: GatewayApp, admitted: _Admitted, v2: bool, function: str) -> None:
         Deferred.__init__(self)
         self.app, self.admitted, self.v2, self.function = app, admitted, v2, function
-        self.holding = False
-        self.sole = False
+        self.holding = False            # holds an invoke slot (given back when the invocation ends)
+        self.sole = False               # the runtime's hint: nothing else runs, poll for a quick reply
         self.timer: asyncio.TimerHandle | None = None
+        self.queued: tuple[str, bytes] | None = None    # (function, payload) until its turn
+        self.taken: tuple[str, bytes] = ("", b"")
+
+    # -- waiting in line for an invoke slot (``_Slots``): future-like ------------------------------------------------
+
+    def done(self) -> bool:
+        """Its turn came, or it was answered first (timed out): nothing more to hand it."""
+        return self.queued is None
+
+    def set_result(self, _: None) -> None:
+        """Its turn: it holds a slot now."""
+        queued, self.queued = self.queued, None
+        if queued is None:                 # answered while in line: the slot goes back
+            self.app.invoker.slots.give()
+            return
+        self.taken = queued
+        self.app.start(self)
+
+    def cancel(self) -> None:
+        """The client went away: a request still in line never runs (one already running runs to its end)."""
+        self.queued = None
+
+    # -- the invocation's end ----------------------------------------------------------------------------------------
 
     def __call__(self, result: Any, error: BaseException | None) -> None:
         app = self.app
@@ -307,6 +329,7 @@ class _Answer(Deferred):
         self.resolve(app._finish(self.admitted, response, version))
 
     def timed_out(self) -> None:
+        self.queued = None                 # still in line: it never runs
         if self.answer is None:
             log.warning("%s %s: the integration timed out", self.admitted.method, self.admitted.raw_path)
             self.resolve(self.app._finish(self.admitted, self.app._error(504, TIMED_OUT, self.admitted.headers),
