@@ -52,6 +52,16 @@ class Invoker:
     slots: Any
     pool: Executor | None = None
 
+    async def invoke(self, function: str, payload: bytes) -> Any:
+        """One RequestResponse invocation of ``function`` (a name or ARN, qualified or not) holding an invoke slot:
+        the runtime's ``InvokeResult`` (``payload``, ``function_error``, ``executed_version``). For the gateway's own
+        calls outside a route's integration (Lambda authorizers)."""
+        await self.slots.take()
+        try:
+            return await self.service.invoke_async(function, payload=payload, executor=self.pool)
+        finally:
+            self.slots.give()
+
 
 class _Admitted:
     __slots__ = ("answer", "route", "params", "method", "raw_path", "raw_query", "headers", "raw_headers", "peer",
@@ -76,7 +86,7 @@ class GatewayApp:
         self.port = port
         self.allowed_hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
         self.access_log = access_log
-        self.authorizers = authorizers if authorizers is not None else auth_hook.default_authorizers()
+        self.authorizers = authorizers if authorizers is not None else auth_hook.default_authorizers(invoker)
         self.head_renderer: Any = None
         self.body_timeout = 30.0
         self.api = api

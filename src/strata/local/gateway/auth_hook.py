@@ -36,7 +36,8 @@ def _module() -> Any:
 
 
 def default_authorizers(invoke: Any = None) -> Any:
-    """The authorizers' ``Authorizers`` when that module exists, else ``UnsupportedAuthorizers``."""
+    """The authorizers' ``Authorizers`` when that module exists, else ``UnsupportedAuthorizers``. ``invoke`` is the
+    gateway's ``app.Invoker``: ``await invoke.invoke(function_arn, payload)`` runs a Lambda authorizer."""
     module = _module()
     if module is None or not hasattr(module, "Authorizers"):
         return UnsupportedAuthorizers()
