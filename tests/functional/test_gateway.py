@@ -35,11 +35,11 @@ def gateway(tmp_path_factory):
     app = base / "gwapp"
     shutil.copytree(APP, app)
     home = app / ".strata"
-    strata(app, home, "deploy")
+    deployed = strata(app, home, "deploy").stdout
     process = start_serve(home)
     ports = _ports(home, "gwapp", ("Api/test", "HttpApi/$default", "EchoFunctionUrl/$default"))
     yield {"app": app, "home": home, "rest": ports["Api/test"], "http": ports["HttpApi/$default"],
-           "url": ports["EchoFunctionUrl/$default"], "process": process}
+           "url": ports["EchoFunctionUrl/$default"], "process": process, "deployed": deployed}
     err = stop_serve(process)
     assert process.returncode == 0, err
 
@@ -255,3 +255,16 @@ def test_weighted_alias_splits_http_traffic_and_routes_follow_deploys(gateway):
             break
         time.sleep(0.05)
     assert json.loads(body)["event"]["routeKey"] == "GET /late"
+
+
+def test_deploy_and_describe_show_local_urls(gateway):
+    """Outputs naming execute-api / lambda-url URLs show the local ones; deploy and describe list the endpoints."""
+    deployed = gateway["deployed"]
+    assert "Local endpoints (served by `strata serve` and `strata dev`):" in deployed
+    assert "execute-api" not in deployed and "lambda-url" not in deployed
+    info = json.loads(strata(gateway["app"], gateway["home"], "describe", "--output", "json").stdout)
+    assert info["LocalEndpoints"]["Api/test"] == f"http://127.0.0.1:{gateway['rest']}/"
+    assert info["LocalEndpoints"]["HttpApi/$default"] == f"http://127.0.0.1:{gateway['http']}/"
+    text = strata(gateway["app"], gateway["home"], "describe").stdout
+    assert f"RestUrl      http://127.0.0.1:{gateway['rest']}/" in text
+    assert f"function URL gwapp/EchoFunctionUrl: http://127.0.0.1:{gateway['url']}/" in text
