@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -268,3 +269,21 @@ def test_deploy_and_describe_show_local_urls(gateway):
     text = strata(gateway["app"], gateway["home"], "describe").stdout
     assert f"RestUrl      http://127.0.0.1:{gateway['rest']}/" in text
     assert f"function URL gwapp/EchoFunctionUrl: http://127.0.0.1:{gateway['url']}/" in text
+
+
+def test_public_sam_init_app_answers_http(tmp_path):
+    """The SAM CLI "hello world" app (tests/data/sam_apps/sam-init-hello, unchanged): its `Api` event's route answers
+    on the REST API's local port as `sam local start-api` would, and its HelloWorldApi output shows that URL."""
+    app = tmp_path / "hello"
+    shutil.copytree(ROOT / "tests" / "data" / "sam_apps" / "sam-init-hello", app)
+    home = app / ".strata"
+    deployed = strata(app, home, "deploy").stdout
+    process = start_serve(home)
+    try:
+        port = _ports(home, "hello", ("ServerlessRestApi/Prod",))["ServerlessRestApi/Prod"]
+        status, _, body = call(port, "GET", "/hello")
+        assert (status, json.loads(body)) == (200, {"message": "hello world"})
+        assert (call(port, "GET", "/nope")[0]) == 403
+    finally:
+        stop_serve(process)
+    assert re.search(r"HelloWorldApi\s+http://127\.0\.0\.1:\d+/hello/\n", deployed), deployed
