@@ -109,10 +109,14 @@ class Gateway:
         main = self.main
         assert main is not None
         try:
+            next_look = loop.time() + self.poll
             while not main.should_exit:
-                await asyncio.sleep(self.poll)
+                await asyncio.sleep(0.1)          # notice the Lambda API server stopping at its own tick
                 if main.should_exit:
                     break
+                if loop.time() < next_look:
+                    continue
+                next_look = loop.time() + self.poll
                 try:
                     signature = await loop.run_in_executor(None, routes.signature, self.home)
                     if signature == self.signature:
