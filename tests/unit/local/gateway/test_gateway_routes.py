@@ -149,3 +149,19 @@ def test_a_route_with_an_authorizer_never_passes_silently():
     admitted = app.admit("GET", "/a", "", {"host": "127.0.0.1:3002"}, None)
     status, _, body_bytes, _ = asyncio.run(app.respond(admitted, b""))
     assert (status, json.loads(body_bytes)) == (500, {"message": NOT_SUPPORTED})
+
+
+def test_iam_and_api_keys_are_reported_as_not_enforced():
+    """``deploy`` and ``serve`` print these (``addresses.endpoints_text``): never a silent pass."""
+    from strata.local.gateway.addresses import endpoints_text
+
+    body = {"swagger": "2.0", "paths": {
+        "/b": {"get": {"x-amazon-apigateway-integration": _integration(), "security": [{"AWS_IAM": []}]}},
+        "/c": {"get": {"x-amazon-apigateway-integration": _integration(), "security": [{"api_key": []}]}}},
+        "securityDefinitions": {"AWS_IAM": {"x-amazon-apigateway-authtype": "awsSigv4"},
+                                "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}}
+    api, = apis_of_stack("s", {"Api": _res("Api", "AWS::ApiGateway::RestApi", "abc", {"Body": body})})
+    text = endpoints_text([Endpoint(api, "http://127.0.0.1:3002/")])
+    assert "REST API s/Api stage Prod: http://127.0.0.1:3002/" in text
+    assert "warning: REST API s/Api stage Prod: AWS_IAM authorization is not enforced locally" in text
+    assert "warning: REST API s/Api stage Prod: API keys are not enforced locally" in text
