@@ -110,10 +110,8 @@ class GatewayApp:
         raw = getattr(connection, "raw_headers", None)
         raw_headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in raw] if raw is not None else \
             list(headers.items())
-        transport = getattr(connection, "transport", None)
-        peer = transport.get_extra_info("peername") if transport is not None else None
-        admitted = _Admitted(None, None, {}, method, path, query, headers, raw_headers,
-                             peer[0] if peer else "127.0.0.1")
+        # the source address: these ports listen on 127.0.0.1 only
+        admitted = _Admitted(None, None, {}, method, path, query, headers, raw_headers, "127.0.0.1")
         api = self._api
         if api.cors is not None and cors.is_preflight(method, headers):
             admitted.answer = (204, _encode(cors.preflight(api.cors, headers)), b"", False)
@@ -197,7 +195,7 @@ class GatewayApp:
             event = payloads.event_v2(api, route, request, admitted.params, authorizer)
         else:
             event = payloads.event_v1(api, route, request, admitted.params, authorizer)
-        payload = json.dumps(event).encode()
+        payload = _dumps(event).encode()
         answer = _Answer(self, admitted, integration.payload_version == "2.0",
                          integration.function_name.split(":", 1)[0])
         # the integration timeout: armed before the invocation starts (a reply may come before ``start`` returns),
@@ -347,6 +345,7 @@ class _Answer(Deferred):
 
 
 _running: set[asyncio.Future] = set()
+_dumps = json.JSONEncoder(separators=(",", ":")).encode      # compact, and one encoder for every event
 _stamp_cache: list = [None, ""]
 
 

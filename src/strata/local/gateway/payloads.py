@@ -203,9 +203,10 @@ def _structured(result: dict[str, Any], *, v2: bool) -> Answer:
     multi = result.get("multiValueHeaders") or {}
     if not isinstance(given, dict) or not isinstance(multi, dict):
         raise MalformedResponse("headers must be an object")
+    overridden = {str(k).lower() for k in multi} if multi else ()
     for name, value in given.items():
-        if str(name).lower() not in {str(k).lower() for k in multi}:
-            headers.append((str(name), _header_text(value)))
+        if not overridden or str(name).lower() not in overridden:
+            headers.append((str(name), value if type(value) is str else _header_text(value)))
     for name, values in multi.items():
         for value in values if isinstance(values, list) else [values]:
             headers.append((str(name), _header_text(value)))
