@@ -287,3 +287,47 @@ def test_public_sam_init_app_answers_http(tmp_path):
     finally:
         stop_serve(process)
     assert re.search(r"HelloWorldApi\s+http://127\.0\.0\.1:\d+/hello/\n", deployed), deployed
+
+
+def test_strata_dev_serves_the_api_and_every_save(tmp_path):
+    """examples/http-api under ``strata dev``: the HTTP API answers on its port, and a saved code change answers
+    from the new version through the alias without a restart."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    app = tmp_path / "http-api"
+    shutil.copytree(ROOT / "examples" / "http-api", app)
+    out_path, err_path = tmp_path / "dev.out", tmp_path / "dev.err"
+    env = {k: v for k, v in os.environ.items() if k != "STRATA_HOME"}
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "dev", "--port", "0"], cwd=app, env=env,
+                                   stdout=out, stderr=err)
+
+    def wait_for(pattern: str) -> re.Match:
+        for _ in range(1200):
+            found = re.search(pattern, out_path.read_text() + err_path.read_text())
+            if found:
+                return found
+            assert process.poll() is None, out_path.read_text() + err_path.read_text()
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} in:\n{out_path.read_text()}\n{err_path.read_text()}")
+
+    try:
+        port = int(wait_for(r"HTTP API http-api/HttpApi: http://127\.0\.0\.1:(\d+)/").group(1))
+        status, _, body = call(port, "GET", "/hello/dev")
+        assert (status, json.loads(body)) == (200, {"message": "Hello, dev!", "version": "1"})
+        source = app / "src" / "app.py"
+        source.write_text(source.read_text().replace("Hello, ", "Hi, "))
+        wait_for(r"GreetFunction -> version 2")
+        status, _, body = call(port, "GET", "/hello/dev")
+        assert (status, json.loads(body)) == (200, {"message": "Hi, dev!", "version": "2"})
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err_path.read_text()
