@@ -331,3 +331,55 @@ def test_strata_dev_serves_the_api_and_every_save(tmp_path):
             process.kill()
             process.wait()
     assert process.returncode == 0, err_path.read_text()
+
+
+DEFINITION_URI_TEMPLATE = """AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  DocApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      DefinitionUri: openapi.yaml
+  DocFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: gw-defuri-fn
+      CodeUri: src
+      Handler: app.handler
+      Runtime: python3.12
+"""
+OPENAPI = """openapi: "3.0.1"
+info: {title: doc, version: "1"}
+paths:
+  /things/{thing}:
+    put:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/\\
+          arn:aws:lambda:us-east-1:123456789012:function:gw-defuri-fn/invocations"
+"""
+
+
+def test_definition_uri_openapi_routes(tmp_path):
+    """A REST API from an OpenAPI file (``DefinitionUri``, inlined as the RestApi's Body when packaging): its
+    x-amazon-apigateway-integration routes are served."""
+    app = tmp_path / "docapi"
+    (app / "src").mkdir(parents=True)
+    shutil.copy(APP / "src" / "app.py", app / "src" / "app.py")
+    (app / "template.yaml").write_text(DEFINITION_URI_TEMPLATE)
+    (app / "openapi.yaml").write_text(OPENAPI)
+    home = app / ".strata"
+    strata(app, home, "deploy")
+    process = start_serve(home)
+    try:
+        port = _ports(home, "docapi", ("DocApi/v1",))["DocApi/v1"]
+        status, _, body = call(port, "PUT", "/things/lamp", body=b"on", headers={"Content-Type": "text/plain"})
+        event = json.loads(body)["event"]
+        assert status == 200
+        assert (event["resource"], event["pathParameters"], event["body"]) == \
+            ("/things/{thing}", {"thing": "lamp"}, "on")
+        assert call(port, "GET", "/things/lamp")[0] == 403
+    finally:
+        stop_serve(process)
