@@ -11,6 +11,7 @@ local URL (on the local target, the AWS one does not exist).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import tempfile
@@ -126,10 +127,14 @@ def endpoints(home: Path, stack: str, *, record: bool = True) -> list[Endpoint]:
     """The local endpoints of ``stack`` as deployed in ``home`` (ports assigned and recorded when ``record``)."""
     from strata.local.gateway.routes import load
 
-    apis = [api for api in load(home) if api.stack == stack]
-    if not apis:
+    try:
+        apis = [api for api in load(home) if api.stack == stack]
+        if not apis:
+            return []
+        ports = assign(home, apis) if record else recorded_ports(home)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:   # shown, never the command's failure
+        logging.getLogger("strata.local.gateway").warning("cannot list the local API endpoints: %s", exc)
         return []
-    ports = assign(home, apis) if record else recorded_ports(home)
     live = serving_ports(home)
     return [Endpoint(api, local_url(live.get(api.key) or ports[api.key])) for api in apis
             if api.key in ports or api.key in live]
