@@ -3,7 +3,9 @@
 Key: sha256 over the template bytes, the parameter values given to the translator, region/partition, the translator's
 version and strata's placeholder scheme version. Code locations in the cached output are stable placeholders (the
 post-pass fills them in from the build), so a change to code or layer *content* alone never runs the translator.
-Entries are JSON files written atomically; a corrupt entry is ignored and rewritten.
+Entries are JSON files written atomically; a corrupt entry is ignored and rewritten. Beside them, one base per
+template structure (``base-<key>.json``): the last translation of that structure with what an incremental translation
+needs (``strata.transform.incremental``), so a template edit re-translates only the functions it changed.
 """
 from __future__ import annotations
 
@@ -47,6 +49,13 @@ class TranslatorCache:
         except (FileNotFoundError, ValueError):
             return None
         return value if isinstance(value, dict) else None
+
+    def get_base(self, key: str) -> dict[str, Any] | None:
+        """The base an incremental translation starts from (``strata.transform.incremental``), by structure key."""
+        return self.get(f"base-{key}")
+
+    def put_base(self, key: str, value: dict[str, Any]) -> None:
+        self.put(f"base-{key}", value)
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

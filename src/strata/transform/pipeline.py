@@ -4,7 +4,8 @@ the stack template a target deploys.
 Contract: builds artifacts (content-addressed, local) and reads/writes the translator cache; changes no deployed
 state. The translator (aws-sam-translator, ~0.5 s to import) runs only when the template bytes, parameter values,
 region or translator version changed; a change to code or layer content alone reuses the cached translation and
-only re-runs the post-pass.
+only re-runs the post-pass. An edit of some functions' own properties re-translates only those functions
+(``strata.transform.incremental``), with output identical to the whole translation.
 """
 from __future__ import annotations
 
@@ -161,7 +162,8 @@ def _translate_cached(template: Template, context: Context, targets: list, home:
         if hit is not None:
             return hit, True
     data = with_placeholders(source, targets)
-    output = sam.translate(data, parameter_values, region=region, partition=partition, locate=template.locate)
+    output = _translate_incremental(data, parameter_values, cache, use_cache, key_salt=salt.decode(), region=region,
+                                    partition=partition, template=template)
     resources = data.get("Resources") or {}
     sam_functions = sorted(lid for lid, res in resources.items() if _rtype(res) == SAM_FUNCTION)
     sam_layers = {}
@@ -174,6 +176,25 @@ def _translate_cached(template: Template, context: Context, targets: list, home:
     if cache is not None:
         cache.put(key, entry)
     return entry, False
+
+
+def _translate_incremental(data: dict[str, Any], parameter_values: dict[str, Any], cache: TranslatorCache | None,
+                           use_cache: bool, *, key_salt: str, region: str, partition: str,
+                           template: Template) -> dict[str, Any]:
+    """The translator's output for ``data``: re-translating only the functions an edit changed when the cache holds
+    the last translation of the same structure, else the whole template (``strata.transform.incremental``)."""
+    from strata.transform import incremental
+
+    salt = json.dumps({"parameters": parameter_values, "region": region, "partition": partition, "packaged": key_salt,
+                       "translator": _translator_version()}, sort_keys=True, default=str)
+    key = incremental.structure_key(data, salt) if cache is not None else ""
+    base = incremental.Base.from_json(cache.get_base(key)) if cache is not None and use_cache else None
+    result = incremental.incremental(base, data, parameter_values, region=region, partition=partition)
+    output, fresh = result if result is not None else \
+        incremental.whole(data, parameter_values, region=region, partition=partition, locate=template.locate)
+    if cache is not None:
+        cache.put_base(key, fresh.to_json())
+    return output
 
 
 def _translator_version() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,9 +74,35 @@ def is_sam_template(data: dict[str, Any]) -> bool:
         for res in resources.values())
 
 
+@dataclass
+class Recording:
+    """What a whole-template translation did that an incremental one must reproduce exactly
+    (``strata.transform.incremental``): the logical ids each SAM resource generated, in the translator's order, and
+    the operations on the Resources map's Python 2.7 key order (the translator keeps py27 iteration order for any
+    template with an API, so where a resource lands in the output depends on every insert and copy before it).
+    ``trace`` is None when the Resources map is a plain dict (insertion order) or its history could not be followed."""
+
+    generated: dict[str, list[str]]
+    trace: list[list[Any]] | None
+
+
 def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
               locate: Callable[[tuple, str | None], Location] | None = None) -> dict[str, Any]:
     """Run aws-sam-translator on a copy of ``data``; raise ``TemplateError`` listing every translator finding."""
+    return _translate(data, parameter_values, region=region, partition=partition, locate=locate, record=None)
+
+
+def translate_recorded(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
+                       locate: Callable[[tuple, str | None], Location] | None = None,
+                       ) -> tuple[dict[str, Any], Recording]:
+    """``translate`` that also returns its ``Recording`` (the same output: recording only observes)."""
+    recording = Recording({}, None)
+    return _translate(data, parameter_values, region=region, partition=partition, locate=locate,
+                      record=recording), recording
+
+
+def _translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str,
+               locate: Callable[[tuple, str | None], Location] | None, record: Recording | None) -> dict[str, Any]:
     import logging
 
     for name in ("samtranslator", "botocore", "boto3"):
@@ -94,16 +121,23 @@ def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region:
 
     document = json.loads(json.dumps(data))  # the translator mutates its input; a JSON copy is the cheapest deep copy
     session = _RegionOnlySession(region)
-    ArnGenerator.BOTO_SESSION_REGION_NAME = region
     values = dict(parameter_values)
     plugins = [ServerlessAppPlugin(sar_client=_OfflineRepository(), parameters=values)]
     translator = Translator(None, Parser(), plugins=plugins, boto_session=session)
     policies = _BundledPolicies(partition)
     try:
-        # What the hosted SAM transform does first: API Gateway deployment ids hash py27-compatible reprs, so skipping
-        # this would give every Api a different Deployment id than `sam deploy` gives (a needless redeployment).
-        to_py27_compatible_template(document, values)
-        return translator.translate(document, parameter_values=values, get_managed_policy_map=policies.load)
+        with _TRANSLATING:   # the translator keeps global state (ArnGenerator's region); the recorder patches classes
+            ArnGenerator.BOTO_SESSION_REGION_NAME = region
+            # What the hosted SAM transform does first: API Gateway deployment ids hash py27-compatible reprs, so
+            # skipping this would give every Api another Deployment id than `sam deploy` gives (a needless redeploy).
+            to_py27_compatible_template(document, values)
+            if record is None:
+                return translator.translate(document, parameter_values=values, get_managed_policy_map=policies.load)
+            with _Recorder(record, document.get("Resources")) as recorder:
+                output = translator.translate(document, parameter_values=values,
+                                              get_managed_policy_map=policies.load)
+                recorder.finish(output)
+            return output
     except InvalidDocumentException as exc:
         problems = []
         for cause in exc.causes:
@@ -129,3 +163,141 @@ def _where(locate: Callable[[tuple, str | None], Location] | None, logical_id: s
         return locate(("Resources", logical_id), logical_id) if base == logical_id else \
             locate(("Resources", base), base)
     return locate((), None)
+
+
+_TRANSLATING = threading.Lock()
+
+
+class _Recorder:
+    """Observes one translation (class-level patches: only under ``_TRANSLATING``): which ids each SAM resource
+    generates (``verify_unique_logical_id`` is called once per generated resource, in order) and every top-level
+    operation on the Resources map's py27 key list and on its deep copies. Observing changes nothing it does."""
+
+    def __init__(self, record: Recording, resources: Any) -> None:
+        self.record = record
+        self.resources = resources
+        self.root = getattr(resources, "keylist", None)
+        self.initial: list[list[Any]] = []
+        self.events: list[tuple[int, str, Any]] = []
+        self.lineage: dict[int, Any] = {id(self.root): self.root} if self.root is not None else {}
+        self.depth = 0
+        self.current: str | None = None
+
+    def __enter__(self) -> _Recorder:
+        import samtranslator.translator.translator as translator_module
+        from samtranslator.utils.py27hash_fix import Py27Keys, Py27UniStr
+
+        self._module, self._keys, self._uni = translator_module, Py27Keys, Py27UniStr
+        self._saved = {name: Py27Keys.__dict__[name] for name in ("add", "remove", "merge", "__deepcopy__", "copy")}
+        self._saved_verify = translator_module.verify_unique_logical_id
+        self._saved_iterate = translator_module.Translator.__dict__["_get_resources_to_iterate"]
+        recorder, lineage = self, self.lineage
+
+        def observed(name: str) -> Any:
+            original = recorder._saved[name]
+
+            def method(keys: Any, *args: Any) -> Any:
+                if id(keys) not in lineage:     # the fast path: millions of calls copy API bodies
+                    return original(keys, *args)
+                if recorder.depth == 0:
+                    if name == "merge":
+                        args = (list(args[0]),)
+                        recorder.events.append((id(keys), "m", [recorder._key(k) for k in args[0]]))
+                    elif name in ("add", "remove"):
+                        recorder.events.append((id(keys), name[0], recorder._key(args[0])))
+                recorder.depth += 1
+                try:
+                    result = original(keys, *args)
+                finally:
+                    recorder.depth -= 1
+                if name in ("__deepcopy__", "copy") and recorder.depth == 0:
+                    recorder.lineage[id(result)] = result
+                    recorder.events.append((id(keys), "c" if name == "__deepcopy__" else "k", id(result)))
+                return result
+            return method
+
+        for name in self._saved:
+            setattr(Py27Keys, name, observed(name))
+        if self.root is not None:
+            # the key list as to_py27_compatible_template built it: inserts in the map's own insertion order, checked
+            self.initial = [["a", self._key(k)] for k in dict.keys(self.resources)]
+            built = self._keys()
+            for op in self.initial:
+                built.add(self._uni(op[1][0]) if op[1][1] else op[1][0])
+            if (built.keyorder, built.mask, built.fill, built.size) != \
+                    (self.root.keyorder, self.root.mask, self.root.fill, self.root.size):
+                self.lineage.clear()
+
+        def verify(resource: Any, resources: Any) -> Any:
+            recorder.record.generated.setdefault(str(recorder.current), []).append(str(resource.logical_id))
+            return recorder._saved_verify(resource, resources)
+
+        def iterate(translator: Any, *args: Any) -> Any:
+            for logical_id, resource in recorder._saved_iterate(translator, *args):
+                recorder.current = str(logical_id)
+                yield logical_id, resource
+
+        translator_module.verify_unique_logical_id = verify
+        translator_module.Translator._get_resources_to_iterate = iterate
+        return self
+
+    def _key(self, key: Any) -> list[Any]:
+        return [str(key), isinstance(key, self._uni)]
+
+    def finish(self, output: dict[str, Any]) -> None:
+        """The operations on the chain of copies from the input's Resources key list to the output's."""
+        final = getattr(output.get("Resources"), "keylist", None)
+        if self.root is None or final is None or id(final) not in self.lineage or id(self.root) not in self.lineage:
+            return
+        parent: dict[int, tuple[int, int]] = {}
+        for index, (owner, op, arg) in enumerate(self.events):
+            if op in ("c", "k"):
+                parent[arg] = (owner, index)
+        chain, node = {id(final): len(self.events)}, id(final)
+        while node != id(self.root):
+            if node not in parent:
+                return
+            owner, index = parent[node]
+            chain[owner] = index
+            node = owner
+        trace: list[list[Any]] = list(self.initial)
+        for index, (owner, op, arg) in enumerate(self.events):
+            if owner in chain and index <= chain[owner]:
+                if op in ("c", "k"):
+                    if index == chain[owner] and owner != id(final):
+                        trace.append([op])
+                else:
+                    trace.append([op, arg])
+        self.record.trace = trace
+
+    def __exit__(self, *exc: object) -> None:
+        for name, method in self._saved.items():
+            setattr(self._keys, name, method)
+        self._module.verify_unique_logical_id = self._saved_verify
+        self._module.Translator._get_resources_to_iterate = self._saved_iterate
+        self.lineage.clear()
+
+
+def replay_order(trace: list[list[Any]], rename: dict[str, str]) -> list[str]:
+    """The py27 iteration order the recorded operations give, with ``rename`` applied to every key they name."""
+    import copy
+
+    from samtranslator.utils.py27hash_fix import Py27Keys, Py27UniStr
+
+    def key(item: list[Any]) -> Any:
+        name = rename.get(item[0], item[0])
+        return Py27UniStr(name) if item[1] else name
+
+    keys = Py27Keys()
+    for op in trace:
+        if op[0] == "a":
+            keys.add(key(op[1]))
+        elif op[0] == "r":
+            keys.remove(key(op[1]))
+        elif op[0] == "m":
+            keys.merge([key(item) for item in op[1]])
+        elif op[0] == "c":
+            keys = copy.deepcopy(keys)
+        else:
+            keys = keys.copy()
+    return [str(k) for k in keys.keys()]

@@ -1,0 +1,259 @@
+"""Incremental translation: an edit confined to some functions' own properties re-translates only those functions.
+
+Output identical, byte for byte, to translating the whole template (``tests/unit/transform/test_incremental.py``
+compares both on the corpus and on generated big apps). How: a whole translation leaves a ``Base`` (its input, its
+output, and the translator's ``Recording``: the ids each SAM resource generated and the operations on the output's
+py27-ordered Resources map). A new template whose only differences from the base's are *local* properties of some
+functions (environment, code, handler, memory, policies ...: what only that function's own resources are made of)
+is translated as a small template holding just those functions and the resources that are not functions (layers,
+tables, APIs they may reference); their generated resources replace the old ones in the base output, and the
+recorded operations are replayed with the renamed ids (a Version id hashes its function's properties) to put every
+resource where the whole translation would.
+
+Everything else is a whole translation (the caller's job), with the reason logged at debug level: no base, a
+structural change (a resource added, removed or reordered, an event, alias, condition, Globals, Parameters or any
+other part of the template changed), a template with Connectors or DeploymentPreference (both collect across
+functions), an API with AlwaysDeploy (a fresh Deployment id on every translation), a dotted reference
+(``Fn.Alias``) to or from a changed function, a changed function generating a different number of resources, more
+than a quarter of the functions changed, or any error in the small translation.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from strata.errors import Location
+
+LOG = logging.getLogger("strata.transform.incremental")
+SAM_FUNCTION = "AWS::Serverless::Function"
+IMPLICIT_APIS = ("ServerlessRestApi", "ServerlessHttpApi")
+# Function properties that make only the function's own resources (its Function, Role, Version, Alias, Url ...):
+# no API body, no event source, no other resource reads them. A change to any other property is structural.
+LOCAL_PROPERTIES = frozenset({
+    "Architectures", "AssumeRolePolicyDocument", "AutoPublishCodeSha256", "CodeSigningConfigArn", "CodeUri",
+    "DeadLetterQueue", "Description", "Environment", "EphemeralStorage", "EventInvokeConfig", "FileSystemConfigs",
+    "Handler", "ImageConfig", "ImageUri", "InlineCode", "KmsKeyArn", "Layers", "LoggingConfig", "MemorySize",
+    "PermissionsBoundary", "Policies", "ProvisionedConcurrencyConfig", "RecursiveLoop", "ReservedConcurrentExecutions",
+    "Role", "RolePath", "Runtime", "RuntimeManagementConfig", "SnapStartConfig", "SourceKMSKeyArn", "Timeout",
+    "Tracing", "VersionDescription", "VpcConfig",
+})
+# Above this share of changed functions, the small translation costs about what the whole one does.
+MAX_CHANGED_SHARE = 0.25
+
+Translate = Callable[..., Any]
+
+
+@dataclass
+class Base:
+    """A whole (or incrementally derived, equally exact) translation to start the next one from. JSON-serialisable
+    through ``to_json``/``from_json`` so the translator cache can keep it."""
+
+    data: dict[str, Any]                 # the translator's input
+    output: dict[str, Any]               # its output
+    generated: dict[str, list[str]]      # per SAM resource, the ids it generated, in order
+    trace: list[list[Any]] | None        # the Resources key-order operations (sam.Recording)
+    py27: bool                           # the output's Resources map kept py27 order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"data": self.data, "output": self.output, "generated": self.generated, "trace": self.trace,
+                "py27": self.py27}
+
+    @classmethod
+    def from_json(cls, value: Any) -> Base | None:
+        try:
+            return cls(value["data"], value["output"], value["generated"], value["trace"], bool(value["py27"]))
+        except (KeyError, TypeError):
+            return None
+
+
+def structure_key(data: dict[str, Any], salt: str) -> str:
+    """What a base is looked up by: the template with every function's local properties left out (two templates
+    with the same key differ at most in those), plus ``salt`` (parameters, region, translator version ...)."""
+    resources = data.get("Resources")
+    shape = dict(data)
+    if isinstance(resources, dict):
+        shape["Resources"] = {lid: _structural(res) for lid, res in resources.items()}
+    digest = hashlib.sha256(json.dumps(shape, sort_keys=True, separators=(",", ":"), default=str).encode())
+    digest.update(b"\0" + salt.encode())
+    return digest.hexdigest()
+
+
+def whole(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str,
+          locate: Callable[[tuple, str | None], Location] | None = None) -> tuple[dict[str, Any], Base]:
+    """Translate the whole template, keeping what a later incremental translation starts from."""
+    from strata.transform import sam
+
+    output, recording = sam.translate_recorded(data, parameter_values, region=region, partition=partition,
+                                               locate=locate)
+    py27 = type(output.get("Resources")).__name__ == "Py27Dict"
+    output = json.loads(json.dumps(output))     # plain dicts in the translator's iteration order
+    return output, Base(json.loads(json.dumps(data)), output, recording.generated, recording.trace, py27)
+
+
+def incremental(base: Base | None, data: dict[str, Any], parameter_values: dict[str, Any], *, region: str,
+                partition: str) -> tuple[dict[str, Any], Base] | None:
+    """The whole translation of ``data``, derived from ``base``; None (reason logged) when it cannot be derived
+    exactly."""
+    if base is None:
+        return _no("no previous translation of this template's structure")
+    changed = _changed_functions(base.data, data)
+    if isinstance(changed, str):
+        return _no(changed)
+    if not changed:
+        return _no("nothing changed")
+    if base.py27 and base.trace is None:
+        return _no("the previous translation's resource order could not be followed")
+    reason = _unsupported(data, changed)
+    if reason:
+        return _no(reason)
+    from strata.errors import TemplateError
+    from strata.transform import sam
+
+    resources = data["Resources"]
+    small = dict(data)
+    small["Resources"] = {lid: res for lid, res in resources.items() if lid in changed or _rtype(res) != SAM_FUNCTION}
+    try:
+        output, recording = sam.translate_recorded(small, parameter_values, region=region, partition=partition)
+    except TemplateError as exc:
+        return _no(f"the changed functions do not translate alone ({exc})")
+    out_resources = output.get("Resources") or {}
+    rename: dict[str, str] = {}
+    for lid in changed:
+        old, new = base.generated.get(lid), recording.generated.get(lid)
+        if old is None or new is None or len(old) != len(new) or any(n not in out_resources for n in new):
+            return _no(f"{lid} generates different resources than before")
+        rename.update({o: n for o, n in zip(old, new) if o != n})
+    fresh = {n: out_resources[n] for lid in changed for n in recording.generated[lid]}
+    previous = base.output.get("Resources") or {}
+    if base.py27:
+        assert base.trace is not None
+        order = sam.replay_order(base.trace, rename)
+    else:
+        order = [rename.get(lid, lid) for lid in previous]
+    merged: dict[str, Any] = {}
+    back = {n: o for o, n in rename.items()}
+    for lid in order:
+        if lid in fresh:
+            merged[lid] = fresh[lid]
+        elif back.get(lid, lid) in previous:
+            merged[lid] = previous[back.get(lid, lid)]
+        else:
+            return _no(f"cannot place {lid}")
+    if len(merged) != len(previous):
+        return _no("the merged resources do not match the previous translation's")
+    result = json.loads(json.dumps({key: (merged if key == "Resources" else value)
+                                    for key, value in base.output.items()}))
+    generated = dict(base.generated)
+    generated.update({lid: list(recording.generated[lid]) for lid in changed})
+    trace = None if base.trace is None else [_renamed(op, rename) for op in base.trace]
+    LOG.debug("incremental translation: %d function(s) re-translated: %s", len(changed), ", ".join(changed))
+    return result, Base(json.loads(json.dumps(data)), result, generated, trace, base.py27)
+
+
+def _no(reason: str) -> tuple[dict[str, Any], Base] | None:
+    LOG.debug("whole-template translation: %s", reason)
+    return None
+
+
+def _changed_functions(old: dict[str, Any], new: dict[str, Any]) -> list[str] | str:
+    """The functions whose local properties alone changed, or why the change is not that."""
+    if [k for k in old if k != "Resources"] != [k for k in new if k != "Resources"] or \
+            any(old[k] != new[k] for k in new if k != "Resources"):
+        return "a section other than Resources changed"
+    before, after = old.get("Resources"), new.get("Resources")
+    if not isinstance(before, dict) or not isinstance(after, dict) or list(before) != list(after):
+        return "resources were added, removed or reordered"
+    changed = []
+    for lid, res in after.items():
+        prev = before[lid]
+        if res == prev:
+            continue
+        if _rtype(res) != SAM_FUNCTION or _structural(res) != _structural(prev) or \
+                list(res.get("Properties") or {}) != list(prev.get("Properties") or {}):
+            return f"{lid} changed beyond a function's own properties"
+        changed.append(lid)
+    functions = sum(1 for res in after.values() if _rtype(res) == SAM_FUNCTION)
+    if changed and len(changed) > max(1, int(functions * MAX_CHANGED_SHARE)):
+        return f"{len(changed)} of {functions} functions changed"
+    return changed
+
+
+def _structural(resource: Any) -> Any:
+    """A resource as far as other resources can see it: for a function, all but its local properties."""
+    if _rtype(resource) != SAM_FUNCTION or not isinstance(resource.get("Properties"), dict):
+        return resource
+    shape = dict(resource)
+    shape["Properties"] = {k: v for k, v in resource["Properties"].items() if k not in LOCAL_PROPERTIES}
+    return shape
+
+
+def _unsupported(data: dict[str, Any], changed: list[str]) -> str | None:
+    transform = data.get("Transform")
+    if transform not in ("AWS::Serverless-2016-10-31", ["AWS::Serverless-2016-10-31"]):
+        return f"Transform {transform!r} is not the SAM transform alone"
+    resources = data["Resources"]
+    text = json.dumps(data)
+    if '"Connectors"' in text or "AWS::Serverless::Connector" in text:
+        return "the template has Connectors"
+    if '"DeploymentPreference"' in text:
+        return "the template has a DeploymentPreference"
+    if '"AlwaysDeploy"' in text:
+        return "an API deploys anew on every translation (AlwaysDeploy)"
+    sam_ids = {lid for lid, res in resources.items() if str(_rtype(res) or "").startswith("AWS::Serverless::")}
+    sam_ids.update(IMPLICIT_APIS)
+    changed_set = set(changed)
+    for lid, res in resources.items():
+        targets = _dotted(res)
+        if lid in changed_set and targets & sam_ids:
+            return f"{lid} refers to {sorted(targets & sam_ids)[0]} by a dotted reference"
+        if targets & changed_set:
+            return f"{lid} refers to a changed function by a dotted reference"
+    rest = {k: v for k, v in data.items() if k != "Resources"}
+    if _dotted(rest) & changed_set:
+        return "a changed function is referred to by a dotted reference"
+    return None
+
+
+def _dotted(value: Any) -> set[str]:
+    """The ids X of every ``X.Property`` reference (Ref, GetAtt, Sub) in ``value``: SAM resolves those across
+    resources (``Fn.Alias`` -> the alias's id), so they tie a function to others."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, sub in item.items():
+                if key == "Ref" and isinstance(sub, str) and "." in sub:
+                    found.add(sub.split(".", 1)[0])
+                elif key == "Fn::GetAtt" and isinstance(sub, list) and sub and isinstance(sub[0], str) \
+                        and "." in sub[0]:
+                    found.add(sub[0].split(".", 1)[0])
+                elif key == "Fn::GetAtt" and isinstance(sub, str) and sub.count(".") > 1:
+                    found.add(sub.split(".", 1)[0])
+                elif key == "Fn::Sub":
+                    template = sub[0] if isinstance(sub, list) and sub else sub
+                    if isinstance(template, str):
+                        for ref in template.split("${")[1:]:
+                            name = ref.split("}", 1)[0]
+                            if "." in name:
+                                found.add(name.split(".", 1)[0])
+                stack.append(sub)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def _renamed(op: list[Any], rename: dict[str, str]) -> list[Any]:
+    if op[0] in ("a", "r"):
+        return [op[0], [rename.get(op[1][0], op[1][0]), op[1][1]]]
+    if op[0] == "m":
+        return [op[0], [[rename.get(k, k), uni] for k, uni in op[1]]]
+    return op
+
+
+def _rtype(resource: Any) -> str | None:
+    return resource.get("Type") if isinstance(resource, dict) else None
