@@ -254,7 +254,9 @@ def _verify(settings: DeploySettings, functions: set[str], out: Echo, warn: Echo
         warn(report.text())
         raise StrataError(f"stack {name} deployed, but verify found {len(report.findings)} mismatch(es)",
                           hint="`strata verify --repair --stack-name " + name + "` fixes them")
-    names = ", ".join(sorted(functions))
+    from strata.model.listing import names_or_count
+
+    names = names_or_count(sorted(functions), "function")
     out(f"Verified: {names} serve{'s' if len(functions) == 1 else ''} what was deployed.")
     return report
 

@@ -116,8 +116,13 @@ class VerifyReport:
 
     def text(self) -> str:
         """The text report: what was checked, what was repaired, each finding, notes, and the verdict."""
+        from strata.model.listing import LIST_LIMIT
+
         lines = [f"Stack {self.stack} ({self.target}):"]
-        lines += [f"  checked {line}" for line in self.checked]
+        if len(self.checked) <= LIST_LIMIT:
+            lines += [f"  checked {line}" for line in self.checked]
+        else:       # each function's line is in --output json; a mismatch below names its function
+            lines.append(f"  checked {_checked_counts(self.checked)}")
         if self.artifacts is not None:
             lines.append(f"  checked {self.artifacts} stored artifact(s) (each zip's bytes against its sha256)"
                          + (f" and {self.unpacked} unpacked tree(s) (each file against what was unpacked)"
@@ -134,3 +139,15 @@ class VerifyReport:
                 "`strata verify --repair` could not restore what was deployed (see 'not repaired')."
                 if self.unrepaired else "`strata verify --repair` restores what was deployed."))
         return "\n".join(lines)
+
+
+def _checked_counts(checked: list[str]) -> str:
+    """``500 functions ($LATEST, 500 aliases, 500 versions)`` from ``checker``'s per-function lines
+    (``Fn (name): $LATEST; alias live -> 1; version 1``)."""
+    aliases = versions = 0
+    for line in checked:
+        for part in line.split(": ", 1)[-1].split("; "):
+            aliases += part.startswith("alias ")
+            versions += part.startswith("version ")
+    return (f"{len(checked)} functions ($LATEST, {aliases} alias{'es' if aliases != 1 else ''}, "
+            f"{versions} version{'s' if versions != 1 else ''})")

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from strata.local.engine.model import Action, Plan
+from strata.local.engine.model import Action, Change, Plan
+from strata.model.listing import PLAN_LIMIT, some_names
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "±", Action.DELETE: "-", Action.RETAIN: "=",
            Action.NOOP: " "}
@@ -24,7 +26,10 @@ def plan_text(plan: Plan) -> str:
         unchanged = len(plan.changes) - len(effective)
         lines.append(f"Plan for stack {plan.stack_name}: {_counts(plan)}" + (f", {unchanged} unchanged" if unchanged
                                                                             else ""))
-        width = max(len(c.logical_id) for c in effective)
+        if len(effective) > PLAN_LIMIT:
+            lines.extend(_grouped(effective))
+            effective = ()
+        width = max((len(c.logical_id) for c in effective), default=0)
         for change in effective:
             flag = " (not emulated)" if not change.emulated else ""
             maybe = " (decided during apply)" if change.conditional else ""
@@ -57,6 +62,31 @@ def overrides_text(view: dict[str, Any], stack_name: str | None = None) -> str:
         lines.append("  none apply to this stack")
     lines.extend(f"warning: {w}" for w in view.get("Warnings") or [])
     return "\n".join(lines)
+
+
+def _grouped(changes: Sequence[Change]) -> list[str]:
+    """A big plan (more than ``PLAN_LIMIT`` changes): one line per action and resource type with a count and the
+    first names, then each distinct reason with how many changes give it (``--output json`` lists every change)."""
+    groups: dict[tuple[Action, str], list[Change]] = {}
+    for change in changes:
+        groups.setdefault((change.action, change.type), []).append(change)
+    lines = []
+    for (action, type_), members in groups.items():
+        flags = "".join(f" ({n} {what})" for n, what in (
+            (sum(1 for c in members if not c.emulated), "not emulated"),
+            (sum(1 for c in members if c.conditional), "decided during apply")) if n)
+        lines.append(f"  {SYMBOLS[action]} {action.value:<8} {len(members)} {type_}{flags}: "
+                     f"{some_names([c.logical_id for c in members])}")
+        reasons: dict[str, int] = {}
+        for change in members:
+            for reason in change.reasons:
+                if reason not in ("new resource", "not emulated: recorded only"):
+                    reasons[reason] = reasons.get(reason, 0) + 1
+        for reason, count in list(reasons.items())[:5]:
+            lines.append(f"      {reason}" + (f" ({count})" if count > 1 else ""))
+        if len(reasons) > 5:
+            lines.append(f"      ... {len(reasons) - 5} more distinct reasons")
+    return lines
 
 
 def _counts(plan: Plan) -> str:
