@@ -62,7 +62,7 @@ class TranslatorCache:
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(value, fh, separators=(",", ":"))
+                fh.write(json.dumps(value, separators=(",", ":")))   # dumps: the C encoder (dump is pure Python)
             os.replace(tmp, self._path(key))
         except BaseException:
             try:

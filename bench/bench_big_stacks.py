@@ -1,0 +1,158 @@
+"""Benchmark big stacks (issue 18): an app of N functions sharing a layer, each with an ``Api`` event, for N = 50,
+200, 500 (``--sizes``), with plain ``strata deploy`` processes (the CLI, ``STRATA_NO_DAEMON=1``), as the issue measured:
+
+- first local deploy (fresh state home), no-op deploy, one-file code edit deploy, template edit of one function's
+  environment (the incremental transform: ``strata.transform.incremental``);
+- the bare translator: aws-sam-translator on the same template (strata's adapter ``strata.transform.sam.translate``,
+  no cache, in this process, the translator already imported), the template edit's cost without strata.
+Prints medians (``--reps`` for N < 500, ``--big-reps`` for N >= 500), a markdown table, and the exponent of first-deploy
+time vs N fitted by log-log least squares. Targets: template edit at N = 500 <= 1 s; first deploy at N = 500 <= 10 s.
+Usage: ``.venv/bin/python bench/bench_big_stacks.py [--sizes 50 200 500] [--reps 3] [--big-reps 1]``.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STRATA = str(Path(sys.executable).parent / "strata")
+FUNCTION = """\
+  Fn{i}:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/fn{i}
+      Handler: app.handler
+      AutoPublishAlias: live
+      Environment:
+        Variables:
+          FN_ID: '{i}'
+      Events:
+        Get:
+          Type: Api
+          Properties:
+            Path: /fn{i}
+            Method: get
+"""
+TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Layers: [!Ref Shared]
+Resources:
+  Shared:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      LayerName: shared
+      ContentUri: layer
+{functions}"""
+
+
+def make_app(root: Path, functions: int) -> Path:
+    app = root / "bigapp"
+    (app / "layer" / "python").mkdir(parents=True)
+    (app / "layer" / "python" / "shared.py").write_text("ANSWER = 42\n")
+    for i in range(functions):
+        src = app / "src" / f"fn{i}"
+        src.mkdir(parents=True)
+        (src / "app.py").write_text(f"import shared\n\ndef handler(event, context):\n    return {{'fn': {i}}}\n")
+    (app / "template.yaml").write_text(TEMPLATE.format(functions="".join(FUNCTION.format(i=i)
+                                                                          for i in range(functions))))
+    return app
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return elapsed
+
+
+def bare_translator(functions: int) -> float:
+    """aws-sam-translator alone on the same template, its code locations already in S3 (what `sam build` hands it)."""
+    from strata.template.load import load_template_text
+    from strata.transform import sam
+
+    text = TEMPLATE.format(functions="".join(FUNCTION.format(i=i) for i in range(functions)))
+    data = load_template_text(text.replace("CodeUri: src/", "CodeUri: s3://bucket/").replace(
+        "ContentUri: layer", "ContentUri: s3://bucket/layer.zip")).data
+    values = {"AWS::Region": "us-east-1", "AWS::Partition": "aws"}
+    sam.translate({"Transform": data["Transform"], "Resources": {"Shared": data["Resources"]["Shared"]}}, values,
+                  region="us-east-1")        # the import, outside the measure
+    start = time.perf_counter()
+    sam.translate(data, values, region="us-east-1")
+    return time.perf_counter() - start
+
+
+def measure(functions: int, reps: int) -> dict[str, float]:
+    root = Path(tempfile.mkdtemp(prefix=f"bench-big-{functions}-"))
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+        env["STRATA_NO_DAEMON"] = "1"
+        first, noop, code, tmpl = [], [], [], []
+        for rep in range(reps):
+            env["STRATA_HOME"] = str(root / f"home{rep}")
+            app = make_app(root / f"r{rep}", functions)
+            first.append(timed([STRATA, "deploy"], app, env))
+            noop.append(timed([STRATA, "deploy"], app, env))
+            target = app / "src" / "fn7" / "app.py"
+            target.write_text(target.read_text() + f"# change {rep}\n")
+            code.append(timed([STRATA, "deploy"], app, env))
+            template = app / "template.yaml"
+            template.write_text(template.read_text().replace("FN_ID: '3'\n", f"FN_ID: 'three-{rep}'\n"))
+            tmpl.append(timed([STRATA, "deploy"], app, env))
+            shutil.rmtree(root / f"r{rep}", ignore_errors=True)
+            shutil.rmtree(root / f"home{rep}", ignore_errors=True)
+        bare = [bare_translator(functions) for _ in range(max(1, min(reps, 2)))]
+        return {"first": statistics.median(first), "noop": statistics.median(noop), "code": statistics.median(code),
+                "template": statistics.median(tmpl), "bare": statistics.median(bare)}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def exponent(points: list[tuple[int, float]]) -> float:
+    """The slope of log(time) over log(N), least squares."""
+    xs, ys = [math.log(n) for n, _ in points], [math.log(t) for _, t in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--big-reps", type=int, default=1)
+    args = parser.parse_args()
+    print("mode: plain processes (`strata deploy`, STRATA_NO_DAEMON=1); bare translator in this process")
+    rows = []
+    for n in args.sizes:
+        result = measure(n, args.big_reps if n >= 500 else args.reps)
+        rows.append((n, result))
+        print(f"N={n}: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.items()), flush=True)
+    print()
+    print("| N | first local deploy | no-op deploy | one-file code edit deploy | template edit (one env var) "
+          "| bare aws-sam-translator |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for n, r in rows:
+        print(f"| {n} | {r['first']:.1f} s | {r['noop']:.2f} s | {r['code']:.2f} s | {r['template']:.2f} s "
+              f"| {r['bare']:.1f} s |")
+    if len(rows) > 1:
+        print(f"\nfirst deploy ~ N^{exponent([(n, r['first']) for n, r in rows]):.2f} (log-log least squares); "
+              f"bare translator ~ N^{exponent([(n, r['bare']) for n, r in rows]):.2f}")
+    big = [r for n, r in rows if n >= 500]
+    if big:
+        print(f"targets at N=500: template edit {big[0]['template']:.2f} s (<= 1 s), "
+              f"first deploy {big[0]['first']:.1f} s (<= 10 s)")
+
+
+if __name__ == "__main__":
+    main()
