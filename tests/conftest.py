@@ -15,10 +15,13 @@ The apps and functions under test name Python runtimes (3.8 to 3.15) that a test
 runs on the Python its runtime names when it is installed; when it is not, the suite allows strata's named
 substitution to the Python running the tests (``STRATA_ALLOW_PYTHON_SUBSTITUTE``, which every ``strata`` process the
 tests start inherits), so results do not depend on which Pythons the machine lacks. Tests of the missing-Python path
-clear it (``tests/functional/test_cli_python_runtime.py``)."""
+clear it (``tests/functional/test_cli_python_runtime.py``). Node.js likewise: ``nodejs18.x``/``20.x``/``22.x`` functions
+run on the ``node`` found on PATH when their own major is missing (``STRATA_ALLOW_NODE_SUBSTITUTE``)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +32,23 @@ os.environ.setdefault("STRATA_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"st
 _HERE = "%d.%d" % sys.version_info[:2]
 os.environ.setdefault("STRATA_ALLOW_PYTHON_SUBSTITUTE",
                       " ".join(f"3.{minor}={_HERE}" for minor in range(8, 16) if f"3.{minor}" != _HERE))
+
+
+def _node_major() -> str | None:
+    node = shutil.which("node")
+    if node is None:
+        return None
+    try:
+        done = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip().lstrip("v").split(".")[0] or None
+
+
+NODE_HERE = _node_major()
+if NODE_HERE is not None and "STRATA_ALLOW_NODE_SUBSTITUTE" not in os.environ:
+    os.environ["STRATA_ALLOW_NODE_SUBSTITUTE"] = " ".join(f"{major}={NODE_HERE}" for major in (18, 20, 22)
+                                                          if str(major) != NODE_HERE)
 
 
 def pytest_configure(config: pytest.Config) -> None:

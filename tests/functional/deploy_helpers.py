@@ -22,7 +22,8 @@ def copy_app(dest: Path) -> Path:
 
 
 # the suite's own settings (tests/conftest.py), kept; every other STRATA_ variable of the caller is left out
-_SUITE = ("STRATA_ALLOW_PYTHON_SUBSTITUTE", "STRATA_PYTHON", "STRATA_CACHE_DIR")
+_SUITE = ("STRATA_ALLOW_PYTHON_SUBSTITUTE", "STRATA_PYTHON", "STRATA_ALLOW_NODE_SUBSTITUTE", "STRATA_NODE",
+          "STRATA_CACHE_DIR")
 
 
 def env_for(home: Path, **extra: str) -> dict[str, str]:

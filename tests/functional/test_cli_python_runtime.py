@@ -162,14 +162,15 @@ IMAGE = ("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AW
          "      ImageUri: 123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1\n")
 
 
-@pytest.mark.parametrize("runtime", ["nodejs20.x", "java21", "provided.al2023", "dotnet8", "ruby3.3", "image"])
+@pytest.mark.parametrize("runtime", ["nodejs16.x", "java21", "provided.al2023", "dotnet8", "ruby3.3", "image"])
 def test_a_runtime_the_local_target_cannot_run_is_refused(app, capsys, runtime):
     if runtime == "image":
         (app / "template.yaml").write_text(IMAGE)
         said = "Fn: PackageType Image: container image functions cannot run on the local target"
     else:
         write(app, runtime)
-        said = f"Fn: Runtime {runtime}: the local target cannot run it (it runs python3.8 to python3.15)"
+        said = (f"Fn: Runtime {runtime}: the local target cannot run it (it runs python3.8 to python3.15 and "
+                "nodejs18.x to nodejs22.x)")
     for verb in ("plan", "deploy"):
         code, out, err = run_cli(main, [verb], capsys)
         assert code == 1, (verb, out, err)
@@ -238,13 +239,13 @@ def test_strata_devs_rounds_take_the_same_check(app, capsys):
     from strata.deploy.settings import resolve_deploy
     from strata.local.dev import DevLoop
 
-    write(app, "nodejs20.x")
+    write(app, "nodejs16.x")
     errors: list[str] = []
     loop = DevLoop(resolve_deploy(template_file=str(app / "template.yaml")), out=lambda _line: None,
                    err=errors.append)
     done = loop.deploy()
     assert done.error is not None and not done.changed
-    assert "Fn: Runtime nodejs20.x: the local target cannot run it" in errors[0]
+    assert "Fn: Runtime nodejs16.x: the local target cannot run it" in errors[0]
     assert "still serving the last good versions" in errors[0]
     code, _, err = run_cli(main, ["describe"], capsys)
     assert code == 1 and "does not exist" in err

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 @python_options
 def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_type: str, region: str | None,
            stack_name: str | None, debug_function: str | None, debug_port: int, env_vars: EnvVarsFile | None,
-           python_paths: tuple[str, ...], python_substitutes: tuple[str, ...]) -> int:
+           python_paths: tuple[str, ...], python_substitutes: tuple[str, ...], node_paths: tuple[str, ...] = (),
+           node_substitutes: tuple[str, ...] = ()) -> int:
     from strata.local.engine.describe import resolve_target
     from strata.local.env_vars import overrides_for_home
     from strata.local.invoke import invoke_local
@@ -44,7 +45,7 @@ def invoke(target: str, event_file: IO[bytes] | None, log_type: str, invocation_
 
     payload = event_file.read() if event_file is not None else b"{}"
     _check_json(payload)
-    use_python_flags(python_paths, python_substitutes)
+    use_python_flags(python_paths, python_substitutes, node_paths, node_substitutes)
     home = state_home()
     note = lambda line: click.echo(line, err=True)  # noqa: E731
     debug = None

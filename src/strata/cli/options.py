@@ -99,18 +99,27 @@ PYTHON = [
                  help="Local target: when no Python X.Y is found, run pythonX.Y functions on Python A.B (said in "
                       "deploy, describe and each cold start's INIT_START line). Repeatable; samconfig.toml: "
                       "allow_python_substitute; environment: STRATA_ALLOW_PYTHON_SUBSTITUTE."),
+    click.option("--node", "node_paths", multiple=True, metavar="N=PATH",
+                 help="Local target: run nodejsN.x functions on this node binary (it must be Node.js N). "
+                      "Repeatable; samconfig.toml: node; environment: STRATA_NODE. Default: found on PATH, in nvm, "
+                      "volta, fnm or asdf installs."),
+    click.option("--allow-node-substitute", "node_substitutes", multiple=True, metavar="N=M",
+                 help="Local target: when no Node.js N is found, run nodejsN.x functions on Node.js M (said like "
+                      "--allow-python-substitute). Repeatable; samconfig.toml: allow_node_substitute; environment: "
+                      "STRATA_ALLOW_NODE_SUBSTITUTE."),
 ]
 python_options = apply_options(PYTHON)
 
 
-def use_python_flags(paths: tuple[str, ...], substitutes: tuple[str, ...]) -> None:
+def use_python_flags(paths: tuple[str, ...], substitutes: tuple[str, ...], node_paths: tuple[str, ...] = (),
+                     node_substitutes: tuple[str, ...] = ()) -> None:
     """For the commands that run functions without deploying (invoke, serve): these flags over the settings the last
     deploy recorded in the state home."""
     from strata.local.runtime.interpreter import use
     from strata.model.python import from_flags
 
-    if paths or substitutes:
-        use(from_flags(paths, substitutes))
+    if paths or substitutes or node_paths or node_substitutes:
+        use(from_flags(paths, substitutes, node_paths, node_substitutes))
 
 
 # --- where settings come from: samconfig.toml (both targets), and the AWS connection ---------------------------------

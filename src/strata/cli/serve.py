@@ -44,14 +44,15 @@ def _home_args(template_file: str | None) -> str:
 def serve(host: str, port: int, stack_name: str | None, template_file: str | None, access_key_id: str | None,
           secret_access_key: str | None, invoke_threads: int, region: str | None, debug_function: str | None,
           debug_port: int, env_vars: EnvVarsFile | None, python_paths: tuple[str, ...],
-          python_substitutes: tuple[str, ...]) -> None:
+          python_substitutes: tuple[str, ...], node_paths: tuple[str, ...] = (),
+          node_substitutes: tuple[str, ...] = ()) -> None:
     """Serve Lambda's REST API (routes from botocore's model) on the local Lambda service and its warm workers."""
     from strata.local.env_vars import overrides_for_home
     from strata.local.server.runner import serve_home
     from strata.paths import state_home
 
     home = state_home(template_file)
-    use_python_flags(python_paths, python_substitutes)
+    use_python_flags(python_paths, python_substitutes, node_paths, node_substitutes)
     debug = None
     if debug_function:
         from strata.cli.targets import default_stack

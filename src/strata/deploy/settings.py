@@ -40,7 +40,8 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
                    disable_rollback: bool = False, wait: bool = False, force: bool = False, shift_speed: float = 1.0,
                    error_threshold: float = 0.0, build_progress: bool = False,
                    home: Path | None = None, layer_sources: tuple[str, ...] = (), python_paths: tuple[str, ...] = (),
-                   python_substitutes: tuple[str, ...] = (), **aws: Any) -> DeploySettings:
+                   python_substitutes: tuple[str, ...] = (), node_paths: tuple[str, ...] = (),
+                   node_substitutes: tuple[str, ...] = (), **aws: Any) -> DeploySettings:
     """The ``DeploySettings`` for these flag values (None or empty: not given), samconfig.toml filling the gaps."""
     from strata.deploy.samconfig import override_texts, parse_tags, words
     from strata.model.python import PythonSettings, resolve_python
@@ -65,7 +66,8 @@ def resolve_deploy(*, template_file: str, target: str = LOCAL, stack_name: str |
     tag_values.update(parse_tags(list(tags)))
     caps = [c for text in capabilities for c in text.replace(",", " ").split()] or words(sam.get("capabilities"))
     layers = _layer_sources(layer_sources, sam, template_path) if target == LOCAL else {}
-    python = resolve_python(python_paths, python_substitutes, sam, template_path.resolve().parent) \
+    python = resolve_python(python_paths, python_substitutes, sam, template_path.resolve().parent,
+                            node_paths=node_paths, node_substitutes=node_substitutes) \
         if target == LOCAL else PythonSettings()
     return DeploySettings(
         template_path=template_path, stack_name=str(name or default_stack_name(template_path)), target=target,

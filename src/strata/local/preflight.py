@@ -6,9 +6,9 @@ Per ``AWS::Lambda::Function`` whose Condition holds, with its properties resolve
   runtimes, container images) is refused, with what to do;
 - ``Architectures`` Lambda refuses (two of them, an unknown one) is refused, naming the property, instead of failing
   half-way through apply (the Lambda service's own rule, ``validation.check_architectures``);
-- a Python runtime needs its interpreter (``strata.local.runtime.interpreter``): missing, ``plan`` warns and
-  ``deploy`` refuses, with the fix; a user path that is another version is refused by both; a substitution the user
-  allowed is said.
+- a Python runtime needs its interpreter (``strata.local.runtime.interpreter``), a Node.js one its ``node`` major
+  (``strata.local.runtime.nodejs``): missing, ``plan`` warns and ``deploy`` refuses, with the fix; a user path that
+  is another version is refused by both; a substitution the user allowed is said.
 Contract: reads the template and probes interpreters (cached); changes no state.
 """
 from __future__ import annotations
@@ -37,7 +37,8 @@ class Substitution:
     note: str
 
     def text(self) -> str:
-        return f"{self.logical_id}: {self.runtime} runs on Python {self.version} ({self.note})"
+        language = "Node.js" if self.runtime.startswith("nodejs") else "Python"
+        return f"{self.logical_id}: {self.runtime} runs on {language} {self.version} ({self.note})"
 
     def to_dict(self) -> dict[str, str]:
         return {"LogicalResourceId": self.logical_id, "Runtime": self.runtime, "Interpreter": self.path,
@@ -106,7 +107,7 @@ def _check_function(found: Preflight, logical_id: str, props: dict[str, Any], se
     if why is not None:
         found.refused.append((f"{logical_id}: {why}", WHAT_TO_DO))
         return
-    if family(str(runtime)) != "python":
+    if family(str(runtime)) is None:
         return
     assert settings.home is not None
     chosen = interpreter.choice(str(runtime), settings.home, settings.python)
@@ -115,8 +116,8 @@ def _check_function(found: Preflight, logical_id: str, props: dict[str, Any], se
         (found.refused if chosen.user_error else found.missing).append((line, chosen.hint or ""))
     elif chosen.interpreter.substituted:
         used = chosen.interpreter
-        found.substitutions.append(Substitution(logical_id, str(runtime), "%d.%d" % used.version, used.path,
-                                                used.note))
+        found.substitutions.append(Substitution(logical_id, str(runtime), interpreter.version_text(str(runtime), used),
+                                                used.path, used.note))
 
 
 def can_run_here(home: Any) -> Any:
@@ -128,7 +129,7 @@ def can_run_here(home: Any) -> Any:
     def can_run(configuration: dict[str, Any]) -> str | None:
         runtime, package = configuration.get("Runtime"), configuration.get("PackageType")
         why = refusal(runtime, package)
-        if why is not None or family(str(runtime)) != "python":
+        if why is not None or family(str(runtime)) is None:
             return why
         chosen = interpreter.choice(str(runtime), home)
         if chosen.interpreter is None:

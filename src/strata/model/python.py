@@ -1,4 +1,5 @@
-"""Which Python a user says runs a ``pythonX.Y`` function: the settings, where they come from, and how they merge.
+"""Which Python a user says runs a ``pythonX.Y`` function (and which ``node`` a ``nodejsN.x`` one): the settings,
+where they come from, and how they merge.
 
 Two kinds, both keyed by the runtime's ``X.Y``:
 - a path: ``--python 3.12=/opt/py312/bin/python3`` (repeatable), ``STRATA_PYTHON="3.12=/path 3.13=/path"``,
@@ -8,6 +9,9 @@ Two kinds, both keyed by the runtime's ``X.Y``:
   ``allow_python_substitute``: when no Python X.Y is found, run the function on A.B instead, and say so everywhere
   (deploy, describe, the cold start's INIT_START line). Without one, a missing Python is an error, never silently
   another version.
+Node.js has the same two, keyed by the runtime's major ``N`` (``--node 20=PATH``, ``STRATA_NODE``, samconfig.toml
+``node``; ``--allow-node-substitute 18=20``, ``STRATA_ALLOW_NODE_SUBSTITUTE``, ``allow_node_substitute``), kept in
+the same settings: a Python key is ``X.Y``, a Node key a bare major, so they never collide.
 Per version, a flag wins over the environment variable, which wins over samconfig.toml. Each value keeps where it
 came from, so a message can name the setting to change. Plain values; nothing is probed here.
 """
@@ -27,7 +31,11 @@ from strata.errors import StrataError
 PATH_FLAG, SUBSTITUTE_FLAG = "--python", "--allow-python-substitute"
 PATH_ENV, SUBSTITUTE_ENV = "STRATA_PYTHON", "STRATA_ALLOW_PYTHON_SUBSTITUTE"
 PATH_KEY, SUBSTITUTE_KEY = "python", "allow_python_substitute"      # samconfig.toml keys
+NODE_PATH_FLAG, NODE_SUBSTITUTE_FLAG = "--node", "--allow-node-substitute"
+NODE_PATH_ENV, NODE_SUBSTITUTE_ENV = "STRATA_NODE", "STRATA_ALLOW_NODE_SUBSTITUTE"
+NODE_PATH_KEY, NODE_SUBSTITUTE_KEY = "node", "allow_node_substitute"
 _VERSION = re.compile(r"^(\d+)\.(\d+)$")
+_MAJOR = re.compile(r"^\d+$")
 
 
 class PythonSettingError(StrataError):
@@ -126,22 +134,60 @@ def parse_substitutes(values: Any, source: str) -> dict[str, Setting]:
     return out
 
 
+def parse_node_paths(values: Any, source: str, base: Path | None = None) -> dict[str, Setting]:
+    """``N=PATH`` items -> {N: path}: the ``node`` that runs nodejsN.x functions."""
+    out: dict[str, Setting] = {}
+    for item in _items(values):
+        major, sep, path = item.partition("=")
+        if not sep or not _MAJOR.match(major.strip()) or not path.strip():
+            raise PythonSettingError(f"{source} {item!r}: expected N=PATH (a Node.js major), e.g. 20=/usr/bin/node")
+        full = Path(path.strip()).expanduser()
+        if not full.is_absolute():
+            full = (base or Path.cwd()) / full
+        out[major.strip()] = Setting(os.path.normpath(full), source)
+    return out
+
+
+def parse_node_substitutes(values: Any, source: str) -> dict[str, Setting]:
+    """``N=M`` items -> {N: M}: nodejsN.x functions may run on Node.js M when no Node.js N is found."""
+    out: dict[str, Setting] = {}
+    for item in _items(values):
+        major, sep, other = item.partition("=")
+        if not sep or not _MAJOR.match(major.strip()) or not _MAJOR.match(other.strip()):
+            raise PythonSettingError(f"{source} {item!r}: expected N=M (run nodejsN.x functions on Node.js M when N "
+                                     "is missing), e.g. 22=20")
+        if major.strip() == other.strip():
+            raise PythonSettingError(f"{source} {item!r}: a version cannot substitute for itself")
+        out[major.strip()] = Setting(other.strip(), source)
+    return out
+
+
 def from_environment(environ: Mapping[str, str] | None = None) -> PythonSettings:
-    """``STRATA_PYTHON`` and ``STRATA_ALLOW_PYTHON_SUBSTITUTE``."""
+    """``STRATA_PYTHON`` and ``STRATA_ALLOW_PYTHON_SUBSTITUTE`` (and ``STRATA_NODE``,
+    ``STRATA_ALLOW_NODE_SUBSTITUTE``)."""
     env = os.environ if environ is None else environ
-    return PythonSettings(parse_paths(env.get(PATH_ENV), PATH_ENV),
-                          parse_substitutes(env.get(SUBSTITUTE_ENV), SUBSTITUTE_ENV))
+    return PythonSettings({**parse_paths(env.get(PATH_ENV), PATH_ENV),
+                           **parse_node_paths(env.get(NODE_PATH_ENV), NODE_PATH_ENV)},
+                          {**parse_substitutes(env.get(SUBSTITUTE_ENV), SUBSTITUTE_ENV),
+                           **parse_node_substitutes(env.get(NODE_SUBSTITUTE_ENV), NODE_SUBSTITUTE_ENV)})
 
 
-def from_flags(paths: Iterable[str] = (), substitutes: Iterable[str] = ()) -> PythonSettings:
-    return PythonSettings(parse_paths(list(paths), PATH_FLAG), parse_substitutes(list(substitutes), SUBSTITUTE_FLAG))
+def from_flags(paths: Iterable[str] = (), substitutes: Iterable[str] = (), node_paths: Iterable[str] = (),
+               node_substitutes: Iterable[str] = ()) -> PythonSettings:
+    return PythonSettings({**parse_paths(list(paths), PATH_FLAG), **parse_node_paths(list(node_paths), NODE_PATH_FLAG)},
+                          {**parse_substitutes(list(substitutes), SUBSTITUTE_FLAG),
+                           **parse_node_substitutes(list(node_substitutes), NODE_SUBSTITUTE_FLAG)})
 
 
 def resolve_python(paths: Iterable[str] = (), substitutes: Iterable[str] = (),
                    samconfig: Mapping[str, Any] | None = None, template_dir: Path | None = None,
-                   environ: Mapping[str, str] | None = None) -> PythonSettings:
+                   environ: Mapping[str, str] | None = None, node_paths: Iterable[str] = (),
+                   node_substitutes: Iterable[str] = ()) -> PythonSettings:
     """Flags over the environment over samconfig.toml (whose relative paths are from the template's folder)."""
     sam = samconfig or {}
-    from_file = PythonSettings(parse_paths(sam.get(PATH_KEY), f"samconfig.toml {PATH_KEY} =", template_dir),
-                               parse_substitutes(sam.get(SUBSTITUTE_KEY), f"samconfig.toml {SUBSTITUTE_KEY} ="))
-    return from_flags(paths, substitutes).over(from_environment(environ).over(from_file))
+    from_file = PythonSettings(
+        {**parse_paths(sam.get(PATH_KEY), f"samconfig.toml {PATH_KEY} =", template_dir),
+         **parse_node_paths(sam.get(NODE_PATH_KEY), f"samconfig.toml {NODE_PATH_KEY} =", template_dir)},
+        {**parse_substitutes(sam.get(SUBSTITUTE_KEY), f"samconfig.toml {SUBSTITUTE_KEY} ="),
+         **parse_node_substitutes(sam.get(NODE_SUBSTITUTE_KEY), f"samconfig.toml {NODE_SUBSTITUTE_KEY} =")})
+    return from_flags(paths, substitutes, node_paths, node_substitutes).over(from_environment(environ).over(from_file))

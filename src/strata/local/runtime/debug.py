@@ -91,6 +91,9 @@ def launch(target: DebugTarget, prepared: Prepared, env: dict[str, str],
     ``-Xfrozen_modules=off``: the debugger can stop in standard-library code (ignored by interpreters before 3.11)."""
     if prepared.home is None:
         raise StrataError("--debug needs the state home the runtime was prepared in")
+    if prepared.family != "python":
+        raise StrataError(f"--debug runs Python functions under debugpy; {target.label} is a {prepared.family} "
+                          "function, which --debug cannot run yet")
     command = [prepared.command[0], "-Xfrozen_modules=off", *prepared.command[1:]]
     env[PORT_VARIABLE] = str(target.port)
     return (command, worker_paths(target, prepared.home, prepared.python_paths, prepared.code_dir, prepared.opt_dir),

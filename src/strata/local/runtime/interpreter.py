@@ -81,6 +81,11 @@ def current() -> Interpreter:
     return Interpreter(path, sys.version_info[:2], f"strata's interpreter {path}")
 
 
+def version_text(runtime: str, used: Interpreter) -> str:
+    """How the interpreter's version is said: ``3.12`` for a Python, ``20`` (the major) for Node.js."""
+    return str(used.version[0]) if runtime.startswith("nodejs") else "%d.%d" % used.version
+
+
 def runtime_version(runtime: str) -> tuple[int, int] | None:
     """``python3.12`` -> (3, 12); None for any other runtime."""
     match = _RUNTIME.match(runtime or "")
@@ -157,18 +162,23 @@ def described(runtime: Any, package_type: Any, home: Path) -> dict[str, Any]:
     from strata.local.runtime.runtimes import family, refusal
 
     why = refusal(runtime, package_type)
-    if why is not None or family(str(runtime)) != "python":
+    if why is not None or family(str(runtime)) is None:
         return {"Runtime": runtime, "Interpreter": None, "Problem": why}
     found = choice(str(runtime), home)
     if found.interpreter is None:
         return {"Runtime": runtime, "Interpreter": None, "Problem": found.problem, "Fix": found.hint}
     used = found.interpreter
-    return {"Runtime": runtime, "Interpreter": used.path, "InterpreterVersion": "%d.%d" % used.version,
+    return {"Runtime": runtime, "Interpreter": used.path, "InterpreterVersion": version_text(runtime, used),
             "Substituted": used.substituted, "Note": used.note}
 
 
 def choose(runtime: str, home: Path, settings: PythonSettings) -> Choice:
-    """The interpreter for ``runtime`` under ``settings`` (see the module docstring), or why there is none."""
+    """The interpreter for ``runtime`` under ``settings`` (see the module docstring), or why there is none. A
+    ``nodejsN.x`` runtime's ``node`` is found by ``nodejs.choose``, by the same rules."""
+    if runtime.startswith("nodejs"):
+        from strata.local.runtime import nodejs
+
+        return nodejs.choose(runtime, home, settings)
     wanted = runtime_version(runtime)
     if wanted is None:
         return Choice(runtime, None, f"runtime {runtime!r} is not pythonX.Y", "deploy it with --target aws")
@@ -212,7 +222,7 @@ def _substitute(setting: Setting, version: str, home: Path, settings: PythonSett
 
 
 def _user_path(setting: Setting, version: str, home: Path) -> tuple[Interpreter | None, str]:
-    probed = _probe_cached(setting.value, home)
+    probed = probe_cached(setting.value, home)
     if "error" in probed:
         return None, f"{setting.said(version)}: {setting.value} does not run: {probed['error']}"
     if probed["version"] != version:
@@ -230,7 +240,7 @@ def find(wanted: tuple[int, int], home: Path) -> tuple[Interpreter | None, list[
         if path == "":                      # a place looked in, holding nothing
             tried.append(f"{where}: none")
             continue
-        probed = _probe_cached(path, home)
+        probed = probe_cached(path, home)
         if "error" in probed:
             tried.append(f"{where} {path} does not run ({probed['error']})")
             continue
@@ -296,18 +306,25 @@ def _install_hint(version: str, settings: PythonSettings) -> str:
 
 # ---- probing ----------------------------------------------------------------------------------------------------
 
-def _probe_cached(launcher: str, home: Path) -> dict[str, str]:
+def probe_cached(launcher: str, home: Path, node: bool = False) -> dict[str, str]:
+    """What ``launcher`` is (its real binary and version, or why it does not run), probed once per mtime: a Python,
+    or with ``node`` a Node.js binary (``nodejs.probe``)."""
     try:
         mtime = os.stat(launcher).st_mtime_ns
     except OSError as exc:
         return {"error": exc.strerror or str(exc)}
     cache_file = cache_dir(home) / "interpreters.json"
-    key = f"{launcher}:{mtime}"
+    key = f"{'node:' if node else ''}{launcher}:{mtime}"
     cache = _read_cache(cache_file)
     hit = cache.get(key)
     if hit is not None and ("error" in hit or os.access(hit.get("executable", ""), os.X_OK)):
         return hit
-    result = _probe(launcher)
+    if node:
+        from strata.local.runtime.nodejs import probe as probe_node
+
+        result = probe_node(launcher)
+    else:
+        result = _probe(launcher)
     cache = _read_cache(cache_file)
     cache[key] = result
     _write_cache(cache_file, cache)

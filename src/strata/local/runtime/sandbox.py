@@ -53,6 +53,8 @@ class Prepared:
     home: Path | None = None            # the state home (unpacked trees; its server's endpoint and credentials)
     runtime_sdk: sdk.Installed | None = None    # the boto3 Lambda bundles with the runtime (last of python_paths)
     runtime_folder: Path | None = None  # LAMBDA_RUNTIME_DIR: the worker's own modules (sdk.bootstrap_folder)
+    family: str = "python"              # the worker family (``runtimes.RUNNABLE``): "python" or "node"
+    variables: tuple[tuple[str, str], ...] = ()     # the family's own variables (Node: NODE_PATH, log format)
 
 
 def ensure_intact(prepared: Prepared) -> None:
@@ -75,6 +77,8 @@ def prepare(snapshot: FunctionSnapshot, home: Path) -> Prepared:
     check_total([code, *layers])
     opt = merged_opt(layers, tuple(layer.sha256 for layer in snapshot.layers), root) if layers else None
     chosen = interpreters.resolve(snapshot.runtime, home)
+    if snapshot.runtime.startswith("nodejs"):
+        return _prepare_node(snapshot, home, code, opt, chosen)
     python = snapshot.runtime.removeprefix("python") if snapshot.runtime.startswith("python") else \
         "%d.%d" % chosen.version
     bundled = sdk.ensure(f"python{python}", chosen.path, chosen.version)
@@ -85,6 +89,20 @@ def prepare(snapshot: FunctionSnapshot, home: Path) -> Prepared:
     sources = ((str(snapshot.code_zip), snapshot.code_sha256),
                *((str(layer.zip_path), layer.sha256) for layer in snapshot.layers))
     return Prepared(code.path, opt, chosen, tuple(paths), command, sources, home, bundled, bootstrap)
+
+
+def _prepare_node(snapshot: FunctionSnapshot, home: Path, code: Unpacked, opt: Path | None,
+                  chosen: interpreters.Interpreter) -> Prepared:
+    """A ``nodejsN.x`` snapshot: the same folders, ``node`` running ``node/worker.js``, Lambda's ``NODE_PATH``."""
+    from strata.local.runtime import nodejs
+
+    major = nodejs.runtime_major(snapshot.runtime) or chosen.version[0]
+    variables = (("NODE_PATH", nodejs.node_path(major, code.path, opt, None)),
+                 ("AWS_LAMBDA_LOG_FORMAT", "JSON" if snapshot.log_format == "JSON" else "Text"))
+    sources = ((str(snapshot.code_zip), snapshot.code_sha256),
+               *((str(layer.zip_path), layer.sha256) for layer in snapshot.layers))
+    return Prepared(code.path, opt, chosen, (), nodejs.command(chosen.path, snapshot.memory_size), sources, home,
+                    None, nodejs.RUNTIME_DIR, "node", variables)
 
 
 def worker_sys_path(code_dir: Path, opt_dir: Path | None, python: str, sdk_dir: Path | None) -> list[str]:
@@ -125,6 +143,7 @@ def environment(snapshot: FunctionSnapshot, prepared: Prepared, tmp_dir: str, lo
         "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
         "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
     }
+    env.update(prepared.variables)     # NODE_PATH is not reserved: the function's own wins, as on Lambda
     for key, value in snapshot.environment:
         if key not in RESERVED:
             env[key] = value
@@ -177,6 +196,9 @@ def log_group(snapshot: FunctionSnapshot) -> str:
 
 def init_line(snapshot: FunctionSnapshot, prepared: Prepared) -> str:
     """The cold start's first log line: Lambda's INIT_START, plus which interpreter runs and why."""
+    if prepared.family == "node":
+        return (f"INIT_START Runtime Version: {snapshot.runtime}\tInterpreter: Node.js "
+                f"{prepared.interpreter.version[0]} ({prepared.interpreter.note})\t{sdk_note(prepared)}\n")
     version = "%d.%d" % prepared.interpreter.version
     return (f"INIT_START Runtime Version: {snapshot.runtime}\tInterpreter: Python {version} "
             f"({prepared.interpreter.note})\t{sdk_note(prepared)}\n")
@@ -184,6 +206,9 @@ def init_line(snapshot: FunctionSnapshot, prepared: Prepared) -> str:
 
 def sdk_note(prepared: Prepared) -> str:
     """Which boto3 the handler gets: the versions recorded for the runtime's SDK folder, and where that record is."""
+    if prepared.family == "node":
+        return ("SDK: none (Lambda's Node.js runtimes bundle the AWS SDK for JavaScript v3 in /var/runtime/"
+                "node_modules; not installed here: package @aws-sdk/* with the function or a layer)")
     if prepared.runtime_sdk is None:
         return "SDK: none (no boto3 installed with strata to copy)"
     return f"SDK: {prepared.runtime_sdk.summary()} ({prepared.runtime_sdk.manifest})"

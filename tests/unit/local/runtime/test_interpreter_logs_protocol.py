@@ -59,8 +59,8 @@ def test_wrong_version_and_missing(tmp_path, fake_path):
                                                                           PythonSettings()).problem
     with pytest.raises(interpreter.PythonUnavailable, match="no Python 3.97 found"):
         interpreter.resolve("python3.97", tmp_path / "h")
-    with pytest.raises(interpreter.PythonUnavailable, match="'nodejs20.x' is not pythonX.Y"):
-        interpreter.resolve("nodejs20.x", tmp_path / "h")
+    with pytest.raises(interpreter.PythonUnavailable, match="'java21' is not pythonX.Y"):
+        interpreter.resolve("java21", tmp_path / "h")
 
 
 def test_interpreter_choice_in_cold_start_log(lab, monkeypatch):
