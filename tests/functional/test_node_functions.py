@@ -95,6 +95,8 @@ def test_deploy_invoke_versions_verify(tmp_path):
     home, app = tmp_path / "home", write_app(tmp_path / "app", "one")
     deployed = strata(app, home, "deploy")
     assert "Verified" in deployed.stdout, deployed.stdout
+    assert "Lambda's Node.js runtimes bundle the AWS SDK for JavaScript v3; it is not installed here" \
+        in deployed.stdout + deployed.stderr
     seen, log = invoke(app, home, "Fn:live", {"name": "ada"}, tmp_path, "--log-type", "Tail")
     assert seen == {"answer": "one", "greeting": "HELLO ADA", "version": "1"}
     assert "INIT_START Runtime Version: nodejs20.x\tInterpreter: Node.js 20" in log

@@ -13,6 +13,7 @@ Contract: reads the template and probes interpreters (cached); changes no state.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,11 +51,13 @@ class Preflight:
     refused: list[tuple[str, str]] = field(default_factory=list)   # (problem, fix): plan and deploy refuse
     missing: list[tuple[str, str]] = field(default_factory=list)   # (problem, fix): plan warns, deploy refuses
     substitutions: list[Substitution] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # what runs differently here (Node.js: no bundled AWS SDK)
 
     def warnings(self) -> tuple[str, ...]:
-        """What ``plan`` shows among its warnings: the missing interpreters (with the fix) and the substitutions."""
+        """What ``plan`` shows among its warnings: the missing interpreters (with the fix), the substitutions, the
+        notes."""
         return tuple(f"{line} (`strata deploy` refuses it; to fix: {fix})" for line, fix in self.missing) + \
-            tuple(s.text() for s in self.substitutions)
+            tuple(s.text() for s in self.substitutions) + tuple(self.notes)
 
     def raise_if_refused(self, *, deploying: bool) -> None:
         """``CannotRunLocally`` for what cannot run (and, ``deploying``, for a missing interpreter)."""
@@ -109,6 +112,13 @@ def _check_function(found: Preflight, logical_id: str, props: dict[str, Any], se
         return
     if family(str(runtime)) is None:
         return
+    if family(str(runtime)) == "node" and not found.notes:
+        from strata.local.runtime import node_sdk
+
+        if node_sdk.current() is None and not os.environ.get(node_sdk.ENV):
+            found.notes.append(f"{logical_id} and any other Node.js function: Lambda's Node.js runtimes bundle the AWS "
+                               "SDK for JavaScript v3; it is not installed here (package @aws-sdk/* with the function "
+                               f"or a layer, or set {node_sdk.ENV}=<version> to install strata's set with npm)")
     assert settings.home is not None
     chosen = interpreter.choice(str(runtime), settings.home, settings.python)
     if chosen.interpreter is None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from strata.local.runtime import interpreter as interpreters
-from strata.local.runtime import sdk
+from strata.local.runtime import node_sdk, sdk
 from strata.local.runtime.api import FunctionSnapshot
 from strata.local.runtime.layers import Unpacked, check_total, merged_opt, unpack
 from strata.model.lambda_defaults import log_group as default_log_group
@@ -55,6 +55,7 @@ class Prepared:
     runtime_folder: Path | None = None  # LAMBDA_RUNTIME_DIR: the worker's own modules (sdk.bootstrap_folder)
     family: str = "python"              # the worker family (``runtimes.RUNNABLE``): "python" or "node"
     variables: tuple[tuple[str, str], ...] = ()     # the family's own variables (Node: NODE_PATH, log format)
+    node_sdk: node_sdk.Installed | None = None      # Node: the AWS SDK v3 folder standing for /var/runtime/node_modules
 
 
 def ensure_intact(prepared: Prepared) -> None:
@@ -97,12 +98,13 @@ def _prepare_node(snapshot: FunctionSnapshot, home: Path, code: Unpacked, opt: P
     from strata.local.runtime import nodejs
 
     major = nodejs.runtime_major(snapshot.runtime) or chosen.version[0]
-    variables = (("NODE_PATH", nodejs.node_path(major, code.path, opt, None)),
+    bundled = node_sdk.ensure()
+    variables = (("NODE_PATH", nodejs.node_path(major, code.path, opt, bundled.folder if bundled else None)),
                  ("AWS_LAMBDA_LOG_FORMAT", "JSON" if snapshot.log_format == "JSON" else "Text"))
     sources = ((str(snapshot.code_zip), snapshot.code_sha256),
                *((str(layer.zip_path), layer.sha256) for layer in snapshot.layers))
     return Prepared(code.path, opt, chosen, (), nodejs.command(chosen.path, snapshot.memory_size), sources, home,
-                    None, nodejs.RUNTIME_DIR, "node", variables)
+                    None, nodejs.RUNTIME_DIR, "node", variables, bundled)
 
 
 def worker_sys_path(code_dir: Path, opt_dir: Path | None, python: str, sdk_dir: Path | None) -> list[str]:
@@ -207,8 +209,7 @@ def init_line(snapshot: FunctionSnapshot, prepared: Prepared) -> str:
 def sdk_note(prepared: Prepared) -> str:
     """Which boto3 the handler gets: the versions recorded for the runtime's SDK folder, and where that record is."""
     if prepared.family == "node":
-        return ("SDK: none (Lambda's Node.js runtimes bundle the AWS SDK for JavaScript v3 in /var/runtime/"
-                "node_modules; not installed here: package @aws-sdk/* with the function or a layer)")
+        return node_sdk.note(prepared.node_sdk)
     if prepared.runtime_sdk is None:
         return "SDK: none (no boto3 installed with strata to copy)"
     return f"SDK: {prepared.runtime_sdk.summary()} ({prepared.runtime_sdk.manifest})"

@@ -399,6 +399,7 @@ let handler = null;
 let handlerIsAsync = false;
 let beforeExit = () => {};
 let current = null; // the invocation in flight: {requestId, finished}
+let calling = false; // inside the handler's own call: a reply there waits for the next turn of the loop
 
 function reply(invocation, kind, body) {
   if (invocation.finished) return false;
@@ -406,7 +407,11 @@ function reply(invocation, kind, body) {
   beforeExit = () => {};
   current = null;
   send([kind, body, maxRssKb()]);
-  setImmediate(next);
+  // The next request is read at once when the handler has returned (a promise settled, a timer, beforeExit): a
+  // turn of the event loop costs a warm invoke microseconds. Inside the handler's own call (a synchronous callback)
+  // it waits for the next turn, so invocations never nest on the stack.
+  if (calling) setImmediate(next);
+  else next();
   return true;
 }
 
@@ -492,7 +497,13 @@ function next() {
   try {
     context.clientContext = decodeClientContext(clientContext);
     const event = JSON.parse(payload && payload.length ? payload.toString('utf8') : '{}');
-    const result = handler(event, context, callback);
+    calling = true;
+    let result;
+    try {
+      result = handler(event, context, callback);
+    } finally {
+      calling = false;
+    }
     if (result && typeof result.then === 'function') {
       result.then(context.succeed, context.fail).catch(context.fail);
     }
