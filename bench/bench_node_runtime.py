@@ -46,11 +46,16 @@ def node_binary(pool: WorkerPool, snapshot: FunctionSnapshot) -> str:
     return pool.prepare(snapshot).interpreter.path
 
 
+# The floors run with a bare environment, as workers do (``sandbox.environment``): an inherited NODE_OPTIONS or
+# NODE_EXTRA_CA_CERTS (which parses a whole CA bundle at start-up) would slow the floor, not strata.
+FLOOR_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ": ":UTC"}
+
+
 def bare_warm(node: str, code_dir: Path, n: int, warmup: int) -> list[float]:
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
     proc = subprocess.Popen([node, str(HERE / "runtime_bare_child.js"), f"{request_read},{reply_write}",
-                             str(code_dir)], pass_fds=(request_read, reply_write))
+                             str(code_dir)], pass_fds=(request_read, reply_write), env=FLOOR_ENV)
     os.close(request_read)
     os.close(reply_write)
     buffer, samples = FrameBuffer(), []
@@ -72,7 +77,7 @@ def bare_cold(node: str, code_dir: Path, n: int) -> list[float]:
     samples = []
     for _ in range(n):
         start = time.perf_counter()
-        subprocess.run([node, "-e", program], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([node, "-e", program], check=True, stdout=subprocess.DEVNULL, env=FLOOR_ENV)
         samples.append(time.perf_counter() - start)
     return samples
 
