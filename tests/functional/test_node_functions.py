@@ -71,7 +71,8 @@ def write_app(root: Path, answer: str, shift: bool = False) -> Path:
                          "export const handler = async (event, context) => {\n"
                          "  console.log('greeting', event.name);\n"
                          f"  return {{answer: {answer!r}, greeting: greet(event.name),\n"
-                         "    version: context.functionVersion};\n"
+                         "    version: context.functionVersion,\n"
+                         "    endpoint: (process.env.AWS_ENDPOINT_URL_LAMBDA || '').startsWith('http://127.0.0.1')};\n"
                          "};\n"),
         "fn/node_modules/greet/index.js": "module.exports = (name) => require('shout')(`hello ${name}`);\n",
         "layer/nodejs/node_modules/shout/index.js": "module.exports = (text) => text.toUpperCase();\n",
@@ -98,7 +99,7 @@ def test_deploy_invoke_versions_verify(tmp_path):
     assert "Lambda's Node.js runtimes bundle the AWS SDK for JavaScript v3; it is not installed here" \
         in deployed.stdout + deployed.stderr
     seen, log = invoke(app, home, "Fn:live", {"name": "ada"}, tmp_path, "--log-type", "Tail")
-    assert seen == {"answer": "one", "greeting": "HELLO ADA", "version": "1"}
+    assert seen == {"answer": "one", "greeting": "HELLO ADA", "version": "1", "endpoint": True}
     assert "INIT_START Runtime Version: nodejs20.x\tInterpreter: Node.js 20" in log
     assert "\tINFO\tgreeting ada" in log
     write_app(app, "two")
@@ -116,7 +117,7 @@ def test_traffic_shifting_moves_the_alias_to_the_new_node_version(tmp_path):
     proc = strata(app, home, "deploy", "--shift-speed", "600")
     assert "BeforeAllowTraffic hook CodeDeployHook_pre: Succeeded" in proc.stdout, proc.stdout
     assert invoke(app, home, "Fn:live", {"name": "x"}, tmp_path)[0] == {"answer": "two", "greeting": "HELLO X",
-                                                                        "version": "2"}
+                                                                        "version": "2", "endpoint": True}
 
 
 def test_boto3_against_strata_serve(tmp_path):
@@ -131,7 +132,8 @@ def test_boto3_against_strata_serve(tmp_path):
                            config=Config(retries={"total_max_attempts": 1}, read_timeout=60))
         for _ in range(3):                                    # cold, then warm
             answer = lam.invoke(FunctionName="greeter", Qualifier="live", Payload=b'{"name": "eve"}')
-            assert json.loads(answer["Payload"].read()) == {"answer": "one", "greeting": "HELLO EVE", "version": "1"}
+            assert json.loads(answer["Payload"].read()) == {"answer": "one", "greeting": "HELLO EVE", "version": "1",
+                                                            "endpoint": True}     # SDK v3 reads AWS_ENDPOINT_URL_*
             assert answer["ExecutedVersion"] == "1"
         failed = lam.invoke(FunctionName="greeter", Payload=b"null")          # null.name: a TypeError
         assert failed["FunctionError"] == "Unhandled"

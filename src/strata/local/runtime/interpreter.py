@@ -297,7 +297,8 @@ def _pair(text: str) -> tuple[int, int]:
 
 def _install_hint(version: str, settings: PythonSettings) -> str:
     here = "%d.%d" % sys.version_info[:2]
-    other = next(iter(sorted(settings.substitutes.values(), key=lambda s: s.value)), None)
+    python_ones = [s for v, s in settings.substitutes.items() if "." in v]     # "X.Y": not a Node.js major
+    other = next(iter(sorted(python_ones, key=lambda s: s.value)), None)
     alternative = other.value if other is not None else here
     return (f"install Python {version} (e.g. `pyenv install {version}`, `uv python install {version}` or "
             f"`apt install python{version}`), or pass --python {version}=/path/to/python{version}, or allow running "
