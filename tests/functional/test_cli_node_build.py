@@ -113,3 +113,15 @@ def test_a_native_addon_fails_the_build_naming_the_package(tmp_path: Path) -> No
     proc = strata(app, home, "build", check=False)
     assert proc.returncode == 1
     assert "HelloFunction" in proc.stderr and "tiny-native is a native addon" in proc.stderr
+
+
+def test_explain_names_the_lock_beside_the_code_and_what_the_zip_leaves_out(tmp_path: Path) -> None:
+    app, home = _copy(tmp_path / "app"), tmp_path / "home"
+    before = strata(app, home, "transform", "--explain").stdout
+    _relock(app / "src" / "hello", "tiny-pad", "tiny-pad-1.1.0.tgz")
+    after = strata(app, home, "transform", "--explain").stdout
+    locks = [re.findall(r"HelloFunction .*?Code +sha256:[0-9a-f]{12}, package-lock.json ([0-9a-f]{12})", text,
+                        re.S)[0] for text in (before, after)]
+    assert locks[0] != locks[1]
+    assert "node_modules (npm's production install replaces it); .npmrc" in after
+    assert "every source file: the zip holds esbuild's output" in after

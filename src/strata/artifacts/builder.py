@@ -56,6 +56,7 @@ class BuiltArtifact:
     artifact: Artifact
     cached: bool
     notes: tuple[str, ...] = ()
+    detail: str = ""  # what the plan names beside the code's sha256: a Node folder's lock (``_detail``)
 
 
 class _Unit(NamedTuple):
@@ -104,7 +105,8 @@ def build_targets(
             for note in notes:
                 (warn or _stderr)(note)
         artifact, cached = done[unit]
-        results.append(BuiltArtifact(target, artifact, cached, notes))
+        detail = _read_detail(unit, home) if unit.node and unit.deps_runtime is not None else ""
+        results.append(BuiltArtifact(target, artifact, cached, notes, detail))
     return results
 
 
@@ -169,6 +171,19 @@ def _node_unit(target: BuildTarget, source: str, runtime: str | None, method: st
                  target.architecture if deps else "x86_64", "esbuild" if bundle else "npm", bundle)
 
 
+def zip_leaves_out(target: BuildTarget) -> tuple[str, ...]:
+    """What a target's zip leaves out besides the walk's rules, in words (``strata transform --explain``)."""
+    if target.is_zip_file:
+        return ()
+    unit = _unit_for(target, 6)
+    if unit.node == "esbuild":
+        return ("every source file: the zip holds esbuild's output",)
+    if unit.node:
+        return (("node_modules (npm's production install replaces it)", ".npmrc") if unit.deps_runtime is not None
+                else (".npmrc",))
+    return ()
+
+
 def _label(target: BuildTarget) -> str:
     return f"{target.logical_id} ({target.property} {target.source})"
 
@@ -214,13 +229,13 @@ def _build_unit(unit: _Unit, target: BuildTarget, home: Path, progress: bool,
                 known_sha = _read_manifest(home, _manifest(unit, content, deps))  # built before (e.g. a revert)
             artifact = store.get(known_sha) if known_sha else None
             if artifact is not None:
-                _save(cache_path, tree, content, deps, artifact, start_ns)
+                _save(cache_path, tree, content, deps, artifact, start_ns, detail=_detail(unit, content))
                 return artifact, True
     else:  # nothing to compare with: zip straight away (the zip pass hashes every file anyway)
         deps = _deps_key(unit, content, tree)
 
     artifact = _zip_unit(unit, target, home, store, tree, content, deps, progress)
-    _save(cache_path, tree, content, deps, artifact, start_ns)
+    _save(cache_path, tree, content, deps, artifact, start_ns, detail=_detail(unit, content))
     _write_manifest(home, _manifest(unit, content, deps), artifact.sha256)
     return artifact, False
 
@@ -428,8 +443,27 @@ def _use_zip_file(unit: _Unit, target: BuildTarget, store: ArtifactStore, cache_
     return artifact, cached
 
 
+def _detail(unit: _Unit, content: dict) -> str:
+    """A Node folder's dependency inputs as the plan shows them beside the code's sha256
+    (``package-lock.json 1a2b3c4d5e6f``), so a version that publishes for a lock change says so."""
+    if not unit.node or unit.deps_runtime is None:
+        return ""
+    from strata.artifacts.node_deps import LOCK_FILES, PACKAGE_JSON
+
+    for name in (*LOCK_FILES, PACKAGE_JSON):
+        if name in content:
+            return f"{name} {content[name][0].hex()[:12]}"
+    return ""
+
+
+def _read_detail(unit: _Unit, home: Path) -> str:
+    record = cache.load(unit.cache_path(home))
+    detail = record.head.get("detail") if record is not None else None
+    return detail if isinstance(detail, str) else ""
+
+
 def _save(cache_path: str, tree: Tree, content: dict, deps: str | None, artifact: Artifact,
-          start_ns: int, *, checked: bool = False) -> None:
+          start_ns: int, *, checked: bool = False, detail: str = "") -> None:
     """Record this build; racily-clean entries keep their hash but lose their stat key (re-hashed next time)."""
     threshold = start_ns - cache.RACY_SLACK_NS  # cache.is_racy, inlined for 10k files
     stats = {rel: (key if (key[3] if len(key) == 5 else max(key[3], key[6])) < threshold else None)
@@ -437,4 +471,6 @@ def _save(cache_path: str, tree: Tree, content: dict, deps: str | None, artifact
     head: dict[str, object] = {"stats": stats, "deps": deps, "sha256": artifact.sha256}
     if checked:  # a prebuilt zip passed the archive checker (records from before the checker lack this key)
         head["checked"] = True
+    if detail:
+        head["detail"] = detail
     cache.save(cache_path, head, content)

@@ -57,6 +57,7 @@ def _yaml(value: object) -> str:
 
 def _excluded(result: TransformResult) -> dict[str, list[str]]:
     """Per function (or layer) logical id: what its code zip leaves out, in words (``strata.artifacts.walk``)."""
+    from strata.artifacts.builder import zip_leaves_out
     from strata.artifacts.walk import EXCLUDED_NAMES, EXCLUDED_SUFFIXES
 
     by_name = ", ".join(sorted(EXCLUDED_NAMES)) + ", *" + ", *".join(EXCLUDED_SUFFIXES)
@@ -65,7 +66,8 @@ def _excluded(result: TransformResult) -> dict[str, list[str]]:
         target = built.target
         if target.is_zip_file:
             continue
-        excluded[target.logical_id] = [*target.excludes, f"any file or folder named {by_name}"]
+        excluded[target.logical_id] = [*target.excludes, *zip_leaves_out(target),
+                                       f"any file or folder named {by_name}"]
     return excluded
 
 

@@ -64,7 +64,7 @@ def transform(template_path: str | Path, *, parameter_overrides: Mapping[str, st
     targets = find_build_targets(template.data, template_path.parent, template_file=template_path)
     built = build_targets(targets, home, progress=progress)
     artifacts = {placeholder_key(b.target.logical_id, b.target.property):
-                 CodeArtifact(b.artifact.sha256, b.artifact.code_sha256) for b in built}
+                 CodeArtifact(b.artifact.sha256, b.artifact.code_sha256, b.detail) for b in built}
     packaged = package_paths(template.data, template_path.parent, packaging=packaging, home=home,
                              locate=template.locate)
     output, from_cache = stack_output(template, context, targets, artifacts, home=home, use_cache=use_cache,

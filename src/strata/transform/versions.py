@@ -67,10 +67,12 @@ def _json_default(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class CodeArtifact:
-    """What the build produced for one placeholder: the zip's hex sha256 and Lambda's base64 CodeSha256."""
+    """What the build produced for one placeholder: the zip's hex sha256 and Lambda's base64 CodeSha256; ``detail``
+    is shown beside the sha256 in the Code input (a Node function's lock file digest), never hashed."""
 
     sha256: str
     code_sha256: str
+    detail: str = ""
 
 
 @dataclass
@@ -289,8 +291,9 @@ def _function_inputs(function_id: str, resource: dict, version: dict | None, eva
 def _code_input(function_id: str, raw: Any, evaluator: _Evaluator,
                 code_of: dict[str, CodeArtifact]) -> FingerprintInput:
     if function_id in code_of:
-        sha = code_of[function_id].sha256
-        return FingerprintInput("Code", f"sha256:{sha[:12]}", sha256_hex({"sha256": sha}))
+        sha, detail = code_of[function_id].sha256, code_of[function_id].detail
+        return FingerprintInput("Code", f"sha256:{sha[:12]}" + (f", {detail}" if detail else ""),
+                                sha256_hex({"sha256": sha}))
     value = evaluator.value(raw, ("Resources", function_id, "Properties", "Code"))
     if isinstance(value, dict) and isinstance(value.get("ZipFile"), str):
         inline = hashlib.sha256(value["ZipFile"].encode()).hexdigest()
