@@ -125,3 +125,30 @@ def test_explain_names_the_lock_beside_the_code_and_what_the_zip_leaves_out(tmp_
     assert locks[0] != locks[1]
     assert "node_modules (npm's production install replaces it); .npmrc" in after
     assert "every source file: the zip holds esbuild's output" in after
+
+
+def _node_major() -> str:
+    node = shutil.which("node")
+    if node is None:
+        return ""
+    return subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v").split(".")[0]
+
+
+@pytest.mark.skipif(_node_major() != "20", reason="the example's functions are nodejs20.x: needs node 20 on PATH")
+def test_the_example_deploys_and_its_alias_serves_the_new_lock_after_a_deploy(tmp_path: Path) -> None:
+    app, home = _copy(tmp_path / "nodeapp"), tmp_path / "home"
+    strata(app, home, "deploy")
+    (tmp_path / "event.json").write_text('{"name": "ada"}')
+    event = str(tmp_path / "event.json")
+    hello = json.loads(strata(app, home, "invoke", "HelloFunction:live", "--event", event).stdout)
+    typed = json.loads(strata(app, home, "invoke", "TypedFunction:live", "--event", event).stdout)
+    assert hello == {"message": "Hello, ada!", "padded": "       ada", "pad": "1.0.0"}
+    assert typed == {"message": "Hello from TypeScript, ada!", "padded": "           ada", "pad": "1.0.0"}
+    _relock(app / "src" / "hello", "tiny-pad", "tiny-pad-1.1.0.tgz")
+    plan = strata(app, home, "plan").stdout
+    assert re.search(r"publish a new version of HelloFunction because Code changed \(sha256:[0-9a-f]{12}, "
+                     r"package-lock.json [0-9a-f]{12} -> sha256:[0-9a-f]{12}, package-lock.json [0-9a-f]{12}\)", plan)
+    assert "new version of TypedFunction" not in plan
+    strata(app, home, "deploy")
+    assert json.loads(strata(app, home, "invoke", "HelloFunction:live").stdout)["pad"] == "1.1.0"
+    assert json.loads(strata(app, home, "invoke", "TypedFunction:live").stdout)["pad"] == "1.0.0"
