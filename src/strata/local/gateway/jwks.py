@@ -9,7 +9,8 @@ and key set are read from it. Any other issuer without an entry has no keys: its
 gateway warns once, saying which option to pass.
 
 A file is read again when its modification time changes (a test rotating keys); a URL is read again after
-``URL_TTL`` seconds or when a token names a key id the cached set lacks.
+``URL_TTL`` seconds or when a token names a key id the cached set lacks. joserfc is imported on first use (serve
+and deploy import this module; most stacks have no JWT authorizer).
 """
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 ENV_VAR = "STRATA_JWKS"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
@@ -160,6 +162,9 @@ def _has_kid(keys: KeySet, kid: str) -> bool:
 
 
 def _parse(raw: bytes, where: str) -> KeySet:
+    from joserfc.errors import JoseError  # imported on first use: joserfc costs ~0.1 s to import
+    from joserfc.jwk import KeySet
+
     try:
         doc = json.loads(raw)
         return KeySet.import_key_set(doc)

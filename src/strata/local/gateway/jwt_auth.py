@@ -20,9 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-
 from strata.local.gateway.jwks import JwksError, JwksSource
 
 RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
@@ -51,6 +48,9 @@ def strip_bearer(value: str) -> str:
 def verify(value: str, *, issuer: str, audience: Sequence[str], route_scopes: Sequence[str], jwks: JwksSource,
            now: Callable[[], float]) -> JwtVerdict:
     """Check the identity source ``value`` as an HTTP API JWT authorizer would (module docstring)."""
+    from joserfc import jwt  # imported on first use (see jwks)
+    from joserfc.errors import JoseError
+
     token_text = strip_bearer(value)
     try:
         header = _header(token_text)
