@@ -70,6 +70,20 @@ env_vars_option = click.option(
     help='Local environment overrides in SAM CLI\'s JSON format: {"Parameters": {"VAR": "v"}, "Function": '
          '{"VAR": "v"}} (a function by logical id, function name or Stack/LogicalId; only variables it declares). '
          'Never deployed: no new version.')
+def _load_jwks(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> Any:
+    """--jwks ISSUER=LOCATION entries (over STRATA_JWKS) as the gateway's key source; a bad entry is a usage error."""
+    from strata.local.gateway.jwks import JwksSource
+
+    try:
+        return JwksSource.from_settings(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+
+
+jwks_option = click.option(
+    "--jwks", "jwks", multiple=True, metavar="ISSUER=PATH", callback=_load_jwks,
+    help="Signing keys of a JWT authorizer's issuer, locally: a JWKS file, file:// URL or http(s) URL on 127.0.0.1 "
+         "(repeatable; also STRATA_JWKS=\"ISSUER=PATH ...\"). Keys are never fetched from the internet.")
 output_option = click.option(
     "--output", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
     help="text for people, json for scripts.")

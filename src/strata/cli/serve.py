@@ -9,10 +9,18 @@ from typing import TYPE_CHECKING
 
 import click
 
-from strata.cli.options import debug_options, env_vars_option, python_options, region_option, use_python_flags
+from strata.cli.options import (
+    debug_options,
+    env_vars_option,
+    jwks_option,
+    python_options,
+    region_option,
+    use_python_flags,
+)
 
 if TYPE_CHECKING:
     from strata.local.env_vars import EnvVarsFile
+    from strata.local.gateway.jwks import JwksSource
 
 
 def _home_args(template_file: str | None) -> str:
@@ -41,10 +49,11 @@ def _home_args(template_file: str | None) -> str:
 @debug_options
 @env_vars_option
 @python_options
+@jwks_option
 def serve(host: str, port: int, stack_name: str | None, template_file: str | None, access_key_id: str | None,
           secret_access_key: str | None, invoke_threads: int, region: str | None, debug_function: str | None,
           debug_port: int, env_vars: EnvVarsFile | None, python_paths: tuple[str, ...],
-          python_substitutes: tuple[str, ...], node_paths: tuple[str, ...] = (),
+          python_substitutes: tuple[str, ...], jwks: JwksSource, node_paths: tuple[str, ...] = (),
           node_substitutes: tuple[str, ...] = ()) -> None:
     """Serve Lambda's REST API (routes from botocore's model) on the local Lambda service and its warm workers."""
     from strata.local.env_vars import overrides_for_home
@@ -79,7 +88,7 @@ def serve(host: str, port: int, stack_name: str | None, template_file: str | Non
     from strata.local.gateway.service import Gateway
 
     # the deployed APIs and function URLs, each on its own 127.0.0.1 port (announced as they start)
-    gateway = Gateway(home, base_port=port, announce=lambda line: click.echo(line, err=True))
+    gateway = Gateway(home, base_port=port, announce=lambda line: click.echo(line, err=True), jwks=jwks)
     serve_home(home, host=host, port=port, stack_name=stack_name, access_key_id=access_key_id,
                secret_access_key=secret_access_key, invoke_threads=invoke_threads, region=region, on_ready=ready,
                debug=debug, env_overrides=overrides, companions=[gateway.attach])

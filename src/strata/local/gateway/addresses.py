@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from strata.local.gateway import auth_hook
 from strata.local.gateway.model import Api
 
 FILE_NAME = "gateway.json"
@@ -148,6 +149,10 @@ def warnings(found: list[Endpoint]) -> list[str]:
         notes += api.warnings
         if api.kind != "URL" and any(r.iam for r in api.routes):
             notes.append(f"{api.title}: AWS_IAM authorization is not enforced locally (requests are let in)")
+        specs = auth_hook.specs(api)
+        for name in sorted({str(r.authorizer) for r in api.routes if r.authorizer and str(r.authorizer) not in specs}):
+            notes.append(f"{api.title}: authorizer {name} is not enforced locally (Cognito user pools; requests are "
+                         f"let in)")
         if any(r.api_key_required for r in api.routes):
             notes.append(f"{api.title}: API keys are not enforced locally (requests without x-api-key are let in)")
     return list(dict.fromkeys(notes))

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from strata.local.gateway import auth_hook, cors, payloads
+from strata.local.gateway.authorizers import Authorizers, AuthOutcome
+from strata.local.gateway.jwks import JwksSource
 from strata.local.gateway.model import REQUEST_LIMIT, RESPONSE_LIMIT, Api, Route
 from strata.local.gateway.routes import RouteTable
 from strata.local.lambda_service.context import random_uuid
@@ -81,12 +83,13 @@ class GatewayApp:
     """The app ``HttpServer`` serves for one API stage or function URL (``api``, swappable on redeploy)."""
 
     def __init__(self, api: Api, invoker: Invoker, port: int, *,
-                 access_log: Callable[[str], None] | None = None, authorizers: Any = None) -> None:
+                 access_log: Callable[[str], None] | None = None, authorizers: Authorizers | None = None,
+                 jwks: JwksSource | None = None) -> None:
         self.invoker = invoker
         self.port = port
         self.allowed_hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
         self.access_log = access_log
-        self.authorizers = authorizers if authorizers is not None else auth_hook.default_authorizers(invoker)
+        self.authorizers = authorizers if authorizers is not None else Authorizers(invoker.invoke, jwks)
         self.head_renderer: Any = None
         self.body_timeout = 30.0
         self.api = api
@@ -99,6 +102,7 @@ class GatewayApp:
     def api(self, api: Api) -> None:
         self._api = api
         self.table = RouteTable(api)
+        self.auth_specs = auth_hook.specs(api)
         self.v1 = api.kind == "REST"
 
     # -- the server's interface --------------------------------------------------------------------------------------
@@ -159,20 +163,17 @@ class GatewayApp:
 
     async def _authorized(self, admitted: _Admitted, route: Route, request: payloads.Request) -> Response:
         api = self._api
-        spec = auth_hook.spec_for(api, route)
-        auth_request = auth_hook.auth_request(
-            method=request.method, path=request.path, resource=route.path, route_key=route.route_key,
-            headers=dict(admitted.headers), multi_headers=_multi(admitted.raw_headers), query=request.raw_query,
-            path_params=admitted.params, stage=api.stage, stage_variables=api.stage_variables or {},
-            source_ip=request.source_ip, request_id=request.request_id,
-            method_arn=_method_arn(api, route, request), api_kind="REST" if api.kind == "REST" else "HTTP",
-            payload_version=route.integration.payload_version if route.integration else "1.0", scopes=route.scopes)
-        # -- the authorizer call site (strata.local.gateway.authorizers replaces the default) --
-        outcome = await self.authorizers.check(spec, auth_request)
+        spec = self.auth_specs.get(str(route.authorizer))
+        if spec is None:        # a Cognito user pool authorizer: not enforced locally (announced per API)
+            outcome = AuthOutcome(200)
+        else:
+            auth_request = auth_hook.auth_request(api, route, request, admitted.params, spec)
+            # -- the authorizer call site --
+            outcome = await self.authorizers.check(spec, auth_request)
         if outcome.status != 200:
-            message = outcome.message or {401: "Unauthorized", 403: "Forbidden"}.get(outcome.status, INTERNAL_ERROR)
-            return self._finish(admitted, self._error(outcome.status, message, admitted.headers), "-")
-        answer = self._invoke(admitted, route, request, outcome.context)
+            log.info("%s %s: %s", admitted.method, admitted.raw_path, outcome.error)
+            return self._finish(admitted, self._auth_refusal(outcome, admitted.headers), "-")
+        answer = self._invoke(admitted, route, request, outcome.context if spec is not None else None)
         if isinstance(answer, Deferred):
             waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
 
@@ -237,6 +238,14 @@ class GatewayApp:
         answer(result, None)
 
     # -- answers -----------------------------------------------------------------------------------------------------
+
+    def _auth_refusal(self, outcome: AuthOutcome, headers: dict[str, str]) -> Response:
+        """An authorizer's 401/403/500 with API Gateway's body for it, its extra headers and CORS."""
+        out = [("content-type", "application/json"), *outcome.headers.items()]
+        if self._api.cors is not None:
+            out += cors.response_headers(self._api.cors, headers)
+        body = (outcome.message or json.dumps({"message": INTERNAL_ERROR})).encode()
+        return outcome.status, _encode(out), body, False
 
     def _error(self, status: int, message: str, headers: dict[str, str]) -> Response:
         out = [(b"content-type", b"application/json")]
@@ -361,19 +370,3 @@ def _stamp() -> str:
 def _encode(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
             if name.lower() not in ("content-length", "connection", "transfer-encoding", "date")]
-
-
-def _multi(raw_headers: list[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name, value in raw_headers:
-        out.setdefault(name, []).append(value)
-    return out
-
-
-def _method_arn(api: Api, route: Route, request: payloads.Request) -> str:
-    """The ARN an authorizer is asked about: ``arn:aws:execute-api:region:account:api/stage/METHOD/path``."""
-    if api.kind == "REST":
-        return (f"arn:aws:execute-api:us-east-1:{payloads.ACCOUNT_ID}:{api.api_id}/{api.stage}/{request.method}"
-                f"{request.path}")
-    return (f"arn:aws:execute-api:us-east-1:{payloads.ACCOUNT_ID}:{api.api_id}/{api.stage}/{route.route_key}"
-            .replace(" ", ""))

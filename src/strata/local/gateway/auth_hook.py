@@ -1,72 +1,62 @@
-"""Where the gateway's request pipeline meets authorizers (``strata.local.gateway.authorizers``, built separately):
-which spec guards a route, the request an authorizer sees, and the default that answers 500 while authorizers are
-not there, so a guarded route never passes silently."""
+"""Where the gateway's request pipeline meets its authorizers (``strata.local.gateway.authorizers``): which spec
+guards a route, read once per API value, and the request an authorizer sees, taken from the integration event the
+gateway builds for the route anyway (so the authorizer and the function see the same headers, query and context).
+
+A route whose authorizer has no spec (a Cognito user pool authorizer) is let through, with a warning per API: the
+local gateway does not enforce it, and says so rather than pretend."""
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
 from typing import Any
 
+from strata.local.gateway import payloads
+from strata.local.gateway.authorizers import (
+    ApiKind,
+    AuthorizerSpec,
+    AuthRequest,
+    specs_from_openapi,
+    specs_from_resources,
+)
 from strata.local.gateway.model import Api, Route
 
-NOT_SUPPORTED = "authorizer not supported yet"
+
+def specs(api: Api) -> dict[str, AuthorizerSpec]:
+    """The API's authorizers by the name routes use: security scheme names (OpenAPI) and Authorizer resources'
+    physical ids (what ``AuthorizerId: !Ref X`` resolves to)."""
+    kind: ApiKind = "REST" if api.kind == "REST" else "HTTP"
+    out: dict[str, AuthorizerSpec] = {}
+    if api.document:
+        out.update(specs_from_openapi(api.document, kind))
+    if api.authorizer_resources:
+        out.update(specs_from_resources({str(res.ref): {"Type": res.type, "Properties": res.properties}
+                                         for res in api.authorizer_resources}))
+    return out
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """An authorizer's verdict: 200 allowed (``context`` goes into ``requestContext.authorizer``), 401, 403 or 500."""
-
-    status: int
-    context: dict[str, Any] = field(default_factory=dict)
-    message: str = ""
-
-
-class UnsupportedAuthorizers:
-    """The stand-in: every guarded route answers 500 saying authorizers are not supported yet."""
-
-    async def check(self, spec: Any, request: Any) -> Outcome:
-        return Outcome(500, {}, NOT_SUPPORTED)
-
-
-def _module() -> Any:
-    try:
-        return importlib.import_module("strata.local.gateway.authorizers")
-    except ImportError:
-        return None
+def auth_request(api: Api, route: Route, request: payloads.Request, params: dict[str, str],
+                 spec: AuthorizerSpec) -> AuthRequest:
+    v1 = payloads.event_v1(api, route, request, params)
+    if spec.api_kind == "HTTP" and spec.payload_version == "2.0":
+        context: dict[str, Any] = payloads.event_v2(api, route, request, params)["requestContext"]
+    else:
+        context = v1["requestContext"]
+    return AuthRequest(
+        method=request.method, path=request.path,
+        resource=route.path if api.kind == "REST" else route.route_key,
+        headers=v1["headers"] or {}, multi_value_headers=v1["multiValueHeaders"] or {},
+        query=v1["queryStringParameters"] or {}, multi_value_query=v1["multiValueQueryStringParameters"] or {},
+        path_params=dict(params), stage=api.stage, stage_variables=dict(api.stage_variables or {}),
+        source_ip=request.source_ip, request_id=request.request_id, arn=method_arn(api, route, request),
+        api_kind="REST" if api.kind == "REST" else "HTTP",
+        payload_version=route.integration.payload_version if route.integration else "1.0",
+        api_id=api.api_id, account_id=payloads.ACCOUNT_ID, raw_query=request.raw_query,
+        authorization_scopes=route.scopes, request_context=context)
 
 
-def default_authorizers(invoke: Any = None) -> Any:
-    """The authorizers' ``Authorizers`` when that module exists, else ``UnsupportedAuthorizers``. ``invoke`` is the
-    gateway's ``app.Invoker``: ``await invoke.invoke(function_arn, payload)`` runs a Lambda authorizer."""
-    module = _module()
-    if module is None or not hasattr(module, "Authorizers"):
-        return UnsupportedAuthorizers()
-    try:
-        return module.Authorizers(invoke=invoke)
-    except TypeError:
-        return module.Authorizers()
-
-
-def spec_for(api: Api, route: Route) -> Any:
-    """The spec of ``route``'s authorizer (by name, from the API's OpenAPI or Authorizer resources); the name
-    itself when the authorizers module cannot say."""
-    module = _module()
-    if module is None:
-        return route.authorizer
-    specs: dict[str, Any] = {}
-    kind = "REST" if api.kind == "REST" else "HTTP"
-    if api.document and hasattr(module, "specs_from_openapi"):
-        specs.update(module.specs_from_openapi(api.document, kind))
-    if api.authorizer_resources and hasattr(module, "specs_from_resources"):
-        specs.update(module.specs_from_resources(api.authorizer_resources))
-    return specs.get(str(route.authorizer), route.authorizer)
-
-
-def auth_request(**fields: Any) -> Any:
-    """The authorizers' ``AuthRequest`` of ``fields`` (the request as the authorizer sees it), or the fields."""
-    module = _module()
-    cls = getattr(module, "AuthRequest", None) if module is not None else None
-    if cls is None:
-        return fields
-    names = getattr(cls, "__dataclass_fields__", None)
-    return cls(**({k: v for k, v in fields.items() if k in names} if names else fields))
+def method_arn(api: Api, route: Route, request: payloads.Request) -> str:
+    """The ARN an authorizer is asked about: ``arn:aws:execute-api:region:account:api/stage/METHOD/path`` (REST:
+    the request's method and path; HTTP API: the route key's)."""
+    if api.kind == "REST":
+        return (f"arn:aws:execute-api:us-east-1:{payloads.ACCOUNT_ID}:{api.api_id}/{api.stage}/{request.method}"
+                f"{request.path}")
+    return (f"arn:aws:execute-api:us-east-1:{payloads.ACCOUNT_ID}:{api.api_id}/{api.stage}/{route.route_key}"
+            .replace(" ", ""))

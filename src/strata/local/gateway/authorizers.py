@@ -18,8 +18,8 @@ Both take documents whose intrinsics are already resolved.
 - a function error, a timeout or a malformed answer is 500 (REST ``{"message": null}``, HTTP API
   ``{"message":"Internal Server Error"}``); a REST authorizer that fails with the message ``Unauthorized`` is 401.
 - JWT authorizers: ``jwt_auth.verify`` against keys from ``jwks.JwksSource``.
-``AWS_IAM`` (SigV4), API keys and Cognito user pool authorizers are not enforced locally: ``unenforced`` lists them
-so the gateway can say so once; a request is let through them, never pretended checked.
+``AWS_IAM`` (SigV4), API keys and Cognito user pool authorizers are not enforced locally: the gateway lets such
+requests in and says so once per API (``addresses.warnings``), never pretending to have checked them.
 
 What the integration sees in ``requestContext.authorizer`` (``AuthOutcome.context``) depends on the integration's
 payload version: 1.0 (REST, or HTTP API 1.0) ``{"principalId", "integrationLatency", **context}`` for a Lambda
@@ -32,7 +32,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -46,6 +46,7 @@ AuthorizerKind = Literal["TOKEN", "REQUEST", "JWT"]
 
 REST_DEFAULT_TTL = 300      # authorizerResultTtlInSeconds when absent (REST)
 HTTP_DEFAULT_TTL = 0        # AuthorizerResultTtlInSeconds when absent (HTTP API)
+CACHE_LIMIT = 10_000        # cached answers per API listener
 
 UNAUTHORIZED = json.dumps({"message": "Unauthorized"})
 FORBIDDEN = json.dumps({"message": "Forbidden"})
@@ -184,7 +185,7 @@ def specs_from_openapi(doc: Mapping[str, Any], api_kind: ApiKind) -> dict[str, A
 
 def specs_from_resources(resources: Mapping[str, Mapping[str, Any]]) -> dict[str, AuthorizerSpec]:
     """``AWS::ApiGateway::Authorizer`` and ``AWS::ApiGatewayV2::Authorizer`` resources, by logical id (what a
-    method's ``AuthorizerId: !Ref X`` names). Cognito user pool authorizers are left out (see ``unenforced``)."""
+    method's ``AuthorizerId: !Ref X`` names). Cognito user pool authorizers are left out (not enforced locally)."""
     out: dict[str, AuthorizerSpec] = {}
     for logical_id, resource in resources.items():
         props = resource.get("Properties") or {}
@@ -216,26 +217,6 @@ def specs_from_resources(resources: Mapping[str, Mapping[str, Any]]) -> dict[str
                     ttl_seconds=int(props.get("AuthorizerResultTtlInSeconds", HTTP_DEFAULT_TTL)),
                     payload_version=str(props.get("AuthorizerPayloadFormatVersion", "1.0")),
                     simple_responses=bool(props.get("EnableSimpleResponses", False)))
-    return out
-
-
-def unenforced(doc: Mapping[str, Any]) -> list[str]:
-    """Security schemes the local gateway lets through unchecked (AWS_IAM, API keys, Cognito user pools), each as
-    a sentence to show the user once."""
-    schemes = doc.get("securityDefinitions") or (doc.get("components") or {}).get("securitySchemes") or {}
-    out: list[str] = []
-    for name, scheme in schemes.items():
-        if not isinstance(scheme, dict):
-            continue
-        authtype = str(scheme.get("x-amazon-apigateway-authtype", "")).lower()
-        ext = scheme.get("x-amazon-apigateway-authorizer")
-        ext_type = str(ext.get("type", "")).lower() if isinstance(ext, dict) else ""
-        if authtype == "awssigv4" or name == "AWS_IAM":
-            out.append(f"{name}: AWS_IAM authorization is not enforced locally (requests pass unsigned)")
-        elif authtype == "cognito_user_pools" or ext_type == "cognito_user_pools":
-            out.append(f"{name}: Cognito user pool authorizers are not enforced locally (requests pass)")
-        elif ext is None and scheme.get("type") == "apiKey" and str(scheme.get("name", "")).lower() == "x-api-key":
-            out.append(f"{name}: API keys are not enforced locally (requests pass without x-api-key)")
     return out
 
 
@@ -449,8 +430,18 @@ class Authorizers:
             return self._error(spec, str(exc))
         latency_ms = int(round((self._clock() - started) * 1000))
         if spec.ttl_seconds > 0 and spec.identity_sources:
+            if len(self._cache) >= CACHE_LIMIT:
+                self._evict(now)
             self._cache[key] = (self._clock() + spec.ttl_seconds, answer)
         return self._decide(spec, request, answer, latency_ms=latency_ms, cached=False)
+
+    def _evict(self, now: float) -> None:
+        """Drop expired answers; still full, drop the oldest half (many distinct tokens in a load test)."""
+        for key in [k for k, (expires, _) in self._cache.items() if expires <= now]:
+            del self._cache[key]
+        if len(self._cache) >= CACHE_LIMIT:
+            for key in list(self._cache)[:CACHE_LIMIT // 2]:
+                del self._cache[key]
 
     def clear_cache(self) -> None:
         """Forget cached answers (a redeploy changed the authorizer function)."""
@@ -571,12 +562,3 @@ def execute_api_arn(region: str, account: str, api_id: str, stage: str, method: 
     """A method/route ARN as API Gateway writes it: the path without its leading slash (``/`` -> empty)."""
     return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{method}/{path.lstrip('/')}"
 
-
-def warn_unenforced(docs: Iterable[Mapping[str, Any]]) -> list[str]:
-    """``unenforced`` over several APIs' documents, each sentence once."""
-    seen: list[str] = []
-    for doc in docs:
-        for line in unenforced(doc):
-            if line not in seen:
-                seen.append(line)
-    return seen

@@ -27,6 +27,7 @@ from typing import Any
 from strata.local.gateway import addresses, routes
 from strata.local.gateway.access_log import AccessLog
 from strata.local.gateway.app import GatewayApp, Invoker
+from strata.local.gateway.jwks import JwksSource
 from strata.local.gateway.model import Api
 from strata.local.server.http import HttpServer
 
@@ -68,11 +69,12 @@ class Gateway:
     """Every deployed API of ``home`` served beside the Lambda API; ``announce`` hears each address and warning."""
 
     def __init__(self, home: Path, *, base_port: int = 0, announce: Callable[[str], None] | None = None,
-                 poll: float = POLL_SECONDS) -> None:
+                 poll: float = POLL_SECONDS, jwks: JwksSource | None = None) -> None:
         self.home = Path(home)
         self.base_port = base_port
         self.announce = announce or (lambda line: None)
         self.poll = poll
+        self.jwks = jwks if jwks is not None else _jwks_from_environment(self.announce)
         self.listeners: dict[str, Listener] = {}
         self.invoker: Invoker | None = None
         self.main: HttpServer | None = None
@@ -153,7 +155,7 @@ class Gateway:
             if sock is None:
                 self.announce(f"  {api.title}: no free port on {HOST}; not served")
                 continue
-            app = GatewayApp(api, self.invoker, port,
+            app = GatewayApp(api, self.invoker, port, jwks=self.jwks,
                              access_log=self.access_log.write if self.access_log is not None else None)
             server = HttpServer(app, keep_alive=75.0, body_timeout=30.0, handle_signals=False)
             task = loop.create_task(server.serve([sock]))
@@ -204,6 +206,16 @@ class Gateway:
 
     def urls(self) -> dict[str, str]:
         return {key: listener.url for key, listener in self.listeners.items()}
+
+
+def _jwks_from_environment(announce: Callable[[str], None]) -> JwksSource:
+    """JWT keys from STRATA_JWKS (``strata dev``; ``strata serve`` parses --jwks at its edge); a malformed value is
+    announced and ignored (JWT routes then answer 401, saying which issuer lacks keys)."""
+    try:
+        return JwksSource.from_settings()
+    except ValueError as exc:
+        announce(f"  warning: STRATA_JWKS ignored: {exc}")
+        return JwksSource()
 
 
 _tasks: set[asyncio.Task] = set()

@@ -28,7 +28,6 @@ from strata.local.gateway.authorizers import (
     policy_effect,
     specs_from_openapi,
     specs_from_resources,
-    unenforced,
 )
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "gateway_auth"
@@ -211,22 +210,6 @@ def test_function_from_uri() -> None:
         "arn:aws:lambda:eu-west-1:1:function:f:live"
     with pytest.raises(ValueError, match="not resolved"):
         function_from_uri({"Fn::Sub": "x"})
-
-
-def test_aws_iam_api_keys_and_cognito_are_named_as_not_enforced() -> None:
-    doc = {"securityDefinitions": {
-        "AWS_IAM": {"type": "apiKey", "name": "Authorization", "in": "header",
-                    "x-amazon-apigateway-authtype": "awsSigv4"},
-        "api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"},
-        "Pool": {"type": "apiKey", "name": "Authorization", "in": "header",
-                 "x-amazon-apigateway-authtype": "cognito_user_pools",
-                 "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools", "providerARNs": []}},
-        "TokAuth": {"type": "apiKey", "x-amazon-apigateway-authorizer": {"type": "token"}}}}
-    lines = unenforced(doc)
-    assert len(lines) == 3
-    assert any("AWS_IAM authorization is not enforced locally" in line for line in lines)
-    assert any("API keys are not enforced locally" in line for line in lines)
-    assert any("Cognito" in line for line in lines)
 
 
 # ------------------------------------------------------------------------------------------------ recorded payloads
@@ -515,3 +498,15 @@ def test_execute_api_arn() -> None:
         "arn:aws:execute-api:us-east-1:1:api/Prod/GET/pets/7"
     assert execute_api_arn("us-east-1", "1", "api", "Prod", "GET", "/") == \
         "arn:aws:execute-api:us-east-1:1:api/Prod/GET/"
+
+
+def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from strata.local.gateway import authorizers
+
+    monkeypatch.setattr(authorizers, "CACHE_LIMIT", 4)
+    fake = FakeInvoke(policy("Allow"))
+    auth = Authorizers(fake, clock=Clock())
+    for n in range(10):
+        assert run(auth.check(TOKEN, request(headers={"Authorization": f"Bearer t{n}"}))).status == 200
+    assert len(auth._cache) <= 4
+    assert run(auth.check(TOKEN, request(headers={"Authorization": "Bearer t9"}))).cached

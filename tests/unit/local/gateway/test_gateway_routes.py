@@ -1,5 +1,5 @@
 """Route tables read from deployed resources (OpenAPI bodies, explicit ApiGatewayV2 and ApiGateway resources), CORS
-decisions, output URLs shown as local ones, and the authorizer call site's stand-in."""
+decisions, output URLs shown as local ones, and the authorizer call site."""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +9,6 @@ from strata.local.engine.model import DeployedResource
 from strata.local.gateway import cors
 from strata.local.gateway.addresses import Endpoint, localize
 from strata.local.gateway.app import GatewayApp, Invoker
-from strata.local.gateway.auth_hook import NOT_SUPPORTED, UnsupportedAuthorizers
 from strata.local.gateway.model import Cors
 from strata.local.gateway.routes import RouteTable, apis_of_stack
 
@@ -134,21 +133,22 @@ def test_outputs_naming_deployed_urls_show_local_ones():
 
 
 def test_a_route_with_an_authorizer_never_passes_silently():
-    """Until authorizers are there, a guarded route answers 500 saying so (the call site's stand-in)."""
+    """A guarded route runs its authorizer first: without a token, 401 and the function never runs."""
+    jwt = {"type": "jwt", "identitySource": "$request.header.Authorization",
+           "jwtConfiguration": {"issuer": "https://i.example", "audience": ["a"]}}
     body = {"openapi": "3.0.1", "paths": {"/a": {"get": {"x-amazon-apigateway-integration": _integration(),
                                                          "security": [{"Jwt": []}]}}},
-            "components": {"securitySchemes": {"Jwt": {"type": "oauth2",
-                                                       "x-amazon-apigateway-authorizer": {"type": "jwt"}}}}}
+            "components": {"securitySchemes": {"Jwt": {"type": "oauth2", "x-amazon-apigateway-authorizer": jwt}}}}
     api, = apis_of_stack("s", {"Api": _res("Api", "AWS::ApiGatewayV2::Api", "h1", {"Body": body})})
 
     class NoInvoke:
         def __getattr__(self, name):
             raise AssertionError("the function must not run")
 
-    app = GatewayApp(api, Invoker(NoInvoke(), None), 3002, authorizers=UnsupportedAuthorizers())
+    app = GatewayApp(api, Invoker(NoInvoke(), None), 3002)
     admitted = app.admit("GET", "/a", "", {"host": "127.0.0.1:3002"}, None)
     status, _, body_bytes, _ = asyncio.run(app.respond(admitted, b""))
-    assert (status, json.loads(body_bytes)) == (500, {"message": NOT_SUPPORTED})
+    assert (status, json.loads(body_bytes)) == (401, {"message": "Unauthorized"})
 
 
 def test_iam_and_api_keys_are_reported_as_not_enforced():
