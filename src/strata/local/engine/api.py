@@ -230,10 +230,11 @@ class Engine:
 
         state, name = self.state, request.stack_name
         # the plan must cover this stack: checked before anything changes
-        planned_steps(plan, parse_stack(request.template, request.resolver()), state.resources(name))
+        deployed = state.resources(name)     # read once: decoding a big stack's resources is not free
+        planned_steps(plan, parse_stack(request.template, request.resolver()), deployed)
         existing = state.stack(name)
-        creating = existing is None or not state.resources(name)
-        snapshot = {"resources": [resource_to_json(r) for r in state.resources(name).values()],
+        creating = existing is None or not deployed
+        snapshot = {"resources": [resource_to_json(r) for r in deployed.values()],
                     "stack_status": existing.status if existing else None}
         with state.transaction():
             deploy_id = state.start_deploy(name, "deploy", request.to_json(), snapshot)

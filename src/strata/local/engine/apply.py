@@ -135,10 +135,9 @@ class Executor:
         if action is Action.UPDATE:
             assert current is not None
             seq = self.journal.intent(res.logical_id, "update", {"type": res.type, "props": props},
-                                      dirty_stack=self.stack)
-            with self.state.transaction():
-                self._event(res.logical_id, res.type, current.physical_id, "UPDATE_IN_PROGRESS",
-                            "; ".join(decision.reasons))
+                                      dirty_stack=self.stack,
+                                      also=lambda: self._event(res.logical_id, res.type, current.physical_id,
+                                                               "UPDATE_IN_PROGRESS", "; ".join(decision.reasons)))
             try:
                 outcome = self._updater(res, handler)(self.ctx, current, props)
             except Exception as exc:  # noqa: BLE001 - every failure becomes the resource's failure
@@ -156,9 +155,9 @@ class Executor:
             seq = self.journal.intent(res.logical_id, verb, {"type": res.type, "props": props, "intent": intent,
                                                              "emulated": emulated, "deps": list(deps),
                                                              "deletion_policy": res.deletion_policy,
-                                                             "update_replace_policy": res.update_replace_policy})
-            with self.state.transaction():
-                self._event(res.logical_id, res.type, None, "CREATE_IN_PROGRESS", "; ".join(decision.reasons))
+                                                             "update_replace_policy": res.update_replace_policy},
+                                      also=lambda: self._event(res.logical_id, res.type, None, "CREATE_IN_PROGRESS",
+                                                               "; ".join(decision.reasons)))
             try:
                 outcome = handler.create(self.ctx, res.logical_id, props, intent)
             except Exception as exc:  # noqa: BLE001
@@ -246,9 +245,9 @@ class Executor:
                 self.executed.append(Change(res.logical_id, res.type, Action.RETAIN, (), (), res.physical_id,
                                             res.emulated))
             return True
-        seq = self.journal.intent(res.logical_id, "delete", {"type": res.type, "physical_id": res.physical_id})
-        with self.state.transaction():
-            self._event(res.logical_id, res.type, res.physical_id, "DELETE_IN_PROGRESS")
+        seq = self.journal.intent(res.logical_id, "delete", {"type": res.type, "physical_id": res.physical_id},
+                                  also=lambda: self._event(res.logical_id, res.type, res.physical_id,
+                                                           "DELETE_IN_PROGRESS"))
         try:
             handler_for(res.type, emulated=res.emulated).delete(self.ctx, res)
         except Exception as exc:  # noqa: BLE001

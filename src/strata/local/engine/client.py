@@ -95,7 +95,9 @@ class LocalLambdaClient:
             from strata.local.lambda_service.service import LambdaService
             from strata.local.server.on_demand import register
 
-            self._service = LambdaService(self.home, region=self.region, account_id=self.account_id)
+            # made for this client's deploy and closed with it: one database connection, not one per call
+            self._service = LambdaService(self.home, region=self.region, account_id=self.account_id,
+                                          keep_connection=True)
             # a hook's or function's boto3 calls need a local server: started by the first worker, if none runs
             self._endpoint = register(self.home, self.region)
         return self._service
@@ -116,6 +118,12 @@ class LocalLambdaClient:
 
         runtime = self.service.runtime
         return runtime.logs if isinstance(runtime, WorkerPool) else LogStore(self.home)
+
+    def highest_version(self, function_name: str) -> int:
+        """The highest version number ``function_name`` has handed out: not a Lambda operation, so a boto3 client
+        has no such method and the handlers list the versions instead (``handlers.version``)."""
+        self.calls.append("HighestVersion")
+        return int(self.service.highest_version_number(function_name))
 
     def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         from strata.local.lambda_service.wire import dispatch

@@ -8,6 +8,7 @@ reaches ``point`` (one of ``POINTS``), as a SIGKILL would."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from strata.local.engine.state import StackState
@@ -50,13 +51,17 @@ class Journal:
         self.deploy_id = deploy_id
         self.crash = crash or CrashPoints()
 
-    def intent(self, logical_id: str, action: str, payload: dict[str, Any], *, dirty_stack: str | None = None) -> int:
-        """Commit the intent (and, for updates, mark the resource dirty) before the call."""
+    def intent(self, logical_id: str, action: str, payload: dict[str, Any], *, dirty_stack: str | None = None,
+               also: Callable[[], None] | None = None) -> int:
+        """Commit the intent (and, for updates, mark the resource dirty) before the call. ``also`` runs in the same
+        transaction (the step's IN_PROGRESS event: one commit per step saved)."""
         self.crash("before-intent")
         with self.state.transaction():
             seq = self.state.add_intent(self.deploy_id, logical_id, action, payload)
             if dirty_stack is not None:
                 self.state.mark_dirty(dirty_stack, logical_id)
+            if also is not None:
+                also()
         self.crash("after-intent")
         return seq
 

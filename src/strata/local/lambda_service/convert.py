@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -43,28 +44,46 @@ def attr_name(member: str) -> str:
 
 def to_wire(value: Any) -> Any:
     """A shape (or list/dict of shapes) as boto3-shaped data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    plan = _wire_plan(type(value))
+    if plan is not None:
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
+        for attr, member in plan:
+            item = getattr(value, attr)
             if item is not None:
-                out[member_name(f.name)] = to_wire(item)
+                out[member] = item if type(item) in _PLAIN else to_wire(item)
         return out
     if isinstance(value, list | tuple):
-        return [to_wire(item) for item in value]
+        return [item if type(item) in _PLAIN else to_wire(item) for item in value]
     if isinstance(value, dict):
-        return {key: to_wire(item) for key, item in value.items()}
+        return {key: item if type(item) in _PLAIN else to_wire(item) for key, item in value.items()}
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
+
+
+@functools.cache
+def _wire_plan(cls: type) -> tuple[tuple[str, str], ...] | None:
+    """(attribute, member) pairs of a shape class, in field order; None for anything that is not a shape. Computed
+    once per class: ``dataclasses.fields`` and the name conversion cost more than the copy itself (a deploy of 50
+    functions converts ~20,000 values)."""
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        return None
+    return tuple((f.name, member_name(f.name)) for f in dataclasses.fields(cls))
 
 
 def from_wire(cls: type[T], data: dict[str, Any]) -> T:
     """Build shape ``cls`` from boto3-shaped ``data``; unknown members are ignored."""
-    hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable; mypy thinks not (python/mypy#11470)
+    plan = _read_plan(cls)  # type: ignore[arg-type]  # a class is hashable; mypy thinks not (python/mypy#11470)
     kwargs: dict[str, Any] = {}
     for member, item in data.items():
-        attr = attr_name(member)
-        if attr in hints:
-            kwargs[attr] = convert_value(hints[attr], item)
+        step = plan.get(member)
+        if step is None:
+            step = plan.get(member_name(attr_name(member)))    # an odd spelling of a modelled member
+            if step is None:
+                continue
+        attr, convert = step
+        kwargs[attr] = item if convert is None or item is None else convert(item)
     return cls(**kwargs)
 
 
@@ -72,16 +91,38 @@ def convert_value(annotation: Any, item: Any) -> Any:
     """Convert one wire value to the type ``annotation`` names (dataclasses and lists of them; else as is)."""
     if item is None:
         return None
+    convert = _converter(annotation)
+    return item if convert is None else convert(item)
+
+
+@functools.lru_cache(maxsize=1024)
+def _converter(annotation: Any) -> Callable[[Any], Any] | None:
+    """How to convert a wire value to ``annotation`` (None: kept as it is), decided once per annotation."""
     target = _strip_optional(annotation)
     origin = typing.get_origin(target)
-    if isinstance(target, type) and dataclasses.is_dataclass(target) and isinstance(item, dict):
-        return from_wire(target, item)
-    if origin is list and isinstance(item, list):
+    if isinstance(target, type) and dataclasses.is_dataclass(target):
+        shape = target
+        return lambda item: from_wire(shape, item) if isinstance(item, dict) else item
+    if origin is list:
         (inner,) = typing.get_args(target) or (Any,)
-        return [convert_value(inner, element) for element in item]
-    if origin is dict and isinstance(item, dict):
-        return dict(item)
-    return item
+        element = _converter(inner)
+        if element is None:
+            return lambda item: list(item) if isinstance(item, list) else item
+        return lambda item: ([None if e is None else element(e) for e in item] if isinstance(item, list)
+                             else item)
+    if origin is dict:
+        return lambda item: dict(item) if isinstance(item, dict) else item
+    return None
+
+
+@functools.cache
+def _read_plan(cls: type) -> dict[str, tuple[str, Callable[[Any], Any] | None]]:
+    """member -> (attribute, converter) for every field of shape ``cls``: the reverse of ``_wire_plan``."""
+    hints = _hints(cls)
+    plan: dict[str, tuple[str, Callable[[Any], Any] | None]] = {}
+    for attr, annotation in hints.items():
+        plan[member_name(attr)] = (attr, _converter(annotation))
+    return plan
 
 
 @functools.cache

@@ -58,14 +58,17 @@ if TYPE_CHECKING:
 
 class LambdaService:
     """Lambda's semantics over local state in ``home``. ``runtime`` defaults to a lazily started
-    ``strata.local.runtime.pool.WorkerPool(home)``; ``rng``/``clock``/``new_id`` are injectable for tests."""
+    ``strata.local.runtime.pool.WorkerPool(home)``; ``rng``/``clock``/``new_id`` are injectable for tests.
+    ``keep_connection``: one database connection per thread for the service's life (a service made for one deploy),
+    instead of one per call (a long-lived server, which must notice its state file being replaced)."""
 
     def __init__(self, home: Path, *, region: str = "us-east-1", account_id: str = "123456789012",
                  runtime: Runtime | None = None, rng: random.Random | None = None,
                  clock: Callable[[], datetime] | None = None, new_id: Callable[[], str] | None = None,
-                 env_overrides: EnvOverrides | None = None) -> None:
+                 env_overrides: EnvOverrides | None = None, keep_connection: bool = False) -> None:
         self.home = Path(home)
-        ctx = Context(region=region, account_id=account_id, db=Database(database_path(self.home)),
+        db = Database(database_path(self.home), keep_open=keep_connection)
+        ctx = Context(region=region, account_id=account_id, db=db,
                       artifacts=ArtifactStore(self.home), clock=clock or utc_now, env_overrides=env_overrides)
         if new_id is not None:
             ctx.new_id = new_id
@@ -107,11 +110,12 @@ class LambdaService:
         return True if runtime is None else runtime.drain(timeout)
 
     def close(self) -> None:
-        """Stop the runtime if this service started or was given one."""
+        """Stop the runtime if this service started or was given one; close the database connections it kept."""
         with self._runtime_lock:
             runtime, self._runtime = self._runtime, None
         if runtime is not None:
             runtime.close()
+        self.ctx.db.close()
 
     def __enter__(self) -> LambdaService:
         return self
@@ -194,6 +198,10 @@ class LambdaService:
                                   max_items: int | None = None) -> ListVersionsByFunctionResponse:
         return versions.list_versions_by_function(self.ctx, function_name=function_name, marker=marker,
                                                   max_items=max_items)
+
+    def highest_version_number(self, function_name: str) -> int:
+        """Not a Lambda operation (``versions.highest_version_number``): the in-process engine's shortcut."""
+        return versions.highest_version_number(self.ctx, function_name=function_name)
 
     # ---- aliases ------------------------------------------------------------------------------------------------
     def create_alias(self, *, function_name: str, name: str, function_version: str, description: str | None = None,

@@ -82,6 +82,15 @@ def list_versions_by_function(ctx: Context, *, function_name: str, marker: str |
     return ListVersionsByFunctionResponse([listed(ctx, r) for r in page], next_marker)
 
 
+def highest_version_number(ctx: Context, *, function_name: str) -> int:
+    """The highest version number the function has handed out (0: none yet). Not a Lambda operation: the stack
+    engine's answer to "which versions existed before this publish?", which listing every version gave at a cost
+    that grew with the function's history (a ``strata dev`` session publishes one per save)."""
+    ref = resolve_function(function_name, None, region=ctx.region, namespaced=True, max_length=170)
+    with ctx.db.transaction(write=False) as tx:
+        return require_function(tx, ctx, ref.name).last_version
+
+
 def listed(ctx: Context, row: VersionRow) -> FunctionConfiguration:
     """Version lists show ``...:$LATEST`` for the unpublished entry and ``...:N`` for versions (reference 3.4)."""
     qualifier = LATEST if row.version == LATEST else row.version

@@ -73,6 +73,11 @@ def _versions(ctx: HandlerContext, name: str) -> list[dict[str, Any]]:
 
 
 def _max_version(ctx: HandlerContext, name: str) -> int:
+    """The highest version number before this publish: the local client knows it at once (``highest_version``, the
+    number last handed out: a deleted version's number is never handed out again either); another client lists."""
+    highest = getattr(ctx.client, "highest_version", None)
+    if highest is not None:
+        return int(highest(name))
     numbers = [int(v["Version"]) for v in _versions(ctx, name) if v["Version"] != "$LATEST"]
     return max(numbers, default=0)
 
