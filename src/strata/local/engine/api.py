@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from strata.errors import StateError, StrataError
-from strata.local.engine.desired import parse_stack
 from strata.local.engine.journal import OPERATIONS
 from strata.local.engine.lock import StackLock
 from strata.local.engine.model import Action, Change, Plan
@@ -169,7 +168,7 @@ class Engine:
         (reading the whole state back to hash it is most of a no-op deploy's engine time)."""
         state = self.state
         resolver = request.resolver()
-        desired = parse_stack(request.template, resolver)
+        desired = request.desired()
         stack = state.stack(request.stack_name)
         if stack is not None:     # the deployed values' NoEcho values are masked too ("old -> new")
             resolver.secrets |= secret_values(stack.template or {}, stack.parameters or {})
@@ -231,7 +230,7 @@ class Engine:
         state, name = self.state, request.stack_name
         # the plan must cover this stack: checked before anything changes
         deployed = state.resources(name)     # read once: decoding a big stack's resources is not free
-        planned_steps(plan, parse_stack(request.template, request.resolver()), deployed)
+        planned_steps(plan, request.desired(), deployed)
         existing = state.stack(name)
         creating = existing is None or not deployed
         snapshot = {"resources": [resource_to_json(r) for r in deployed.values()],
@@ -268,8 +267,7 @@ class Engine:
                 return self._rollback(executor, request, plan, snapshot, creating, failure)
         else:
             outputs = None
-        resolver = request.resolver()
-        desired = parse_stack(request.template, resolver)
+        desired = request.desired()
         failures = executor.cleanup(set(desired.resources))
         if outputs is None:       # resumed at cleanup: the outputs were resolved by the interrupted run
             outputs = _resolve_outputs(executor, request, state.resources(name))
@@ -421,7 +419,7 @@ def _check_strict(plan: Plan, strict: bool) -> None:
 def _resolve_outputs(executor: Executor, request: Request, deployed: dict) -> dict[str, Any]:
     """Outputs from the state alone (every resource is deployed by the time cleanup runs)."""
     resolver = request.resolver()
-    desired = parse_stack(request.template, resolver)
+    desired = request.desired()
     for lid, res in deployed.items():
         resolver.set_known(lid, res.attributes, res.emulated)
     outputs: dict[str, Any] = {}

@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from strata.errors import StrataError
-from strata.local.engine.desired import apply_order, parse_stack
+from strata.local.engine.desired import apply_order
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.handlers.base import AliasShifter, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.journal import CrashPoints, Journal
@@ -84,7 +84,7 @@ class Executor:
         stored = self.state.stack(self.stack)
         self._secrets = resolver.secrets | (secret_values(stored.template or {}, stored.parameters or {})
                                             if stored is not None else frozenset())
-        desired = parse_stack(request.template, resolver)
+        desired = request.desired()
         deployed = self.state.resources(self.stack)
         planned = planned_steps(plan, desired, deployed) if plan is not None else None
         self._update_policies = {lid: body.get("UpdatePolicy") for lid, body in request.template["Resources"].items()

@@ -118,3 +118,4 @@ class DesiredStack:
     outputs: dict[str, Any]
     excluded: frozenset[str] = frozenset()    # resources whose Condition is false
     template: dict[str, Any] = field(default_factory=dict)
+    order: list[str] | None = field(default=None, compare=False, repr=False)   # apply order, once computed
