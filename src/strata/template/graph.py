@@ -4,6 +4,7 @@ order (template order among independent resources); a cycle is an error that nam
 This module only reads templates; it evaluates nothing."""
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -73,18 +74,18 @@ def topological_order(edges: Mapping[str, Iterable[str]]) -> list[str]:
     for name, deps in pending.items():
         for dep in deps:
             dependents[dep].append(name)
-    ready = sorted((n for n, deps in pending.items() if not deps), key=order_index.__getitem__)
+    # a heap of (template position, name): the earliest ready node next, without re-sorting the ready list each
+    # time (that was quadratic: ~0.07 s per ordering at 1,000 resources)
+    ready = [(order_index[n], n) for n, deps in pending.items() if not deps]
+    heapq.heapify(ready)
     result: list[str] = []
     while ready:
-        node = ready.pop(0)
+        _, node = heapq.heappop(ready)
         result.append(node)
-        newly = []
         for child in dependents[node]:
             pending[child].discard(node)
             if not pending[child]:
-                newly.append(child)
-        if newly:
-            ready = sorted(ready + newly, key=order_index.__getitem__)
+                heapq.heappush(ready, (order_index[child], child))
     if len(result) != len(edges):
         loop = find_cycle({n: d for n, d in pending.items() if d})
         raise StrataError("circular dependency: " + " -> ".join(loop),
