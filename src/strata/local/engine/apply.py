@@ -342,8 +342,12 @@ class Executor:
 
         if self._history is None:
             self._history = AliasHistory(self.state.db)
-        record_alias_step(self._history, self.stack, lambda name: self.state.function_resources(self.stack, name),
-                          record, cause=cause, deploy_id=self.deploy_id, at=self.state.clock())
+
+        def records(name: str) -> dict[str, DeployedResource]:
+            return self.state.function_resources(self.stack, name, self.ctx.function_arn(name))
+
+        record_alias_step(self._history, self.stack, records, record, cause=cause, deploy_id=self.deploy_id,
+                          at=self.state.clock())
 
     def _updater(self, res: DesiredResource, handler: Any) -> Callable[..., Any]:
         """``handler.update``, or the traffic shifter for an alias under

@@ -119,15 +119,18 @@ class AliasHistory:
         if not self._ready:
             return []
         rows = self.db.execute(
-            "SELECT id, stack, logical_id, function_name, alias, from_version, to_version, routing, cause, deploy_id,"
-            " at, expected FROM stack_alias_moves WHERE function_name = ? AND alias = ? ORDER BY id",
+            f"SELECT {_MOVE_COLUMNS} FROM stack_alias_moves WHERE function_name = ? AND alias = ? ORDER BY id",
             (function_name, alias)).fetchall()
-        return [AliasMove(r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10],
-                          json.loads(r[11]) if r[11] else None, r[0]) for r in rows]
+        return [_move(r) for r in rows]
 
     def last(self, function_name: str, alias: str) -> AliasMove | None:
-        moves = self.moves(function_name, alias)
-        return moves[-1] if moves else None
+        """The latest move (by the index: every alias step asks, and a ``strata dev`` session adds one per save)."""
+        if not self._ready:
+            return None
+        row = self.db.execute(
+            f"SELECT {_MOVE_COLUMNS} FROM stack_alias_moves WHERE function_name = ? AND alias = ? "
+            "ORDER BY id DESC LIMIT 1", (function_name, alias)).fetchone()
+        return _move(row) if row else None
 
     def expected_for(self, function_name: str, version: str) -> dict[str, Any] | None:
         """What ``version`` was deployed with, from the first move that recorded it (None: never recorded)."""
@@ -202,3 +205,12 @@ def record_alias_step(history: AliasHistory, stack: str,
                                                                               function_name, new)
     history.add(AliasMove(stack, after.logical_id, function_name, alias, last.to_version if last else None, new,
                           routing, cause, deploy_id, at, expected))
+
+
+_MOVE_COLUMNS = ("id, stack, logical_id, function_name, alias, from_version, to_version, routing, cause, deploy_id, "
+                 "at, expected")
+
+
+def _move(r: tuple) -> AliasMove:
+    return AliasMove(r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10],
+                     json.loads(r[11]) if r[11] else None, r[0])
