@@ -6,6 +6,7 @@ deploy neither opens the Lambda service nor imports boto3.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,7 @@ from strata.local.engine.lock import StackLock
 from strata.local.engine.model import Action, Change, Plan
 from strata.local.engine.planner import plan as make_plan
 from strata.local.engine.request import Request
-from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackState, resource_to_json
+from strata.local.engine.state import IN_PROGRESS, ROLLBACK, StackRecord, StackState, resource_to_json
 from strata.template.parameters import secret_values
 from strata.transform.result import FunctionVersionInfo, TransformResult
 from strata.transform.why import FunctionFingerprint
@@ -172,10 +173,11 @@ class Engine:
         stack = state.stack(request.stack_name)
         if stack is not None:     # the deployed values' NoEcho values are masked too ("old -> new")
             resolver.secrets |= secret_values(stack.template or {}, stack.parameters or {})
+        recovering = state.has_unfinished_deploy(request.stack_name)
         made = make_plan(request.stack_name, desired, resolver, state.resources(request.stack_name),
                          functions=functions, previous_fingerprints=state.fingerprints(request.stack_name),
-                         stored_outputs=stack.outputs if stack else {},
-                         recovering=state.has_unfinished_deploy(request.stack_name))
+                         stored_outputs=stack.outputs if stack else {}, recovering=recovering,
+                         previous_resources=_as_deployed(stack, request) if not recovering else None)
         if not basis:
             return made
         return replace(made, state_revision=state.revision(request.stack_name), request_digest=request.digest())
@@ -414,6 +416,16 @@ def _check_strict(plan: Plan, strict: bool) -> None:
         listed += [prop.split(":", 1)[0] for prop in plan.not_emulated_properties]
         raise StrataError(f"--strict: the local engine does not emulate {', '.join(listed)}",
                           hint="drop --strict to record them without running them, or deploy to AWS")
+
+
+def _as_deployed(stack: StackRecord | None, request: Request) -> dict[str, Any] | None:
+    """The Resources of the template the stack state was made from, when the state is exactly what it made: the
+    last deploy completed (not failed, not rolled back: then the state may hold a mix) with the same parameters."""
+    if stack is None or stack.status not in ("CREATE_COMPLETE", "UPDATE_COMPLETE") or not stack.template:
+        return None
+    same = json.dumps(stack.parameters, sort_keys=True, default=str) == json.dumps(
+        json.loads(json.dumps(request.parameters, default=str)), sort_keys=True, default=str)
+    return stack.template.get("Resources") if same else None
 
 
 def _resolve_outputs(executor: Executor, request: Request, deployed: dict) -> dict[str, Any]:

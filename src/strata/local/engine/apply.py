@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from strata.errors import StrataError
-from strata.local.engine.desired import apply_order
+from strata.local.engine.desired import apply_order, edges
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.handlers.base import AliasShifter, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.journal import CrashPoints, Journal
@@ -30,7 +30,7 @@ from strata.local.engine.model import Action, Change, DeployedResource, DesiredR
 from strata.local.engine.planner import Decision, decide
 from strata.local.engine.request import Request
 from strata.local.engine.state import CLEANUP, ROLLBACK, StackState, resource_from_json
-from strata.template.graph import dependencies, topological_order
+from strata.template.graph import topological_order
 from strata.template.intrinsics import contains_unresolved, to_plain
 from strata.template.parameters import mask, secret_values
 
@@ -89,8 +89,14 @@ class Executor:
         planned = planned_steps(plan, desired, deployed) if plan is not None else None
         self._update_policies = {lid: body.get("UpdatePolicy") for lid, body in request.template["Resources"].items()
                                  if isinstance(body, dict) and body.get("UpdatePolicy")}
+        graph = edges(desired)
         for logical_id in apply_order(desired):
             res = desired.resources[logical_id]
+            change = planned[logical_id] if planned is not None else None
+            current = deployed.get(logical_id)
+            if change is not None and change.untouched and current is not None:
+                resolver.set_known(logical_id, current.attributes, current.emulated)    # as planned: not resolved
+                continue
             emulated = is_emulated(res.type)
             path = ("Resources", logical_id, "Properties")
             try:
@@ -102,9 +108,7 @@ class Executor:
                     raise StepFailed(logical_id, res.type, "resolve its properties",
                                      f"cannot be resolved locally: {mask(to_plain(props), resolver.secrets)}")
                 props = to_plain(props)
-            deps = dependencies(res.properties, res.depends_on, desired.resources)
-            change = planned[logical_id] if planned is not None else None
-            record = self._step(res, props, deployed.get(logical_id), deps, change)
+            record = self._step(res, props, current, graph[logical_id], change)
             resolver.set_known(logical_id, record.attributes, record.emulated)
         outputs: dict[str, Any] = {}
         for name, spec in desired.outputs.items():

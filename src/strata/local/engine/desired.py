@@ -40,14 +40,17 @@ def _policy(body: dict[str, Any], key: str) -> str:
 
 
 def edges(stack: DesiredStack) -> dict[str, tuple[str, ...]]:
-    """logical id -> the desired resources it depends on (template order kept for stable ordering)."""
-    return {lid: dependencies(res.properties, res.depends_on, stack.resources)
-            for lid, res in stack.resources.items()}
+    """logical id -> the desired resources it depends on (template order kept for stable ordering); computed once
+    per parsed stack (walking every resource's properties is ~0.1 s at 2,500 resources)."""
+    if stack.edges is None:
+        stack.edges = {lid: dependencies(res.properties, res.depends_on, stack.resources)
+                       for lid, res in stack.resources.items()}
+    return stack.edges
 
 
 def apply_order(stack: DesiredStack) -> list[str]:
     """Dependencies first, template order otherwise; computed once per parsed stack (a deploy asks at plan, at the
-    plan's check and at apply: ~0.03 s each at 2,500 resources)."""
+    plan's check and at apply)."""
     if stack.order is None:
         stack.order = topological_order(edges(stack))
     return list(stack.order)

@@ -63,6 +63,9 @@ class Change:
     physical_id: str | None = None         # the current physical id, when one exists
     emulated: bool = True
     conditional: bool = False              # decided on values known only during apply
+    # a no-op decided without resolving: its template entry, what it depends on and the parameters are as last
+    # deployed (``planner.plan``); apply skips it the same way
+    untouched: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"LogicalResourceId": self.logical_id, "ResourceType": self.type, "Action": self.action.value,
@@ -119,3 +122,4 @@ class DesiredStack:
     excluded: frozenset[str] = frozenset()    # resources whose Condition is false
     template: dict[str, Any] = field(default_factory=dict)
     order: list[str] | None = field(default=None, compare=False, repr=False)   # apply order, once computed
+    edges: dict[str, tuple[str, ...]] | None = field(default=None, compare=False, repr=False)   # the same
