@@ -174,10 +174,10 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Tx]:
-        conn, close = self._connection()
+        with state_file.guarded(self.path):   # opening reads the file's header: a damaged file fails here, named
+            conn, close = self._connection()
         try:
             with state_file.guarded(self.path):   # full disk, read-only, damage: rolled back, a StorageError
-                # BEGIN reads the file's header: a damaged file fails here, named
                 conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     yield Tx(conn)
