@@ -219,6 +219,21 @@ def test_timeout_kills_the_worker_and_the_next_call_starts_afresh(lab):
     assert body(lab.invoke(snapshot)) == 1                          # a new worker: module state starts again
 
 
+def test_an_error_thrown_after_the_answer_ends_the_environment(lab):
+    """Thrown by something an answered invocation left scheduled: as on Lambda, the runtime logs it and exits 129
+    when the sandbox runs again, so the next invoke fails with Runtime.ExitError; the one after starts afresh. The
+    worker sends nothing for it (a stray frame would be read as the answer to the next request)."""
+    snapshot = fn(lab, {"app.js": "let calls = 0;\nexports.handler = (e, c, cb) => { calls++;\n"
+                                  "  c.callbackWaitsForEmptyEventLoop = false;\n"
+                                  "  if (e.late) setImmediate(() => { throw new Error('late trouble'); });\n"
+                                  "  cb(null, calls);\n};\n"})
+    assert body(lab.invoke(snapshot, {"late": True})) == 1
+    error = error_of(lab.invoke(snapshot))
+    assert error["errorType"] == "Runtime.ExitError" and "exit status 129" in error["errorMessage"], error
+    assert "late trouble" in lab.logs(snapshot)
+    assert body(lab.invoke(snapshot)) == 1                          # a new environment: module state afresh
+
+
 def test_memory_watchdog(lab):
     snapshot = fn(lab, {"app.js": "exports.handler = async () => { const b = Buffer.alloc(400 * 1024 * 1024, 1); "
                                   "await new Promise(r => setTimeout(r, 2000)); return b.length; };\n"},

@@ -512,9 +512,19 @@ function next() {
   }
 }
 
+let ready = false; // "ready" was sent: from then on the parent reads only replies to its requests
+
 function initFailed(err) {
   logError('Uncaught Exception', err);
   send(['init_error', Buffer.from(JSON.stringify(errorPayload(err)), 'utf8')]);
+  process.exit(129);
+}
+
+// An error thrown between invocations (something an answered invocation scheduled): Lambda's runtime interface
+// client logs it and exits 129, and the next invoke starts a new environment. Nothing is sent: no request is waiting
+// for an answer, and a frame now would be read as the answer to the next one.
+function failedBetweenInvocations(err, label) {
+  logError(label, err);
   process.exit(129);
 }
 
@@ -524,7 +534,8 @@ async function main() {
   patchConsole();
   process.on('uncaughtException', (error) => {
     if (current === null) {
-      initFailed(error);
+      if (ready) failedBetweenInvocations(error, 'Uncaught Exception');
+      else initFailed(error);
       return;
     }
     fail(current, error, 'Uncaught Exception');
@@ -533,7 +544,8 @@ async function main() {
     const error = new UnhandledPromiseRejection(reason);
     error.promise = promise;
     if (current === null) {
-      initFailed(error);
+      if (ready) failedBetweenInvocations(error, 'Unhandled Promise Rejection');
+      else initFailed(error);
       return;
     }
     fail(current, error, 'Unhandled Promise Rejection');
@@ -547,6 +559,7 @@ async function main() {
   }
   handlerIsAsync = handler.constructor && handler.constructor.name === 'AsyncFunction';
   send(['ready']);
+  ready = true;
   setImmediate(next);
 }
 
