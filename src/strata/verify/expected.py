@@ -44,16 +44,22 @@ def expected_functions(stack: DeployedStack) -> list[ExpectedFunction]:
             props = evaluate(resource.get("Properties") or {}, context, ("Resources", logical_id, "Properties"))
             resolved[logical_id] = {k: v for k, v in props.items() if v is not NO_VALUE}
 
+    # each function's versions and aliases, grouped by the function they name in one pass (matching every
+    # function against every resource was quadratic: 2.4 s of a one-file deploy at 499 functions)
+    versions: dict[str | None, list[tuple[str, dict[str, Any]]]] = {}
+    aliases: dict[str | None, list[dict[str, Any]]] = {}
+    for lid, p in resolved.items():
+        kind = resources[lid].get("Type")
+        if kind == VERSION:
+            versions.setdefault(_function_name(p.get("FunctionName")), []).append((lid, p))
+        elif kind == ALIAS:
+            aliases.setdefault(_function_name(p.get("FunctionName")), []).append(p)
     out = []
     for logical_id, props in resolved.items():
         if resources[logical_id].get("Type") != FUNCTION:
             continue
         name = stack.resources[logical_id].physical_id
-        versions = [(lid, p) for lid, p in resolved.items()
-                    if resources[lid].get("Type") == VERSION and _function_name(p.get("FunctionName")) == name]
-        aliases = [p for lid, p in resolved.items()
-                   if resources[lid].get("Type") == ALIAS and _function_name(p.get("FunctionName")) == name]
-        out.append(_expected(logical_id, name, props, versions, aliases, stack))
+        out.append(_expected(logical_id, name, props, versions.get(name, []), aliases.get(name, []), stack))
     return sorted(out, key=lambda f: f.logical_id)
 
 

@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ class StackState:
                 self.db.execute(INDEXES)      # added after the first release: made on the first open of an older file
         # stack -> (the database's data_version when read, its resources): a deploy reads a stack's resources
         # several times (plan, snapshot, apply, cleanup) and decoding 2,500 of them costs ~60 ms each time; another
-        # connection's commit changes data_version, this one's own writes drop the entry (``_forget``)
+        # connection's commit changes data_version, this one's own writes update the entry, a rollback drops it
         self._decoded: dict[str, tuple[int, dict[str, DeployedResource]]] = {}
         self._records: dict[str, tuple[int, StackRecord]] = {}     # the same, for the stacks' records
 
@@ -232,26 +232,36 @@ class StackState:
                                        r[6], r[7], bool(r[8]), bool(r[9])) for r in rows}
 
     def put_resource(self, stack: str, res: DeployedResource) -> None:
-        self._forget(stack)
         if res.type == LAYER:      # who created each layer version (prune deletes only its own stack's)
             LayerOwners(self.db).record(stack, res.physical_id)
+        properties, attributes, depends_on = _dumps(res.properties), _dumps(res.attributes), _dumps(
+            list(res.depends_on))
         self.db.execute(
             "INSERT INTO stack_resources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stack, logical_id) "
             "DO UPDATE SET type = excluded.type, physical_id = excluded.physical_id, properties = excluded.properties,"
             " attributes = excluded.attributes, depends_on = excluded.depends_on, "
             "deletion_policy = excluded.deletion_policy, update_replace_policy = excluded.update_replace_policy, "
             "emulated = excluded.emulated, dirty = excluded.dirty, updated_at = excluded.updated_at",
-            (stack, res.logical_id, res.type, res.physical_id, _dumps(res.properties), _dumps(res.attributes),
-             _dumps(list(res.depends_on)), res.deletion_policy, res.update_replace_policy, int(res.emulated),
-             int(res.dirty), self.clock()))
+            (stack, res.logical_id, res.type, res.physical_id, properties, attributes, depends_on,
+             res.deletion_policy, res.update_replace_policy, int(res.emulated), int(res.dirty), self.clock()))
+        cached = self._decoded.get(stack)
+        if cached is not None:     # kept in step with the row, as a read would decode it (an update keeps its place)
+            cached[1][res.logical_id] = DeployedResource(
+                res.logical_id, res.type, res.physical_id, json.loads(properties), json.loads(attributes),
+                tuple(json.loads(depends_on)), res.deletion_policy, res.update_replace_policy, bool(res.emulated),
+                bool(res.dirty))
 
     def mark_dirty(self, stack: str, logical_id: str) -> None:
-        self._forget(stack)
         self.db.execute("UPDATE stack_resources SET dirty = 1 WHERE stack = ? AND logical_id = ?", (stack, logical_id))
+        cached = self._decoded.get(stack)
+        if cached is not None and logical_id in cached[1]:
+            cached[1][logical_id] = replace(cached[1][logical_id], dirty=True)
 
     def drop_resource(self, stack: str, logical_id: str) -> None:
-        self._forget(stack)
         self.db.execute("DELETE FROM stack_resources WHERE stack = ? AND logical_id = ?", (stack, logical_id))
+        cached = self._decoded.get(stack)
+        if cached is not None:
+            cached[1].pop(logical_id, None)
 
     # ---- orphans (old physical resources of replacements, deleted at cleanup) --------------------------------
     def orphans(self, stack: str) -> list[tuple[DeployedResource, bool]]:
