@@ -11,6 +11,10 @@ from strata.model.listing import PLAN_LIMIT, some_names
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "±", Action.DELETE: "-", Action.RETAIN: "=",
            Action.NOOP: " "}
 
+# API Gateway resources are recorded, not emulated, by the engine; the local gateway (``strata.local.gateway``)
+# reads them from the stack state and serves their routes
+GATEWAY_PREFIXES = ("AWS::ApiGateway::", "AWS::ApiGatewayV2::")
+
 
 def plan_text(plan: Plan) -> str:
     lines: list[str] = []
@@ -39,7 +43,14 @@ def plan_text(plan: Plan) -> str:
                 if reason not in ("new resource", "not emulated: recorded only"):
                     lines.append(f"      {reason}")
     if plan.not_emulated:
-        lines.append(f"NOT EMULATED (kept in state, not run locally): {', '.join(plan.not_emulated)}")
+        types = {c.logical_id: c.type for c in plan.changes}
+        served = [lid for lid in plan.not_emulated if types.get(lid, "").startswith(GATEWAY_PREFIXES)]
+        others = [lid for lid in plan.not_emulated if lid not in served]
+        if served:
+            lines.append(f"API Gateway (kept in state; `strata serve` and `strata dev` answer its HTTP routes): "
+                         f"{', '.join(served)}")
+        if others:
+            lines.append(f"NOT EMULATED (kept in state, not run locally): {', '.join(others)}")
     for prop in plan.not_emulated_properties:
         lines.append(f"warning: not emulated locally: {prop}")
     for warning in plan.warnings:

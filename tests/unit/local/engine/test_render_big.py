@@ -46,3 +46,14 @@ def test_a_big_verify_report_counts_what_it_checked_and_names_each_mismatch() ->
     small = VerifyReport("small", "local", checked=checked[:2])
     assert "  checked Fn1 (big-Fn1): $LATEST; alias live -> 1; version 1" in small.text()
     assert report.to_json()["checked"] == checked        # --output json keeps every line
+
+
+def test_api_gateway_resources_are_said_to_be_served_not_unrun() -> None:
+    """The engine records API Gateway resources; the local gateway serves their routes, so the plan says so and
+    keeps "NOT EMULATED" for what really does not run locally."""
+    changes = (Change("Api", "AWS::ApiGatewayV2::Api", Action.CREATE, emulated=False),
+               Change("Stage", "AWS::ApiGateway::Stage", Action.CREATE, emulated=False),
+               Change("Queue", "AWS::SQS::Queue", Action.CREATE, emulated=False))
+    text = plan_text(Plan("s", changes, not_emulated=("Api", "Stage", "Queue")))
+    assert "API Gateway (kept in state; `strata serve` and `strata dev` answer its HTTP routes): Api, Stage" in text
+    assert "NOT EMULATED (kept in state, not run locally): Queue" in text
