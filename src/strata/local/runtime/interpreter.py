@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,23 +184,36 @@ def choose(runtime: str, home: Path, settings: PythonSettings) -> Choice:
     if wanted is None:
         return Choice(runtime, None, f"runtime {runtime!r} is not pythonX.Y", "deploy it with --target aws")
     version = "%d.%d" % wanted
-    own = settings.paths.get(version)
+    return decide(runtime, version, "Python", settings, user_path=lambda own: _user_path(own, version, home),
+                  find_one=lambda: find(wanted, home),
+                  substitute=lambda setting: _substitute(setting, version, home, settings),
+                  install_hint=lambda: _install_hint(version, settings))
+
+
+def decide(runtime: str, key: str, language: str, settings: PythonSettings, *,
+           user_path: Callable[[Setting], tuple[Interpreter | None, str]],
+           find_one: Callable[[], tuple[Interpreter | None, list[str]]],
+           substitute: Callable[[Setting], Interpreter | str], install_hint: Callable[[], str]) -> Choice:
+    """The one rule every language's interpreter is chosen by (``key``: the version a runtime names, "3.12" or
+    "20"): the user's path for it if given (a broken one is the user's error); else the one found; else the allowed
+    substitute, said; else why there is none, with the install hint."""
+    own = settings.paths.get(key)
     if own is not None:
-        found, problem = _user_path(own, version, home)
+        found, problem = user_path(own)
         if found is None:
-            return Choice(runtime, None, problem, f"fix or drop {own.said(version)}", user_error=True)
+            return Choice(runtime, None, problem, f"fix or drop {own.said(key)}", user_error=True)
         return Choice(runtime, found)
-    found, tried = find(wanted, home)
+    found, tried = find_one()
     if found is not None:
         return Choice(runtime, found, tried=tuple(tried))
-    problem = f"no Python {version} found ({'; '.join(tried)})"
-    substitute = settings.substitutes.get(version)
-    if substitute is None:
-        return Choice(runtime, None, problem, _install_hint(version, settings), tried=tuple(tried))
-    stand_in = _substitute(substitute, version, home, settings)
+    problem = f"no {language} {key} found ({'; '.join(tried)})"
+    setting = settings.substitutes.get(key)
+    if setting is None:
+        return Choice(runtime, None, problem, install_hint(), tried=tuple(tried))
+    stand_in = substitute(setting)
     if isinstance(stand_in, str):
-        return Choice(runtime, None, f"{problem}, and the allowed substitute {stand_in}",
-                      _install_hint(version, settings), tried=tuple(tried))
+        return Choice(runtime, None, f"{problem}, and the allowed substitute {stand_in}", install_hint(),
+                      tried=tuple(tried))
     return Choice(runtime, stand_in, tried=tuple(tried))
 
 

@@ -25,7 +25,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from strata.local.runtime.interpreter import Choice, Interpreter, probe_cached
+from strata.local.runtime.interpreter import Choice, Interpreter, decide, probe_cached
 from strata.model.python import NODE_SUBSTITUTE_FLAG, PythonSettings, Setting
 
 _RUNTIME = re.compile(r"^nodejs(\d+)\.x$")
@@ -47,25 +47,10 @@ def choose(runtime: str, home: Path, settings: PythonSettings) -> Choice:
     major = runtime_major(runtime)
     if major is None:
         return Choice(runtime, None, f"runtime {runtime!r} is not nodejsN.x", "deploy it with --target aws")
-    key = str(major)
-    own = settings.paths.get(key)
-    if own is not None:
-        found, problem = _user_path(own, major, home)
-        if found is None:
-            return Choice(runtime, None, problem, f"fix or drop {own.said(key)}", user_error=True)
-        return Choice(runtime, found)
-    found, tried = find(major, home)
-    if found is not None:
-        return Choice(runtime, found, tried=tuple(tried))
-    problem = f"no Node.js {major} found ({'; '.join(tried)})"
-    substitute = settings.substitutes.get(key)
-    if substitute is None:
-        return Choice(runtime, None, problem, _install_hint(major, home), tried=tuple(tried))
-    stand_in = _substitute(substitute, major, home, settings)
-    if isinstance(stand_in, str):
-        return Choice(runtime, None, f"{problem}, and the allowed substitute {stand_in}", _install_hint(major, home),
-                      tried=tuple(tried))
-    return Choice(runtime, stand_in, tried=tuple(tried))
+    return decide(runtime, str(major), "Node.js", settings, user_path=lambda own: _user_path(own, major, home),
+                  find_one=lambda: find(major, home),
+                  substitute=lambda setting: _substitute(setting, major, home, settings),
+                  install_hint=lambda: _install_hint(major, home))
 
 
 def _substitute(setting: Setting, major: int, home: Path, settings: PythonSettings) -> Interpreter | str:
