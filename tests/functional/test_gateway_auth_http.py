@@ -167,3 +167,35 @@ def test_jwt_refusals(served: dict[str, Any], claims: dict[str, Any], status: in
     reply = get(served, "http", "/jwt", Authorization=token(**claims))
     assert reply.status == status, reply.body
     assert reason in reply.headers.get("www-authenticate", "")
+
+
+def test_strata_dev_takes_the_jwks_too(tmp_path: Path) -> None:
+    """``strata dev --jwks ISSUER=PATH``: the JWT route of the app it serves accepts a token signed by that key and
+    refuses one for another audience (as ``strata serve --jwks`` does)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    app = tmp_path / "devauth"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns(".strata", "__pycache__"))
+    jwks, count, err_path = tmp_path / "jwks.json", tmp_path / "calls.txt", tmp_path / "dev.err"
+    jwks.write_text(json.dumps(KeySet([KEY]).as_dict(private=False)))
+    count.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("STRATA_HOME", "STRATA_JWKS")}
+    with open(err_path, "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "strata.cli.main", "dev", "--port", "0",
+                                    "--jwks", f"{ISSUER}={jwks}", "--parameter-overrides", f"CountFile={count}"],
+                                   cwd=app, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 300
+        while "Ctrl+C stops" not in err_path.read_text():
+            assert process.poll() is None and time.monotonic() < deadline, err_path.read_text()
+            time.sleep(0.05)
+        url = api_url(app / ".strata", "devauth", "Http", "$default")
+        reply = request(url + "/jwt", headers={"Authorization": token()})
+        assert reply.status == 200, reply.body
+        assert request(url + "/jwt", headers={"Authorization": token(aud="another-app")}).status == 401
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)

@@ -13,6 +13,7 @@ from strata.cli.options import (
     config_options,
     debug_options,
     env_vars_option,
+    jwks_option,
     parameter_overrides_option,
     region_option,
     template_option,
@@ -20,6 +21,7 @@ from strata.cli.options import (
 
 if TYPE_CHECKING:
     from strata.local.env_vars import EnvVarsFile
+    from strata.local.gateway.jwks import JwksSource
 
 
 @click.command(short_help="Deploy locally, serve the Lambda API, and deploy every save.")
@@ -37,8 +39,9 @@ if TYPE_CHECKING:
               help="Port to listen on (0 picks a free one; server.json in the state folder names it).")
 @debug_options
 @env_vars_option
+@jwks_option
 def dev(template_file: str, host: str, port: int, debug_function: str | None, debug_port: int,
-        env_vars: EnvVarsFile | None, **flags: object) -> None:
+        env_vars: EnvVarsFile | None, jwks: JwksSource, **flags: object) -> None:
     """Deploy the template to the local Lambda service, serve Lambda's REST API (SigV4 with the state home's keys:
     eval "$(strata env)"), then watch the template, code and layer folders: each save builds what changed and
     publishes a version only where a function's fingerprint changed, moves the alias, drains the old version's warm
@@ -62,4 +65,4 @@ def dev(template_file: str, host: str, port: int, debug_function: str | None, de
              f"  boto3 / AWS CLI: eval \"$(strata env -t {shlex.quote(template_file)})\"")
 
     run_dev(settings, host=host, port=port, out=say, err=warn, on_ready=ready,
-            debug=(debug_function, debug_port) if debug_function else None, env_vars=env_vars)
+            debug=(debug_function, debug_port) if debug_function else None, env_vars=env_vars, jwks=jwks)

@@ -29,6 +29,7 @@ from strata.errors import StrataError
 if TYPE_CHECKING:
     from strata.local.engine.model import Plan
     from strata.local.env_vars import EnvVarsFile
+    from strata.local.gateway.jwks import JwksSource
     from strata.local.lambda_service.service import LambdaService
     from strata.model.deploy import DeploySettings
 
@@ -355,7 +356,8 @@ def _why(reasons: Iterable[str]) -> str:
 
 def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: int = 64, out: Echo = print,
             err: Echo = print, on_ready: Callable[[str], None] | None = None,
-            debug: tuple[str, int] | None = None, env_vars: EnvVarsFile | None = None) -> None:
+            debug: tuple[str, int] | None = None, env_vars: EnvVarsFile | None = None,
+            jwks: JwksSource | None = None) -> None:
     """``strata dev``: the first deploy (its error printed, the stack as deployed before keeps serving), then serve
     ``settings.home`` and run the loop until SIGINT/SIGTERM. ``debug`` (function, port): that function's workers run
     under debugpy (``--debug``), resolved after the first deploy, which may be the one that creates it. ``env_vars``
@@ -395,7 +397,7 @@ def run_dev(settings: DeploySettings, *, host: str, port: int, invoke_threads: i
 
         from strata.local.gateway.service import Gateway
 
-        gateway = Gateway(settings.home, base_port=port, announce=err)
+        gateway = Gateway(settings.home, base_port=port, announce=err, jwks=jwks)
         serve(app, settings.home, host, port, stack_name=settings.stack_name, on_ready=started,
               companions=[gateway.attach])
     finally:
