@@ -16,6 +16,7 @@ The home is created 0700 (``ensure_home``): the database holds environment varia
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 ENV_HOME = "STRATA_HOME"
@@ -77,3 +78,14 @@ def ensure_home(home: Path) -> Path:
         except FileExistsError:
             pass
     return home
+
+
+def move_into_place(built: Path, final: Path, present: Callable[[], bool] | None = None) -> None:
+    """Rename the folder ``built`` (made beside ``final``) onto ``final`` in one step. When another process placed
+    it first, the rename fails and, if ``present()`` says theirs is there (by default: ``final`` is a folder), theirs
+    is kept: every caller builds the same content under the same name."""
+    try:
+        os.rename(built, final)
+    except OSError:
+        if not (present() if present is not None else final.is_dir()):
+            raise

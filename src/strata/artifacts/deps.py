@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from strata.artifacts.python_target import PythonTarget
-from strata.paths import cache_dir
+from strata.paths import cache_dir, move_into_place
 
 FORMAT = "2"   # 2: keyed by the target (runtime + architecture), no longer by strata's interpreter
 INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX")
@@ -51,11 +51,7 @@ def ensure_deps(home: Path, key: str, requirements: Path, *, what: str, runtime:
     try:
         install_for_target(requirements, tmp / "site", PythonTarget.of(runtime, architecture), tmp / "work",
                            what=what)
-        try:
-            os.rename(tmp / "site", final)
-        except OSError:
-            if not final.is_dir():  # lost a race to another build: theirs is as good as ours
-                raise
+        move_into_place(tmp / "site", final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -23,7 +23,6 @@ on every machine; the artifact holds esbuild's output only, as SAM's does.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from strata.errors import BuildError
-from strata.paths import user_cache_dir
+from strata.paths import move_into_place, user_cache_dir
 
 ESBUILD_VERSION = "0.28.2"
 NON_CONFIGURABLE = frozenset({"bundle", "platform", "outdir"})     # SAM sets these itself
@@ -76,11 +75,7 @@ def ensure_esbuild(version: str = ESBUILD_VERSION) -> Path:
         if check.stdout.strip() != version:
             raise BuildError(f"the esbuild npm installed says it is {check.stdout.strip() or check.stderr.strip()!r}, "
                              f"not {version}")
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not binary.exists():  # another build installed it first: theirs is the same version
-                raise
+        move_into_place(tmp, final, binary.exists)   # another build installed it first: the same version
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return binary

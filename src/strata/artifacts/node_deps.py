@@ -36,6 +36,7 @@ from pathlib import Path
 from strata.artifacts.deps import deps_dir
 from strata.artifacts.python_target import host_machine
 from strata.errors import BuildError
+from strata.paths import move_into_place
 
 FORMAT = "node-1"
 PACKAGE_JSON = "package.json"
@@ -102,11 +103,7 @@ def ensure_node_deps(home: Path, key: str, source: Path, *, what: str, runtime: 
         out = tmp / "out"
         out.mkdir()
         os.rename(modules, out / "node_modules")
-        try:
-            os.rename(out, final)
-        except OSError:
-            if not final.is_dir():  # lost a race to another build: theirs is as good as ours
-                raise
+        move_into_place(out, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from strata.errors import StrataError
-from strata.paths import user_cache_dir
+from strata.paths import move_into_place, user_cache_dir
 
 ENV = "STRATA_RUNTIME_AWS_SDK_JS"
 NAME = "nodejs-aws-sdk"
@@ -116,11 +116,7 @@ def _install(root: Path, wanted: str) -> Installed:
         version = _installed_version(tmp / "node_modules") or wanted
         digest = hashlib.sha256(json.dumps([version, PACKAGES]).encode()).hexdigest()[:12]
         folder = sdk_root / f"{NAME}-{digest}"
-        try:
-            os.rename(tmp, folder)
-        except OSError:
-            if not folder.is_dir():
-                raise
+        move_into_place(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     path = manifest_path(root)

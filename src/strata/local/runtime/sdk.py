@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from strata.errors import StrataError
-from strata.paths import user_cache_dir
+from strata.paths import move_into_place, user_cache_dir
 
 # What Lambda bundles with its Python runtimes, boto3 first (the version a user asks about).
 DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
@@ -145,12 +145,7 @@ def _install(runtime: str, interpreter_version: tuple[int, int], root: Path, wan
             source = "pip"
         digest = hashlib.sha256(json.dumps([source, packages]).encode()).hexdigest()[:12]
         folder = sdk_root / f"{runtime}-{digest}"
-        try:
-            os.rename(tmp, folder)
-        except OSError:
-            if not folder.is_dir():
-                raise
-            # another process installed the same content first: use its folder
+        move_into_place(tmp, folder)     # another process installed the same content first: use its folder
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     installed = Installed(runtime, folder, tuple(packages), source)
@@ -246,11 +241,7 @@ def bootstrap_folder(root: Path | None = None) -> Path:
         (package / "__init__.py").write_text('"""The local runtime\'s own modules (strata.local.runtime\'s)."""\n')
         for name, data in contents:
             (package / name).write_bytes(data)
-        try:
-            os.rename(tmp, folder)
-        except OSError:
-            if not (folder / BOOTSTRAP_PACKAGE / "worker.py").is_file():
-                raise
+        move_into_place(tmp, folder, (folder / BOOTSTRAP_PACKAGE / "worker.py").is_file)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     _bootstrap_memo[signature] = folder
