@@ -347,9 +347,14 @@ def probe_cached(launcher: str, home: Path, node: bool = False) -> dict[str, str
 
 
 def _probe(launcher: str) -> dict[str, str]:
+    return run_probe([launcher, "-I", "-S", "-c", _PROBE])
+
+
+def run_probe(command: list[str], env: dict[str, str] | None = None) -> dict[str, str]:
+    """Run a probe that prints the interpreter's real binary and its version (any language): both, or the error."""
     try:
-        done = subprocess.run([launcher, "-I", "-S", "-c", _PROBE], capture_output=True, text=True, timeout=30,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+                              env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"error": str(exc)}
     lines = done.stdout.split()

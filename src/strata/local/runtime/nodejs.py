@@ -22,10 +22,9 @@ from __future__ import annotations
 import glob
 import os
 import re
-import subprocess
 from pathlib import Path
 
-from strata.local.runtime.interpreter import Choice, Interpreter, decide, probe_cached
+from strata.local.runtime.interpreter import Choice, Interpreter, decide, probe_cached, run_probe
 from strata.model.python import NODE_SUBSTITUTE_FLAG, PythonSettings, Setting
 
 _RUNTIME = re.compile(r"^nodejs(\d+)\.x$")
@@ -159,16 +158,7 @@ def _probed(path: str, home: Path) -> Interpreter | None:
 
 def probe(launcher: str) -> dict[str, str]:
     """Run ``launcher -e`` once: its real binary and its version (``20.11.1``), or the error."""
-    try:
-        done = subprocess.run([launcher, "-e", _PROBE], capture_output=True, text=True, timeout=30,
-                              stdin=subprocess.DEVNULL, env={**os.environ, "NODE_OPTIONS": ""})
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return {"error": str(exc)}
-    lines = done.stdout.split()
-    if done.returncode != 0 or len(lines) != 2:
-        detail = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
-        return {"error": detail}
-    return {"executable": os.path.realpath(lines[0]), "version": lines[1]}
+    return run_probe([launcher, "-e", _PROBE], env={**os.environ, "NODE_OPTIONS": ""})
 
 
 # ---- the worker -----------------------------------------------------------------------------------------------------
