@@ -212,11 +212,9 @@ class StackState:
 
     def _read_resources(self, stack: str) -> dict[str, DeployedResource]:
         rows = self.db.execute(
-            "SELECT logical_id, type, physical_id, properties, attributes, depends_on, deletion_policy, "
-            "update_replace_policy, emulated, dirty FROM stack_resources WHERE stack = ? ORDER BY rowid",
+            f"SELECT {_RESOURCE_COLUMNS} FROM stack_resources WHERE stack = ? ORDER BY rowid",
             (stack,)).fetchall()
-        return {r[0]: DeployedResource(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), tuple(json.loads(r[5])),
-                                       r[6], r[7], bool(r[8]), bool(r[9])) for r in rows}
+        return {r[0]: _resource(*r) for r in rows}
 
     def function_resources(self, stack: str, function_name: str, function_arn: str) -> dict[str, DeployedResource]:
         """``resources`` narrowed to one function's records: the function (physical id = its name) and what is named
@@ -224,12 +222,10 @@ class StackState:
         stack; by the (stack, physical id) index, so each read costs the same at 2,500 resources as at 25."""
         prefix = function_arn + ":"
         rows = self.db.execute(
-            "SELECT logical_id, type, physical_id, properties, attributes, depends_on, deletion_policy, "
-            "update_replace_policy, emulated, dirty FROM stack_resources WHERE stack = ? AND (physical_id = ? OR "
+            f"SELECT {_RESOURCE_COLUMNS} FROM stack_resources WHERE stack = ? AND (physical_id = ? OR "
             "(physical_id >= ? AND physical_id < ?)) ORDER BY rowid",
             (stack, function_name, prefix, function_arn + ";")).fetchall()     # ";" sorts right after ":"
-        return {r[0]: DeployedResource(r[0], r[1], r[2], json.loads(r[3]), json.loads(r[4]), tuple(json.loads(r[5])),
-                                       r[6], r[7], bool(r[8]), bool(r[9])) for r in rows}
+        return {r[0]: _resource(*r) for r in rows}
 
     def put_resource(self, stack: str, res: DeployedResource) -> None:
         if res.type == LAYER:      # who created each layer version (prune deletes only its own stack's)
@@ -246,10 +242,9 @@ class StackState:
              res.deletion_policy, res.update_replace_policy, int(res.emulated), int(res.dirty), self.clock()))
         cached = self._decoded.get(stack)
         if cached is not None:     # kept in step with the row, as a read would decode it (an update keeps its place)
-            cached[1][res.logical_id] = DeployedResource(
-                res.logical_id, res.type, res.physical_id, json.loads(properties), json.loads(attributes),
-                tuple(json.loads(depends_on)), res.deletion_policy, res.update_replace_policy, bool(res.emulated),
-                bool(res.dirty))
+            cached[1][res.logical_id] = _resource(res.logical_id, res.type, res.physical_id, properties, attributes,
+                                                  depends_on, res.deletion_policy, res.update_replace_policy,
+                                                  res.emulated, res.dirty)
 
     def mark_dirty(self, stack: str, logical_id: str) -> None:
         self.db.execute("UPDATE stack_resources SET dirty = 1 WHERE stack = ? AND logical_id = ?", (stack, logical_id))
@@ -384,6 +379,18 @@ class StackState:
             "latest": list(latest) if latest else None,
         }
         return hashlib.sha256(_dumps(basis).encode()).hexdigest()
+
+
+_RESOURCE_COLUMNS = ("logical_id, type, physical_id, properties, attributes, depends_on, deletion_policy, "
+                     "update_replace_policy, emulated, dirty")
+
+
+def _resource(logical_id: str, type_: str, physical_id: str, properties: str, attributes: str, depends_on: str,
+              deletion_policy: str, update_replace_policy: str, emulated: Any, dirty: Any) -> DeployedResource:
+    """A ``stack_resources`` row (its JSON columns as stored) as the record every read returns."""
+    return DeployedResource(logical_id, type_, physical_id, json.loads(properties), json.loads(attributes),
+                            tuple(json.loads(depends_on)), deletion_policy, update_replace_policy, bool(emulated),
+                            bool(dirty))
 
 
 def _stack(row: tuple) -> StackRecord:
