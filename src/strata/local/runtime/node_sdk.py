@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from strata.errors import StrataError
+from strata.local.runtime.sdk import write_json
 from strata.paths import move_into_place, user_cache_dir
 
 ENV = "STRATA_RUNTIME_AWS_SDK_JS"
@@ -120,10 +121,8 @@ def _install(root: Path, wanted: str) -> Installed:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     path = manifest_path(root)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    temp.write_text(json.dumps({"folder": folder.name, "version": version, "packages": list(PACKAGES),
-                                "installed": datetime.now(UTC).isoformat(timespec="seconds")}, indent=1) + "\n")
-    os.replace(temp, path)
+    write_json(path, {"folder": folder.name, "version": version, "packages": list(PACKAGES),
+                      "installed": datetime.now(UTC).isoformat(timespec="seconds")})
     return Installed(folder / "node_modules", version, path)
 
 

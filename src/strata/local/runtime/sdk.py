@@ -149,7 +149,7 @@ def _install(runtime: str, interpreter_version: tuple[int, int], root: Path, wan
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     installed = Installed(runtime, folder, tuple(packages), source)
-    _write_json(manifest_path(runtime, root), {
+    write_json(manifest_path(runtime, root), {
         "runtime": runtime, "folder": folder.name, "source": source, "packages": [list(p) for p in packages],
         "installed": datetime.now(UTC).isoformat(timespec="seconds")})
     return installed
@@ -252,7 +252,8 @@ def _bootstrap_contents() -> tuple[tuple[str, bytes], ...]:
     return tuple((name, (_HERE / name).read_bytes()) for name in _BOOTSTRAP_MODULES)
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
+    """Replace ``path`` with ``data`` in one step (a reader sees the old manifest or the new one, never half)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     os.replace(tmp, path)
