@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -53,6 +55,41 @@ CREATE TABLE IF NOT EXISTS stack_fingerprints (
   PRIMARY KEY (stack, function_id));
 """
 INDEXES = "CREATE INDEX IF NOT EXISTS stack_resources_by_physical ON stack_resources (stack, physical_id)"
+
+# A per-stack revision of its resources and of its record, moved by triggers on every write to them (from any
+# connection, process or strata version): the key of the decoded copies below. SQLite's ``data_version`` moves on any
+# commit to the file (the Lambda service's included), so a deploy's own Lambda calls would throw the copies away.
+# ``token`` is random, so a revision never names two contents (a database file replaced by another cannot match);
+# ``prev`` is the token it replaced, so a connection can tell that its own write was the only change since it read.
+RESOURCES, RECORD = "resources", "record"
+
+
+def _revise(part: str, stack: str, when: str = "1") -> str:
+    """A trigger's statements moving ``stack``'s revision of ``part`` (no conflict clause: inside a trigger, the
+    outer statement's one would apply)."""
+    return (f"UPDATE stack_revisions SET prev = token, token = randomblob(16) WHERE stack = {stack} AND part = "
+            f"'{part}' AND {when}; INSERT INTO stack_revisions SELECT {stack}, '{part}', randomblob(16), NULL WHERE "
+            f"{when} AND NOT EXISTS (SELECT 1 FROM stack_revisions WHERE stack = {stack} AND part = '{part}');")
+
+
+REVISIONS = f"""
+CREATE TABLE IF NOT EXISTS stack_revisions (
+  stack TEXT NOT NULL, part TEXT NOT NULL, token BLOB NOT NULL, prev BLOB, PRIMARY KEY (stack, part));
+CREATE TRIGGER IF NOT EXISTS stack_resources_revise_insert AFTER INSERT ON stack_resources BEGIN
+  {_revise(RESOURCES, "NEW.stack")} END;
+CREATE TRIGGER IF NOT EXISTS stack_resources_revise_update AFTER UPDATE ON stack_resources BEGIN
+  {_revise(RESOURCES, "NEW.stack")} {_revise(RESOURCES, "OLD.stack", "OLD.stack IS NOT NEW.stack")} END;
+CREATE TRIGGER IF NOT EXISTS stack_resources_revise_delete AFTER DELETE ON stack_resources BEGIN
+  {_revise(RESOURCES, "OLD.stack")} END;
+CREATE TRIGGER IF NOT EXISTS stack_stacks_revise_insert AFTER INSERT ON stack_stacks BEGIN
+  {_revise(RECORD, "NEW.name")} END;
+CREATE TRIGGER IF NOT EXISTS stack_stacks_revise_update AFTER UPDATE ON stack_stacks BEGIN
+  {_revise(RECORD, "NEW.name")} {_revise(RECORD, "OLD.name", "OLD.name IS NOT NEW.name")} END;
+CREATE TRIGGER IF NOT EXISTS stack_stacks_revise_delete AFTER DELETE ON stack_stacks BEGIN
+  {_revise(RECORD, "OLD.name")} END;
+INSERT OR IGNORE INTO stack_revisions SELECT DISTINCT stack, '{RESOURCES}', randomblob(16), NULL FROM stack_resources;
+INSERT OR IGNORE INTO stack_revisions SELECT name, '{RECORD}', randomblob(16), NULL FROM stack_stacks;
+"""
 
 # Deploy statuses: in progress ones are what recovery looks for.
 IN_PROGRESS = "IN_PROGRESS"
@@ -118,15 +155,23 @@ class StackState:
             # WAL + NORMAL: a commit survives the process being killed (what the journal guards against), not a
             # power cut; it saves an fsync per step.
             self.db.execute("PRAGMA synchronous = NORMAL")
-            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stack_fingerprints'").fetchone():
+            made = {row[0] for row in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE name IN ('stack_fingerprints', 'stack_resources_by_physical', "
+                "'stack_stacks_revise_delete')")}
+            if "stack_fingerprints" not in made:
                 self.db.executescript(SCHEMA)
-            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'stack_resources_by_physical'").fetchone():
+            if "stack_resources_by_physical" not in made:
                 self.db.execute(INDEXES)      # added after the first release: made on the first open of an older file
-        # stack -> (the database's data_version when read, its resources): a deploy reads a stack's resources
-        # several times (plan, snapshot, apply, cleanup) and decoding 2,500 of them costs ~60 ms each time; another
-        # connection's commit changes data_version, this one's own writes update the entry, a rollback drops it
-        self._decoded: dict[str, tuple[int, dict[str, DeployedResource]]] = {}
-        self._records: dict[str, tuple[int, StackRecord]] = {}     # the same, for the stacks' records
+            if "stack_stacks_revise_delete" not in made:     # the same: the revisions, seeded for the stacks there
+                self.db.executescript("BEGIN IMMEDIATE;" + REVISIONS + "COMMIT;")
+        # stack -> (its resources' revision when read, its resources): a deploy reads a stack's resources several
+        # times (plan, snapshot, apply, cleanup) and decoding 2,500 of them costs ~60 ms each time; any write to them
+        # moves the revision, this connection's own writes update the entry (and its revision), a rollback drops it.
+        # What this connection read or committed is also shared with the other StackStates of this process
+        # (``_SHARED``): the preflight, the artifact check, the gateway's endpoints and verify all read the stack.
+        self._decoded: dict[str, _Decoded] = {}
+        self._records: dict[str, tuple[bytes, StackRecord]] = {}     # the same, for the stacks' records
+        self._written: set[str] = set()        # stacks whose entry this transaction changed: shared at its commit
 
     def close(self) -> None:
         self.db.close()
@@ -136,9 +181,32 @@ class StackState:
         if stack is None:
             self._decoded.clear()
             self._records.clear()
+            self._written.clear()
         else:
             self._decoded.pop(stack, None)
             self._records.pop(stack, None)
+            self._written.discard(stack)
+
+    def _revision(self, stack: str, part: str) -> bytes | None:
+        """The current revision of ``stack``'s ``part`` (None: never written since the revisions were made)."""
+        row = self.db.execute("SELECT token FROM stack_revisions WHERE stack = ? AND part = ?",
+                              (stack, part)).fetchone()
+        return row[0] if row else None
+
+    def _wrote(self, stack: str) -> _Decoded | None:
+        """After this connection wrote one row of ``stack``'s resources: the decoded entry to update in step with it,
+        its revision moved to the write's, or None (and the entry dropped) when something else changed them too."""
+        cached = self._decoded.get(stack)
+        if cached is None:
+            return None
+        row = self.db.execute("SELECT token, prev FROM stack_revisions WHERE stack = ? AND part = ?",
+                              (stack, RESOURCES)).fetchone()
+        if row is None or row[1] != cached.revision:
+            self._forget(stack)
+            return None
+        cached.revision = row[0]
+        self._written.add(stack)
+        return cached
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -154,20 +222,33 @@ class StackState:
                     self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+            for stack in self._written:       # what this connection now holds is what is committed: share it
+                cached = self._decoded.get(stack)
+                if cached is not None:
+                    _SHARED.put((str(self.path), stack), cached.revision, dict(cached.items))
+            self._written.clear()
 
     # ---- stacks ---------------------------------------------------------------------------------------------
     def stack(self, name: str) -> StackRecord | None:
         """The stack's record (the same frozen record while nothing wrote it: decoding a big stack's template is
         ~50 ms, and a deploy asks several times)."""
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        cached = self._records.get(name)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        row = self.db.execute("SELECT name, status, created_at, updated_at, last_deploy_id, template, parameters, "
-                              "outputs FROM stack_stacks WHERE name = ?", (name,)).fetchone()
+        revision = self._revision(name, RECORD)
+        if revision is not None:
+            cached = self._records.get(name)
+            if cached is not None and cached[0] == revision:
+                return cached[1]
+            shared = _SHARED_RECORDS.get((str(self.path), name), revision)
+            if shared is not None:
+                self._records[name] = (revision, shared)
+                return shared
+        row = self.db.execute(    # the record and its revision in one statement: one snapshot of the file
+            "SELECT name, status, created_at, updated_at, last_deploy_id, template, parameters, outputs, (SELECT "
+            "token FROM stack_revisions WHERE stack = ? AND part = ?) FROM stack_stacks WHERE name = ?",
+            (name, RECORD, name)).fetchone()
         record = _stack(row) if row else None
-        if record is not None:
-            self._records[name] = (version, record)
+        if record is not None and row[8] is not None:
+            self._records[name] = (row[8], record)
+            _SHARED_RECORDS.put((str(self.path), name), row[8], record)
         return record
 
     def stacks(self) -> list[StackRecord]:
@@ -202,19 +283,25 @@ class StackState:
     # ---- resources --------------------------------------------------------------------------------------------
     def resources(self, stack: str) -> dict[str, DeployedResource]:
         """The stack's resources in creation order (a new dict each call; the records are frozen)."""
-        version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        cached = self._decoded.get(stack)
-        if cached is not None and cached[0] == version:
-            return dict(cached[1])
-        found = self._read_resources(stack)
-        self._decoded[stack] = (version, found)
+        revision = self._revision(stack, RESOURCES)
+        if revision is not None:
+            cached = self._decoded.get(stack)
+            if cached is not None and cached.revision == revision:
+                return dict(cached.items)
+            shared = _SHARED.get((str(self.path), stack), revision)
+            if shared is not None:
+                self._decoded[stack] = _Decoded(revision, dict(shared))
+                return dict(shared)
+        rows = self.db.execute(   # the rows and their revision in one statement: one snapshot of the file
+            f"SELECT {_RESOURCE_COLUMNS}, (SELECT token FROM stack_revisions WHERE stack = ? AND part = ?) "
+            "FROM stack_resources WHERE stack = ? ORDER BY rowid", (stack, RESOURCES, stack)).fetchall()
+        found = {r[0]: _resource(*r[:-1]) for r in rows}
+        if rows and rows[0][-1] is not None:
+            self._decoded[stack] = _Decoded(rows[0][-1], found)
+            _SHARED.put((str(self.path), stack), rows[0][-1], dict(found))
+        else:
+            self._forget(stack)
         return dict(found)
-
-    def _read_resources(self, stack: str) -> dict[str, DeployedResource]:
-        rows = self.db.execute(
-            f"SELECT {_RESOURCE_COLUMNS} FROM stack_resources WHERE stack = ? ORDER BY rowid",
-            (stack,)).fetchall()
-        return {r[0]: _resource(*r) for r in rows}
 
     def function_resources(self, stack: str, function_name: str, function_arn: str) -> dict[str, DeployedResource]:
         """``resources`` narrowed to one function's records: the function (physical id = its name) and what is named
@@ -240,23 +327,25 @@ class StackState:
             "emulated = excluded.emulated, dirty = excluded.dirty, updated_at = excluded.updated_at",
             (stack, res.logical_id, res.type, res.physical_id, properties, attributes, depends_on,
              res.deletion_policy, res.update_replace_policy, int(res.emulated), int(res.dirty), self.clock()))
-        cached = self._decoded.get(stack)
+        cached = self._wrote(stack)
         if cached is not None:     # kept in step with the row, as a read would decode it (an update keeps its place)
-            cached[1][res.logical_id] = _resource(res.logical_id, res.type, res.physical_id, properties, attributes,
+            cached.items[res.logical_id] = _resource(res.logical_id, res.type, res.physical_id, properties, attributes,
                                                   depends_on, res.deletion_policy, res.update_replace_policy,
                                                   res.emulated, res.dirty)
 
     def mark_dirty(self, stack: str, logical_id: str) -> None:
-        self.db.execute("UPDATE stack_resources SET dirty = 1 WHERE stack = ? AND logical_id = ?", (stack, logical_id))
-        cached = self._decoded.get(stack)
-        if cached is not None and logical_id in cached[1]:
-            cached[1][logical_id] = replace(cached[1][logical_id], dirty=True)
+        found = self.db.execute("UPDATE stack_resources SET dirty = 1 WHERE stack = ? AND logical_id = ?",
+                                (stack, logical_id)).rowcount
+        cached = self._wrote(stack) if found else self._decoded.get(stack)
+        if cached is not None and logical_id in cached.items:
+            cached.items[logical_id] = replace(cached.items[logical_id], dirty=True)
 
     def drop_resource(self, stack: str, logical_id: str) -> None:
-        self.db.execute("DELETE FROM stack_resources WHERE stack = ? AND logical_id = ?", (stack, logical_id))
-        cached = self._decoded.get(stack)
+        found = self.db.execute("DELETE FROM stack_resources WHERE stack = ? AND logical_id = ?",
+                                (stack, logical_id)).rowcount
+        cached = self._wrote(stack) if found else self._decoded.get(stack)
         if cached is not None:
-            cached[1].pop(logical_id, None)
+            cached.items.pop(logical_id, None)
 
     # ---- orphans (old physical resources of replacements, deleted at cleanup) --------------------------------
     def orphans(self, stack: str) -> list[tuple[DeployedResource, bool]]:
@@ -379,6 +468,44 @@ class StackState:
             "latest": list(latest) if latest else None,
         }
         return hashlib.sha256(_dumps(basis).encode()).hexdigest()
+
+
+@dataclass
+class _Decoded:
+    """A stack's decoded resources as of ``revision`` (``stack_revisions``)."""
+
+    revision: bytes
+    items: dict[str, DeployedResource]
+
+
+class _SharedCopies:
+    """Decoded copies shared by the StackStates of this process, keyed by (database path, stack) and served only at
+    the revision they were read at: the last few stacks (a server or a test run reads many homes)."""
+
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[str, str], tuple[bytes, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str], revision: bytes) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None or found[0] != revision:
+                return None
+            self._items.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple[str, str], revision: bytes, value: Any) -> None:
+        with self._lock:
+            self._items[key] = (revision, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
+
+
+_SHARED = _SharedCopies()            # resources: never handed out, only copied (a StackState updates its own dict)
+_SHARED_RECORDS = _SharedCopies()    # stack records: frozen
 
 
 _RESOURCE_COLUMNS = ("logical_id, type, physical_id, properties, attributes, depends_on, deletion_policy, "
