@@ -62,21 +62,22 @@ def previous_parameters(settings: DeploySettings) -> dict[str, str]:
     return previous_texts(record.parameters or {})
 
 
-def _engine(settings: DeploySettings, progress: Echo | None = None, shifter: Any = None) -> Any:
+def _engine(settings: DeploySettings, progress: Any = None, shifter: Any = None) -> Any:
     assert settings.home is not None
     return _engine_at(settings.home, region=settings.local_region, account_id=settings.account_id,
                       progress=progress, shifter=shifter)
 
 
 def _engine_at(home: Any, *, region: str = DEFAULT_REGION, account_id: str = DEFAULT_ACCOUNT,
-               progress: Echo | None = None, shifter: Any = None) -> Any:
-    """The engine over ``home``, its per-resource progress lines sent to ``progress``."""
+               progress: Any = None, shifter: Any = None) -> Any:
+    """The engine over ``home``, its per-resource progress lines sent to ``progress`` (a ``ProgressLines``, which
+    counts the steps of a big plan, as it is; any other callable gets one line per step)."""
     from strata.local.engine.api import Engine
-    from strata.local.engine.render import progress_line
+    from strata.local.engine.render import ProgressLines, progress_line
 
-    return Engine(home, region=region, account_id=account_id,
-                  progress=(lambda *event: progress(progress_line(*event))) if progress is not None else None,
-                  shifter=shifter)
+    lines = progress if isinstance(progress, ProgressLines) or progress is None else \
+        (lambda *event: progress(progress_line(*event)))
+    return Engine(home, region=region, account_id=account_id, progress=lines, shifter=shifter)
 
 
 def preflight(settings: DeploySettings, result: Any, *, deploying: bool) -> Any:
@@ -113,9 +114,10 @@ def plan_local(settings: DeploySettings, env_vars: EnvVarsFile | None = None) ->
 def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo | None = None,
                  warn: Echo | None = None) -> DeployResult:
     """Deploy ``settings.template_path`` as the local stack ``settings.stack_name``; see the module docstring."""
-    from strata.local.engine.render import outputs_text, plan_text
+    from strata.local.engine.render import ProgressLines, outputs_text, plan_text
 
     progress = progress or out
+    steps = ProgressLines(progress)     # a big plan's steps are counted, not listed
     warn = warn or out
     name = settings.stack_name
     restored, lost, result = _build_restoring(settings)
@@ -136,8 +138,9 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
         out(text)
         if not settings.execute:
             out("Not executed (--no-execute).")
+        steps.planned(plan)
 
-    engine = _engine(settings, progress, LazyShifter(settings.shift_speed, settings.error_threshold, out))
+    engine = _engine(settings, steps, LazyShifter(settings.shift_speed, settings.error_threshold, out))
     try:
         report = engine.deploy(name, result, execute=settings.execute, strict=settings.strict,
                                disable_rollback=settings.disable_rollback, wait=settings.wait, force=settings.force,

@@ -26,7 +26,7 @@ def verify_stack(stack: DeployedStack, reader: LambdaReader | LambdaRepairer, *,
                  only: Collection[str] | None = None, can_run: CanRun | None = None) -> VerifyReport:
     """Check every function of ``stack`` (or the logical ids in ``only``); with ``repair``, fix the findings and
     check again. ``can_run``: the target's "can it run this function?" (``checker.CanRun``)."""
-    functions = expected_functions(stack)
+    functions = expected_functions(stack, only)
     if only is not None:
         functions = [f for f in functions if f.logical_id in only]
     report = check(reader, functions, VerifyReport(stack=stack.name, target=target), can_run)

@@ -6,6 +6,7 @@ version ARN that was deployed. A value that still cannot be known is listed as u
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from strata.model.naming import (
@@ -28,14 +29,17 @@ VERSION = "AWS::Lambda::Version"
 ALIAS = "AWS::Lambda::Alias"
 
 
-def expected_functions(stack: DeployedStack) -> list[ExpectedFunction]:
-    """Every deployed AWS::Lambda::Function of ``stack`` with its expected code, settings, versions and aliases."""
+def expected_functions(stack: DeployedStack, only: Collection[str] | None = None) -> list[ExpectedFunction]:
+    """Every deployed AWS::Lambda::Function of ``stack`` (or those whose logical ids are in ``only``) with its
+    expected code, settings, versions and aliases."""
     template = stack.template
     resources = template.get("Resources") or {}
     context = stack_context(stack)
     resolved: dict[str, dict[str, Any]] = {}
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or logical_id not in stack.resources:
+            continue
+        if only is not None and not _may_concern(logical_id, resource, resources, only):
             continue
         condition = resource.get("Condition")
         if condition and context.conditions.get(condition) is False:
@@ -61,6 +65,25 @@ def expected_functions(stack: DeployedStack) -> list[ExpectedFunction]:
         name = stack.resources[logical_id].physical_id
         out.append(_expected(logical_id, name, props, versions.get(name, []), aliases.get(name, []), stack))
     return sorted(out, key=lambda f: f.logical_id)
+
+
+def _may_concern(logical_id: str, resource: dict[str, Any], resources: dict[str, Any], only: Collection[str]
+                 ) -> bool:
+    """Whether ``resource`` is one of the functions in ``only``, or may be a version or alias of one: all but the
+    versions and aliases that name another function of the template by ``Ref`` (a verify after a one-function deploy
+    evaluates that function's resources, not the 2,500 of a big stack; two functions never share a name)."""
+    kind = resource.get("Type")
+    if kind == FUNCTION:
+        return logical_id in only
+    if kind not in (VERSION, ALIAS):
+        return False
+    target = (resource.get("Properties") or {}).get("FunctionName") if isinstance(
+        resource.get("Properties"), dict) else None
+    if isinstance(target, dict) and list(target) == ["Ref"] and isinstance(target["Ref"], str):
+        named = resources.get(target["Ref"])
+        if isinstance(named, dict) and named.get("Type") == FUNCTION:
+            return target["Ref"] in only
+    return True
 
 
 def _expected(logical_id: str, name: str, props: dict[str, Any], versions: list[tuple[str, dict]],

@@ -26,7 +26,15 @@ from strata.local.engine.desired import apply_order, edges
 from strata.local.engine.handlers import handler_for, is_emulated
 from strata.local.engine.handlers.base import AliasShifter, HandlerContext, Outcome, ResourceFailed
 from strata.local.engine.journal import CrashPoints, Journal
-from strata.local.engine.model import Action, Change, DeployedResource, DesiredResource, DesiredStack, Plan
+from strata.local.engine.model import (
+    STACK_TYPE,
+    Action,
+    Change,
+    DeployedResource,
+    DesiredResource,
+    DesiredStack,
+    Plan,
+)
 from strata.local.engine.planner import Decision, decide
 from strata.local.engine.request import Request
 from strata.local.engine.state import CLEANUP, ROLLBACK, StackState, resource_from_json
@@ -35,7 +43,6 @@ from strata.template.intrinsics import contains_unresolved, to_plain
 from strata.template.parameters import mask, secret_values
 
 Progress = Callable[[str, str, str | None, str, str | None], None]   # logical id, type, physical, status, reason
-STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 class StepFailed(StrataError):

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+STACK_TYPE = "AWS::CloudFormation::Stack"     # the stack's own events (its logical id: the stack name)
+
 
 class Action(enum.StrEnum):
     """What a change does to one resource (CloudFormation's change-set actions, plus no-op)."""

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from strata.local.engine.model import Action, Change, Plan
+from strata.local.engine.model import STACK_TYPE, Action, Change, Plan
 from strata.model.listing import PLAN_LIMIT, some_names
 
 SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "±", Action.DELETE: "-", Action.RETAIN: "=",
@@ -110,11 +110,51 @@ def _counts(plan: Plan) -> str:
 def progress_line(logical_id: str, type_: str, physical: str | None, status: str, reason: str | None) -> str:
     stamp = time.strftime("%H:%M:%S")
     text = f"{stamp}  {status:<24} {logical_id}"
-    if physical and status.endswith(("COMPLETE", "SKIPPED")) and type_ != "AWS::CloudFormation::Stack":
+    if physical and status.endswith(("COMPLETE", "SKIPPED")) and type_ != STACK_TYPE:
         text += f"  {physical}"
     if reason and (status.endswith("FAILED") or "ROLLBACK" in status or reason == "rollback"):
         text += f"  ({reason})"
     return text
+
+
+class ProgressLines:
+    """A deploy's progress as lines for ``echo``: one per resource step for a plan of up to ``PLAN_LIMIT`` changes;
+    for a bigger one (a first deploy of 500 functions steps through 2,500 resources), the stack's own lines, every
+    failed step in full, and a line counting the finished steps by status at each tenth of the plan and before each
+    stack line. ``strata events`` keeps every step, and ``--output json`` the plan's every change."""
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self.echo = echo
+        self.total: int | None = None       # None: every step shown
+        self.counts: dict[str, int] = {}
+        self.shown = 0
+
+    def planned(self, plan: Plan) -> None:
+        """The plan about to be applied: a big one is counted, not listed."""
+        changes = len(plan.effective)
+        self.total = changes if changes > PLAN_LIMIT else None
+        self.counts, self.shown = {}, 0
+
+    def __call__(self, logical_id: str, type_: str, physical: str | None, status: str, reason: str | None) -> None:
+        if self.total is None or status.endswith("FAILED") or type_ == STACK_TYPE:
+            if self.total is not None:
+                self.flush()        # what finished before it
+            self.echo(progress_line(logical_id, type_, physical, status, reason))
+            return
+        if status.endswith(("COMPLETE", "SKIPPED")):
+            self.counts[status] = self.counts.get(status, 0) + 1
+            if sum(self.counts.values()) * 10 // self.total > self.shown * 10 // self.total:
+                self.flush()
+
+    def flush(self) -> None:
+        """The count line, when steps finished since the last one."""
+        done = sum(self.counts.values())
+        if done == self.shown:
+            return
+        self.shown = done
+        stamp = time.strftime("%H:%M:%S")
+        self.echo(f"{stamp}  {done} resource step{'s' if done != 1 else ''} done: "
+                  + ", ".join(f"{n} {status}" for status, n in self.counts.items()))
 
 
 def outputs_text(outputs: dict[str, Any]) -> str:

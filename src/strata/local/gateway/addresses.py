@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from strata.local.gateway import auth_hook
 from strata.local.gateway.model import Api
 
 FILE_NAME = "gateway.json"
@@ -149,8 +148,13 @@ def warnings(found: list[Endpoint]) -> list[str]:
         notes += api.warnings
         if api.kind != "URL" and any(r.iam for r in api.routes):
             notes.append(f"{api.title}: AWS_IAM authorization is not enforced locally (requests are let in)")
-        specs = auth_hook.specs(api)
-        for name in sorted({str(r.authorizer) for r in api.routes if r.authorizer and str(r.authorizer) not in specs}):
+        guarded = {str(r.authorizer) for r in api.routes if r.authorizer}
+        if guarded:      # the authorizers (and their JWT, JWKS and asyncio imports) only for an API that has some
+            from strata.local.gateway import auth_hook
+
+            specs = auth_hook.specs(api)
+            guarded -= set(specs)
+        for name in sorted(guarded):
             notes.append(f"{api.title}: authorizer {name} is not enforced locally (Cognito user pools; requests are "
                          f"let in)")
         if any(r.api_key_required for r in api.routes):

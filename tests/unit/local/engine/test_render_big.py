@@ -57,3 +57,46 @@ def test_api_gateway_resources_are_said_to_be_served_not_unrun() -> None:
     text = plan_text(Plan("s", changes, not_emulated=("Api", "Stage", "Queue")))
     assert "API Gateway (kept in state; `strata serve` and `strata dev` answer its HTTP routes): Api, Stage" in text
     assert "NOT EMULATED (kept in state, not run locally): Queue" in text
+
+
+def _steps(plan: Plan, fail: str | None = None) -> list[str]:
+    """The progress lines of applying ``plan`` (each change: in progress, then complete; ``fail`` fails)."""
+    from strata.local.engine.render import ProgressLines
+
+    lines: list[str] = []
+    steps = ProgressLines(lines.append)
+    steps.planned(plan)
+    steps("big", "AWS::CloudFormation::Stack", None, "CREATE_IN_PROGRESS", None)
+    for change in plan.effective:
+        steps(change.logical_id, change.type, None, "CREATE_IN_PROGRESS", None)
+        if change.logical_id == fail:
+            steps(change.logical_id, change.type, None, "CREATE_FAILED", "Lambda said no")
+            steps("big", "AWS::CloudFormation::Stack", None, "ROLLBACK_IN_PROGRESS", "Lambda said no")
+            return lines
+        steps(change.logical_id, change.type, f"arn:{change.logical_id}", "CREATE_COMPLETE", None)
+    steps("big", "AWS::CloudFormation::Stack", None, "CREATE_COMPLETE", None)
+    return [line.split("  ", 1)[1] for line in lines]     # without the time
+
+
+def test_a_big_deploy_counts_its_steps_instead_of_listing_them() -> None:
+    lines = _steps(_plan(500))
+    assert lines[0].split() == ["CREATE_IN_PROGRESS", "big"]
+    assert lines[-1].split() == ["CREATE_COMPLETE", "big"]
+    counted = lines[1:-1]
+    assert counted[0] == "100 resource steps done: 100 CREATE_COMPLETE"
+    assert counted[-1] == "1000 resource steps done: 1000 CREATE_COMPLETE"
+    assert len(counted) == 10
+
+
+def test_a_big_deploy_shows_a_failed_step_in_full() -> None:
+    lines = _steps(_plan(500), fail="Fn250")
+    assert lines[-3].endswith("500 resource steps done: 500 CREATE_COMPLETE")    # the count before the failure
+    assert lines[-2].endswith("CREATE_FAILED            Fn250  (Lambda said no)")
+    assert "ROLLBACK_IN_PROGRESS" in lines[-1]
+    assert len(lines) < 12
+
+
+def test_a_small_deploy_lists_every_step() -> None:
+    lines = _steps(_plan(3))
+    assert len(lines) == 2 + 2 * 6
+    assert lines[2].split() == ["CREATE_COMPLETE", "Fn0", "arn:Fn0"]
