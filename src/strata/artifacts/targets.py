@@ -72,6 +72,7 @@ def find_build_targets(template_data: dict, template_dir: Path,
     if not isinstance(globals_fn, dict):
         globals_fn = {}
     targets = []
+    project = _ProjectFiles(Path(template_dir), template_file)
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") not in CODE_PROPERTIES:
             continue
@@ -109,7 +110,7 @@ def find_build_targets(template_data: dict, template_dir: Path,
         build_method = metadata.get("BuildMethod") if isinstance(metadata, dict) else None
         targets.append(BuildTarget(logical_id, prop, source, kind, _runtime(props, kind),
                                    build_method if isinstance(build_method, str) else None,
-                                   project_excludes(source, Path(template_dir), template_file),
+                                   project.under(source),
                                    _architecture(props, kind, metadata), _build_properties(metadata)))
     return targets
 
@@ -117,19 +118,28 @@ def find_build_targets(template_data: dict, template_dir: Path,
 def project_excludes(source: Path, template_dir: Path, template_file: Path | None) -> tuple[str, ...]:
     """The project's own files (the template, ``samconfig.*``) as ``/``-paths under ``source``, when the code folder
     holds the template's folder; () otherwise. Only files that exist are named, so ``--explain`` shows real ones."""
-    if not source.is_dir():
-        return ()
-    folder = Path(os.path.realpath(template_dir))
-    root = os.path.realpath(source)
-    names = [Path(template_file).name] if template_file is not None else []
-    names += [name for name in PROJECT_FILES if name not in names]
-    found = []
-    for name in names:
-        rel = os.path.relpath(folder / name, root)
-        if rel.startswith(os.pardir) or not os.path.isfile(folder / name):
-            continue
-        found.append(rel.replace(os.sep, "/"))
-    return tuple(found)
+    return _ProjectFiles(template_dir, template_file).under(source)
+
+
+class _ProjectFiles:
+    """The project's files that exist, found once per template (a template of 500 functions asks for each)."""
+
+    def __init__(self, template_dir: Path, template_file: Path | None) -> None:
+        self.folder = Path(os.path.realpath(template_dir))
+        names = [Path(template_file).name] if template_file is not None else []
+        names += [name for name in PROJECT_FILES if name not in names]
+        self.files = [self.folder / name for name in names if os.path.isfile(self.folder / name)]
+
+    def under(self, source: Path) -> tuple[str, ...]:
+        if not self.files or not source.is_dir():
+            return ()
+        root = os.path.realpath(source)
+        found = []
+        for path in self.files:
+            rel = os.path.relpath(path, root)
+            if not rel.startswith(os.pardir):
+                found.append(rel.replace(os.sep, "/"))
+        return tuple(found)
 
 
 def _is_local(value: object) -> TypeGuard[str]:

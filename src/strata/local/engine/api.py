@@ -275,10 +275,11 @@ class Engine:
             outputs = _resolve_outputs(executor, request, state.resources(name))
         self.crash("before-complete")
         with state.transaction():
+            stored = state.fingerprints(name)
             for fid, info in request.functions.items():
-                if fid in desired.resources:
+                if fid in desired.resources and stored.get(fid) != info:     # the others are stored as they are
                     state.put_fingerprint(name, fid, info)
-            for fid in state.fingerprints(name):
+            for fid in stored:
                 if fid not in desired.resources:
                     state.drop_fingerprint(name, fid)
             state.put_stack(name, f"{prefix}_COMPLETE", template=request.template, parameters=request.parameters,

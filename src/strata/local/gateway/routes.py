@@ -41,8 +41,8 @@ def load(home: Path) -> list[Api]:
     state = StackState(Path(home))
     try:
         apis: list[Api] = []
-        for record in state.stacks():
-            apis += apis_of_stack(record.name, state.resources(record.name))
+        for name in state.stack_names():
+            apis += apis_of_stack(name, state.resources(name))
         return apis
     finally:
         state.close()

@@ -15,6 +15,7 @@ from strata.local.engine import state as state_module
 from strata.local.engine.model import DeployedResource
 from strata.local.engine.state import StackState
 from strata.paths import database_path
+from strata.transform.why import FingerprintInput, FunctionFingerprint
 
 
 def _res(logical_id: str, value: int = 1) -> DeployedResource:
@@ -36,6 +37,10 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+def _fingerprint(value: str) -> FunctionFingerprint:
+    return FunctionFingerprint(value, (FingerprintInput("Code", "code", value),), f"FnVersion{value}")
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     state = StackState(tmp_path)
@@ -43,6 +48,7 @@ def home(tmp_path: Path) -> Path:
         state.put_stack("s", "CREATE_COMPLETE", template={"Resources": {}})
         for name in ("A", "B"):
             state.put_resource("s", _res(name))
+        state.put_fingerprint("s", "A", _fingerprint("1"))
     state.close()
     return tmp_path
 
@@ -65,6 +71,14 @@ def test_a_write_from_another_connection_is_seen(home: Path, decodes: list[str])
     raw.execute("DELETE FROM stack_resources WHERE logical_id = 'A'")
     raw.commit()
     assert list(state.resources("s")) == ["B"]
+    assert state.fingerprints("s") == {"A": _fingerprint("1")}
+    with other.transaction():
+        other.put_fingerprint("s", "A", _fingerprint("2"))
+        other.put_fingerprint("s", "B", _fingerprint("3"))
+    assert state.fingerprints("s") == {"A": _fingerprint("2"), "B": _fingerprint("3")}
+    raw.execute("DELETE FROM stack_fingerprints WHERE function_id = 'A'")
+    raw.commit()
+    assert state.fingerprints("s") == {"B": _fingerprint("3")}
 
 
 def test_a_write_from_another_process_is_seen(home: Path) -> None:
@@ -130,14 +144,13 @@ def test_a_replaced_database_file_is_read_again(tmp_path: Path) -> None:
 
 def test_an_older_database_gets_its_revisions_on_first_open(home: Path) -> None:
     raw = sqlite3.connect(database_path(home))
-    raw.executescript("DROP TABLE stack_revisions; DROP TRIGGER stack_resources_revise_insert; "
-                      "DROP TRIGGER stack_resources_revise_update; DROP TRIGGER stack_resources_revise_delete; "
-                      "DROP TRIGGER stack_stacks_revise_insert; DROP TRIGGER stack_stacks_revise_update; "
-                      "DROP TRIGGER stack_stacks_revise_delete;")
+    triggers = [row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
+    assert len(triggers) == 9
+    raw.executescript("DROP TABLE stack_revisions;" + "".join(f"DROP TRIGGER {name};" for name in triggers))
     raw.close()
     state = StackState(home)
     assert sorted(state.db.execute("SELECT stack, part FROM stack_revisions").fetchall()) == [
-        ("s", "record"), ("s", "resources")]
+        ("s", "fingerprints"), ("s", "record"), ("s", "resources")]
     assert state.resources("s")["A"].properties == {"Value": 1}
     raw = sqlite3.connect(database_path(home))
     raw.execute("UPDATE stack_resources SET properties = '{\"Value\": 4}' WHERE logical_id = 'A'")
