@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the group inside the error boundary."""
     from strata.errors import StrataError
 
+    _collect_less()
+
     try:
         rv = cli.main(args=argv, prog_name="strata", standalone_mode=False)
     except StrataError as exc:
@@ -138,5 +140,16 @@ def _storage_error(exc: Exception) -> StorageError | None:
     return translate(exc)
 
 
+def _collect_less() -> None:
+    """Run the cyclic garbage collector every 50,000 net allocations instead of 700. A command allocates in bursts
+    and keeps most of it until it exits (a 500-function stack is ~35,000 dicts and lists, read several times): at the
+    default thresholds the collector ran ~650 times in a template-edit deploy, re-walking what stays alive, a quarter
+    of the deploy's time. Reference counting still frees everything else at once; only cycles wait longer."""
+    import gc
+
+    gc.set_threshold(50_000, 20, 10)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
+
