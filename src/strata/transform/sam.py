@@ -119,24 +119,46 @@ def _translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region
     from samtranslator.translator.translator import Translator
     from samtranslator.utils.py27hash_fix import to_py27_compatible_template
 
-    document = json.loads(json.dumps(data))  # the translator mutates its input; a JSON copy is the cheapest deep copy
-    session = _RegionOnlySession(region)
-    values = dict(parameter_values)
-    plugins = [ServerlessAppPlugin(sar_client=_OfflineRepository(), parameters=values)]
-    translator = Translator(None, Parser(), plugins=plugins, boto_session=session)
+    from strata.transform.py27_copy import Sharing, editors_copy_fast
+
     policies = _BundledPolicies(partition)
-    try:
-        with _TRANSLATING:   # the translator keeps global state (ArnGenerator's region); the recorder patches classes
-            ArnGenerator.BOTO_SESSION_REGION_NAME = region
-            # What the hosted SAM transform does first: API Gateway deployment ids hash py27-compatible reprs, so
-            # skipping this would give every Api another Deployment id than `sam deploy` gives (a needless redeploy).
-            to_py27_compatible_template(document, values)
+
+    def run(sharing: Sharing | None) -> dict[str, Any]:
+        document = json.loads(json.dumps(data))  # the translator mutates its input; a JSON copy is the cheapest copy
+        values = dict(parameter_values)
+        plugins = [ServerlessAppPlugin(sar_client=_OfflineRepository(), parameters=values)]
+        translator = Translator(None, Parser(), plugins=plugins, boto_session=_RegionOnlySession(region))
+        ArnGenerator.BOTO_SESSION_REGION_NAME = region
+        # What the hosted SAM transform does first: API Gateway deployment ids hash py27-compatible reprs, so
+        # skipping this would give every Api another Deployment id than `sam deploy` gives (a needless redeploy).
+        to_py27_compatible_template(document, values)
+        with editors_copy_fast(sharing):
             if record is None:
-                return translator.translate(document, parameter_values=values, get_managed_policy_map=policies.load)
-            with _Recorder(record, document.get("Resources")) as recorder:
                 output = translator.translate(document, parameter_values=values,
                                               get_managed_policy_map=policies.load)
-                recorder.finish(output)
+            else:
+                record.generated.clear()
+                record.trace = None
+                with _Recorder(record, document.get("Resources")) as recorder:
+                    output = translator.translate(document, parameter_values=values,
+                                                  get_managed_policy_map=policies.load)
+                    recorder.finish(output)
+            if sharing is not None:
+                sharing.settle_all()
+            return output
+
+    try:
+        # the translator keeps global state (ArnGenerator's region); the recorder and the copies patch its classes
+        with _TRANSLATING:
+            sharing = Sharing()
+            try:
+                output = run(sharing)
+            except Exception:
+                if not sharing.tainted:
+                    raise
+                output = run(None)      # a shared copy may have seen the error halfway: plain copies, exact errors
+            if sharing.tainted:
+                output = run(None)
             return output
     except InvalidDocumentException as exc:
         problems = []
