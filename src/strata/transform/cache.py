@@ -6,6 +6,8 @@ post-pass fills them in from the build), so a change to code or layer *content* 
 Entries are JSON files written atomically; a corrupt entry is ignored and rewritten. Beside them, one base per
 template structure (``base-<key>.json``): the last translation of that structure with what an incremental translation
 needs (``strata.transform.incremental``), so a template edit re-translates only the functions it changed.
+Bounded: each write keeps the ``KEEP_ENTRIES`` entries and ``KEEP_BASES`` bases used last (a hit counts as a use) and
+deletes the rest, so a long ``strata dev`` session on a big template (megabytes per entry) does not fill the disk.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,9 @@ from strata.paths import cache_dir
 
 # Bump when the placeholder scheme or what the cache stores changes.
 SCHEME_VERSION = "1"
+KEEP_ENTRIES = 16
+KEEP_BASES = 4
+STALE_TMP_SECONDS = 3600
 
 
 def cache_key(template_bytes: bytes, parameter_values: dict[str, Any], *, region: str, partition: str,
@@ -48,7 +54,13 @@ class TranslatorCache:
                 value = json.loads(fh.read())
         except (FileNotFoundError, ValueError):
             return None
-        return value if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            return None
+        try:
+            os.utime(self._path(key))      # used: the last to be pruned
+        except OSError:
+            pass
+        return value
 
     def get_base(self, key: str) -> dict[str, Any] | None:
         """The base an incremental translation starts from (``strata.transform.incremental``), by structure key."""
@@ -70,3 +82,33 @@ class TranslatorCache:
             except FileNotFoundError:
                 pass
             raise
+        self._prune()
+
+    def _prune(self) -> None:
+        """Delete all but the most recently used entries and bases (another process may prune at the same time)."""
+        entries: list[tuple[float, str]] = []
+        bases: list[tuple[float, str]] = []
+        try:
+            with os.scandir(self.root) as found:
+                for item in found:
+                    try:
+                        used = item.stat().st_mtime
+                    except FileNotFoundError:
+                        continue
+                    if item.name.startswith(".tmp-") and used < time.time() - STALE_TMP_SECONDS:
+                        _unlink(item.path)      # a write a crash cut short
+                    if not item.name.endswith(".json") or item.name.startswith(".tmp-"):
+                        continue
+                    (bases if item.name.startswith("base-") else entries).append((used, item.path))
+        except FileNotFoundError:
+            return
+        for group, keep in ((entries, KEEP_ENTRIES), (bases, KEEP_BASES)):
+            for _, path in sorted(group, reverse=True)[keep:]:
+                _unlink(path)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

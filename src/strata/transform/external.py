@@ -67,10 +67,20 @@ def resolve_external(template: dict[str, Any], context: Context, values: Externa
         dict[str, Any], dict[str, Any]]:
     """The template with imports, SSM references and external layers resolved (see the module docstring), and the
     stand-in layers' artifacts by placeholder key. Raises ``TemplateError`` naming every value it cannot resolve."""
-    out = json.loads(json.dumps(template))
+    # A copy down to what this changes: each resource's body (``_walk`` rebuilds its Properties) and each output;
+    # the rest is shared with ``template`` and never changed here (the post-pass copies before it changes anything).
+    out = dict(template)
+    if isinstance(out.get("Resources"), dict):
+        out["Resources"] = {lid: dict(body) if isinstance(body, dict) else body
+                            for lid, body in out["Resources"].items()}
+    if isinstance(out.get("Outputs"), dict):
+        out["Outputs"] = {name: dict(spec) if isinstance(spec, dict) else spec for name, spec in out["Outputs"].items()}
     problems: list[Problem] = []
     resources = out.get("Resources")
-    if isinstance(resources, dict):
+    # Walking every value of a big template costs more than looking for the two markers in its JSON text.
+    probe = json.dumps(template, default=str)
+    walk = "Fn::ImportValue" in probe or "{{resolve:ssm" in probe
+    if isinstance(resources, dict) and walk:
         for logical_id, body in resources.items():
             if isinstance(body, dict) and "Properties" in body:
                 path = ("Resources", logical_id, "Properties")
@@ -78,7 +88,7 @@ def resolve_external(template: dict[str, Any], context: Context, values: Externa
     outputs = out.get("Outputs")
     if isinstance(outputs, dict):
         for name, spec in outputs.items():
-            if isinstance(spec, dict) and "Value" in spec:
+            if walk and isinstance(spec, dict) and "Value" in spec:
                 spec["Value"] = _walk(spec["Value"], ("Outputs", name, "Value"), context, values, problems)
             if isinstance(spec, dict) and isinstance(spec.get("Export"), dict):
                 _check_export(spec["Export"].get("Name"), ("Outputs", name, "Export", "Name"), context, values,
@@ -182,7 +192,9 @@ def _external_layers(template: dict[str, Any], ctx: Context, values: ExternalVal
         props = body.get("Properties")
         if not isinstance(props, dict) or not isinstance(props.get("Layers"), list):
             continue
-        layers = props["Layers"]
+        # the body is the caller's copy, its Properties may still be the input's: copy what this may change
+        props = body["Properties"] = dict(props)
+        layers = props["Layers"] = list(props["Layers"])
         for index, item in enumerate(layers):
             path = ("Resources", logical_id, "Properties", "Layers", index)
             try:

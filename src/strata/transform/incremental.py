@@ -91,7 +91,8 @@ def whole(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str
                                                locate=locate)
     py27 = type(output.get("Resources")).__name__ == "Py27Dict"
     output = json.loads(json.dumps(output))     # plain dicts in the translator's iteration order
-    return output, Base(json.loads(json.dumps(data)), output, recording.generated, recording.trace, py27)
+    # ``data`` is the caller's, kept as it is (the translator worked on its own copy)
+    return output, Base(data, output, recording.generated, recording.trace, py27)
 
 
 def incremental(base: Base | None, data: dict[str, Any], parameter_values: dict[str, Any], *, region: str,
@@ -127,7 +128,8 @@ def incremental(base: Base | None, data: dict[str, Any], parameter_values: dict[
         if old is None or new is None or len(old) != len(new) or any(n not in out_resources for n in new):
             return _no(f"{lid} generates different resources than before")
         rename.update({o: n for o, n in zip(old, new) if o != n})
-    fresh = {n: out_resources[n] for lid in changed for n in recording.generated[lid]}
+    # plain dicts in the translator's iteration order, as a whole translation's output is
+    fresh = json.loads(json.dumps({n: out_resources[n] for lid in changed for n in recording.generated[lid]}))
     previous = base.output.get("Resources") or {}
     if base.py27:
         assert base.trace is not None
@@ -145,13 +147,13 @@ def incremental(base: Base | None, data: dict[str, Any], parameter_values: dict[
             return _no(f"cannot place {lid}")
     if len(merged) != len(previous):
         return _no("the merged resources do not match the previous translation's")
-    result = json.loads(json.dumps({key: (merged if key == "Resources" else value)
-                                    for key, value in base.output.items()}))
+    # shares the unchanged resources with ``base``, which is not used again
+    result = {key: (merged if key == "Resources" else value) for key, value in base.output.items()}
     generated = dict(base.generated)
     generated.update({lid: list(recording.generated[lid]) for lid in changed})
     trace = None if base.trace is None else [_renamed(op, rename) for op in base.trace]
     LOG.debug("incremental translation: %d function(s) re-translated: %s", len(changed), ", ".join(changed))
-    return result, Base(json.loads(json.dumps(data)), result, generated, trace, base.py27)
+    return result, Base(data, result, generated, trace, base.py27)
 
 
 def _no(reason: str) -> tuple[dict[str, Any], Base] | None:

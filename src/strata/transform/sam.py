@@ -307,8 +307,15 @@ def replay_order(trace: list[list[Any]], rename: dict[str, str]) -> list[str]:
     from samtranslator.utils.py27hash_fix import Py27Keys, Py27UniStr
 
     def key(item: list[Any]) -> Any:
+        # A str and a Py27UniStr of the same text take the same slot; only the order is returned, so every key is a
+        # Py27UniStr, made once per name: it caches its Python 2.7 hash, which a plain str recomputes on every add.
         name = rename.get(item[0], item[0])
-        return Py27UniStr(name) if item[1] else name
+        found = keys_by_name.get(name)
+        if found is None:
+            found = keys_by_name[name] = Py27UniStr(name)
+        return found
+
+    keys_by_name: dict[str, Any] = {}
 
     keys = Py27Keys()
     for op in trace:

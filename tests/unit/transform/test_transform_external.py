@@ -130,3 +130,30 @@ def test_stand_ins_build_from_a_zip_as_is_and_a_missing_path_is_named(tmp_path):
     assert built.target.logical_id == "L" and Path(built.artifact.path).read_bytes() == archive.read_bytes()
     with pytest.raises(BuildError, match=f"layer {arn} is mapped to .*missing.*which does not exist"):
         build_stand_ins({"L": LayerSource(arn, path=tmp_path / "missing")}, tmp_path / "home")
+
+
+def test_resolving_leaves_the_input_template_as_it_was(tmp_path):
+    """The input is the translator cache's entry: a stand-in layer or a resolved value must land in the copy only,
+    with or without import and SSM markers in the template (a template without them skips the value walk)."""
+    import copy
+    import json
+
+    from strata_testkit import zip_bytes
+
+    from strata.artifacts.external_layers import LayerSource
+
+    arn = "arn:aws:lambda:us-east-1:111122223333:layer:utils:1"
+    archive = tmp_path / "utils.zip"
+    archive.write_bytes(zip_bytes({"python/utils.py": "X = 1\n"}))
+    plain = {"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Layers": [arn], "Handler": "h"}}},
+             "Outputs": {"O": {"Value": "v"}}}
+    for template in (plain, TEMPLATE | {"Resources": {**TEMPLATE["Resources"], **plain["Resources"]}}):
+        before = copy.deepcopy(template)
+        values = ExternalValues(exports={"shared": Export("shared", "x", "other"), "prod-vpc": Export("prod-vpc", "v",
+                                                                                                      "other")},
+                                ssm=STORE.get, layer_source=LayerSources({arn: LayerSource(arn, path=archive)}),
+                                account_id="123456789012", home=tmp_path / "home")
+        out, artifacts = resolve_external(template, _ctx(template), values)
+        assert json.dumps(template) == json.dumps(before)
+        assert out["Resources"]["Fn"]["Properties"]["Layers"] == [{"Ref": next(iter(values.stand_ins))}]
+        assert artifacts
