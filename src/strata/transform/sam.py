@@ -7,6 +7,7 @@ Importing this module costs ~0.5 s (the translator), so only the uncached transf
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -87,9 +88,13 @@ class Recording:
 
 
 def translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
-              locate: Callable[[tuple, str | None], Location] | None = None) -> dict[str, Any]:
-    """Run aws-sam-translator on a copy of ``data``; raise ``TemplateError`` listing every translator finding."""
-    return _translate(data, parameter_values, region=region, partition=partition, locate=locate, record=None)
+              locate: Callable[[tuple, str | None], Location] | None = None, as_shipped: bool = False
+              ) -> dict[str, Any]:
+    """Run aws-sam-translator on a copy of ``data``; raise ``TemplateError`` listing every translator finding.
+    ``as_shipped``: with the translator's own API-body copies (``strata.transform.py27_copy`` gives the same output
+    faster), for the benchmark and the tests that compare the two."""
+    return _translate(data, parameter_values, region=region, partition=partition, locate=locate, record=None,
+                      as_shipped=as_shipped)
 
 
 def translate_recorded(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str = "aws",
@@ -102,7 +107,8 @@ def translate_recorded(data: dict[str, Any], parameter_values: dict[str, Any], *
 
 
 def _translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region: str, partition: str,
-               locate: Callable[[tuple, str | None], Location] | None, record: Recording | None) -> dict[str, Any]:
+               locate: Callable[[tuple, str | None], Location] | None, record: Recording | None,
+               as_shipped: bool = False) -> dict[str, Any]:
     import logging
 
     for name in ("samtranslator", "botocore", "boto3"):
@@ -132,7 +138,7 @@ def _translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region
         # What the hosted SAM transform does first: API Gateway deployment ids hash py27-compatible reprs, so
         # skipping this would give every Api another Deployment id than `sam deploy` gives (a needless redeploy).
         to_py27_compatible_template(document, values)
-        with editors_copy_fast(sharing):
+        with contextlib.nullcontext() if as_shipped else editors_copy_fast(sharing):
             if record is None:
                 output = translator.translate(document, parameter_values=values,
                                               get_managed_policy_map=policies.load)

@@ -3,10 +3,8 @@ gives: per copied tree (hypothesis), per rebuilt key order, and per whole transl
 without, on generated big apps and on aws-sam-translator's own corpus (errors included)."""
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,23 +95,13 @@ VALUES = {"AWS::Region": "us-east-1", "AWS::Partition": "aws"}
 METHODS = ("get", "post", "put", "delete", "patch", "head", "options")
 
 
-@contextlib.contextmanager
-def _plain_copies() -> Iterator[None]:
-    """The translator exactly as it ships: ``copy.deepcopy`` in its editors, no shared items."""
-    saved = py27_copy.editors_copy_fast
-    py27_copy.editors_copy_fast = lambda sharing: contextlib.nullcontext()   # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        py27_copy.editors_copy_fast = saved   # type: ignore[assignment]
-
-
 def _translated(data: dict[str, Any], plain: bool = False) -> tuple[str, str]:
-    with _plain_copies() if plain else contextlib.nullcontext():
-        try:
-            return "ok", json.dumps(sam.translate(json.loads(json.dumps(data)), VALUES, region="us-east-1"))
-        except TemplateError as exc:
-            return "error", json.dumps([problem.message for problem in exc.problems])
+    """The translation (or its errors), with strata's copies or (``plain``) the translator's own."""
+    try:
+        return "ok", json.dumps(sam.translate(json.loads(json.dumps(data)), VALUES, region="us-east-1",
+                                              as_shipped=plain))
+    except TemplateError as exc:
+        return "error", json.dumps([problem.message for problem in exc.problems])
 
 
 def _app(n: int, *, shared_paths: bool = False, http: bool = False, auth: bool = False, cors: bool = False,
