@@ -13,7 +13,7 @@ import pytest
 
 from strata.local.engine import state as state_module
 from strata.local.engine.model import DeployedResource
-from strata.local.engine.state import StackState
+from strata.local.engine.state import StackState, _dumps, resource_to_json
 from strata.paths import database_path
 from strata.transform.why import FingerprintInput, FunctionFingerprint
 
@@ -156,3 +156,30 @@ def test_an_older_database_gets_its_revisions_on_first_open(home: Path) -> None:
     raw.execute("UPDATE stack_resources SET properties = '{\"Value\": 4}' WHERE logical_id = 'A'")
     raw.commit()
     assert state.resources("s")["A"].properties == {"Value": 4}
+
+
+def test_a_deploy_record_holds_the_request_and_snapshot_as_given(home: Path) -> None:
+    """The request's template and the snapshot's resources are written from text made once (the template's, the
+    stored columns): the record reads back as given, byte for byte what encoding it whole would write."""
+    state = StackState(home)
+    with state.transaction():
+        state.put_resource("s", DeployedResource("Fn", "AWS::Lambda::Function", "s-Fn", {
+            "Environment": {"Variables": {"Z": "é ✓", "A": "1"}}, "Layers": ["x", "y"], "Timeout": 3.5},
+            {"Arn": "arn:fn"}, ("A", "B"), "Retain", "Delete", True, False))
+        state.mark_dirty("s", "B")
+    resources = state.resources("s")
+    snapshot = {"resources": [resource_to_json(r) for r in resources.values()], "stack_status": "UPDATE_COMPLETE"}
+    template = {"Resources": {"Fn": {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "ü.handler"}}}}
+    request = {"stack_name": "s", "template": template, "parameters": {"P": "v"}, "region": "us-east-1"}
+    with state.transaction():
+        deploy_id = state.start_deploy("s", "deploy", request, snapshot)
+        state.put_stack("s", "UPDATE_IN_PROGRESS", template=template)
+    record = state.deploy(deploy_id)
+    assert record is not None and record.snapshot == snapshot and record.request == request
+    stored = state.db.execute("SELECT request, snapshot FROM stack_deploys WHERE id = ?", (deploy_id,)).fetchone()
+    assert stored == (_dumps(request), _dumps(snapshot))
+    assert StackState(home).stack("s").template == template
+    other = {"resources": snapshot["resources"][:1], "stack_status": None}    # not the stack as it stands
+    with state.transaction():
+        again = state.start_deploy("s", "deploy", request, other)
+    assert state.deploy(again).snapshot == other
