@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+CHUNK = 500      # names to a query (SQLite's limit on parameters is 32,766)
+
 
 @dataclass(frozen=True)
 class VersionDigest:
@@ -24,15 +26,20 @@ class VersionDigest:
 
 
 def function_digests(db: sqlite3.Connection, names: Iterable[str]) -> list[VersionDigest]:
-    """Every version of the functions ``names``, in name and version order."""
+    """Every version of the functions ``names``, in name and version order (a few hundred names to a query: a stack
+    of 500 functions is read before each of its deploys)."""
     out: list[VersionDigest] = []
-    for name in sorted(set(names)):
+    wanted = sorted(set(names))
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start:start + CHUNK]
         try:
-            rows = db.execute("SELECT version, code_sha256_hex, config FROM lambda_versions WHERE function_name = ? "
-                              "ORDER BY number", (name,)).fetchall()
+            rows = db.execute(
+                "SELECT function_name, version, code_sha256_hex, config FROM lambda_versions "
+                f"WHERE function_name IN ({', '.join('?' * len(chunk))}) ORDER BY function_name, number",
+                chunk).fetchall()
         except sqlite3.OperationalError:      # no such table: the service never ran in this home
             return []
-        for version, sha256, config in rows:
+        for name, version, sha256, config in rows:
             layers = (json.loads(config) or {}).get("Layers") or []
             out.append(VersionDigest(name, str(version), str(sha256),
                                      tuple(str(x.get("Arn")) if isinstance(x, dict) else str(x) for x in layers)))

@@ -39,3 +39,25 @@ def test_a_home_where_the_service_never_ran_has_no_digests(tmp_path):
     db = sqlite3.connect(tmp_path / "state.db")
     assert function_digests(db, ["f"]) == [] and layer_digest(db, "shared", 1) is None
     db.close()
+
+
+def test_many_functions_are_read_a_chunk_at_a_time_in_name_order(tmp_path, monkeypatch):
+    from strata.local.lambda_service import digests
+
+    service = LambdaService(tmp_path)
+    try:
+        for name in ("c", "a", "b", "d", "e"):
+            dispatch(service, "CreateFunction", {
+                "FunctionName": name, "Role": "arn:aws:iam::123456789012:role/r", "Runtime": "python3.12",
+                "Handler": "app.handler", "Code": {"ZipFile": zip_bytes({"app.py": f"N = '{name}'\n"})},
+                "Publish": name in ("a", "d")})
+    finally:
+        service.close()
+    db = sqlite3.connect(tmp_path / "state.db")
+    whole = function_digests(db, ["e", "d", "c", "b", "a", "missing"])
+    assert [(d.function_name, d.version) for d in whole] == [
+        ("a", "$LATEST"), ("a", "1"), ("b", "$LATEST"), ("c", "$LATEST"), ("d", "$LATEST"), ("d", "1"),
+        ("e", "$LATEST")]
+    monkeypatch.setattr(digests, "CHUNK", 2)
+    assert function_digests(db, ["e", "d", "c", "b", "a", "missing"]) == whole
+    db.close()
