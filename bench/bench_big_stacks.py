@@ -9,7 +9,8 @@ with plain ``strata deploy`` processes (the CLI, ``STRATA_NO_DAEMON=1``), as the
   what ``sam build`` pays on every template edit) and with strata's exact copies (``strata.transform.py27_copy``).
 Prints medians (``--reps`` for N < 400, ``--big-reps`` from 400), a markdown table, and the exponent of first-deploy
 time vs N fitted by log-log least squares. Targets: template edit at N = 500 <= 1 s; first deploy at N = 500 <= 10 s.
-Usage: ``.venv/bin/python bench/bench_big_stacks.py [--sizes 50 200 499] [--reps 3] [--big-reps 1]``.
+Usage: ``.venv/bin/python bench/bench_big_stacks.py [--sizes 50 200 499] [--reps 3] [--big-reps 1] [--daemon]``
+(``--daemon``: every command through ``strata daemon``, whose warm imports include the translator's).
 """
 from __future__ import annotations
 
@@ -96,11 +97,13 @@ def bare_translator(functions: int, *, as_shipped: bool) -> float:
     return time.perf_counter() - start
 
 
-def measure(functions: int, reps: int) -> dict[str, float]:
+def measure(functions: int, reps: int, daemon_env: dict[str, str] | None = None) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix=f"bench-big-{functions}-"))
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
-        env["STRATA_NO_DAEMON"] = "1"
+        env = dict(daemon_env) if daemon_env is not None else \
+            {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+        if daemon_env is None:
+            env["STRATA_NO_DAEMON"] = "1"
         first, noop, code, tmpl = [], [], [], []
         for rep in range(reps):
             env["STRATA_HOME"] = str(root / f"home{rep}")
@@ -137,13 +140,28 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[50, 200, 499])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--big-reps", type=int, default=1)
+    parser.add_argument("--daemon", action="store_true",
+                        help="run every strata command through `strata daemon` (its imports, the translator's "
+                             "included, are warm)")
     args = parser.parse_args()
-    print("mode: plain processes (`strata deploy`, STRATA_NO_DAEMON=1); bare translator in this process")
+    daemon_env = None
+    if args.daemon:
+        daemon_env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+        daemon_env["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="sbb-", dir="/tmp")   # a private socket folder
+        subprocess.run([STRATA, "daemon", "start"], env=daemon_env, check=True, capture_output=True)
+    print("mode:", "through `strata daemon`" if args.daemon else
+          "plain processes (`strata deploy`, STRATA_NO_DAEMON=1)", "; bare translator in this process")
     rows = []
-    for n in args.sizes:
-        result = measure(n, args.big_reps if n >= 400 else args.reps)
-        rows.append((n, result))
-        print(f"N={n}: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.items()), flush=True)
+    try:
+        for n in args.sizes:
+            result = measure(n, args.big_reps if n >= 400 else args.reps, daemon_env)
+            rows.append((n, result))
+            print(f"N={n}: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.items()), flush=True)
+    finally:
+        if daemon_env is not None:
+            alive = subprocess.run([STRATA, "daemon", "status"], env=daemon_env, capture_output=True).returncode == 0
+            print("daemon still running at the end:", alive, "" if alive else "(a source change stopped it: re-run)")
+            subprocess.run([STRATA, "daemon", "stop"], env=daemon_env, capture_output=True)
     print()
     print("| N | first local deploy | no-op deploy | one-file code edit deploy | template edit (one env var) "
           "| aws-sam-translator as shipped | the same, strata's copies |")

@@ -21,6 +21,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from typing import BinaryIO, NamedTuple
 
 from strata.errors import BuildError
@@ -151,9 +152,17 @@ def write_zip(
     writer = _HashingWriter(out)
     central: list[bytes] = []
     workers = max(1, workers)
+    feed = _batches(members)
+    first, second = next(feed, None), next(feed, None)
+    if first is None or second is None:   # one batch (most functions' code): packed here, no pool threads started
+        for member, packed in zip(first or [], _pack_batch(first, level) if first else []):
+            central.append(_write_member(writer, member, packed))
+            if on_member is not None:
+                on_member(member, packed)
+        return _finish(writer, central)
+    feed = chain([first, second], feed)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
-        feed = _batches(members)
 
         def submit() -> bool:
             batch = next(feed, None)

@@ -106,3 +106,21 @@ def test_content_in_memory_zips_to_the_same_bytes_as_files(tmp_path):
     assert zip_bytes({k: v.encode() for k, v in files.items()}) == _zip(tmp_path, files)
     assert zip_bytes({"index.py": b""}) == zip_bytes({"index.py": b""})
 
+
+
+def test_one_batch_packed_inline_and_many_batches_through_the_pool_give_the_same_bytes(tmp_path, monkeypatch):
+    """Most code fits one batch and is packed without a thread pool; forcing a batch per file (the pool, several
+    workers) must not change a byte, nor what ``on_member`` sees."""
+    from strata.artifacts import archive
+
+    files = {f"pkg/m{i}.py": f"VALUE = {i}\n" * (i + 1) for i in range(12)}
+    seen_inline: list[str] = []
+    inline = io.BytesIO()
+    root = write_tree(tmp_path / "src", files)
+    members = [Member(rel, str(root / rel), False) for rel in files]
+    write_zip(members, inline, workers=3, on_member=lambda m, p: seen_inline.append(m.arcname))
+    monkeypatch.setattr(archive, "BATCH_FILES", 1)
+    seen_pooled: list[str] = []
+    pooled = io.BytesIO()
+    write_zip(members, pooled, workers=3, on_member=lambda m, p: seen_pooled.append(m.arcname))
+    assert inline.getvalue() == pooled.getvalue() and seen_inline == seen_pooled == sorted(files)
