@@ -98,7 +98,7 @@ def plan_local(settings: DeploySettings, env_vars: EnvVarsFile | None = None) ->
     engine = _engine(settings)
     try:
         plan = engine.deploy(settings.stack_name, result, execute=False, strict=settings.strict,
-                             force=settings.force, notes=checked.warnings()).plan
+                             force=settings.force, notes=checked.warnings(), parsed_by=checked.request).plan
     finally:
         engine.close()
     if env_vars is not None:
@@ -144,7 +144,7 @@ def deploy_local(settings: DeploySettings, *, out: Echo = print, progress: Echo 
     try:
         report = engine.deploy(name, result, execute=settings.execute, strict=settings.strict,
                                disable_rollback=settings.disable_rollback, wait=settings.wait, force=settings.force,
-                               on_plan=show_plan, notes=checked.warnings())
+                               on_plan=show_plan, notes=checked.warnings(), parsed_by=checked.request)
     finally:
         engine.close()
     if report.status in ("complete", "no-changes"):     # what the invokes that follow run on

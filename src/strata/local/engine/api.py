@@ -186,17 +186,19 @@ class Engine:
     def deploy(self, stack_name: str, result: TransformResult, *, execute: bool = True, strict: bool = False,
                disable_rollback: bool = False, wait: bool = False, force: bool = False,
                on_plan: Callable[[Plan], None] | None = None, plan: Plan | None = None,
-               notes: tuple[str, ...] = ()) -> DeployReport:
+               notes: tuple[str, ...] = (), parsed_by: Request | None = None) -> DeployReport:
         """Plan and (unless ``execute`` is false) apply; ``on_plan`` sees the plan before anything is changed.
         ``force`` moves aliases pinned by ``strata rollback`` forward again.
 
         ``plan``: a plan made earlier by ``plan()`` for the same ``result`` and ``force``, to be executed as it is;
         when the stack changed since it was made (another deploy, a rollback, a prune, a recovered interruption) or
         it was made for another request, ``StalePlan`` is raised before anything changes. ``notes``: the caller's
-        warnings to show with the plan."""
+        warnings to show with the plan. ``parsed_by``: a request that parsed the same template (the preflight's),
+        whose parse is reused (``Request.share_parse``)."""
         if not execute:
             result, pinned = self._pinned(stack_name, result, force)
             request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
+            request.share_parse(parsed_by)
             plan = plan or _noted(self._plan(request, result.functions), pinned.notes + notes)
             _check_strict(plan, strict)
             if on_plan is not None:
@@ -206,6 +208,7 @@ class Engine:
             recovered = self.recover(stack_name)
             result, pinned = self._pinned(stack_name, result, force)     # after recovery: it may have pinned
             request = self.request_for(stack_name, result, disable_rollback=disable_rollback)
+            request.share_parse(parsed_by)
             if plan is None:      # made under the lock and executed at once: nothing can change in between
                 plan = _noted(self._plan(request, result.functions, basis=False), pinned.notes + notes)
             else:

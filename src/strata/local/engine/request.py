@@ -50,6 +50,16 @@ class Request:
         return StackResolver(self.template, self.parameters, region=self.region, account_id=self.account_id,
                              stack_name=self.stack_name)
 
+    def share_parse(self, other: Request | None) -> None:
+        """Take ``other``'s parsed template (``desired``) when it parsed this same template object with the same
+        Conditions inputs (parameters, stack, region, account): the local preflight parses the stack the engine then
+        deploys."""
+        if other is None or other._desired is None or self._desired is not None or other.template is not self.template:
+            return
+        if (other.parameters, other.stack_name, other.region, other.account_id) == \
+                (self.parameters, self.stack_name, self.region, self.account_id):
+            self._desired = other._desired
+
     def desired(self) -> DesiredStack:
         """The template parsed with this request's Conditions, once per request: a deploy reads it at plan, at the
         plan's check, at apply and at cleanup (~0.1 s each at 2,500 resources). The template is not changed once a
