@@ -1,10 +1,11 @@
 """Stack state in the shared SQLite database (``strata.paths.database_path``), in tables prefixed ``stack_``.
 
 Tables: stacks, resources (physical ids, resolved properties as deployed, attributes, dependencies), orphans (old
-physical resources of replaced resources awaiting cleanup), deploys (history; the desired template and the
-pre-deploy snapshot, so an interrupted deploy can be completed or rolled back), journal (intent before each Lambda
-call), events, fingerprints (each function's version fingerprint inputs as last deployed). Every step is one
-transaction; nothing here calls Lambda.
+physical resources of replaced resources awaiting cleanup), deploys (history) and deploy_documents (each deploy's
+desired template and pre-deploy snapshot, so an interrupted deploy can be completed or rolled back), journal (intent
+before each Lambda call), events, fingerprints (each function's version fingerprint inputs as last deployed),
+revisions (each stack's, moved by triggers: the key of the decoded copies). Every step is one transaction; nothing
+here calls Lambda.
 """
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS stack_deploys (
   id INTEGER PRIMARY KEY AUTOINCREMENT, stack TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL,
   started_at REAL NOT NULL, finished_at REAL, request TEXT NOT NULL, snapshot TEXT NOT NULL, error TEXT);
 CREATE INDEX IF NOT EXISTS stack_deploys_by_stack ON stack_deploys (stack, id);
+CREATE TABLE IF NOT EXISTS stack_deploy_documents (
+  deploy_id INTEGER PRIMARY KEY, request TEXT NOT NULL, snapshot TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS stack_journal (
   deploy_id INTEGER NOT NULL, seq INTEGER NOT NULL, logical_id TEXT NOT NULL, action TEXT NOT NULL,
   intent TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (deploy_id, seq));
@@ -56,6 +59,13 @@ CREATE TABLE IF NOT EXISTS stack_fingerprints (
   PRIMARY KEY (stack, function_id));
 """
 INDEXES = "CREATE INDEX IF NOT EXISTS stack_resources_by_physical ON stack_resources (stack, physical_id)"
+# A deploy's request and snapshot (megabytes at 500 functions) live beside its record, not in it: SQLite writes a whole
+# row again on any update, and a deploy's status moves three times. Records made before hold them in their own row.
+DOCUMENTS = """CREATE TABLE IF NOT EXISTS stack_deploy_documents (
+  deploy_id INTEGER PRIMARY KEY, request TEXT NOT NULL, snapshot TEXT NOT NULL)"""
+_DEPLOY_COLUMNS = ("d.id, d.stack, d.kind, d.status, d.started_at, d.finished_at, COALESCE(doc.request, d.request), "
+                   "COALESCE(doc.snapshot, d.snapshot), d.error FROM stack_deploys d LEFT JOIN stack_deploy_documents "
+                   "doc ON doc.deploy_id = d.id")
 
 # A per-stack revision of its resources and of its record, moved by triggers on every write to them (from any
 # connection, process or strata version): the key of the decoded copies below. SQLite's ``data_version`` moves on any
@@ -176,11 +186,13 @@ class StackState:
             self.db.execute("PRAGMA synchronous = NORMAL")
             made = {row[0] for row in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE name IN ('stack_fingerprints', 'stack_resources_by_physical', "
-                "?)", (REVISIONS_MADE,))}
+                "'stack_deploy_documents', ?)", (REVISIONS_MADE,))}
             if "stack_fingerprints" not in made:
                 self.db.executescript(SCHEMA)
             if "stack_resources_by_physical" not in made:
                 self.db.execute(INDEXES)      # added after the first release: made on the first open of an older file
+            if "stack_deploy_documents" not in made:
+                self.db.execute(DOCUMENTS)
             if REVISIONS_MADE not in made:     # the same: the revisions, seeded for the stacks there
                 self.db.executescript("BEGIN IMMEDIATE;" + REVISIONS + "COMMIT;")
         # stack -> (its resources' revision when read, its resources): a deploy reads a stack's resources several
@@ -392,9 +404,12 @@ class StackState:
     # ---- deploys and journal ----------------------------------------------------------------------------------
     def start_deploy(self, stack: str, kind: str, request: dict[str, Any], snapshot: dict[str, Any]) -> int:
         cur = self.db.execute(
-            "INSERT INTO stack_deploys (stack, kind, status, started_at, request, snapshot) VALUES (?, ?, ?, ?, ?, ?)",
-            (stack, kind, IN_PROGRESS, self.clock(), self._request_text(request), self._snapshot_text(stack, snapshot)))
+            "INSERT INTO stack_deploys (stack, kind, status, started_at, request, snapshot) "
+            "VALUES (?, ?, ?, ?, '', '')",
+            (stack, kind, IN_PROGRESS, self.clock()))
         assert cur.lastrowid is not None   # set by every INSERT
+        self.db.execute("INSERT INTO stack_deploy_documents VALUES (?, ?, ?)",
+                        (cur.lastrowid, self._request_text(request), self._snapshot_text(stack, snapshot)))
         return cur.lastrowid
 
     def _template_text(self, template: dict[str, Any]) -> str:
@@ -427,14 +442,12 @@ class StackState:
                         "WHERE id = ?", (status, error, self.clock() if finished else None, deploy_id))
 
     def deploy(self, deploy_id: int) -> DeployRecord | None:
-        row = self.db.execute("SELECT id, stack, kind, status, started_at, finished_at, request, snapshot, error "
-                              "FROM stack_deploys WHERE id = ?", (deploy_id,)).fetchone()
+        row = self.db.execute(f"SELECT {_DEPLOY_COLUMNS} WHERE d.id = ?", (deploy_id,)).fetchone()
         return _deploy(row) if row else None
 
     def unfinished_deploy(self, stack: str) -> DeployRecord | None:
-        row = self.db.execute(
-            "SELECT id, stack, kind, status, started_at, finished_at, request, snapshot, error FROM stack_deploys "
-            "WHERE stack = ? AND status IN (?, ?, ?) ORDER BY id DESC LIMIT 1", (stack, *UNFINISHED)).fetchone()
+        row = self.db.execute(f"SELECT {_DEPLOY_COLUMNS} WHERE d.stack = ? AND d.status IN (?, ?, ?) "
+                              "ORDER BY d.id DESC LIMIT 1", (stack, *UNFINISHED)).fetchone()
         return _deploy(row) if row else None
 
     def has_unfinished_deploy(self, stack: str) -> bool:

@@ -176,10 +176,31 @@ def test_a_deploy_record_holds_the_request_and_snapshot_as_given(home: Path) -> 
         state.put_stack("s", "UPDATE_IN_PROGRESS", template=template)
     record = state.deploy(deploy_id)
     assert record is not None and record.snapshot == snapshot and record.request == request
-    stored = state.db.execute("SELECT request, snapshot FROM stack_deploys WHERE id = ?", (deploy_id,)).fetchone()
+    stored = state.db.execute("SELECT request, snapshot FROM stack_deploy_documents WHERE deploy_id = ?",
+                              (deploy_id,)).fetchone()
     assert stored == (_dumps(request), _dumps(snapshot))
     assert StackState(home).stack("s").template == template
     other = {"resources": snapshot["resources"][:1], "stack_status": None}    # not the stack as it stands
     with state.transaction():
         again = state.start_deploy("s", "deploy", request, other)
     assert state.deploy(again).snapshot == other
+
+
+def test_a_deploy_record_made_before_the_documents_table_is_read_as_it_was(home: Path) -> None:
+    """An interrupted deploy recorded by an earlier strata holds its request and snapshot in its own row: the next
+    deploy still completes it from them; status updates leave the documents alone."""
+    request = {"stack_name": "s", "template": {"Resources": {}}}
+    snapshot = {"resources": [], "stack_status": None}
+    raw = sqlite3.connect(database_path(home))
+    raw.execute("INSERT INTO stack_deploys (stack, kind, status, started_at, request, snapshot) "
+                "VALUES ('s', 'deploy', 'IN_PROGRESS', 1.0, ?, ?)", (_dumps(request), _dumps(snapshot)))
+    raw.commit()
+    raw.close()
+    state = StackState(home)
+    found = state.unfinished_deploy("s")
+    assert found is not None and (found.request, found.snapshot) == (request, snapshot)
+    with state.transaction():
+        state.set_deploy_status(found.id, "CLEANUP_IN_PROGRESS")
+    again = state.deploy(found.id)
+    assert again is not None and (again.status, again.request, again.snapshot) == (
+        "CLEANUP_IN_PROGRESS", request, snapshot)
