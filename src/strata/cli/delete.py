@@ -43,5 +43,7 @@ def delete(template_file: str, stack_name: str | None, wait: bool, output: str, 
     if output == "json":
         echo_json(result)
     else:
-        kept = f" (kept: {', '.join(result['Retained'])})" if result["Retained"] else ""
+        from strata.model.listing import names_or_count
+
+        kept = f" (kept: {names_or_count(result['Retained'], 'resource')})" if result["Retained"] else ""
         click.echo(f"Stack {stack.name} deleted{kept}.")

@@ -310,9 +310,15 @@ class LazyShifter:
 
 
 def delete_local(home: Any, stack_name: str, *, wait: bool = False, progress: Echo | None = None) -> dict[str, Any]:
-    """Delete a locally deployed stack (Retain keeps resources); the engine's result document."""
-    engine = _engine_at(home, progress=progress)
+    """Delete a locally deployed stack (Retain keeps resources); the engine's result document. A big stack's steps
+    are counted, not listed (``ProgressLines``)."""
+    from strata.local.engine.render import ProgressLines
+
+    steps = ProgressLines(progress) if progress is not None else None
+    engine = _engine_at(home, progress=steps)
     try:
+        if steps is not None:
+            steps.expect(len(engine.state.resources(stack_name)))
         return engine.delete(stack_name, wait=wait)
     finally:
         engine.close()

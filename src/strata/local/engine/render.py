@@ -118,10 +118,11 @@ def progress_line(logical_id: str, type_: str, physical: str | None, status: str
 
 
 class ProgressLines:
-    """A deploy's progress as lines for ``echo``: one per resource step for a plan of up to ``PLAN_LIMIT`` changes;
-    for a bigger one (a first deploy of 500 functions steps through 2,500 resources), the stack's own lines, every
-    failed step in full, and a line counting the finished steps by status at each tenth of the plan and before each
-    stack line. ``strata events`` keeps every step, and ``--output json`` the plan's every change."""
+    """A deploy's (or delete's) progress as lines for ``echo``: one per resource step for a plan of up to
+    ``PLAN_LIMIT`` changes; for a bigger one (a first deploy of 500 functions steps through 2,500 resources), the
+    stack's own lines, every failed step in full, and a line counting the finished steps by status at each tenth of
+    the plan and before each stack line. ``strata events`` keeps every step, and ``--output json`` the plan's every
+    change."""
 
     def __init__(self, echo: Callable[[str], None]) -> None:
         self.echo = echo
@@ -131,7 +132,10 @@ class ProgressLines:
 
     def planned(self, plan: Plan) -> None:
         """The plan about to be applied: a big one is counted, not listed."""
-        changes = len(plan.effective)
+        self.expect(len(plan.effective))
+
+    def expect(self, changes: int) -> None:
+        """``changes`` resource steps to come (a delete: the stack's resources); more than ``PLAN_LIMIT``: counted."""
         self.total = changes if changes > PLAN_LIMIT else None
         self.counts, self.shown = {}, 0
 
