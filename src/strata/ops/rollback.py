@@ -204,7 +204,7 @@ def _resumed(state: Any, settled: list, name: str, alias: str, to_version: str |
     from strata.local.engine.operations import AliasRollback
 
     for record, said in settled:
-        if record.kind != ROLLBACK_OP:
+        if record.kind != ROLLBACK_OP or "rollback" not in record.request:   # an old record's request is forgotten
             continue
         move = AliasRollback.from_json(record.request["rollback"])
         finished = state.deploy(record.id)

@@ -116,6 +116,8 @@ IN_PROGRESS = "IN_PROGRESS"
 CLEANUP = "CLEANUP_IN_PROGRESS"
 ROLLBACK = "ROLLBACK_IN_PROGRESS"
 UNFINISHED = (IN_PROGRESS, CLEANUP, ROLLBACK)
+# Finished deploys per stack whose request and snapshot are kept (for `strata events` readers and diagnosis).
+KEEP_DOCUMENTS = 10
 
 
 def _dumps(value: Any) -> str:
@@ -440,6 +442,20 @@ class StackState:
                           finished: bool = False) -> None:
         self.db.execute("UPDATE stack_deploys SET status = ?, error = COALESCE(?, error), finished_at = ? "
                         "WHERE id = ?", (status, error, self.clock() if finished else None, deploy_id))
+        if finished and status not in UNFINISHED:
+            self._forget_old_documents(deploy_id)
+
+    def _forget_old_documents(self, deploy_id: int) -> None:
+        """Drop the request and snapshot of this stack's finished deploys older than the last ``KEEP_DOCUMENTS``:
+        only an unfinished deploy's are read back (to complete or roll it back), and at 500 functions each pair is
+        megabytes, which every deploy of a ``strata dev`` session would otherwise add to the database for good.
+        The records themselves (kind, status, times, error) stay."""
+        old = ("SELECT id FROM stack_deploys WHERE stack = (SELECT stack FROM stack_deploys WHERE id = ?) "
+               f"AND status NOT IN ({', '.join('?' * len(UNFINISHED))}) ORDER BY id DESC LIMIT -1 OFFSET ?")
+        args = (deploy_id, *UNFINISHED, KEEP_DOCUMENTS)
+        self.db.execute(f"DELETE FROM stack_deploy_documents WHERE deploy_id IN ({old})", args)
+        self.db.execute(f"UPDATE stack_deploys SET request = '', snapshot = '' WHERE id IN ({old}) "
+                        "AND (request != '' OR snapshot != '')", args)     # records made before the documents table
 
     def deploy(self, deploy_id: int) -> DeployRecord | None:
         row = self.db.execute(f"SELECT {_DEPLOY_COLUMNS} WHERE d.id = ?", (deploy_id,)).fetchone()
@@ -624,5 +640,7 @@ def _stack(row: tuple) -> StackRecord:
 
 
 def _deploy(row: tuple) -> DeployRecord:
-    return DeployRecord(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), json.loads(row[7]),
-                        row[8])
+    """A deploy record; an old finished deploy's request and snapshot are forgotten (``_forget_old_documents``):
+    empty."""
+    return DeployRecord(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6] or "{}"),
+                        json.loads(row[7] or "{}"), row[8])
