@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from strata.template.intrinsics import NO_VALUE
 from strata.transform.result import FunctionVersionInfo
-from strata.transform.versions import rename_logical_ids
+from strata.transform.versions import is_generated_version_id, rename_logical_ids
 from strata.transform.why import FunctionFingerprint
 
 VERSION_TYPE = "AWS::Lambda::Version"
@@ -57,7 +56,7 @@ def keep_published_descriptions(template: dict[str, Any], functions: Mapping[str
     notes: list[str] = []
     for function_id, info in sorted(functions.items()):
         version_id = info.version_id
-        if not version_id or version_id not in deployed or not _fingerprint_named(function_id, version_id):
+        if not version_id or version_id not in deployed or not is_generated_version_id(version_id, function_id):
             continue
         body = resources.get(version_id)
         if not isinstance(body, dict) or body.get("Type") != VERSION_TYPE:
@@ -78,11 +77,6 @@ def keep_published_descriptions(template: dict[str, Any], functions: Mapping[str
         notes.append(f"{version_id}: {NOTE} (the deployed version of {function_id} keeps "
                      f"{_quoted(published)}; {_quoted(wanted)} goes to the next version published)")
     return KeptDescriptions(out, tuple(notes))
-
-
-def _fingerprint_named(function_id: str, version_id: str) -> bool:
-    """A Version named by the post-pass from the fingerprint (a hand-written Version keeps CloudFormation's rules)."""
-    return re.fullmatch(re.escape(function_id) + r"Version[0-9a-f]{10}", version_id) is not None
 
 
 def _quoted(text: str | None) -> str:
@@ -117,8 +111,8 @@ def keep_unchanged_versions(template: dict[str, Any], functions: Mapping[str, Fu
         before = previous.get(function_id)
         new_id, old_id = info.version_id, before.version_id if before else None
         if (before is None or not new_id or not old_id or old_id == new_id or old_id not in deployed
-                or old_id in resources or not _fingerprint_named(function_id, new_id)
-                or not _fingerprint_named(function_id, old_id)):
+                or old_id in resources or not is_generated_version_id(new_id, function_id)
+                or not is_generated_version_id(old_id, function_id)):
             continue
         was = {i.name: i.digest for i in before.inputs if i.name not in _DROPPED_INPUTS}
         if was != {i.name: i.digest for i in info.inputs}:

@@ -98,9 +98,9 @@ def placeholder_key(logical_id: str, prop: str) -> str:
     return f"{logical_id}/{prop}"
 
 
-def _is_generated_version(version_id: str, function_id: str) -> bool:
-    """``<function>Version<10 hex>``: the id SAM gives an AutoPublishAlias version (a string test, not a regex per
-    function: 500 distinct patterns would churn ``re``'s cache on every deploy)."""
+def is_generated_version_id(version_id: str, function_id: str) -> bool:
+    """``<function>Version<10 hex>``: the id SAM gives an AutoPublishAlias version, and the post-pass after it (a
+    string test, not a regex per function: 500 distinct patterns would churn ``re``'s cache on every deploy)."""
     prefix = function_id + "Version"
     suffix = version_id[len(prefix):]
     return version_id.startswith(prefix) and len(suffix) == HASH_LENGTH and all(c in "0123456789abcdef"
@@ -141,7 +141,7 @@ def post_pass(data: PostPassInput) -> PostPassOutput:
             continue
         version_ids = versions_by_function.get(function_id, [])
         sam_version = next((v for v in version_ids if function_id in data.sam_functions
-                            and _is_generated_version(v, function_id)), None)
+                            and is_generated_version_id(v, function_id)), None)
         version_resource = resources.get(sam_version) if sam_version else None
         inputs, warnings = _function_inputs(function_id, resource, version_resource, evaluator, code_of)
         fingerprint = sha256_hex({item.name: item.digest for item in inputs})
