@@ -99,11 +99,16 @@ def bare_translator(functions: int, *, as_shipped: bool) -> float:
     return time.perf_counter() - start
 
 
+def _clean_env() -> dict[str, str]:
+    """This environment without strata's settings, and with bytecode caching on, as a user's install runs (a shell
+    with PYTHONDONTWRITEBYTECODE compiles every module strata changed since its last cached bytecode, every run)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("STRATA_") and k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(functions: int, reps: int, daemon_env: dict[str, str] | None = None) -> dict[str, float]:
     root = Path(tempfile.mkdtemp(prefix=f"bench-big-{functions}-"))
     try:
-        env = dict(daemon_env) if daemon_env is not None else \
-            {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+        env = dict(daemon_env) if daemon_env is not None else _clean_env()
         if daemon_env is None:
             env["STRATA_NO_DAEMON"] = "1"
         first, noop, code, tmpl = [], [], [], []
@@ -152,7 +157,7 @@ def main() -> None:
     args = parser.parse_args()
     daemon_env = None
     if args.daemon:
-        daemon_env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
+        daemon_env = _clean_env()
         daemon_env["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="sbb-", dir="/tmp")   # a private socket folder
         subprocess.run([STRATA, "daemon", "start"], env=daemon_env, check=True, capture_output=True)
     print("mode:", "through `strata daemon`" if args.daemon else
