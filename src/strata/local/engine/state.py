@@ -83,26 +83,26 @@ def _revise(part: str, stack: str, when: str = "1") -> str:
             f"{when} AND NOT EXISTS (SELECT 1 FROM stack_revisions WHERE stack = {stack} AND part = '{part}');")
 
 
+def _revised_by(table: str, column: str, part: str, *, on_delete: bool = True) -> str:
+    """The triggers that move ``part``'s revision of the stack named in ``table.column`` on every insert, update
+    (of both stacks, when a row moves between them) and delete."""
+    new, old = f"NEW.{column}", f"OLD.{column}"
+    made = (f"CREATE TRIGGER IF NOT EXISTS {table}_revise_insert AFTER INSERT ON {table} BEGIN\n"
+            f"  {_revise(part, new)} END;\n"
+            f"CREATE TRIGGER IF NOT EXISTS {table}_revise_update AFTER UPDATE ON {table} BEGIN\n"
+            f"  {_revise(part, new)} {_revise(part, old, f'{old} IS NOT {new}')} END;\n")
+    if on_delete:
+        made += (f"CREATE TRIGGER IF NOT EXISTS {table}_revise_delete AFTER DELETE ON {table} BEGIN\n"
+                 f"  {_revise(part, old)} END;\n")
+    return made
+
+
 REVISIONS_MADE = "stack_fingerprints_revise_delete"     # made last: its presence says the rest is there
 REVISIONS = f"""
 CREATE TABLE IF NOT EXISTS stack_revisions (
   stack TEXT NOT NULL, part TEXT NOT NULL, token BLOB NOT NULL, prev BLOB, PRIMARY KEY (stack, part));
-CREATE TRIGGER IF NOT EXISTS stack_resources_revise_insert AFTER INSERT ON stack_resources BEGIN
-  {_revise(RESOURCES, "NEW.stack")} END;
-CREATE TRIGGER IF NOT EXISTS stack_resources_revise_update AFTER UPDATE ON stack_resources BEGIN
-  {_revise(RESOURCES, "NEW.stack")} {_revise(RESOURCES, "OLD.stack", "OLD.stack IS NOT NEW.stack")} END;
-CREATE TRIGGER IF NOT EXISTS stack_resources_revise_delete AFTER DELETE ON stack_resources BEGIN
-  {_revise(RESOURCES, "OLD.stack")} END;
-CREATE TRIGGER IF NOT EXISTS stack_stacks_revise_insert AFTER INSERT ON stack_stacks BEGIN
-  {_revise(RECORD, "NEW.name")} END;
-CREATE TRIGGER IF NOT EXISTS stack_stacks_revise_update AFTER UPDATE ON stack_stacks BEGIN
-  {_revise(RECORD, "NEW.name")} {_revise(RECORD, "OLD.name", "OLD.name IS NOT NEW.name")} END;
-CREATE TRIGGER IF NOT EXISTS stack_stacks_revise_delete AFTER DELETE ON stack_stacks BEGIN
-  {_revise(RECORD, "OLD.name")} END;
-CREATE TRIGGER IF NOT EXISTS stack_fingerprints_revise_insert AFTER INSERT ON stack_fingerprints BEGIN
-  {_revise(FINGERPRINTS, "NEW.stack")} END;
-CREATE TRIGGER IF NOT EXISTS stack_fingerprints_revise_update AFTER UPDATE ON stack_fingerprints BEGIN
-  {_revise(FINGERPRINTS, "NEW.stack")} {_revise(FINGERPRINTS, "OLD.stack", "OLD.stack IS NOT NEW.stack")} END;
+{_revised_by("stack_resources", "stack", RESOURCES)}{_revised_by("stack_stacks", "name", RECORD)}\
+{_revised_by("stack_fingerprints", "stack", FINGERPRINTS, on_delete=False)}\
 INSERT OR IGNORE INTO stack_revisions SELECT DISTINCT stack, '{RESOURCES}', randomblob(16), NULL FROM stack_resources;
 INSERT OR IGNORE INTO stack_revisions SELECT name, '{RECORD}', randomblob(16), NULL FROM stack_stacks;
 INSERT OR IGNORE INTO stack_revisions SELECT DISTINCT stack, '{FINGERPRINTS}', randomblob(16), NULL
