@@ -152,4 +152,3 @@ def _collect_less() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-
