@@ -201,7 +201,82 @@ def test_a_deploy_edit_reuses_the_cache_and_translates_only_the_changed_function
     (app / "template.yaml").write_text(template.replace("N: '3'", "N: 'three'"))
     with caplog.at_level(logging.DEBUG, logger="strata.transform.incremental"):
         second = transform(app / "template.yaml", home=tmp_path / "home")
-    assert "re-translated: Fn3" in caplog.text
+    assert "environment values of Fn3 carried" in caplog.text      # without running the translator
     fresh = transform(app / "template.yaml", home=tmp_path / "fresh")
     assert _json(second.template) == _json(fresh.template)
     assert "N" in json.dumps(second.template["Resources"]["Fn3"]) and "three" in json.dumps(second.template)
+
+
+@pytest.mark.parametrize("edit", ["value", "two-functions", "globals-same-name", "code-sha", "no-api"])
+def test_an_environment_value_edit_is_carried_without_the_translator_and_equals_the_whole(edit: str) -> None:
+    """An edit to environment values only is derived from the previous output (the Version renamed where SAM's hash
+    names it anew): exactly the whole translation, and the translator is not imported for it."""
+    n = 8
+    data = big_app(n)
+    if edit == "globals-same-name":
+        data["Globals"]["Function"]["Environment"] = {"Variables": {"N": "3", "G": "g"}}
+    if edit == "code-sha":
+        data["Resources"]["Fn3"]["Properties"]["AutoPublishCodeSha256"] = "0123456789abcdef"
+    if edit == "no-api":
+        for i in range(n):
+            del data["Resources"][f"Fn{i}"]["Properties"]["Events"]
+        del data["Outputs"]
+    _, base = incremental.whole(data, VALUES, region="us-east-1", partition="aws")
+    edited = copy.deepcopy(data)
+    edited["Resources"]["Fn3"]["Properties"]["Environment"]["Variables"]["N"] = "edited"
+    if edit == "two-functions":
+        edited["Resources"]["Fn5"]["Properties"]["Environment"]["Variables"]["N"] = "also"
+    carried = incremental._environment_values_carried(base, edited, ["Fn3", "Fn5"] if edit == "two-functions"
+                                                       else ["Fn3"])
+    assert carried is not None
+    assert _json(carried[0]) == _json(_whole(edited))
+    assert (edit == "code-sha") == ("Fn3Version0123456789" in json.dumps(carried[0]))
+
+
+@pytest.mark.parametrize("edit", ["type", "intrinsic", "all-properties", "handler"])
+def test_other_edits_go_through_the_small_translation(edit: str) -> None:
+    data = big_app(6)
+    if edit == "all-properties":
+        data["Globals"]["Function"]["AutoPublishAliasAllProperties"] = True
+    _, base = incremental.whole(data, VALUES, region="us-east-1", partition="aws")
+    edited = copy.deepcopy(data)
+    variables = edited["Resources"]["Fn2"]["Properties"]["Environment"]["Variables"]
+    if edit == "type":
+        variables["N"] = 2
+    elif edit == "intrinsic":
+        variables["N"] = {"Ref": "AWS::Region"}
+    elif edit == "all-properties":
+        variables["N"] = "edited"
+    else:
+        edited["Resources"]["Fn2"]["Properties"]["Handler"] = "other.handler"
+        variables["N"] = "edited"
+    assert incremental._environment_values_carried(base, edited, ["Fn2"]) is None
+    output, used = _translate_after(base, edited)
+    assert used and _json(output) == _json(_whole(edited))
+
+
+def test_a_template_edit_of_an_environment_value_does_not_import_the_translator(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / "src").mkdir(parents=True)
+    (app / "src" / "app.py").write_text("def handler(event, context):\n    return 1\n")
+    (app / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+        "    Properties:\n      CodeUri: src\n      Handler: app.handler\n      Runtime: python3.12\n"
+        "      AutoPublishAlias: live\n      Environment:\n        Variables:\n          N: 'one'\n"
+        "      Events:\n        Get:\n          Type: Api\n          Properties:\n            Path: /x\n"
+        "            Method: get\n")
+    script = (
+        "import sys, pathlib\n"
+        "from strata.transform.pipeline import transform\n"
+        "t = pathlib.Path(sys.argv[1]) / 'template.yaml'\n"
+        "if sys.argv[3] == 'edit': t.write_text(t.read_text().replace(\"N: 'one'\", \"N: 'two'\"))\n"
+        "transform(t, home=pathlib.Path(sys.argv[2]))\n"
+        "print('samtranslator.translator.translator' in sys.modules)\n")
+    import subprocess
+    import sys
+
+    def run(mode: str) -> str:
+        return subprocess.run([sys.executable, "-c", script, str(app), str(tmp_path / "home"), mode],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    assert run("first") == "True"
+    assert run("edit") == "False"
