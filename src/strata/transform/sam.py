@@ -304,35 +304,3 @@ class _Recorder:
         self._module.verify_unique_logical_id = self._saved_verify
         self._module.Translator._get_resources_to_iterate = self._saved_iterate
         self.lineage.clear()
-
-
-def replay_order(trace: list[list[Any]], rename: dict[str, str]) -> list[str]:
-    """The py27 iteration order the recorded operations give, with ``rename`` applied to every key they name."""
-    import copy
-
-    from samtranslator.utils.py27hash_fix import Py27Keys, Py27UniStr
-
-    def key(item: list[Any]) -> Any:
-        # A str and a Py27UniStr of the same text take the same slot; only the order is returned, so every key is a
-        # Py27UniStr, made once per name: it caches its Python 2.7 hash, which a plain str recomputes on every add.
-        name = rename.get(item[0], item[0])
-        found = keys_by_name.get(name)
-        if found is None:
-            found = keys_by_name[name] = Py27UniStr(name)
-        return found
-
-    keys_by_name: dict[str, Any] = {}
-
-    keys = Py27Keys()
-    for op in trace:
-        if op[0] == "a":
-            keys.add(key(op[1]))
-        elif op[0] == "r":
-            keys.remove(key(op[1]))
-        elif op[0] == "m":
-            keys.merge([key(item) for item in op[1]])
-        elif op[0] == "c":
-            keys = copy.deepcopy(keys)
-        else:
-            keys = keys.copy()
-    return [str(k) for k in keys.keys()]
