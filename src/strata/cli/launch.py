@@ -39,4 +39,31 @@ def main() -> None:
                 sys.exit(code)
     from strata.cli.main import main as run_here
 
-    run_here()
+    try:
+        run_here()
+    except SystemExit as exc:
+        _leave(exc.code)
+        raise
+
+
+def _leave(code: object) -> None:
+    """End this process with ``code`` without tearing down its heap: a command on a 500-function stack holds
+    ~100 MB of small objects, and freeing them one by one at exit costs ~60 ms for nothing. Output is flushed and the
+    atexit handlers run first (they stop the on-demand servers and flush logging), as a normal exit would. Only here,
+    in the console script, and only when no other thread runs (Python would wait for it); a text exit code keeps
+    the normal path, which prints it."""
+    import threading
+
+    if not (code is None or isinstance(code, int)) or threading.active_count() > 1:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        import atexit
+
+        atexit._run_exitfuncs()     # what a normal exit runs (its handlers' output flushed below)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:           # noqa: BLE001 - a closed pipe, a failing handler: let Python exit its own way
+        return
+    os._exit(code or 0)
