@@ -162,10 +162,8 @@ def _translate(data: dict[str, Any], parameter_values: dict[str, Any], *, region
             except Exception:
                 if not sharing.tainted:
                     raise
-                output = run(None)      # a shared copy may have seen the error halfway: plain copies, exact errors
-            if sharing.tainted:
-                output = run(None)
-            return output
+                return run(None)        # a shared copy may have seen the error halfway: plain copies, exact errors
+            return run(None) if sharing.tainted else output
     except InvalidDocumentException as exc:
         problems = []
         for cause in exc.causes:

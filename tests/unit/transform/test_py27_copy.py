@@ -190,3 +190,18 @@ def test_the_key_table_simulation_equals_the_translators_own(names: list[str]) -
     slot_of = {key: slot for slot, key in built.keyorder.items()}
     assert py27_copy._fresh_table([Py27UniStr(n)._get_py27_hash() for n in names]) == \
         (tuple(slot_of[n] for n in names), built.size, built.fill, built.mask)
+
+
+def test_a_tainted_translation_is_translated_once_more_with_plain_copies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error inside a method that shares items (a path and method defined twice) taints the shared translation:
+    the adapter translates once more with plain copies, and reports that translation's errors."""
+    runs: list[bool] = []
+    original = py27_copy.editors_copy_fast
+
+    def counting(sharing: Any) -> Any:
+        runs.append(sharing is not None)
+        return original(sharing)
+    monkeypatch.setattr(py27_copy, "editors_copy_fast", counting)
+    data = _app(10, duplicate=True)
+    assert _translated(data)[0] == "error"
+    assert runs == [True, False]
