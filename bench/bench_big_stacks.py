@@ -25,70 +25,18 @@ import tempfile
 import time
 from pathlib import Path
 
+from layered_app import make_app, template_text, timed
+
 from strata.artifacts.cache import RACY_SLACK_NS
 
 STRATA = str(Path(sys.executable).parent / "strata")
-FUNCTION = """\
-  Fn{i}:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: src/fn{i}
-      Handler: app.handler
-      AutoPublishAlias: live
-      Environment:
-        Variables:
-          FN_ID: '{i}'
-      Events:
-        Get:
-          Type: Api
-          Properties:
-            Path: /fn{i}
-            Method: get
-"""
-TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.12
-    Layers: [!Ref Shared]
-Resources:
-  Shared:
-    Type: AWS::Serverless::LayerVersion
-    Properties:
-      LayerName: shared
-      ContentUri: layer
-{functions}"""
-
-
-def make_app(root: Path, functions: int) -> Path:
-    app = root / "bigapp"
-    (app / "layer" / "python").mkdir(parents=True)
-    (app / "layer" / "python" / "shared.py").write_text("ANSWER = 42\n")
-    for i in range(functions):
-        src = app / "src" / f"fn{i}"
-        src.mkdir(parents=True)
-        (src / "app.py").write_text(f"import shared\n\ndef handler(event, context):\n    return {{'fn': {i}}}\n")
-    (app / "template.yaml").write_text(TEMPLATE.format(functions="".join(FUNCTION.format(i=i)
-                                                                          for i in range(functions))))
-    return app
-
-
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return elapsed
-
-
 def bare_translator(functions: int, *, as_shipped: bool) -> float:
     """aws-sam-translator alone on the same template, its code locations already in S3 (what `sam build` hands it):
     ``as_shipped`` with its own API-body copies (what SAM CLI pays), else with strata's (the same output)."""
     from strata.template.load import load_template_text
     from strata.transform import sam
 
-    text = TEMPLATE.format(functions="".join(FUNCTION.format(i=i) for i in range(functions)))
+    text = template_text(functions, api_events=True)
     data = load_template_text(text.replace("CodeUri: src/", "CodeUri: s3://bucket/").replace(
         "ContentUri: layer", "ContentUri: s3://bucket/layer.zip")).data
     values = {"AWS::Region": "us-east-1", "AWS::Partition": "aws"}
@@ -114,7 +62,7 @@ def measure(functions: int, reps: int, daemon_env: dict[str, str] | None = None)
         first, noop, code, tmpl = [], [], [], []
         for rep in range(reps):
             env["STRATA_HOME"] = str(root / f"home{rep}")
-            app = make_app(root / f"r{rep}", functions)
+            app = make_app(root / f"r{rep}", functions, name="bigapp", api_events=True)
             # Sources as a checkout leaves them: older than the build cache's racy-timestamp window. Files written
             # within it are hashed again by the next build (their stat may not show a same-second rewrite), so
             # without this wait the no-op would re-hash all 500 sources once (+0.35 s at N = 499).

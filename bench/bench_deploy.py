@@ -15,55 +15,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from layered_app import make_app, timed
+
 STRATA = str(Path(sys.executable).parent / "strata")
-FUNCTION = """\
-  Fn{i}:
-    Type: AWS::Serverless::Function
-    Properties:
-      CodeUri: src/fn{i}
-      Handler: app.handler
-      AutoPublishAlias: live
-"""
-TEMPLATE = """\
-Transform: AWS::Serverless-2016-10-31
-Globals:
-  Function:
-    Runtime: python3.12
-    Layers: [!Ref Shared]
-Resources:
-  Shared:
-    Type: AWS::Serverless::LayerVersion
-    Properties:
-      LayerName: shared
-      ContentUri: layer
-{functions}"""
-
-
-def make_app(root: Path, functions: int) -> Path:
-    app = root / "benchapp"
-    (app / "layer" / "python").mkdir(parents=True)
-    (app / "layer" / "python" / "shared.py").write_text("ANSWER = 42\n")
-    for i in range(functions):
-        src = app / "src" / f"fn{i}"
-        src.mkdir(parents=True)
-        (src / "app.py").write_text(f"import shared\n\ndef handler(event, context):\n    return {{'fn': {i}}}\n")
-    (app / "template.yaml").write_text(TEMPLATE.format(functions="".join(FUNCTION.format(i=i)
-                                                                          for i in range(functions))))
-    return app
-
-
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return elapsed
-
-
 def versions(app: Path, env: dict[str, str]) -> dict[str, int]:
     """Published versions per function logical id, as the Lambda service holds them (retained ones included)."""
     from strata.local.engine.describe import describe
@@ -89,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-deploy-"))
     root.mkdir(parents=True, exist_ok=True)
-    app = make_app(root, args.functions)
+    app = make_app(root, args.functions, name="benchapp")
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRATA_")}
     env["STRATA_HOME"] = str(root / "home")
     env.pop("PYTHONDONTWRITEBYTECODE", None)     # an installed strata has its bytecode cached; so does the floor
