@@ -29,7 +29,7 @@ from strata.local.gateway.access_log import AccessLog
 from strata.local.gateway.app import GatewayApp, Invoker
 from strata.local.gateway.jwks import JwksSource
 from strata.local.gateway.model import Api
-from strata.local.server.http import HttpServer
+from strata.local.server.http import HttpServer, listening_socket
 
 log = logging.getLogger("strata.local.gateway")
 
@@ -38,18 +38,13 @@ HOST = addresses.HOST
 
 
 def _bind(port: int) -> socket.socket | None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    """A socket listening on ``port``, or None when the port is taken or not ours to take (try another)."""
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, port))
-        sock.listen(1024)
+        return listening_socket(HOST, port)
     except OSError as exc:
-        sock.close()
         if exc.errno in (errno.EADDRINUSE, errno.EACCES):
             return None
         raise
-    sock.setblocking(False)
-    return sock
 
 
 @dataclass

@@ -127,6 +127,21 @@ class _Stop(Exception):
     """Raised in a parser callback to stop parsing; the connection's ``problem`` says why."""
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A non-blocking socket listening on ``host:port`` (an IPv6 host gets an IPv6 socket); ``OSError`` as bind or
+    listen raised it, for the caller to word (``strata serve``) or to try another port (the local gateway)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
 class HttpServer:
     """Serve ``app`` on listening sockets until ``should_exit`` (SIGINT/SIGTERM in the main thread set it)."""
 

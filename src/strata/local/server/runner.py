@@ -24,7 +24,7 @@ from strata.errors import StrataError
 from strata.local import discovery
 from strata.local.server.app import LambdaApp
 from strata.local.server.auth import AllowedHosts
-from strata.local.server.http import HttpServer
+from strata.local.server.http import HttpServer, listening_socket
 
 if TYPE_CHECKING:
     from strata.local.lambda_service.overrides import EnvOverrides
@@ -49,21 +49,14 @@ def is_loopback(host: str) -> bool:
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket, or a clear error saying what to do."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(1024)
+        return listening_socket(host, port)
     except OSError as exc:
-        sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise ServerConfigError(f"port {port} on {host} is already in use",
                                     hint="is another `strata serve` running? pick a free one with --port") from None
         raise ServerConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                                 hint="check --host (an address of this machine) and --port") from None
-    sock.setblocking(False)
-    return sock
 
 
 @dataclass
