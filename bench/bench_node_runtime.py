@@ -28,14 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_runtime import EVENT, pct, pool_cold, pool_warm, service_warm  # noqa: E402
+from bench_runtime import EVENT, bare_child_warm, pct, pool_cold, pool_warm, service_warm  # noqa: E402
 
 from strata.artifacts.store import ArtifactStore  # noqa: E402
 from strata.local.lambda_service.service import LambdaService  # noqa: E402
 from strata.local.lambda_service.shapes import FunctionCode  # noqa: E402
 from strata.local.runtime.api import FunctionSnapshot, InvokeRequest  # noqa: E402
 from strata.local.runtime.pool import WorkerPool  # noqa: E402
-from strata.local.runtime.protocol import FrameBuffer, frame, read_message, write_all  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 HANDLER = "exports.handler = async (event) => ({ok: true, n: event.n});\n"
@@ -52,23 +51,7 @@ FLOOR_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "en_US.UTF-8", "TZ"
 
 
 def bare_warm(node: str, code_dir: Path, n: int, warmup: int) -> list[float]:
-    request_read, request_write = os.pipe()
-    reply_read, reply_write = os.pipe()
-    proc = subprocess.Popen([node, str(HERE / "runtime_bare_child.js"), f"{request_read},{reply_write}",
-                             str(code_dir)], pass_fds=(request_read, reply_write), env=FLOOR_ENV)
-    os.close(request_read)
-    os.close(reply_write)
-    buffer, samples = FrameBuffer(), []
-    for i in range(warmup + n):
-        start = time.perf_counter()
-        write_all(request_write, frame(("id", json.dumps(EVENT).encode(), 3000, "arn", None)))
-        json.loads(read_message(reply_read, buffer)[1])
-        if i >= warmup:
-            samples.append(time.perf_counter() - start)
-    os.close(request_write)
-    os.close(reply_read)
-    proc.wait()
-    return samples
+    return bare_child_warm([node, str(HERE / "runtime_bare_child.js")], code_dir, n, warmup, env=FLOOR_ENV)
 
 
 def bare_cold(node: str, code_dir: Path, n: int) -> list[float]:

@@ -51,11 +51,17 @@ def pct(samples: list[float], q: float) -> float:
 
 
 def bare_warm(code_dir: Path, n: int, warmup: int) -> list[float]:
+    return bare_child_warm([current().path, "-I", "-S", str(HERE / "runtime_bare_child.py")], code_dir, n, warmup)
+
+
+def bare_child_warm(command: list[str], code_dir: Path, n: int, warmup: int,
+                    env: dict[str, str] | None = None) -> list[float]:
+    """The floor: ``command`` (a bare child that imports the handler in ``code_dir`` and answers strata's frames on
+    two pipes, Python's or Node's) timed per request, after ``warmup`` requests."""
     request_read, request_write = os.pipe()
     reply_read, reply_write = os.pipe()
-    command = [current().path, "-I", "-S", str(HERE / "runtime_bare_child.py"), f"{request_read},{reply_write}",
-               str(code_dir)]
-    proc = subprocess.Popen(command, pass_fds=(request_read, reply_write))
+    proc = subprocess.Popen([*command, f"{request_read},{reply_write}", str(code_dir)],
+                            pass_fds=(request_read, reply_write), env=env)
     os.close(request_read)
     os.close(reply_write)
     buffer, samples = FrameBuffer(), []
