@@ -30,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_server import _loadavg, _read_response, percentile  # noqa: E402
+from bench_server import _loadavg, _read_response, latency, percentile  # noqa: E402
 
 BATCHES = 10
 EVENT = json.dumps({"id": 1, "name": "bench", "pad": ""}).encode()
@@ -105,23 +105,6 @@ def gateway_request(port: int) -> bytes:
     return f"GET /hello HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: bench\r\n\r\n".encode()
 
 
-def latency(port: int, request: bytes, expect: bytes, n: int, warmup: int = 50) -> list[float]:
-    samples: list[float] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        pending = b""
-        for i in range(warmup + n):
-            started = time.perf_counter_ns()
-            sock.sendall(request)
-            response, pending = _read_response(sock, pending)
-            elapsed = time.perf_counter_ns() - started
-            if i == 0 and not (response.startswith(b"HTTP/1.1 200") and response.endswith(expect)):
-                raise SystemExit(f"unexpected response on port {port}: {response[:300]!r}")
-            if i >= warmup:
-                samples.append(elapsed / 1000)
-    return samples
-
-
 def throughput_python(port: int, requests: list[bytes], seconds: float) -> float:
     counts = [0] * len(requests)
     stop = time.monotonic() + seconds
@@ -178,14 +161,14 @@ def main() -> None:
             doors = {"invoke": (port, lambda: invoke_request(home, port, name), b'"ok"}'),
                      "gateway": (gw_port, lambda: gateway_request(gw_port), b"ok")}
             for p, make, expect in doors.values():
-                latency(p, make(), expect, 200)                 # warm up both doors
+                latency(p, 200, warmup=50, request=make(), expect=expect)   # warm up both doors
             for r in range(rounds):
                 order = list(doors) if r % 2 == 0 else list(reversed(doors))
                 samples: dict[str, list[float]] = {d: [] for d in doors}
                 for b in range(BATCHES):
                     for door in (order if b % 2 == 0 else list(reversed(order))):
                         p, make, expect = doors[door]
-                        samples[door] += latency(p, make(), expect, n // BATCHES)
+                        samples[door] += latency(p, n // BATCHES, warmup=50, request=make(), expect=expect)
                 for door in doors:
                     results[door]["p50"].append(statistics.median(samples[door]))
                     results[door]["p99"].append(percentile(samples[door], 0.99))
