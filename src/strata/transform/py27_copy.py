@@ -10,8 +10,8 @@ What this does instead, with the same result, in two parts:
 - ``deepcopy``: the same recursion (``memo`` shared, so aliases stay aliases), with a type dispatch instead of
   ``copy``'s generic protocol, and each key list's rebuild looked up by its keys in order: a rebuilt ``Py27Keys``
   depends only on the key values in iteration order, so the layout (which slot each key takes, and the table's size,
-  fill and mask) is computed once (``_fresh_table``: the translator's probing and growth without its per-call cost)
-  and reused for every copy of a node with the same keys. Anything that is not a plain ``dict``/``list``/
+  fill and mask) is computed once (``py27_order.fresh_layout``: the translator's probing and growth without its
+  per-call cost) and reused for every copy of a node with the same keys. Anything that is not a plain ``dict``/``list``/
   ``Py27Dict``/``Py27Keys`` or an immutable scalar goes to ``copy.deepcopy`` with the same memo.
 - ``Sharing`` (below): where the body copied is owned, the path items an event does not touch are shared with the
   copy instead of copied, and owe the key-order rebuilds they skipped until something reads them. That makes a
@@ -29,10 +29,10 @@ from typing import Any
 
 from samtranslator.utils.py27hash_fix import Py27Dict, Py27Keys, Py27LongInt, Py27UniStr
 
-# Layouts by key tuple; bounded so a long-lived process (``strata dev``) does not grow without end.
-_MAX_LAYOUTS = 50_000
-_layouts: dict[tuple[str, ...], tuple[tuple[int, ...], int, int, int]] = {}
-_hashed: dict[str, int] = {}
+from strata.transform.py27_order import fresh_layout as _layout
+
+# Rebuild orders by key tuple (``_after``); bounded so a long-lived process (``strata dev``) does not grow without end.
+_MAX_ORDERS = 50_000
 
 
 def deepcopy(value: Any, memo: dict[int, Any] | None = None, *,
@@ -110,65 +110,6 @@ def _keep(x: Any, memo: dict[int, Any]) -> None:
         memo[id(memo)].append(x)
     except KeyError:
         memo[id(memo)] = [x]
-
-
-def _layout(names: tuple[str, ...]) -> tuple[tuple[int, ...], int, int, int]:
-    """Where a fresh ``Py27Keys`` puts ``names`` added in this order: (each name's slot, size, fill, mask)."""
-    found = _layouts.get(names)
-    if found is not None:
-        return found
-    hashes = []
-    for name in names:
-        hashed = _hashed.get(name)
-        if hashed is None:      # a Py27UniStr caches its Python 2.7 hash; a plain str would compute it on every add
-            if len(_hashed) >= _MAX_LAYOUTS:
-                _hashed.clear()
-            hashed = _hashed[name] = Py27UniStr(name)._get_py27_hash()
-        hashes.append(hashed)
-    found = _fresh_table(hashes)
-    if len(_layouts) >= _MAX_LAYOUTS:
-        _layouts.clear()
-    _layouts[names] = found
-    return found
-
-
-def _fresh_table(hashes: list[int]) -> tuple[tuple[int, ...], int, int, int]:
-    """``Py27Keys.add`` of distinct keys with these hashes into a fresh table, resizes included (the same probing,
-    growth and re-insertion as the translator's code, without its per-call overhead: a hypothesis test compares)."""
-    mask = 7
-    table: dict[int, int] = {}      # slot -> index into hashes
-    fill = 0
-
-    def place(index: int) -> None:
-        h = hashes[index]
-        slot = h & mask
-        if slot in table:
-            walker, perturb = slot, h
-            while slot in table:
-                walker = (walker << 2) + walker + perturb + 1
-                slot = walker & mask
-                perturb >>= 5
-        table[slot] = index
-
-    for index in range(len(hashes)):
-        place(index)
-        fill += 1
-        if fill * 3 >= (mask + 1) * 2:
-            size = len(table)
-            request = size * (2 if size > 50000 else 4)
-            newsize = 8
-            while newsize <= request:
-                newsize <<= 1
-            mask = newsize - 1
-            old = table
-            table = {}
-            for slot in sorted(old):
-                place(old[slot])
-            fill = len(table)
-    slots = [0] * len(hashes)
-    for slot, index in table.items():
-        slots[index] = slot
-    return tuple(slots), len(table), fill, mask
 
 
 # --- Shared copies of untouched path items ------------------------------------------------------------------------
@@ -323,7 +264,7 @@ def _after(names: tuple[str, ...], times: int) -> tuple[str, ...]:
         if following is None:
             slots, _, _, _ = _layout(current)
             following = tuple(name for _, name in sorted(zip(slots, current)))
-            if len(_NEXT) >= _MAX_LAYOUTS:
+            if len(_NEXT) >= _MAX_ORDERS:
                 _NEXT.clear()
             _NEXT[current] = following
         current = following

@@ -6,7 +6,8 @@ by replaying the recorded operations on the Resources map's key list with rename
 without the translator (environment values) should not pay. ``Py27KeyOrder`` is the same table, operation for
 operation (CPython 2.7's dict probing, growth and re-insertion, as ``samtranslator.utils.py27hash_fix`` models it),
 hashed with the translator's own Python 2.7 hash; a hypothesis test compares it with ``Py27Keys`` on random
-operation sequences.
+operation sequences. ``fresh_layout`` is its fast path for the one table ``strata.transform.py27_copy`` needs per
+copied key list (distinct keys into a fresh table), looked up by key sequence.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ PERTURB_SHIFT = 5
 _LARGE = 50000
 _DUMMY = object()      # a removed key's slot
 _hashes: dict[str, int] = {}
+# Fresh layouts by key tuple; bounded so a long-lived process (``strata dev``) does not grow without end.
+_MAX_LAYOUTS = 50_000
+_layouts: dict[tuple[str, ...], tuple[tuple[int, ...], int, int, int]] = {}
 
 
 def _hash(key: str) -> int:
@@ -116,6 +120,59 @@ class Py27KeyOrder:
         new = Py27KeyOrder()
         new.merge(self.keys())
         return new
+
+
+def fresh_layout(names: tuple[str, ...]) -> tuple[tuple[int, ...], int, int, int]:
+    """Where a fresh table puts ``names`` added in this order: (each name's slot, size, fill, mask). What a deep copy
+    of a key list comes to (``strata.transform.py27_copy``), looked up once per key sequence; the fast path of
+    ``Py27KeyOrder.add`` for distinct keys into a fresh table, without its per-call cost."""
+    found = _layouts.get(names)
+    if found is not None:
+        return found
+    found = _fresh_table([_hash(name) for name in names])
+    if len(_layouts) >= _MAX_LAYOUTS:
+        _layouts.clear()
+    _layouts[names] = found
+    return found
+
+
+def _fresh_table(hashes: list[int]) -> tuple[tuple[int, ...], int, int, int]:
+    """``Py27Keys.add`` of distinct keys with these hashes into a fresh table, resizes included (the same probing,
+    growth and re-insertion as the translator's code, without its per-call overhead: a hypothesis test compares)."""
+    mask = 7
+    table: dict[int, int] = {}      # slot -> index into hashes
+    fill = 0
+
+    def place(index: int) -> None:
+        h = hashes[index]
+        slot = h & mask
+        if slot in table:
+            walker, perturb = slot, h
+            while slot in table:
+                walker = (walker << 2) + walker + perturb + 1
+                slot = walker & mask
+                perturb >>= 5
+        table[slot] = index
+
+    for index in range(len(hashes)):
+        place(index)
+        fill += 1
+        if fill * 3 >= (mask + 1) * 2:
+            size = len(table)
+            request = size * (2 if size > 50000 else 4)
+            newsize = 8
+            while newsize <= request:
+                newsize <<= 1
+            mask = newsize - 1
+            old = table
+            table = {}
+            for slot in sorted(old):
+                place(old[slot])
+            fill = len(table)
+    slots = [0] * len(hashes)
+    for slot, index in table.items():
+        slots[index] = slot
+    return tuple(slots), len(table), fill, mask
 
 
 def replay_order(trace: list[list[Any]], rename: dict[str, str]) -> list[str]:

@@ -181,17 +181,6 @@ def test_the_translator_corpus_translates_exactly_as_with_plain_copies(chunk: in
     assert compared > 50
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet="abcdefghij/{}-_", min_size=1, max_size=6), max_size=400, unique=True))
-def test_the_key_table_simulation_equals_the_translators_own(names: list[str]) -> None:
-    built = Py27Keys()
-    for name in names:
-        built.add(name)
-    slot_of = {key: slot for slot, key in built.keyorder.items()}
-    assert py27_copy._fresh_table([Py27UniStr(n)._get_py27_hash() for n in names]) == \
-        (tuple(slot_of[n] for n in names), built.size, built.fill, built.mask)
-
-
 def test_a_tainted_translation_is_translated_once_more_with_plain_copies(monkeypatch: pytest.MonkeyPatch) -> None:
     """An error inside a method that shares items (a path and method defined twice) taints the shared translation:
     the adapter translates once more with plain copies, and reports that translation's errors."""

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from samtranslator.utils.py27hash_fix import Py27Keys, Py27UniStr
 
-from strata.transform.py27_order import Py27KeyOrder, replay_order
+from strata.transform.py27_order import Py27KeyOrder, fresh_layout, replay_order
 
 # short names collide in small tables; a few long ones make the tables grow and resize
 NAMES = st.one_of(st.text(alphabet="abcdFn0123", min_size=1, max_size=3),
@@ -70,3 +70,14 @@ def test_a_replay_with_renames_equals_the_translators_class(ops: list[tuple[Any,
     renamed = [(op[0], rename.get(op[1], op[1])) if op[0] in ("a", "r") else
                (op[0], [rename.get(n, n) for n in op[1]]) if op[0] == "m" else op for op in ops]
     assert replay_order(trace, rename) == _theirs(renamed, True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefghij/{}-_", min_size=1, max_size=6), max_size=400, unique=True))
+def test_a_fresh_layout_equals_the_translators_own_table(names: list[str]) -> None:
+    built = Py27Keys()
+    for name in names:
+        built.add(name)
+    slot_of = {key: slot for slot, key in built.keyorder.items()}
+    assert fresh_layout(tuple(names)) == \
+        (tuple(slot_of[n] for n in names), built.size, built.fill, built.mask)
