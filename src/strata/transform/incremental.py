@@ -109,10 +109,11 @@ def incremental(base: Base | None, data: dict[str, Any], parameter_values: dict[
         return _no("nothing changed")
     if base.py27 and base.trace is None:
         return _no("the previous translation's resource order could not be followed")
-    reason = _unsupported(data, changed)
+    text = json.dumps(data)     # what the checks below look for, by name, anywhere in the template
+    reason = _unsupported(data, changed, text)
     if reason:
         return _no(reason)
-    carried = _environment_values_carried(base, data, changed)
+    carried = _environment_values_carried(base, data, changed, text)
     if carried is not None:
         return carried
     from strata.errors import TemplateError
@@ -160,7 +161,7 @@ def incremental(base: Base | None, data: dict[str, Any], parameter_values: dict[
     return result, Base(data, result, generated, trace, base.py27)
 
 
-def _environment_values_carried(base: Base, data: dict[str, Any], changed: list[str]
+def _environment_values_carried(base: Base, data: dict[str, Any], changed: list[str], text: str
                                 ) -> tuple[dict[str, Any], Base] | None:
     """The translation when the changed functions differ from the base's only in values of
     ``Environment.Variables`` (same names, same order, each a scalar of the same type), without running the
@@ -173,13 +174,13 @@ def _environment_values_carried(base: Base, data: dict[str, Any], changed: list[
     function gives the base's Version id, and that id is named nowhere but in the function's own resources; no
     ``AutoPublishAliasAllProperties`` (which hashes every property) in the template. None otherwise (the small
     translation decides)."""
-    if "AutoPublishAliasAllProperties" in json.dumps(data):
+    if "AutoPublishAliasAllProperties" in text:
         return None
     before, after = base.data["Resources"], data["Resources"]
     resources = base.output.get("Resources") or {}
     merged = dict(resources)
     rename: dict[str, str] = {}
-    text: str | None = None      # the base output's JSON, made once if a Version is renamed
+    output_text: str | None = None      # the base output's JSON, made once if a Version is renamed
     for lid in changed:
         values = _variables_changed(before[lid], after[lid])
         generated = base.generated.get(lid) or []
@@ -209,8 +210,8 @@ def _environment_values_carried(base: Base, data: dict[str, Any], changed: list[
             return None
         if renamed != versions[0]:
             own = {v: merged[v] for v in generated if v in merged}
-            text = text if text is not None else json.dumps(base.output)
-            if not _named_only_by(versions[0], list(own.values()), text):
+            output_text = output_text if output_text is not None else json.dumps(base.output)
+            if not _named_only_by(versions[0], list(own.values()), output_text):
                 return None
             from strata.transform.versions import rename_logical_ids
 
@@ -329,12 +330,11 @@ def _structural(resource: Any) -> Any:
     return shape
 
 
-def _unsupported(data: dict[str, Any], changed: list[str]) -> str | None:
+def _unsupported(data: dict[str, Any], changed: list[str], text: str) -> str | None:
     transform = data.get("Transform")
     if transform not in ("AWS::Serverless-2016-10-31", ["AWS::Serverless-2016-10-31"]):
         return f"Transform {transform!r} is not the SAM transform alone"
     resources = data["Resources"]
-    text = json.dumps(data)
     if '"Connectors"' in text or "AWS::Serverless::Connector" in text:
         return "the template has Connectors"
     if '"DeploymentPreference"' in text:

@@ -227,7 +227,7 @@ def test_an_environment_value_edit_is_carried_without_the_translator_and_equals_
     if edit == "two-functions":
         edited["Resources"]["Fn5"]["Properties"]["Environment"]["Variables"]["N"] = "also"
     carried = incremental._environment_values_carried(base, edited, ["Fn3", "Fn5"] if edit == "two-functions"
-                                                       else ["Fn3"])
+                                                       else ["Fn3"], json.dumps(edited))
     assert carried is not None
     assert _json(carried[0]) == _json(_whole(edited))
     assert (edit == "code-sha") == ("Fn3Version0123456789" in json.dumps(carried[0]))
@@ -250,7 +250,7 @@ def test_other_edits_go_through_the_small_translation(edit: str) -> None:
     else:
         edited["Resources"]["Fn2"]["Properties"]["Handler"] = "other.handler"
         variables["N"] = "edited"
-    assert incremental._environment_values_carried(base, edited, ["Fn2"]) is None
+    assert incremental._environment_values_carried(base, edited, ["Fn2"], json.dumps(edited)) is None
     output, used = _translate_after(base, edited)
     assert used and _json(output) == _json(_whole(edited))
 
