@@ -93,15 +93,24 @@ def deepcopy(value: Any, memo: dict[int, Any] | None = None, *,
 
 def _keys_copy(keys: Any, memo: dict[int, Any]) -> Any:
     """``copy.deepcopy`` of a ``Py27Keys``: a fresh table with its keys added in its order (looked up, not redone)."""
-    order = keys.keyorder
-    dummy = Py27Keys.DUMMY
-    names = tuple(order[slot] for slot in sorted(order) if order[slot] is not dummy)
-    if not all(type(k) in (str, Py27UniStr) for k in names):
+    names = _text_keys(keys)
+    if names is None:
         return copy.deepcopy(keys, memo)
+    return _fresh(Py27Keys.__new__(Py27Keys), names)
+
+
+def _text_keys(keys: Any) -> tuple[str, ...] | None:
+    """A ``Py27Keys``'s keys in its iteration order, when all are text (the keys whose fresh table is looked up)."""
+    order = keys.keyorder
+    names = tuple(order[slot] for slot in sorted(order) if order[slot] is not Py27Keys.DUMMY)
+    return names if all(type(k) in (str, Py27UniStr) for k in names) else None
+
+
+def _fresh(keys: Any, names: tuple[str, ...]) -> Any:
+    """``keys`` made, in place, the table a fresh ``Py27Keys`` has after adding ``names`` in this order."""
     slots, size, fill, mask = _layout(names)
-    new = Py27Keys.__new__(Py27Keys)
-    new.__dict__.update(debug=False, keyorder=dict(zip(slots, names)), size=size, fill=fill, mask=mask)
-    return new
+    keys.__dict__.update(debug=False, keyorder=dict(zip(slots, names)), size=size, fill=fill, mask=mask)
+    return keys
 
 
 def _keep(x: Any, memo: dict[int, Any]) -> None:
@@ -215,7 +224,6 @@ def _rebuild_tree(node: Any, times: int) -> None:
     """``times`` deep copies' worth of key-order rebuilds on every ``Py27Dict`` in ``node``'s tree, in place."""
     if times <= 0:
         return
-    dummy = Py27Keys.DUMMY
     seen: set[int] = set()
     stack = [node]
     while stack:
@@ -227,16 +235,12 @@ def _rebuild_tree(node: Any, times: int) -> None:
         if cls is _LazyItem:
             raise AssertionError("a shared path item inside another")   # never: items hold no items
         if cls is Py27Dict:
-            keys = x.keylist
-            order = keys.keyorder
-            names = tuple(order[slot] for slot in sorted(order) if order[slot] is not dummy)
-            if not all(type(k) in (str, Py27UniStr) for k in names):
+            names = _text_keys(x.keylist)
+            if names is None:
                 for _ in range(times):
                     x.keylist = copy.deepcopy(x.keylist)
             else:
-                feed = _after(names, times - 1)
-                slots, size, fill, mask = _layout(feed)
-                keys.__dict__.update(debug=False, keyorder=dict(zip(slots, feed)), size=size, fill=fill, mask=mask)
+                _fresh(x.keylist, _after(names, times - 1))
             stack.extend(dict.values(x))
         elif cls is dict:
             stack.extend(x.values())
